@@ -1,0 +1,64 @@
+import { sha256 } from '@noble/hashes/sha2.js';
+import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils.js';
+import canonicalize from 'canonicalize';
+import { v7 as uuidv7 } from 'uuid';
+import type { RecordItem } from './batch.js';
+import type { BlobManifestItem } from './blob.js';
+
+/**
+ * RFC 8785 (JCS) canonical JSON of a JSON value: object keys sorted by UTF-16 code units, no
+ * whitespace, numbers in ECMAScript shortest form (`1.0` → `1`, `-0` → `0`, `1e21` → `1e+21`).
+ * Object properties whose value is `undefined` are left out, as in JSON.
+ * @throws {TypeError} for values JSON cannot represent (NaN, Infinity, a bare `undefined`).
+ */
+export function canonicalJson(value: unknown): string {
+  let text: string | undefined;
+  try {
+    text = canonicalize(value);
+  } catch (error) {
+    throw new TypeError(`value has no canonical JSON form: ${(error as Error).message}`, { cause: error });
+  }
+  if (text === undefined) throw new TypeError('value has no canonical JSON form: undefined');
+  return text;
+}
+
+/** Lowercase hex SHA-256 of a string's UTF-8 bytes, or of bytes. Portable: no Node APIs. */
+export function sha256Hex(input: string | Uint8Array): string {
+  return bytesToHex(sha256(typeof input === 'string' ? utf8ToBytes(input) : input));
+}
+
+/** The fields of a record that its hash covers. */
+export type RecordHashInput = Pick<RecordItem, 'type' | 'ts' | 'data'>;
+
+/** Hash of a record: SHA-256 hex of the canonical JSON of `{ type, ts, data }`. */
+export function recordHash(item: RecordHashInput): string {
+  return sha256Hex(canonicalJson({ type: item.type, ts: item.ts, data: item.data }));
+}
+
+/** The fields of a blob that its hash covers. */
+export type BlobHashInput = Pick<BlobManifestItem, 'type' | 'ts' | 'contentType' | 'size' | 'sha256' | 'meta'>;
+
+/**
+ * Hash of a blob item: SHA-256 hex of the canonical JSON of
+ * `{ type, ts, contentType, size, sha256, meta }`. An absent `meta` is left out of the object.
+ */
+export function blobItemHash(item: BlobHashInput): string {
+  return sha256Hex(
+    canonicalJson({
+      type: item.type,
+      ts: item.ts,
+      contentType: item.contentType,
+      size: item.size,
+      sha256: item.sha256,
+      meta: item.meta,
+    }),
+  );
+}
+
+/**
+ * A new client-chosen item id: a UUIDv7 (time-ordered, 74 random bits), monotonic within a process.
+ * Uses Web Crypto randomness, so it works in browsers too.
+ */
+export function newItemId(): string {
+  return uuidv7();
+}

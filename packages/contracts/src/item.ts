@@ -1,0 +1,95 @@
+import { z } from 'zod';
+import { ItemErrorCodeSchema } from './error-codes.js';
+
+/** Item ids: 1–128 chars of `[A-Za-z0-9._:-]`, chosen by the client, unique within a source forever. */
+export const ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
+/** Item types: 1–64 chars of `[A-Za-z0-9._:-]`. */
+export const TYPE_PATTERN = /^[A-Za-z0-9._:-]{1,64}$/;
+/** Lowercase hex SHA-256. */
+export const SHA256_HEX_PATTERN = /^[0-9a-f]{64}$/;
+
+export const ItemIdSchema = z.string().regex(ID_PATTERN, 'id must be 1-128 characters of [A-Za-z0-9._:-]');
+export type ItemId = z.infer<typeof ItemIdSchema>;
+
+export const ItemTypeSchema = z.string().regex(TYPE_PATTERN, 'type must be 1-64 characters of [A-Za-z0-9._:-]');
+
+/** Integer epoch milliseconds. */
+export const TimestampSchema = z.int().nonnegative();
+
+export const Sha256HexSchema = z.string().regex(SHA256_HEX_PATTERN, 'must be lowercase hex SHA-256');
+
+/** True when `id` is a valid item id. */
+export function isValidItemId(id: unknown): id is string {
+  return typeof id === 'string' && ID_PATTERN.test(id);
+}
+
+/** True when `type` is a valid item type. */
+export function isValidItemType(type: unknown): type is string {
+  return typeof type === 'string' && TYPE_PATTERN.test(type);
+}
+
+export const ITEM_STATUSES = ['stored', 'duplicate', 'conflict', 'rejected', 'retry'] as const;
+export const ItemStatusSchema = z.enum(ITEM_STATUSES);
+export type ItemStatus = z.infer<typeof ItemStatusSchema>;
+
+/** The answer for one item of a batch; `error` is present for `conflict`, `rejected` and `retry`. */
+export const ItemResultSchema = z.strictObject({
+  id: z.string(),
+  status: ItemStatusSchema,
+  error: z
+    .strictObject({
+      code: ItemErrorCodeSchema,
+      message: z.string(),
+    })
+    .optional(),
+});
+export type ItemResult = z.infer<typeof ItemResultSchema>;
+
+export const StatusCountsSchema = z.strictObject({
+  stored: z.int().nonnegative(),
+  duplicate: z.int().nonnegative(),
+  conflict: z.int().nonnegative(),
+  rejected: z.int().nonnegative(),
+  retry: z.int().nonnegative(),
+});
+export type StatusCounts = z.infer<typeof StatusCountsSchema>;
+
+/** The response of `POST /v1/batch` and `POST /v1/blobs`: `results[i]` answers `items[i]`. */
+export const IngestResponseSchema = z.strictObject({
+  results: z.array(ItemResultSchema),
+  counts: StatusCountsSchema,
+});
+export type IngestResponse = z.infer<typeof IngestResponseSchema>;
+
+/** Counts results by status, in the shape of the response's `counts`. */
+export function countStatuses(results: readonly Pick<ItemResult, 'status'>[]): StatusCounts {
+  const counts: StatusCounts = { stored: 0, duplicate: 0, conflict: 0, rejected: 0, retry: 0 };
+  for (const result of results) counts[result.status] += 1;
+  return counts;
+}
+
+export const BLOB_STATES = ['pending', 'uploading', 'uploaded', 'failed'] as const;
+export const BlobStateSchema = z.enum(BLOB_STATES);
+export type BlobState = z.infer<typeof BlobStateSchema>;
+
+/** `GET /v1/items/:id`. Times are epoch milliseconds. */
+export const ItemStatusResponseSchema = z.strictObject({
+  id: ItemIdSchema,
+  type: ItemTypeSchema,
+  ts: TimestampSchema,
+  receivedAt: TimestampSchema,
+  kind: z.enum(['record', 'blob']),
+  hash: Sha256HexSchema,
+  blob: z
+    .strictObject({
+      state: BlobStateSchema,
+      size: z.int().nonnegative(),
+      contentType: z.string(),
+      sha256: Sha256HexSchema,
+      objectKey: z.string().optional(),
+      attempts: z.int().nonnegative(),
+      lastError: z.string().optional(),
+    })
+    .optional(),
+});
+export type ItemStatusResponse = z.infer<typeof ItemStatusResponseSchema>;
