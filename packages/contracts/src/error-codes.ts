@@ -26,7 +26,9 @@ export const REQUEST_ERRORS = {
 } as const satisfies Record<string, { status: number; retryable: boolean }>;
 
 export type RequestErrorCode = keyof typeof REQUEST_ERRORS;
-export const RequestErrorCodeSchema = z.enum(Object.keys(REQUEST_ERRORS) as [RequestErrorCode, ...RequestErrorCode[]]);
+export const RequestErrorCodeSchema = z.enum(
+  Object.keys(REQUEST_ERRORS) as [RequestErrorCode, ...RequestErrorCode[]],
+);
 
 /** Why one item of a request was not stored. `retryable` says whether the item's status is `retry`. */
 export const ITEM_ERRORS = {

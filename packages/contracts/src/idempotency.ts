@@ -36,7 +36,10 @@ export function recordHash(item: RecordHashInput): string {
 }
 
 /** The fields of a blob that its hash covers. */
-export type BlobHashInput = Pick<BlobManifestItem, 'type' | 'ts' | 'contentType' | 'size' | 'sha256' | 'meta'>;
+export type BlobHashInput = Pick<
+  BlobManifestItem,
+  'type' | 'ts' | 'contentType' | 'size' | 'sha256' | 'meta'
+>;
 
 /**
  * Hash of a blob item: SHA-256 hex of the canonical JSON of

@@ -11,7 +11,9 @@ export const SHA256_HEX_PATTERN = /^[0-9a-f]{64}$/;
 export const ItemIdSchema = z.string().regex(ID_PATTERN, 'id must be 1-128 characters of [A-Za-z0-9._:-]');
 export type ItemId = z.infer<typeof ItemIdSchema>;
 
-export const ItemTypeSchema = z.string().regex(TYPE_PATTERN, 'type must be 1-64 characters of [A-Za-z0-9._:-]');
+export const ItemTypeSchema = z
+  .string()
+  .regex(TYPE_PATTERN, 'type must be 1-64 characters of [A-Za-z0-9._:-]');
 
 /** Integer epoch milliseconds. */
 export const TimestampSchema = z.int().nonnegative();

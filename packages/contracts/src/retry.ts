@@ -48,7 +48,10 @@ function headerValue(headers: HeaderSource | undefined, name: string): string | 
  * (`"120"`) or HTTP-date (`"Wed, 21 Oct 2026 07:28:00 GMT"`) form. A date in the past gives 0.
  * Returns `undefined` when the header is absent or unreadable.
  */
-export function parseRetryAfter(value: string | null | undefined, nowMs: number = Date.now()): number | undefined {
+export function parseRetryAfter(
+  value: string | null | undefined,
+  nowMs: number = Date.now(),
+): number | undefined {
   if (value === null || value === undefined) return undefined;
   const text = value.trim();
   if (text === '') return undefined;

@@ -1,0 +1,39 @@
+import { describe, expect, it } from 'vitest';
+import { canonicalJson } from '../src/index.js';
+
+describe('canonical JSON (RFC 8785)', () => {
+  it('reproduces the RFC 8785 section 3.2.2 example byte for byte', () => {
+    const input = JSON.parse(
+      String.raw`{"numbers":[333333333.33333329,1E30,4.50,2e-3,0.000000000000000000000000001],"string":"\u20ac$\u000F\u000aA'\u0042\u0022\u005c\\\"\/","literals":[null,true,false]}`,
+    );
+    expect(canonicalJson(input)).toBe(
+      String.raw`{"literals":[null,true,false],"numbers":[333333333.3333333,1e+30,4.5,0.002,1e-27],"string":"€$\u000f\nA'B\"\\\\\"/"}`,
+    );
+  });
+
+  it('sorts keys by UTF-16 code units at every depth, keeping array order', () => {
+    expect(canonicalJson({ b: 1, a: { d: [3, 1, 2], c: null } })).toBe('{"a":{"c":null,"d":[3,1,2]},"b":1}');
+    // U+20AC (0x20AC) sorts before U+1F600 (surrogates 0xD83D...) and after "z".
+    expect(canonicalJson({ '😀': 1, '€': 2, z: 3 })).toBe('{"z":3,"€":2,"😀":1}');
+  });
+
+  it('writes numbers in ECMAScript shortest form', () => {
+    expect(canonicalJson([1, 1.0, 1e21, 1e-7, -0, 0.1, 100, 123456789012345680000])).toBe(
+      '[1,1,1e+21,1e-7,0,0.1,100,123456789012345680000]',
+    );
+  });
+
+  it('escapes only what JSON requires and keeps other unicode literal', () => {
+    expect(canonicalJson({ s: 'é\u0007\t"\\/' })).toBe('{"s":"é\\u0007\\t\\"\\\\/"}');
+  });
+
+  it('leaves out undefined properties as JSON does', () => {
+    expect(canonicalJson({ a: 1, b: undefined })).toBe('{"a":1}');
+  });
+
+  it('refuses values JSON cannot represent', () => {
+    expect(() => canonicalJson(Number.NaN)).toThrow(TypeError);
+    expect(() => canonicalJson({ x: Number.POSITIVE_INFINITY })).toThrow(TypeError);
+    expect(() => canonicalJson(undefined)).toThrow(TypeError);
+  });
+});

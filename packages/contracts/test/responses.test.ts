@@ -1,0 +1,101 @@
+import { describe, expect, it } from 'vitest';
+import {
+  countStatuses,
+  DEFAULT_LIMITS,
+  ErrorBodySchema,
+  errorBody,
+  httpStatusOf,
+  IngestResponseSchema,
+  ItemStatusResponseSchema,
+  LimitsSchema,
+  REQUEST_ERRORS,
+} from '../src/index.js';
+
+describe('responses', () => {
+  it('parses the SPEC batch response example', () => {
+    const response = {
+      results: [
+        { id: 'a', status: 'stored' },
+        { id: 'b', status: 'conflict', error: { code: 'IDEMPOTENCY_CONFLICT', message: 'different hash' } },
+      ],
+      counts: { stored: 1, duplicate: 0, conflict: 1, rejected: 0, retry: 0 },
+    };
+    expect(IngestResponseSchema.parse(response)).toEqual(response);
+    expect(countStatuses(response.results)).toEqual(response.counts);
+  });
+
+  it('refuses unknown statuses and unknown item error codes', () => {
+    const counts = { stored: 0, duplicate: 0, conflict: 0, rejected: 0, retry: 0 };
+    expect(IngestResponseSchema.safeParse({ results: [{ id: 'a', status: 'ok' }], counts }).success).toBe(
+      false,
+    );
+    expect(
+      IngestResponseSchema.safeParse({
+        results: [{ id: 'a', status: 'rejected', error: { code: 'NOPE', message: '' } }],
+        counts,
+      }).success,
+    ).toBe(false);
+  });
+
+  it('parses item status for records and blobs', () => {
+    const record = { id: 'a', type: 't', ts: 1, receivedAt: 2, kind: 'record', hash: 'a'.repeat(64) };
+    expect(ItemStatusResponseSchema.safeParse(record).success).toBe(true);
+    const blob = {
+      ...record,
+      kind: 'blob',
+      blob: {
+        state: 'uploaded',
+        size: 3,
+        contentType: 'image/png',
+        sha256: 'b'.repeat(64),
+        objectKey: 'k',
+        attempts: 1,
+      },
+    };
+    expect(ItemStatusResponseSchema.safeParse(blob).success).toBe(true);
+    expect(
+      ItemStatusResponseSchema.safeParse({ ...blob, blob: { ...blob.blob, state: 'lost' } }).success,
+    ).toBe(false);
+  });
+
+  it('publishes the SPEC default limits', () => {
+    expect(LimitsSchema.parse(DEFAULT_LIMITS)).toMatchObject({
+      maxBatchItems: 1000,
+      maxBatchBytes: 4 * 1024 * 1024,
+      maxItemDataBytes: 64 * 1024,
+      maxBlobsPerRequest: 100,
+      maxBlobRequestBytes: 64 * 1024 * 1024,
+      maxBlobBytes: 32 * 1024 * 1024,
+    });
+  });
+});
+
+describe('request error codes', () => {
+  it.each([
+    ['INVALID_BATCH', 400, false],
+    ['UNAUTHORIZED', 401, false],
+    ['NOT_FOUND', 404, false],
+    ['PAYLOAD_TOO_LARGE', 413, false],
+    ['UNSUPPORTED_MEDIA_TYPE', 415, false],
+    ['RATE_LIMITED', 429, true],
+    ['UNAVAILABLE', 503, true],
+  ] as const)('%s is HTTP %i, retryable %s', (code, status, retryable) => {
+    expect(httpStatusOf(code)).toBe(status);
+    expect(errorBody(code, 'm')).toEqual({ error: { code, message: 'm', retryable } });
+    expect(ErrorBodySchema.parse(errorBody(code, 'm')).error.retryable).toBe(retryable);
+  });
+
+  it('every code is SCREAMING_SNAKE and maps to a 4xx or 5xx', () => {
+    for (const [code, { status }] of Object.entries(REQUEST_ERRORS)) {
+      expect(code).toMatch(/^[A-Z]+(_[A-Z]+)*$/);
+      expect(status).toBeGreaterThanOrEqual(400);
+      expect(status).toBeLessThan(600);
+    }
+  });
+
+  it('refuses error bodies with unknown codes', () => {
+    expect(ErrorBodySchema.safeParse({ error: { code: 'OOPS', message: '', retryable: true } }).success).toBe(
+      false,
+    );
+  });
+});
