@@ -1,0 +1,156 @@
+import { createHash } from 'node:crypto';
+import {
+  GetObjectCommand,
+  HeadObjectCommand,
+  PutObjectCommand,
+  S3Client,
+  S3ServiceException,
+} from '@aws-sdk/client-s3';
+import { assertObjectKey } from './object-key.js';
+import type { ObjectInfo, ObjectStore, PutOptions } from './object-store.js';
+import { ObjectStoreError } from './object-store-error.js';
+
+/** Options of {@link S3ObjectStore}. */
+export interface S3ObjectStoreOptions {
+  /** Bucket that receives the objects; it must exist. */
+  readonly bucket: string;
+  /** Endpoint of an S3-compatible store (MinIO, R2, Ceph, s3rver…). @default AWS for `region` */
+  readonly endpoint?: string | undefined;
+  /** @default 'us-east-1' */
+  readonly region?: string | undefined;
+  /** Static credentials; both unset uses the AWS default credential chain. */
+  readonly accessKeyId?: string | undefined;
+  /** Static credentials; both unset uses the AWS default credential chain. */
+  readonly secretAccessKey?: string | undefined;
+  /** Address buckets as `endpoint/bucket` instead of `bucket.endpoint` (most non-AWS stores need it). @default false */
+  readonly forcePathStyle?: boolean | undefined;
+  /** Prefix prepended to every key, e.g. `sluice/`. @default '' */
+  readonly keyPrefix?: string | undefined;
+  /** Milliseconds one request (connect, send, response) may take before it fails. @default 60000 */
+  readonly requestTimeoutMs?: number | undefined;
+  /** Milliseconds to establish a connection. @default 5000 */
+  readonly connectionTimeoutMs?: number | undefined;
+  /** Most concurrent sockets to the store. @default 50 */
+  readonly maxSockets?: number | undefined;
+  /** SDK-level attempts per operation; the worker retries on top with its own backoff. @default 2 */
+  readonly maxAttempts?: number | undefined;
+}
+
+function positive(name: string, value: number | undefined, fallback: number): number {
+  const result = value ?? fallback;
+  if (!Number.isFinite(result) || result <= 0) {
+    throw new TypeError(`S3ObjectStore option ${name} must be a positive number, got ${String(value)}`);
+  }
+  return result;
+}
+
+function isNotFound(error: unknown): boolean {
+  if (!(error instanceof S3ServiceException)) return false;
+  return error.name === 'NotFound' || error.name === 'NoSuchKey' || error.$metadata.httpStatusCode === 404;
+}
+
+/**
+ * An object store on any S3-compatible endpoint via `@aws-sdk/client-s3`. Checksums are only computed
+ * when an operation requires them, because non-AWS stores often reject the SDK's default CRC trailers;
+ * the upload carries a `Content-MD5` instead, which every S3 implementation verifies.
+ */
+export class S3ObjectStore implements ObjectStore {
+  readonly description: string;
+  readonly #client: S3Client;
+  readonly #bucket: string;
+  readonly #prefix: string;
+  #closed = false;
+
+  constructor(options: S3ObjectStoreOptions) {
+    if (typeof options.bucket !== 'string' || options.bucket === '') {
+      throw new TypeError(`S3ObjectStore option bucket must be a bucket name, got ${String(options.bucket)}`);
+    }
+    const requestTimeout = positive('requestTimeoutMs', options.requestTimeoutMs, 60_000);
+    const connectionTimeout = positive('connectionTimeoutMs', options.connectionTimeoutMs, 5_000);
+    const maxSockets = positive('maxSockets', options.maxSockets, 50);
+    const agent = { keepAlive: true, maxSockets };
+    this.#bucket = options.bucket;
+    this.#prefix = options.keyPrefix ?? '';
+    this.description = `s3://${options.bucket}${options.endpoint ? ` at ${options.endpoint}` : ''}`;
+    this.#client = new S3Client({
+      region: options.region ?? 'us-east-1',
+      ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
+      forcePathStyle: options.forcePathStyle ?? false,
+      ...(options.accessKeyId !== undefined && options.secretAccessKey !== undefined
+        ? { credentials: { accessKeyId: options.accessKeyId, secretAccessKey: options.secretAccessKey } }
+        : {}),
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+      responseChecksumValidation: 'WHEN_REQUIRED',
+      maxAttempts: positive('maxAttempts', options.maxAttempts, 2),
+      requestHandler: {
+        connectionTimeout,
+        requestTimeout,
+        throwOnRequestTimeout: true,
+        httpAgent: agent,
+        httpsAgent: agent,
+      },
+    });
+  }
+
+  #key(key: string): string {
+    assertObjectKey(key);
+    return `${this.#prefix}${key}`;
+  }
+
+  async put(key: string, bytes: Uint8Array, options: PutOptions): Promise<void> {
+    const objectKey = this.#key(key);
+    try {
+      await this.#client.send(
+        new PutObjectCommand({
+          Bucket: this.#bucket,
+          Key: objectKey,
+          Body: bytes,
+          ContentLength: bytes.byteLength,
+          ContentType: options.contentType,
+          ContentMD5: createHash('md5').update(bytes).digest('base64'),
+          Metadata: { sha256: options.sha256 },
+        }),
+        { abortSignal: options.signal },
+      );
+    } catch (error) {
+      throw new ObjectStoreError('put', key, { cause: error });
+    }
+  }
+
+  async head(
+    key: string,
+    options?: { readonly signal?: AbortSignal | undefined },
+  ): Promise<ObjectInfo | undefined> {
+    const objectKey = this.#key(key);
+    try {
+      const result = await this.#client.send(
+        new HeadObjectCommand({ Bucket: this.#bucket, Key: objectKey }),
+        {
+          abortSignal: options?.signal,
+        },
+      );
+      return { size: result.ContentLength ?? 0 };
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw new ObjectStoreError('head', key, { cause: error });
+    }
+  }
+
+  async get(key: string): Promise<Uint8Array | undefined> {
+    const objectKey = this.#key(key);
+    try {
+      const result = await this.#client.send(new GetObjectCommand({ Bucket: this.#bucket, Key: objectKey }));
+      if (result.Body === undefined) return new Uint8Array();
+      return await result.Body.transformToByteArray();
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw new ObjectStoreError('get', key, { cause: error });
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#client.destroy();
+  }
+}

@@ -1,0 +1,80 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { blobObjectKey } from '@sluice/contracts';
+import { describe, expect, it } from 'vitest';
+import { LocalObjectStore } from '../src/object-store/local-object-store.js';
+import { isObjectStoreError } from '../src/object-store/object-store-error.js';
+import { S3ObjectStore } from '../src/object-store/s3-object-store.js';
+import { objectStoreSuite } from './object-store-suite.js';
+import { startS3Server } from './support/s3-server.js';
+
+objectStoreSuite('local directory', async () => {
+  const directory = await mkdtemp(join(tmpdir(), 'sluice-objects-'));
+  return {
+    store: new LocalObjectStore({ directory }),
+    dispose: () => rm(directory, { recursive: true, force: true }),
+  };
+});
+
+objectStoreSuite('S3 (s3rver)', async () => {
+  const server = await startS3Server();
+  return { store: new S3ObjectStore(server.storeOptions()), dispose: () => server.close() };
+});
+
+function sha256(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+async function listFiles(directory: string): Promise<string[]> {
+  const entries = await readdir(directory, { recursive: true, withFileTypes: true });
+  return entries.filter((entry) => entry.isFile()).map((entry) => join(entry.parentPath, entry.name));
+}
+
+describe('local directory object store on disk', () => {
+  it('leaves only the finished object behind, at its key, with no temp files', async () => {
+    const directory = await mkdtemp(join(tmpdir(), 'sluice-objects-'));
+    try {
+      const store = new LocalObjectStore({ directory });
+      const bytes = randomBytes(2048);
+      const key = blobObjectKey(sha256(bytes));
+      await Promise.all(
+        [1, 2, 3].map(() => store.put(key, bytes, { contentType: 'a/b', sha256: sha256(bytes) })),
+      );
+      expect(await listFiles(directory)).toEqual([join(directory, key)]);
+    } finally {
+      await rm(directory, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('S3 object store when the server goes away', () => {
+  it('fails with ObjectStoreError while the server is down and works again, objects intact, once it returns', async () => {
+    const server = await startS3Server();
+    const store = new S3ObjectStore(server.storeOptions());
+    try {
+      const before = randomBytes(1000);
+      const beforeKey = blobObjectKey(sha256(before));
+      await store.put(beforeKey, before, { contentType: 'a/b', sha256: sha256(before) });
+
+      await server.stop();
+      const during = randomBytes(1000);
+      const duringKey = blobObjectKey(sha256(during));
+      const failure = await store.put(duringKey, during, { contentType: 'a/b', sha256: sha256(during) }).then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+      expect(isObjectStoreError(failure)).toBe(true);
+      await expect(store.head(beforeKey)).rejects.toThrow(/head/);
+
+      await server.start();
+      await store.put(duringKey, during, { contentType: 'a/b', sha256: sha256(during) });
+      expect(sha256((await store.get(beforeKey))!)).toBe(sha256(before));
+      expect(sha256((await store.get(duringKey))!)).toBe(sha256(during));
+    } finally {
+      await store.close();
+      await server.close();
+    }
+  });
+});
