@@ -1,0 +1,53 @@
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Config } from './config.js';
+import { installErrorHandlers } from './error-handler.js';
+import { authPlugin } from './plugins/auth.js';
+import { dbPlugin } from './plugins/db.js';
+import { metricsPlugin } from './plugins/metrics.js';
+import { rateLimitPlugin } from './plugins/rate-limit.js';
+import { docsRoutes } from './routes/docs.js';
+import { healthRoutes } from './routes/health.js';
+import { batchRoutes } from './routes/v1/batch.js';
+import { itemRoutes } from './routes/v1/items.js';
+import { limitsRoutes } from './routes/v1/limits.js';
+
+/** Things a caller may inject into {@link buildApp}. */
+export interface BuildAppOptions {
+  /** A pino-compatible logger. @default a pino logger at `config.logLevel` */
+  readonly logger?: FastifyBaseLogger;
+}
+
+/**
+ * Builds the ingest API on `config`: database (migrated, keys seeded), metrics, health, docs and,
+ * unless `config.role` is `worker`, the authenticated, rate-limited `/v1` routes. Does not listen.
+ * On failure everything opened so far is closed again.
+ */
+export async function buildApp(config: Config, options: BuildAppOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    ...(options.logger === undefined
+      ? { logger: { level: config.logLevel } }
+      : { loggerInstance: options.logger }),
+    bodyLimit: config.limits.maxBatchBytes,
+  }) as unknown as FastifyInstance;
+  try {
+    await app.register(metricsPlugin);
+    installErrorHandlers(app);
+    await app.register(dbPlugin, { config });
+    await app.register(healthRoutes);
+    await app.register(docsRoutes);
+    if (config.role !== 'worker') {
+      await app.register(async (v1) => {
+        await v1.register(authPlugin);
+        await v1.register(rateLimitPlugin, { rps: config.rateLimitRps, burst: config.rateLimitBurst });
+        await v1.register(batchRoutes, { limits: config.limits });
+        await v1.register(itemRoutes);
+        await v1.register(limitsRoutes, { limits: config.limits });
+      });
+    }
+    await app.ready();
+  } catch (error) {
+    await app.close();
+    throw error;
+  }
+  return app;
+}

@@ -1,0 +1,214 @@
+import { DEFAULT_LIMITS, type Limits } from '@sluice/contracts';
+import { z } from 'zod';
+import { ConfigError } from './errors.js';
+
+/** One `source:key` pair of `API_KEYS`. */
+export interface ApiKeySeed {
+  readonly source: string;
+  readonly key: string;
+}
+
+/** Connection settings of an S3-compatible object store; absent means the local `DATA_DIR/objects`. */
+export interface S3Config {
+  readonly bucket: string;
+  /** Custom endpoint (MinIO, R2, s3rver…); unset uses AWS. */
+  readonly endpoint: string | undefined;
+  /** @default 'us-east-1' */
+  readonly region: string;
+  readonly accessKeyId: string | undefined;
+  readonly secretAccessKey: string | undefined;
+  /** @default false */
+  readonly forcePathStyle: boolean;
+}
+
+/** The ingest API's whole configuration, parsed once by {@link loadConfig}. */
+export interface Config {
+  /** @default 8080 */
+  readonly port: number;
+  /** @default '127.0.0.1' */
+  readonly host: string;
+  /** PostgreSQL connection string; unset uses embedded PGlite in `DATA_DIR/pglite`. */
+  readonly databaseUrl: string | undefined;
+  /** Embedded database and local object store. @default './.data' */
+  readonly dataDir: string;
+  /** Object store; unset uses the local directory `DATA_DIR/objects`. */
+  readonly s3: S3Config | undefined;
+  /** Keys seeded into the sources table; unset means the development source `dev` / `dev-key`. */
+  readonly apiKeys: readonly ApiKeySeed[] | undefined;
+  /** @default 'all' */
+  readonly role: 'api' | 'worker' | 'all';
+  /** pino level. @default 'info' */
+  readonly logLevel: string;
+  /** Effective request limits, published at `GET /v1/limits`. @default DEFAULT_LIMITS */
+  readonly limits: Limits;
+  /** Sustained requests per second allowed per source. @default 200 */
+  readonly rateLimitRps: number;
+  /** Requests a source may send in a burst above the sustained rate. @default 400 */
+  readonly rateLimitBurst: number;
+  /** Most PostgreSQL connections of this process. @default 10 */
+  readonly dbPoolSize: number;
+  /** Requests that may wait for a database connection before new ones get 503. @default 200 */
+  readonly dbMaxWaiting: number;
+  /** Milliseconds a request waits for a database connection before it gets 503. @default 5000 */
+  readonly dbAcquireTimeoutMs: number;
+}
+
+/** The development source used when `API_KEYS` is unset on a loopback address. */
+export const DEV_API_KEY: ApiKeySeed = Object.freeze({ source: 'dev', key: 'dev-key' });
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+const optionalString = z
+  .string()
+  .optional()
+  .transform((value) => (value === undefined || value.trim() === '' ? undefined : value.trim()));
+
+const positiveInt = (fallback: number) =>
+  z
+    .string()
+    .optional()
+    .transform((value, ctx) => {
+      if (value === undefined || value.trim() === '') return fallback;
+      const parsed = Number(value);
+      if (!Number.isSafeInteger(parsed) || parsed <= 0) {
+        ctx.addIssue({ code: 'custom', message: `must be a positive integer, got ${JSON.stringify(value)}` });
+        return z.NEVER;
+      }
+      return parsed;
+    });
+
+const booleanFlag = z
+  .string()
+  .optional()
+  .transform((value, ctx) => {
+    if (value === undefined || value.trim() === '') return false;
+    const text = value.trim().toLowerCase();
+    if (['1', 'true', 'yes'].includes(text)) return true;
+    if (['0', 'false', 'no'].includes(text)) return false;
+    ctx.addIssue({ code: 'custom', message: `must be true or false, got ${JSON.stringify(value)}` });
+    return z.NEVER;
+  });
+
+const SOURCE_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
+
+const apiKeys = z
+  .string()
+  .optional()
+  .transform((value, ctx): ApiKeySeed[] | undefined => {
+    if (value === undefined || value.trim() === '') return undefined;
+    const seeds: ApiKeySeed[] = [];
+    for (const pair of value.split(',')) {
+      const text = pair.trim();
+      if (text === '') continue;
+      const colon = text.indexOf(':');
+      const source = colon === -1 ? '' : text.slice(0, colon);
+      const key = colon === -1 ? '' : text.slice(colon + 1);
+      if (!SOURCE_PATTERN.test(source) || key.length < 8) {
+        ctx.addIssue({
+          code: 'custom',
+          message: 'entries must be source:key with a source of [A-Za-z0-9._-] and a key of 8+ characters',
+        });
+        return z.NEVER;
+      }
+      seeds.push({ source, key });
+    }
+    return seeds.length === 0 ? undefined : seeds;
+  });
+
+const EnvSchema = z.object({
+  PORT: z
+    .string()
+    .optional()
+    .transform((value, ctx) => {
+      if (value === undefined || value.trim() === '') return 8080;
+      const port = Number(value);
+      if (!Number.isInteger(port) || port < 0 || port > 65535) {
+        ctx.addIssue({ code: 'custom', message: `must be a port number, got ${JSON.stringify(value)}` });
+        return z.NEVER;
+      }
+      return port;
+    }),
+  HOST: optionalString.transform((value) => value ?? '127.0.0.1'),
+  DATABASE_URL: optionalString,
+  DATA_DIR: optionalString.transform((value) => value ?? './.data'),
+  S3_BUCKET: optionalString,
+  S3_ENDPOINT: optionalString,
+  S3_REGION: optionalString,
+  S3_ACCESS_KEY_ID: optionalString,
+  S3_SECRET_ACCESS_KEY: optionalString,
+  S3_FORCE_PATH_STYLE: booleanFlag,
+  API_KEYS: apiKeys,
+  ROLE: optionalString.pipe(z.enum(['api', 'worker', 'all']).optional()).transform((value) => value ?? 'all'),
+  LOG_LEVEL: optionalString.pipe(z.enum(LOG_LEVELS).optional()).transform((value) => value ?? 'info'),
+  MAX_BATCH_ITEMS: positiveInt(DEFAULT_LIMITS.maxBatchItems),
+  MAX_BATCH_BYTES: positiveInt(DEFAULT_LIMITS.maxBatchBytes),
+  MAX_ITEM_DATA_BYTES: positiveInt(DEFAULT_LIMITS.maxItemDataBytes),
+  MAX_BLOBS_PER_REQUEST: positiveInt(DEFAULT_LIMITS.maxBlobsPerRequest),
+  MAX_BLOB_REQUEST_BYTES: positiveInt(DEFAULT_LIMITS.maxBlobRequestBytes),
+  MAX_BLOB_BYTES: positiveInt(DEFAULT_LIMITS.maxBlobBytes),
+  MAX_BLOB_META_BYTES: positiveInt(DEFAULT_LIMITS.maxBlobMetaBytes),
+  RATE_LIMIT_RPS: positiveInt(200),
+  RATE_LIMIT_BURST: positiveInt(400),
+  DB_POOL_SIZE: positiveInt(10),
+  DB_MAX_WAITING: positiveInt(200),
+  DB_ACQUIRE_TIMEOUT_MS: positiveInt(5000),
+});
+
+/** True for addresses only this machine can reach. */
+export function isLoopbackHost(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host === '[::1]' || /^127(\.\d{1,3}){3}$/.test(host);
+}
+
+/**
+ * Parses the environment (SPEC §4) into a {@link Config}. This is the only place that reads it.
+ * @param env the variables to read. @default process.env
+ * @throws {ConfigError} naming every bad variable, or when a non-loopback `HOST` has no `API_KEYS`.
+ */
+export function loadConfig(env: Readonly<Record<string, string | undefined>> = process.env): Config {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+    throw new ConfigError(`invalid configuration: ${problems.join('; ')}`, { cause: parsed.error });
+  }
+  const e = parsed.data;
+  if (e.API_KEYS === undefined && !isLoopbackHost(e.HOST)) {
+    throw new ConfigError(
+      `refusing to listen on ${e.HOST} without API_KEYS: the development key is only allowed on loopback; ` +
+        'set API_KEYS=source:key[,source:key…] or create keys with `pnpm --filter @sluice/ingest-api sources:create NAME`',
+    );
+  }
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    databaseUrl: e.DATABASE_URL,
+    dataDir: e.DATA_DIR,
+    s3:
+      e.S3_BUCKET === undefined
+        ? undefined
+        : {
+            bucket: e.S3_BUCKET,
+            endpoint: e.S3_ENDPOINT,
+            region: e.S3_REGION ?? 'us-east-1',
+            accessKeyId: e.S3_ACCESS_KEY_ID,
+            secretAccessKey: e.S3_SECRET_ACCESS_KEY,
+            forcePathStyle: e.S3_FORCE_PATH_STYLE,
+          },
+    apiKeys: e.API_KEYS,
+    role: e.ROLE,
+    logLevel: e.LOG_LEVEL,
+    limits: {
+      maxBatchItems: e.MAX_BATCH_ITEMS,
+      maxBatchBytes: e.MAX_BATCH_BYTES,
+      maxItemDataBytes: e.MAX_ITEM_DATA_BYTES,
+      maxBlobsPerRequest: e.MAX_BLOBS_PER_REQUEST,
+      maxBlobRequestBytes: e.MAX_BLOB_REQUEST_BYTES,
+      maxBlobBytes: e.MAX_BLOB_BYTES,
+      maxBlobMetaBytes: e.MAX_BLOB_META_BYTES,
+    },
+    rateLimitRps: e.RATE_LIMIT_RPS,
+    rateLimitBurst: e.RATE_LIMIT_BURST,
+    dbPoolSize: e.DB_POOL_SIZE,
+    dbMaxWaiting: e.DB_MAX_WAITING,
+    dbAcquireTimeoutMs: e.DB_ACQUIRE_TIMEOUT_MS,
+  };
+}

@@ -1,0 +1,56 @@
+import { DatabaseUnavailableError } from '../errors.js';
+
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  // postgres.js
+  'CONNECTION_CLOSED',
+  'CONNECTION_ENDED',
+  'CONNECTION_DESTROYED',
+  'CONNECT_TIMEOUT',
+]);
+
+// 57P01 admin shutdown, 57P02 crash shutdown, 57P03 cannot connect now, 53300 too many connections.
+const UNAVAILABLE_SQLSTATES = new Set(['57P01', '57P02', '57P03', '53300']);
+
+function isConnectionFailure(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string') {
+    if (NETWORK_CODES.has(code) || UNAVAILABLE_SQLSTATES.has(code) || /^08[0-9A-Z]{3}$/.test(code))
+      return true;
+  }
+  return /PGlite is closed|database is closed/i.test(error.message);
+}
+
+/** The SQLSTATE of a driver error, looking through drizzle's wrapping `cause`s. */
+export function sqlStateOf(error: unknown): string | undefined {
+  for (let current = error, depth = 0; current instanceof Error && depth < 5; depth += 1) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return code;
+    current = current.cause;
+  }
+  return undefined;
+}
+
+/**
+ * The {@link DatabaseUnavailableError} an outage error stands for (connection refused, reset or
+ * terminated, server shutting down, embedded database closed), or `undefined` for any other error.
+ * Looks through drizzle's wrapping `cause`s.
+ */
+export function asUnavailable(error: unknown): DatabaseUnavailableError | undefined {
+  if (error instanceof DatabaseUnavailableError) return error;
+  for (let current = error, depth = 0; current instanceof Error && depth < 5; depth += 1) {
+    if (isConnectionFailure(current)) {
+      return new DatabaseUnavailableError(`database unavailable: ${current.message}`, { cause: error });
+    }
+    current = current.cause;
+  }
+  return undefined;
+}

@@ -1,0 +1,175 @@
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import type { ExtractTablesWithRelations } from 'drizzle-orm';
+import type { PgDatabase, PgQueryResultHKT, PgTransaction } from 'drizzle-orm/pg-core';
+import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
+import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
+import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
+import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
+import postgres from 'postgres';
+import type { Config } from '../config.js';
+import { asUnavailable, sqlStateOf } from './connection-errors.js';
+import { Gate } from './gate.js';
+import { migrationsFolder } from './migrations-folder.js';
+import * as schema from './schema/index.js';
+
+/** The Drizzle database, whichever driver is underneath. */
+export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
+/** A Drizzle transaction, whichever driver is underneath. */
+export type DbTransaction = PgTransaction<
+  PgQueryResultHKT,
+  typeof schema,
+  ExtractTablesWithRelations<typeof schema>
+>;
+
+/** The ingest API's database: PostgreSQL through postgres.js, or embedded PGlite. */
+export interface Database {
+  readonly kind: 'postgres' | 'pglite';
+  /** The raw Drizzle handle; prefer {@link Database.use} and {@link Database.transaction}. */
+  readonly orm: Db;
+  /**
+   * Runs `fn` with a connection slot. Outages come out as `DatabaseUnavailableError`, a saturated
+   * pool as `DatabaseOverloadedError` (both 503).
+   */
+  use<T>(fn: (db: Db) => Promise<T>): Promise<T>;
+  /**
+   * Runs `fn` in one transaction (all or nothing), retrying it from the start on a deadlock or
+   * serialization failure. Errors as {@link Database.use}.
+   */
+  transaction<T>(fn: (tx: DbTransaction) => Promise<T>): Promise<T>;
+  /** Raw SQL with `$1…` parameters; rows as plain objects. Errors as {@link Database.use}. */
+  query<T = Record<string, unknown>>(text: string, params?: readonly unknown[]): Promise<T[]>;
+  /** Resolves when the database answers a trivial query. */
+  ping(): Promise<void>;
+  /** Releases every connection (or closes the embedded database). Idempotent. */
+  close(): Promise<void>;
+}
+
+const MIGRATION_LOCK_ID = 7_346_115_001;
+const RETRYABLE_SQLSTATES = new Set(['40P01', '40001']);
+const TRANSACTION_ATTEMPTS = 4;
+
+async function migrateOnPostgres(url: string): Promise<void> {
+  // A dedicated single connection: the advisory lock is per session, and it serialises several
+  // servers starting at once against the same database.
+  const client = postgres(url, { max: 1, onnotice: () => {}, connect_timeout: 10 });
+  try {
+    await client`select pg_advisory_lock(${MIGRATION_LOCK_ID})`;
+    await migratePostgres(drizzlePostgres(client, { schema }), { migrationsFolder: migrationsFolder() });
+    await client`select pg_advisory_unlock(${MIGRATION_LOCK_ID})`;
+  } finally {
+    await client.end({ timeout: 5 });
+  }
+}
+
+function wrap(error: unknown): unknown {
+  return asUnavailable(error) ?? error;
+}
+
+function gated(
+  kind: Database['kind'],
+  orm: Db,
+  gate: Gate,
+  raw: Database['query'],
+  end: () => Promise<void>,
+) {
+  let closed: Promise<void> | undefined;
+  const database: Database = {
+    kind,
+    orm,
+    async use(fn) {
+      try {
+        return await gate.run(() => fn(orm));
+      } catch (error) {
+        throw wrap(error);
+      }
+    },
+    async transaction(fn) {
+      for (let attempt = 1; ; attempt += 1) {
+        try {
+          return await gate.run(() => orm.transaction((tx) => fn(tx as DbTransaction)));
+        } catch (error) {
+          const state = sqlStateOf(error);
+          if (attempt < TRANSACTION_ATTEMPTS && state !== undefined && RETRYABLE_SQLSTATES.has(state))
+            continue;
+          throw wrap(error);
+        }
+      }
+    },
+    async query(text, params = []) {
+      try {
+        return await gate.run(() => raw(text, params));
+      } catch (error) {
+        throw wrap(error);
+      }
+    },
+    async ping() {
+      try {
+        await raw('select 1', []);
+      } catch (error) {
+        throw wrap(error);
+      }
+    },
+    close() {
+      closed ??= end();
+      return closed;
+    },
+  };
+  return database;
+}
+
+/**
+ * Opens the configured database and applies the committed migrations: PostgreSQL at
+ * `config.databaseUrl`, or PGlite in `config.dataDir/pglite` when it is unset.
+ */
+export async function createDatabase(
+  config: Pick<Config, 'databaseUrl' | 'dataDir' | 'dbPoolSize' | 'dbMaxWaiting' | 'dbAcquireTimeoutMs'>,
+): Promise<Database> {
+  if (config.databaseUrl !== undefined) {
+    await migrateOnPostgres(config.databaseUrl);
+    const client = postgres(config.databaseUrl, {
+      max: config.dbPoolSize,
+      onnotice: () => {},
+      connect_timeout: 5,
+      idle_timeout: 60,
+    });
+    const orm = drizzlePostgres(client, { schema }) as unknown as Db;
+    const gate = new Gate({
+      concurrency: config.dbPoolSize,
+      maxWaiting: config.dbMaxWaiting,
+      timeoutMs: config.dbAcquireTimeoutMs,
+    });
+    return gated(
+      'postgres',
+      orm,
+      gate,
+      async <T>(text: string, params: readonly unknown[]) =>
+        (await client.unsafe(text, params as postgres.ParameterOrJSON<never>[])) as unknown as T[],
+      () => client.end({ timeout: 5 }),
+    );
+  }
+  const dir = join(config.dataDir, 'pglite');
+  await mkdir(dir, { recursive: true });
+  const pg = await PGlite.create(dir);
+  try {
+    const orm = drizzlePglite(pg, { schema });
+    await migratePglite(orm, { migrationsFolder: migrationsFolder() });
+    // PGlite runs one statement at a time; the gate only bounds how many requests queue for it.
+    const gate = new Gate({
+      concurrency: 1,
+      maxWaiting: config.dbMaxWaiting,
+      timeoutMs: config.dbAcquireTimeoutMs,
+    });
+    return gated(
+      'pglite',
+      orm as unknown as Db,
+      gate,
+      async <T>(text: string, params: readonly unknown[]) => (await pg.query<T>(text, [...params])).rows,
+      () => pg.close(),
+    );
+  } catch (error) {
+    await pg.close();
+    throw error;
+  }
+}

@@ -1,0 +1,73 @@
+import type { RequestErrorCode } from '@sluice/contracts';
+
+/** The environment cannot be turned into a valid configuration; the server does not start. */
+export class ConfigError extends Error {
+  override name = 'ConfigError' as const;
+}
+
+/** A failure of a whole request that maps to one contract error code. */
+export abstract class RequestError extends Error {
+  abstract readonly code: RequestErrorCode;
+  /** Seconds for the `Retry-After` header, for retryable codes. */
+  readonly retryAfterSeconds: number | undefined = undefined;
+}
+
+/** Not JSON, wrong envelope, no items or too many. */
+export class InvalidBatchError extends RequestError {
+  override name = 'InvalidBatchError' as const;
+  readonly code = 'INVALID_BATCH' as const;
+}
+
+/** Missing, unknown or disabled API key. */
+export class UnauthorizedError extends RequestError {
+  override name = 'UnauthorizedError' as const;
+  readonly code = 'UNAUTHORIZED' as const;
+}
+
+/** Unknown route, or an item that is unknown or belongs to another source. */
+export class NotFoundError extends RequestError {
+  override name = 'NotFoundError' as const;
+  readonly code = 'NOT_FOUND' as const;
+}
+
+/** The body exceeds a published limit. */
+export class PayloadTooLargeError extends RequestError {
+  override name = 'PayloadTooLargeError' as const;
+  readonly code = 'PAYLOAD_TOO_LARGE' as const;
+}
+
+/** Wrong `Content-Type` or `Content-Encoding`. */
+export class UnsupportedMediaTypeError extends RequestError {
+  override name = 'UnsupportedMediaTypeError' as const;
+  readonly code = 'UNSUPPORTED_MEDIA_TYPE' as const;
+}
+
+/** The source exceeded its request rate. */
+export class RateLimitedError extends RequestError {
+  override name = 'RateLimitedError' as const;
+  readonly code = 'RATE_LIMITED' as const;
+  override readonly retryAfterSeconds: number;
+  constructor(message: string, retryAfterSeconds: number) {
+    super(message);
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
+}
+
+/** The database cannot be reached (refused, terminated, closed); retry later. */
+export class DatabaseUnavailableError extends RequestError {
+  override name = 'DatabaseUnavailableError' as const;
+  readonly code = 'UNAVAILABLE' as const;
+  override readonly retryAfterSeconds = 2;
+}
+
+/** Too many requests are already waiting for a database connection; retry later. */
+export class DatabaseOverloadedError extends RequestError {
+  override name = 'DatabaseOverloadedError' as const;
+  readonly code = 'UNAVAILABLE' as const;
+  override readonly retryAfterSeconds = 1;
+}
+
+/** True for every {@link RequestError}. */
+export function isRequestError(error: unknown): error is RequestError {
+  return error instanceof RequestError;
+}

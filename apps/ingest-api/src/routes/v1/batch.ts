@@ -1,0 +1,134 @@
+import {
+  API_PATHS,
+  BatchEnvelopeSchema,
+  countStatuses,
+  type IngestResponse,
+  type ItemResult,
+  type Limits,
+  RecordItemSchema,
+  recordHash,
+} from '@sluice/contracts';
+import type { FastifyPluginAsync } from 'fastify';
+import { InvalidBatchError } from '../../errors.js';
+import { decodeBody } from '../../http/decode-body.js';
+import { insertItems, type NewItem } from '../../ingest/insert-items.js';
+
+/** Options of {@link batchRoutes}. */
+export interface BatchRoutesOptions {
+  readonly limits: Limits;
+}
+
+type Checked =
+  | { readonly ok: true; readonly row: NewItem }
+  | { readonly ok: false; readonly result: ItemResult };
+
+function idOf(item: unknown): string {
+  const id = (item as { id?: unknown } | null)?.id;
+  return typeof id === 'string' ? id.slice(0, 128) : '';
+}
+
+function checkItem(item: unknown, limits: Limits): Checked {
+  const parsed = RecordItemSchema.safeParse(item);
+  if (!parsed.success) {
+    const message = parsed.error.issues.map((issue) => `${issue.path.join('.') || 'item'}: ${issue.message}`);
+    return {
+      ok: false,
+      result: {
+        id: idOf(item),
+        status: 'rejected',
+        error: { code: 'INVALID_ITEM', message: message.join('; ') },
+      },
+    };
+  }
+  const record = parsed.data;
+  const dataBytes = Buffer.byteLength(JSON.stringify(record.data));
+  if (dataBytes > limits.maxItemDataBytes) {
+    return {
+      ok: false,
+      result: {
+        id: record.id,
+        status: 'rejected',
+        error: {
+          code: 'ITEM_TOO_LARGE',
+          message: `data is ${dataBytes} bytes; the limit is ${limits.maxItemDataBytes}`,
+        },
+      },
+    };
+  }
+  const hash = recordHash(record);
+  if (record.hash !== undefined && record.hash !== hash) {
+    return {
+      ok: false,
+      result: {
+        id: record.id,
+        status: 'rejected',
+        error: {
+          code: 'HASH_MISMATCH',
+          message: `hash ${record.hash} differs from the canonical hash ${hash}`,
+        },
+      },
+    };
+  }
+  return {
+    ok: true,
+    row: { id: record.id, kind: 'record', type: record.type, ts: record.ts, hash, data: record.data },
+  };
+}
+
+/**
+ * `POST /v1/batch`: validates the envelope (a failure is 400 for the whole request), then each
+ * item on its own (a bad one is `rejected`), and stores the valid ones in one transaction through
+ * the idempotency gate. `results[i]` answers `items[i]`.
+ */
+export const batchRoutes: FastifyPluginAsync<BatchRoutesOptions> = async (app, { limits }) => {
+  app.post(
+    API_PATHS.batch,
+    { bodyLimit: limits.maxBatchBytes, preParsing: decodeBody(limits.maxBatchBytes) },
+    async (request): Promise<IngestResponse> => {
+      const stopTimer = app.metrics.batchDuration.startTimer({ route: 'batch' });
+      const envelope = BatchEnvelopeSchema.safeParse(request.body);
+      if (!envelope.success) {
+        throw new InvalidBatchError('body must be a JSON object { "items": [ … ] } and nothing else', {
+          cause: envelope.error,
+        });
+      }
+      const { items } = envelope.data;
+      if (items.length === 0) throw new InvalidBatchError('a batch needs at least one item');
+      if (items.length > limits.maxBatchItems) {
+        throw new InvalidBatchError(
+          `a batch holds at most ${limits.maxBatchItems} items, got ${items.length}`,
+        );
+      }
+
+      const checked = items.map((item) => checkItem(item, limits));
+      const rows = checked.flatMap((entry) => (entry.ok ? [entry.row] : []));
+      const outcomes = await insertItems(app.db, request.source, rows);
+
+      let next = 0;
+      const results = checked.map((entry): ItemResult => {
+        if (!entry.ok) return entry.result;
+        const outcome = outcomes[next++];
+        if (outcome === undefined)
+          throw new Error('the idempotency gate answered fewer items than it was given');
+        if (outcome === 'conflict') {
+          return {
+            id: entry.row.id,
+            status: 'conflict',
+            error: {
+              code: 'IDEMPOTENCY_CONFLICT',
+              message: 'this id is already stored with different content',
+            },
+          };
+        }
+        return { id: entry.row.id, status: outcome };
+      });
+      const counts = countStatuses(results);
+      for (const [status, count] of Object.entries(counts)) {
+        if (count > 0) app.metrics.items.inc({ kind: 'record', status }, count);
+      }
+      stopTimer();
+      request.log.info({ source: request.source, count: items.length, ...counts }, 'batch answered');
+      return { results, counts };
+    },
+  );
+};

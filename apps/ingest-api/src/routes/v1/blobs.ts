@@ -1,0 +1,320 @@
+import { createHash, type Hash } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import multipart, { type Multipart, type MultipartFile } from '@fastify/multipart';
+import {
+  API_PATHS,
+  BlobManifestEnvelopeSchema,
+  type BlobManifestItem,
+  BlobManifestItemSchema,
+  blobItemHash,
+  countStatuses,
+  type IngestResponse,
+  type ItemErrorCode,
+  type ItemResult,
+  type Limits,
+  MANIFEST_FIELD,
+} from '@sluice/contracts';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import { sqlStateOf } from '../../db/connection-errors.js';
+import type { DbTransaction } from '../../db/database.js';
+import { blobStaging, blobs } from '../../db/schema/blobs.js';
+import {
+  DatabaseOverloadedError,
+  InvalidBatchError,
+  PayloadTooLargeError,
+  UnsupportedMediaTypeError,
+} from '../../errors.js';
+import { insertItemsInTransaction } from '../../ingest/insert-items.js';
+
+/** Options of {@link blobRoutes}. */
+export interface BlobRoutesOptions {
+  /** Effective limits; the blob ones apply here. */
+  readonly limits: Limits;
+}
+
+/** A manifest entry and what became of it. */
+interface Entry {
+  readonly id: string;
+  /** The validated item, or `undefined` when the entry itself was rejected. */
+  readonly item: BlobManifestItem | undefined;
+  result: ItemResult | undefined;
+}
+
+function idOf(item: unknown): string {
+  const id = (item as { id?: unknown } | null)?.id;
+  return typeof id === 'string' ? id.slice(0, 128) : '';
+}
+
+function rejected(id: string, code: ItemErrorCode, message: string): ItemResult {
+  return { id, status: 'rejected', error: { code, message } };
+}
+
+function checkEntry(raw: unknown, limits: Limits): Entry {
+  const parsed = BlobManifestItemSchema.safeParse(raw);
+  if (!parsed.success) {
+    const message = parsed.error.issues.map((issue) => `${issue.path.join('.') || 'item'}: ${issue.message}`);
+    return { id: idOf(raw), item: undefined, result: rejected(idOf(raw), 'INVALID_ITEM', message.join('; ')) };
+  }
+  const item = parsed.data;
+  if (item.size > limits.maxBlobBytes) {
+    const message = `size is ${item.size} bytes; the limit is ${limits.maxBlobBytes}`;
+    return { id: item.id, item: undefined, result: rejected(item.id, 'ITEM_TOO_LARGE', message) };
+  }
+  const metaBytes = item.meta === undefined ? 0 : Buffer.byteLength(JSON.stringify(item.meta));
+  if (metaBytes > limits.maxBlobMetaBytes) {
+    const message = `meta is ${metaBytes} bytes; the limit is ${limits.maxBlobMetaBytes}`;
+    return { id: item.id, item: undefined, result: rejected(item.id, 'ITEM_TOO_LARGE', message) };
+  }
+  return { id: item.id, item, result: undefined };
+}
+
+/** Counts every byte of the request body as it arrives; multipart bodies have no `bodyLimit`. */
+class RequestMeter {
+  bytes = 0;
+  readonly #limit: number;
+
+  constructor(limit: number) {
+    this.#limit = limit;
+  }
+
+  readonly onData = (chunk: Buffer): void => {
+    this.bytes += chunk.length;
+  };
+
+  /** @throws {PayloadTooLargeError} once the body has passed the limit. */
+  check(): void {
+    if (this.bytes > this.#limit) {
+      throw new PayloadTooLargeError(`a blob request may carry at most ${this.#limit} bytes`);
+    }
+  }
+}
+
+type PartOutcome = { readonly ok: true; readonly bytes: Buffer } | { readonly ok: false; readonly message: string };
+
+/**
+ * Reads one file part through a SHA-256 and a byte count. Keeps its bytes only while they fit the
+ * manifest size, so a part never costs more memory than one blob; the rest is read and dropped.
+ */
+async function readPart(file: Readable & { truncated?: boolean }, item: BlobManifestItem, meter: RequestMeter) {
+  const hash: Hash = createHash('sha256');
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of file as AsyncIterable<Buffer>) {
+    meter.check();
+    size += chunk.length;
+    if (size <= item.size) {
+      hash.update(chunk);
+      chunks.push(chunk);
+    } else if (chunks.length > 0) {
+      chunks.length = 0;
+    }
+  }
+  meter.check();
+  let outcome: PartOutcome;
+  if (file.truncated === true || size !== item.size) {
+    outcome = { ok: false, message: `part has ${file.truncated ? 'more than ' : ''}${size} bytes; the manifest says ${item.size}` };
+  } else {
+    const actual = hash.digest('hex');
+    outcome =
+      actual === item.sha256
+        ? { ok: true, bytes: Buffer.concat(chunks, size) }
+        : { ok: false, message: `part has SHA-256 ${actual}; the manifest says ${item.sha256}` };
+  }
+  return outcome;
+}
+
+async function drain(file: Readable, meter: RequestMeter): Promise<void> {
+  for await (const _chunk of file) meter.check();
+}
+
+async function manifestText(part: Multipart, limit: number): Promise<string> {
+  if (part.type === 'field') {
+    if (part.valueTruncated) throw new InvalidBatchError(`the manifest exceeds ${limit} bytes`);
+    return typeof part.value === 'string' ? part.value : JSON.stringify(part.value);
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of part.file as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > limit) throw new InvalidBatchError(`the manifest exceeds ${limit} bytes`);
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function parseManifest(text: string, limits: Limits): unknown[] {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new InvalidBatchError('the manifest is not JSON', { cause: error });
+  }
+  const envelope = BlobManifestEnvelopeSchema.safeParse(json);
+  if (!envelope.success) {
+    throw new InvalidBatchError('the manifest must be a JSON object { "items": [ … ] } and nothing else', {
+      cause: envelope.error,
+    });
+  }
+  const { items } = envelope.data;
+  if (items.length === 0) throw new InvalidBatchError('a manifest needs at least one item');
+  if (items.length > limits.maxBlobsPerRequest) {
+    throw new InvalidBatchError(`a request holds at most ${limits.maxBlobsPerRequest} blobs, got ${items.length}`);
+  }
+  return items;
+}
+
+/** Reads multipart parts one at a time, turning malformed-body failures into {@link InvalidBatchError}. */
+async function nextPart(parts: AsyncIterator<Multipart>): Promise<Multipart | undefined> {
+  try {
+    const next = await parts.next();
+    return next.done ? undefined : next.value;
+  } catch (error) {
+    const status = (error as { statusCode?: unknown }).statusCode;
+    if (status === 413) throw new PayloadTooLargeError('the multipart body exceeds a limit', { cause: error });
+    throw new InvalidBatchError('the multipart body is malformed or was cut short', { cause: error });
+  }
+}
+
+async function stage(tx: DbTransaction, source: string, item: BlobManifestItem, bytes: Buffer): Promise<ItemResult> {
+  const hash = blobItemHash(item);
+  const [outcome] = await insertItemsInTransaction(tx, source, [
+    { id: item.id, kind: 'blob', type: item.type, ts: item.ts, hash },
+  ]);
+  if (outcome === 'stored') {
+    await tx.insert(blobs).values({
+      source,
+      id: item.id,
+      size: item.size,
+      contentType: item.contentType,
+      sha256: item.sha256,
+      meta: item.meta ?? null,
+    });
+    await tx.insert(blobStaging).values({ source, id: item.id, bytes });
+    return { id: item.id, status: 'stored' };
+  }
+  if (outcome === 'conflict') {
+    return {
+      id: item.id,
+      status: 'conflict',
+      error: { code: 'IDEMPOTENCY_CONFLICT', message: 'this id is already stored with different content' },
+    };
+  }
+  return { id: item.id, status: 'duplicate' };
+}
+
+/**
+ * `POST /v1/blobs` (`multipart/form-data`): the `manifest` field first, then one file part per manifest
+ * item, named by its id, in any order. Each part is streamed through SHA-256 and a size count; a part
+ * that differs from its manifest entry is `rejected` `CHECKSUM_MISMATCH`, a missing one `MISSING_PART`.
+ * Verified bytes are staged in the database in the same transaction as their item row, so `stored`
+ * means durable and reachable by every worker. A part no manifest item names, a bad or misplaced
+ * manifest (400) and a body over the request limit (413) fail the whole request, writing nothing.
+ */
+export const blobRoutes: FastifyPluginAsync<BlobRoutesOptions> = async (app, { limits }) => {
+  // Room for every item at its largest meta, plus its other fields.
+  const manifestLimit = limits.maxBlobsPerRequest * (limits.maxBlobMetaBytes + 1024);
+  await app.register(multipart, {
+    throwFileSizeLimit: false,
+    limits: {
+      fieldSize: manifestLimit,
+      fields: 2,
+      files: limits.maxBlobsPerRequest + 1,
+      parts: limits.maxBlobsPerRequest + 3,
+      fileSize: limits.maxBlobBytes,
+      headerPairs: 32,
+    },
+  });
+
+  app.post(API_PATHS.blobs, async (request, reply): Promise<IngestResponse> => {
+    if (!request.isMultipart()) {
+      throw new UnsupportedMediaTypeError('POST /v1/blobs takes multipart/form-data');
+    }
+    const declared = Number(request.headers['content-length'] ?? Number.NaN);
+    if (declared > limits.maxBlobRequestBytes) {
+      reply.header('connection', 'close');
+      throw new PayloadTooLargeError(`a blob request may carry at most ${limits.maxBlobRequestBytes} bytes`);
+    }
+    const stopTimer = app.metrics.batchDuration.startTimer({ route: 'blobs' });
+    const meter = new RequestMeter(limits.maxBlobRequestBytes);
+    try {
+      const results = await receive(request, meter);
+      const counts = countStatuses(results);
+      for (const [status, count] of Object.entries(counts)) {
+        if (count > 0) app.metrics.items.inc({ kind: 'blob', status }, count);
+      }
+      request.log.info({ source: request.source, count: results.length, bytes: meter.bytes, ...counts }, 'blobs answered');
+      return { results, counts };
+    } catch (error) {
+      // The rest of the body is not worth reading.
+      reply.header('connection', 'close');
+      throw error;
+    } finally {
+      request.raw.off('data', meter.onData);
+      stopTimer();
+    }
+  });
+
+  async function receive(request: FastifyRequest, meter: RequestMeter): Promise<ItemResult[]> {
+    const parts = request.parts()[Symbol.asyncIterator]();
+    const first = nextPart(parts);
+    // The first next() has just piped the request into the parser; counting from here sees every chunk.
+    request.raw.on('data', meter.onData);
+    const manifestPart = await first;
+    if (manifestPart === undefined || manifestPart.fieldname !== MANIFEST_FIELD) {
+      throw new InvalidBatchError(`the first part must be the "${MANIFEST_FIELD}" field`);
+    }
+    const entries = parseManifest(await manifestText(manifestPart, manifestLimit), limits).map((raw) =>
+      checkEntry(raw, limits),
+    );
+    const waiting = new Map<string, Entry[]>();
+    for (const entry of entries) {
+      const list = waiting.get(entry.id);
+      if (list === undefined) waiting.set(entry.id, [entry]);
+      else list.push(entry);
+    }
+
+    try {
+      await app.db.use((db) =>
+        db.transaction(async (tx) => {
+          for (let part = await nextPart(parts); part !== undefined; part = await nextPart(parts)) {
+            meter.check();
+            const entry = waiting.get(part.fieldname)?.shift();
+            if (entry === undefined || part.type !== 'file') {
+              throw new InvalidBatchError(`part "${part.fieldname}" matches no manifest item without a part`);
+            }
+            await receivePart(tx as DbTransaction, request.source, entry, part, meter);
+          }
+          meter.check();
+        }),
+      );
+    } catch (error) {
+      const state = sqlStateOf(error);
+      if (state === '40P01' || state === '40001') {
+        throw new DatabaseOverloadedError('a concurrent request holds the same ids; retry', { cause: error });
+      }
+      throw error;
+    }
+
+    return entries.map(
+      (entry) =>
+        entry.result ?? rejected(entry.id, 'MISSING_PART', `no file part named "${entry.id}" followed the manifest`),
+    );
+  }
+
+  async function receivePart(
+    tx: DbTransaction,
+    source: string,
+    entry: Entry,
+    part: MultipartFile,
+    meter: RequestMeter,
+  ): Promise<void> {
+    if (entry.item === undefined) {
+      await drain(part.file, meter);
+      return;
+    }
+    const outcome = await readPart(part.file, entry.item, meter);
+    entry.result = outcome.ok
+      ? await stage(tx, source, entry.item, outcome.bytes)
+      : rejected(entry.id, 'CHECKSUM_MISMATCH', outcome.message);
+  }
+};

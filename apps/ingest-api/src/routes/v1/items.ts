@@ -1,0 +1,29 @@
+import { API_PATHS, type ItemStatusResponse } from '@sluice/contracts';
+import { and, eq } from 'drizzle-orm';
+import type { FastifyPluginAsync } from 'fastify';
+import { items } from '../../db/schema/index.js';
+import { NotFoundError } from '../../errors.js';
+
+/** `GET /v1/items/:id`: one item of the caller's source; another source's id is 404 like an unknown one. */
+export const itemRoutes: FastifyPluginAsync = async (app) => {
+  app.get<{ Params: { id: string } }>(API_PATHS.item, async (request): Promise<ItemStatusResponse> => {
+    const { id } = request.params;
+    const rows = await app.db.use((db) =>
+      db
+        .select()
+        .from(items)
+        .where(and(eq(items.source, request.source), eq(items.id, id)))
+        .limit(1),
+    );
+    const item = rows[0];
+    if (item === undefined) throw new NotFoundError(`no item ${id}`);
+    return {
+      id: item.id,
+      type: item.type,
+      ts: item.ts,
+      receivedAt: item.receivedAt.getTime(),
+      kind: item.kind,
+      hash: item.hash,
+    };
+  });
+};

@@ -1,0 +1,154 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import postgres from 'postgres';
+import { buildApp } from './app.js';
+import { type Config, loadConfig } from './config.js';
+
+/** A fresh database for one test (file). */
+export interface TestDatabase {
+  readonly kind: 'postgres' | 'pglite';
+  /** PostgreSQL URL of the fresh database; `undefined` for PGlite. */
+  readonly url: string | undefined;
+  /** A temp `DATA_DIR` (PGlite files and local objects live here). */
+  readonly dataDir: string;
+  /** Drops the database and removes the temp dir. */
+  drop(): Promise<void>;
+}
+
+/** A real HTTP server on 127.0.0.1, on a fresh test database. */
+export interface TestServer {
+  /** Base URL, e.g. `http://127.0.0.1:41234`. */
+  readonly url: string;
+  readonly app: FastifyInstance;
+  readonly db: TestDatabase;
+  /** The key of {@link TestServer.source}: `test-key`. */
+  readonly apiKey: string;
+  /** `test`; a second source `other` has the key `other-key`. */
+  readonly source: string;
+  readonly config: Config;
+  /** Raw SQL through the app's own connection (PGlite allows one owner). */
+  query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
+  /** Closes the app, then drops the database. */
+  close(): Promise<void>;
+}
+
+/** The PostgreSQL server tests use: `TEST_DATABASE_URL`. @default 'postgres://postgres@127.0.0.1:5432/test' */
+export function testDatabaseUrl(): string {
+  return process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+}
+
+let availability: Promise<boolean> | undefined;
+let unavailableReason = '';
+let warned = false;
+
+/** Whether the PostgreSQL server of `TEST_DATABASE_URL` answers within ~2 s (checked once per process). */
+export const realPostgresAvailable = (): Promise<boolean> => {
+  availability ??= (async () => {
+    const sql = postgres(testDatabaseUrl(), { max: 1, connect_timeout: 2, onnotice: () => {} });
+    try {
+      await sql`select 1`;
+      return true;
+    } catch (error) {
+      unavailableReason = error instanceof Error ? error.message : String(error);
+      return false;
+    } finally {
+      await sql.end({ timeout: 1 });
+    }
+  })();
+  return availability;
+};
+
+/**
+ * A fresh database per call: `CREATE DATABASE sluice_test_<random>` on the server of
+ * `TEST_DATABASE_URL`; when that server does not answer, a PGlite directory in a temp dir, with
+ * one loud warning that real-PostgreSQL-only tests will be skipped.
+ */
+export async function createTestDatabase(): Promise<TestDatabase> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'sluice-test-'));
+  if (!(await realPostgresAvailable())) {
+    if (!warned) {
+      warned = true;
+      console.warn(
+        `\n!!! PostgreSQL at ${testDatabaseUrl()} did not answer within 2 s (${unavailableReason}): tests run on embedded PGlite, ` +
+          'and tests that need real PostgreSQL (concurrency, outages) are SKIPPED. Set TEST_DATABASE_URL to run them. !!!\n',
+      );
+    }
+    return {
+      kind: 'pglite',
+      url: undefined,
+      dataDir,
+      drop: () => rm(dataDir, { recursive: true, force: true }),
+    };
+  }
+  const name = `sluice_test_${randomBytes(6).toString('hex')}`;
+  const admin = postgres(testDatabaseUrl(), { max: 1, onnotice: () => {} });
+  try {
+    await admin.unsafe(`create database ${name}`);
+  } finally {
+    await admin.end({ timeout: 5 });
+  }
+  const url = new URL(testDatabaseUrl());
+  url.pathname = `/${name}`;
+  return {
+    kind: 'postgres',
+    url: url.toString(),
+    dataDir,
+    async drop() {
+      const dropper = postgres(testDatabaseUrl(), { max: 1, onnotice: () => {} });
+      try {
+        await dropper.unsafe(`drop database if exists ${name} with (force)`);
+      } finally {
+        await dropper.end({ timeout: 5 });
+        await rm(dataDir, { recursive: true, force: true });
+      }
+    },
+  };
+}
+
+/**
+ * Starts {@link buildApp} on port 0 of 127.0.0.1 on a fresh {@link createTestDatabase}, with
+ * source `test` / key `test-key` and source `other` / key `other-key`, role `api` and log level
+ * `warn` unless `overrides` say otherwise.
+ */
+export async function startTestServer(overrides: Partial<Config> = {}): Promise<TestServer> {
+  const db = await createTestDatabase();
+  const config: Config = {
+    ...loadConfig({ HOST: '127.0.0.1', PORT: '0', API_KEYS: 'test:test-key,other:other-key' }),
+    databaseUrl: db.url,
+    dataDir: db.dataDir,
+    role: 'api',
+    logLevel: 'warn',
+    ...overrides,
+  };
+  let app: FastifyInstance;
+  try {
+    app = await buildApp(config);
+  } catch (error) {
+    await db.drop();
+    throw error;
+  }
+  const address = await app.listen({ port: config.port, host: config.host });
+  let closed: Promise<void> | undefined;
+  return {
+    url: address,
+    app,
+    db,
+    apiKey: 'test-key',
+    source: 'test',
+    config,
+    query: (sql, params) => app.db.query(sql, params),
+    close() {
+      closed ??= (async () => {
+        try {
+          await app.close();
+        } finally {
+          await db.drop();
+        }
+      })();
+      return closed;
+    },
+  };
+}
