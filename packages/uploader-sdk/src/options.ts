@@ -1,0 +1,214 @@
+import type { Durability, WhenFull } from './disk-queue/types.js';
+
+/** A logger the uploader may write diagnostics to (pino, console or anything shaped like them). */
+export interface UploaderLogger {
+  debug(object: Record<string, unknown>, message: string): void;
+  info(object: Record<string, unknown>, message: string): void;
+  warn(object: Record<string, unknown>, message: string): void;
+  error(object: Record<string, unknown>, message: string): void;
+}
+
+/** Options of {@link createUploader}. Only `endpoint`, `apiKey` and `directory` are required. */
+export interface UploaderOptions {
+  /** Base URL of the ingest API, e.g. `https://ingest.example.com`. */
+  readonly endpoint: string;
+  /** API key sent as `Authorization: Bearer <key>`; replace it later with `setApiKey`. */
+  readonly apiKey: string;
+  /** Directory the uploader owns exclusively: queues, blob copies and dead letters live here. Created if missing. */
+  readonly directory: string;
+  /**
+   * `fsync`: `enqueue` resolves once the item is fsync'd (group-committed). `os`: once written to the OS,
+   * which survives a process crash but not a power loss.
+   * @default 'fsync'
+   */
+  readonly durability?: Durability;
+  /**
+   * Quota of queued record bytes on disk.
+   * @default 268_435_456 (256 MiB)
+   */
+  readonly maxQueueBytes?: number;
+  /**
+   * Quota of queued blob bytes on disk (the copies made by `enqueueBlob`). A blob that would exceed it is
+   * always refused with `QueueFullError`, whatever `whenFull` says: blobs are never dropped silently.
+   * @default 1_073_741_824 (1 GiB)
+   */
+  readonly maxBlobQueueBytes?: number;
+  /**
+   * What `enqueue` does when the record quota is reached: `reject` throws `QueueFullError`,
+   * `drop-oldest` discards the oldest queued records to make room (counted in `stats().dropped`).
+   * @default 'reject'
+   */
+  readonly whenFull?: WhenFull;
+  /**
+   * A batch closes at this many records (lowered to the server's published limit).
+   * @default 500
+   */
+  readonly maxBatchItems?: number;
+  /**
+   * A batch closes at this many bytes of JSON body (lowered to the server's published limit).
+   * @default 1_048_576 (1 MiB)
+   */
+  readonly maxBatchBytes?: number;
+  /**
+   * A batch that is neither full by count nor by bytes closes this long after its first record was read.
+   * @default 200
+   */
+  readonly maxBatchDelayMs?: number;
+  /**
+   * Request bodies of at least this many bytes are sent gzip-compressed.
+   * @default 16_384 (16 KiB)
+   */
+  readonly gzipMinBytes?: number;
+  /**
+   * Lowest number of concurrent record requests the adaptive limit may fall to.
+   * @default 1
+   */
+  readonly minConcurrency?: number;
+  /**
+   * Highest number of concurrent record requests the adaptive limit may grow to.
+   * @default 8
+   */
+  readonly maxConcurrency?: number;
+  /**
+   * Record requests slower than this count as congestion and lower the concurrency limit.
+   * @default 2000
+   */
+  readonly latencyTargetMs?: number;
+  /**
+   * Concurrent blob requests; blobs travel separately so records never wait behind them.
+   * @default 2
+   */
+  readonly blobConcurrency?: number;
+  /**
+   * A request without a complete response after this long is abandoned and retried.
+   * @default 30_000
+   */
+  readonly requestTimeoutMs?: number;
+  /**
+   * Base of the exponential backoff: the first retry waits up to this long (full jitter).
+   * @default 250
+   */
+  readonly backoffBaseMs?: number;
+  /**
+   * Cap of the exponential backoff (a server's `Retry-After` may ask for longer and is honoured).
+   * @default 30_000
+   */
+  readonly backoffMaxMs?: number;
+  /**
+   * While the API key is refused (401/403), sending pauses; it is tried again this often, or at once after
+   * `setApiKey`.
+   * @default 60_000
+   */
+  readonly authRetryMs?: number;
+  /**
+   * Diagnostics sink. The uploader is silent without one and reports through events.
+   * @default undefined (silent)
+   */
+  readonly logger?: UploaderLogger;
+  /**
+   * The `fetch` implementation used for HTTP, e.g. one with a custom agent.
+   * @default globalThis.fetch
+   */
+  readonly fetch?: typeof globalThis.fetch;
+}
+
+/** Options with every default filled in. */
+export type ResolvedUploaderOptions = Required<Omit<UploaderOptions, 'logger' | 'fetch'>> &
+  Pick<UploaderOptions, 'logger' | 'fetch'>;
+
+/** The defaults of every optional option. */
+export const DEFAULT_UPLOADER_OPTIONS = Object.freeze({
+  durability: 'fsync',
+  maxQueueBytes: 256 * 1024 * 1024,
+  maxBlobQueueBytes: 1024 * 1024 * 1024,
+  whenFull: 'reject',
+  maxBatchItems: 500,
+  maxBatchBytes: 1024 * 1024,
+  maxBatchDelayMs: 200,
+  gzipMinBytes: 16 * 1024,
+  minConcurrency: 1,
+  maxConcurrency: 8,
+  latencyTargetMs: 2000,
+  blobConcurrency: 2,
+  requestTimeoutMs: 30_000,
+  backoffBaseMs: 250,
+  backoffMaxMs: 30_000,
+  authRetryMs: 60_000,
+} as const satisfies Omit<ResolvedUploaderOptions, 'endpoint' | 'apiKey' | 'directory'>);
+
+function fail(name: string, value: unknown, expected: string): never {
+  throw new TypeError(
+    `Expected \`${name}\` to be ${expected}, got ${JSON.stringify(value) ?? String(value)}`,
+  );
+}
+
+function nonEmptyString(name: string, value: unknown): void {
+  if (typeof value !== 'string' || value.length === 0) fail(name, value, 'a non-empty string');
+}
+
+function integerAtLeast(name: string, value: unknown, min: number): void {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) {
+    fail(name, value, `an integer >= ${min}`);
+  }
+}
+
+/** Checks that `apiKey` is usable in an `Authorization` header. */
+export function validateApiKey(value: unknown): asserts value is string {
+  nonEmptyString('apiKey', value);
+  if (/[\r\n]/.test(value as string)) fail('apiKey', '<redacted>', 'a key without line breaks');
+}
+
+/**
+ * Fills in defaults and validates every option at once.
+ * @throws {TypeError} naming the first bad option and its value.
+ */
+export function resolveOptions(options: UploaderOptions): ResolvedUploaderOptions {
+  if (typeof options !== 'object' || options === null) fail('options', options, 'an object');
+  const resolved: ResolvedUploaderOptions = { ...DEFAULT_UPLOADER_OPTIONS, ...stripUndefined(options) };
+  nonEmptyString('endpoint', resolved.endpoint);
+  let url: URL;
+  try {
+    url = new URL(resolved.endpoint);
+  } catch (error) {
+    throw new TypeError(
+      `Expected \`endpoint\` to be an absolute URL, got ${JSON.stringify(resolved.endpoint)}`,
+      {
+        cause: error,
+      },
+    );
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    fail('endpoint', resolved.endpoint, 'an http(s) URL');
+  validateApiKey(resolved.apiKey);
+  nonEmptyString('directory', resolved.directory);
+  if (resolved.durability !== 'fsync' && resolved.durability !== 'os') {
+    fail('durability', resolved.durability, "'fsync' or 'os'");
+  }
+  if (resolved.whenFull !== 'reject' && resolved.whenFull !== 'drop-oldest') {
+    fail('whenFull', resolved.whenFull, "'reject' or 'drop-oldest'");
+  }
+  integerAtLeast('maxQueueBytes', resolved.maxQueueBytes, 1);
+  integerAtLeast('maxBlobQueueBytes', resolved.maxBlobQueueBytes, 1);
+  integerAtLeast('maxBatchItems', resolved.maxBatchItems, 1);
+  integerAtLeast('maxBatchBytes', resolved.maxBatchBytes, 64);
+  integerAtLeast('maxBatchDelayMs', resolved.maxBatchDelayMs, 0);
+  integerAtLeast('gzipMinBytes', resolved.gzipMinBytes, 0);
+  integerAtLeast('minConcurrency', resolved.minConcurrency, 1);
+  integerAtLeast('maxConcurrency', resolved.maxConcurrency, resolved.minConcurrency);
+  integerAtLeast('latencyTargetMs', resolved.latencyTargetMs, 1);
+  integerAtLeast('blobConcurrency', resolved.blobConcurrency, 1);
+  integerAtLeast('requestTimeoutMs', resolved.requestTimeoutMs, 1);
+  integerAtLeast('backoffBaseMs', resolved.backoffBaseMs, 1);
+  integerAtLeast('backoffMaxMs', resolved.backoffMaxMs, resolved.backoffBaseMs);
+  integerAtLeast('authRetryMs', resolved.authRetryMs, 1);
+  if (resolved.fetch !== undefined && typeof resolved.fetch !== 'function')
+    fail('fetch', resolved.fetch, 'a function');
+  if (resolved.logger !== undefined && typeof resolved.logger?.warn !== 'function') {
+    fail('logger', resolved.logger, 'a logger with debug/info/warn/error methods');
+  }
+  return Object.freeze(resolved);
+}
+
+function stripUndefined<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+}
