@@ -1,6 +1,7 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Config } from './config.js';
 import { installErrorHandlers } from './error-handler.js';
+import type { ObjectStore } from './object-store/object-store.js';
 import { authPlugin } from './plugins/auth.js';
 import { dbPlugin } from './plugins/db.js';
 import { metricsPlugin } from './plugins/metrics.js';
@@ -8,13 +9,17 @@ import { rateLimitPlugin } from './plugins/rate-limit.js';
 import { docsRoutes } from './routes/docs.js';
 import { healthRoutes } from './routes/health.js';
 import { batchRoutes } from './routes/v1/batch.js';
+import { blobRoutes } from './routes/v1/blobs.js';
 import { itemRoutes } from './routes/v1/items.js';
 import { limitsRoutes } from './routes/v1/limits.js';
+import { blobWorkerPlugin } from './worker/blob-worker-plugin.js';
 
 /** Things a caller may inject into {@link buildApp}. */
 export interface BuildAppOptions {
   /** A pino-compatible logger. @default a pino logger at `config.logLevel` */
   readonly logger?: FastifyBaseLogger;
+  /** Object store the blob worker uploads to. @default the one `config` describes (S3 or `DATA_DIR/objects`) */
+  readonly objectStore?: ObjectStore;
 }
 
 /**
@@ -33,6 +38,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
     await app.register(metricsPlugin);
     installErrorHandlers(app);
     await app.register(dbPlugin, { config });
+    await app.register(blobWorkerPlugin, { config, objectStore: options.objectStore });
     await app.register(healthRoutes);
     await app.register(docsRoutes);
     if (config.role !== 'worker') {
@@ -40,6 +46,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
         await v1.register(authPlugin);
         await v1.register(rateLimitPlugin, { rps: config.rateLimitRps, burst: config.rateLimitBurst });
         await v1.register(batchRoutes, { limits: config.limits });
+        await v1.register(blobRoutes, { limits: config.limits });
         await v1.register(itemRoutes);
         await v1.register(limitsRoutes, { limits: config.limits });
       });

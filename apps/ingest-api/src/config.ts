@@ -51,6 +51,16 @@ export interface Config {
   readonly dbMaxWaiting: number;
   /** Milliseconds a request waits for a database connection before it gets 503. @default 5000 */
   readonly dbAcquireTimeoutMs: number;
+  /** Blob uploads one worker runs at once (`WORKER_CONCURRENCY`). @default 4 */
+  readonly workerConcurrency: number;
+  /** Milliseconds between worker polls while no blob is due (`WORKER_POLL_INTERVAL_MS`). @default 1000 */
+  readonly workerPollIntervalMs: number;
+  /** Milliseconds a worker's claim on a blob stays valid (`WORKER_LEASE_MS`). @default 300000 */
+  readonly workerLeaseMs: number;
+  /** Upload attempts before a blob is `failed` (`WORKER_MAX_ATTEMPTS`). @default 10 */
+  readonly workerMaxAttempts: number;
+  /** Delay before the first retry, doubled per attempt (`WORKER_BACKOFF_BASE_MS`). @default 1000 */
+  readonly workerBackoffBaseMs: number;
 }
 
 /** The development source used when `API_KEYS` is unset on a loopback address. */
@@ -152,6 +162,11 @@ const EnvSchema = z.object({
   DB_POOL_SIZE: positiveInt(10),
   DB_MAX_WAITING: positiveInt(200),
   DB_ACQUIRE_TIMEOUT_MS: positiveInt(5000),
+  WORKER_CONCURRENCY: positiveInt(4),
+  WORKER_POLL_INTERVAL_MS: positiveInt(1000),
+  WORKER_LEASE_MS: positiveInt(300_000),
+  WORKER_MAX_ATTEMPTS: positiveInt(10),
+  WORKER_BACKOFF_BASE_MS: positiveInt(1000),
 });
 
 /** True for addresses only this machine can reach. */
@@ -210,5 +225,10 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     dbPoolSize: e.DB_POOL_SIZE,
     dbMaxWaiting: e.DB_MAX_WAITING,
     dbAcquireTimeoutMs: e.DB_ACQUIRE_TIMEOUT_MS,
+    workerConcurrency: e.WORKER_CONCURRENCY,
+    workerPollIntervalMs: e.WORKER_POLL_INTERVAL_MS,
+    workerLeaseMs: e.WORKER_LEASE_MS,
+    workerMaxAttempts: e.WORKER_MAX_ATTEMPTS,
+    workerBackoffBaseMs: e.WORKER_BACKOFF_BASE_MS,
   };
 }

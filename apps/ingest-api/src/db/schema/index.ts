@@ -1,2 +1,3 @@
+export * from './blobs.js';
 export * from './items.js';
 export * from './sources.js';

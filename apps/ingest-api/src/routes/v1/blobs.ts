@@ -53,7 +53,11 @@ function checkEntry(raw: unknown, limits: Limits): Entry {
   const parsed = BlobManifestItemSchema.safeParse(raw);
   if (!parsed.success) {
     const message = parsed.error.issues.map((issue) => `${issue.path.join('.') || 'item'}: ${issue.message}`);
-    return { id: idOf(raw), item: undefined, result: rejected(idOf(raw), 'INVALID_ITEM', message.join('; ')) };
+    return {
+      id: idOf(raw),
+      item: undefined,
+      result: rejected(idOf(raw), 'INVALID_ITEM', message.join('; ')),
+    };
   }
   const item = parsed.data;
   if (item.size > limits.maxBlobBytes) {
@@ -89,13 +93,19 @@ class RequestMeter {
   }
 }
 
-type PartOutcome = { readonly ok: true; readonly bytes: Buffer } | { readonly ok: false; readonly message: string };
+type PartOutcome =
+  | { readonly ok: true; readonly bytes: Buffer }
+  | { readonly ok: false; readonly message: string };
 
 /**
  * Reads one file part through a SHA-256 and a byte count. Keeps its bytes only while they fit the
  * manifest size, so a part never costs more memory than one blob; the rest is read and dropped.
  */
-async function readPart(file: Readable & { truncated?: boolean }, item: BlobManifestItem, meter: RequestMeter) {
+async function readPart(
+  file: Readable & { truncated?: boolean },
+  item: BlobManifestItem,
+  meter: RequestMeter,
+) {
   const hash: Hash = createHash('sha256');
   const chunks: Buffer[] = [];
   let size = 0;
@@ -112,7 +122,10 @@ async function readPart(file: Readable & { truncated?: boolean }, item: BlobMani
   meter.check();
   let outcome: PartOutcome;
   if (file.truncated === true || size !== item.size) {
-    outcome = { ok: false, message: `part has ${file.truncated ? 'more than ' : ''}${size} bytes; the manifest says ${item.size}` };
+    outcome = {
+      ok: false,
+      message: `part has ${file.truncated ? 'more than ' : ''}${size} bytes; the manifest says ${item.size}`,
+    };
   } else {
     const actual = hash.digest('hex');
     outcome =
@@ -158,7 +171,9 @@ function parseManifest(text: string, limits: Limits): unknown[] {
   const { items } = envelope.data;
   if (items.length === 0) throw new InvalidBatchError('a manifest needs at least one item');
   if (items.length > limits.maxBlobsPerRequest) {
-    throw new InvalidBatchError(`a request holds at most ${limits.maxBlobsPerRequest} blobs, got ${items.length}`);
+    throw new InvalidBatchError(
+      `a request holds at most ${limits.maxBlobsPerRequest} blobs, got ${items.length}`,
+    );
   }
   return items;
 }
@@ -170,12 +185,18 @@ async function nextPart(parts: AsyncIterator<Multipart>): Promise<Multipart | un
     return next.done ? undefined : next.value;
   } catch (error) {
     const status = (error as { statusCode?: unknown }).statusCode;
-    if (status === 413) throw new PayloadTooLargeError('the multipart body exceeds a limit', { cause: error });
+    if (status === 413)
+      throw new PayloadTooLargeError('the multipart body exceeds a limit', { cause: error });
     throw new InvalidBatchError('the multipart body is malformed or was cut short', { cause: error });
   }
 }
 
-async function stage(tx: DbTransaction, source: string, item: BlobManifestItem, bytes: Buffer): Promise<ItemResult> {
+async function stage(
+  tx: DbTransaction,
+  source: string,
+  item: BlobManifestItem,
+  bytes: Buffer,
+): Promise<ItemResult> {
   const hash = blobItemHash(item);
   const [outcome] = await insertItemsInTransaction(tx, source, [
     { id: item.id, kind: 'blob', type: item.type, ts: item.ts, hash },
@@ -242,7 +263,10 @@ export const blobRoutes: FastifyPluginAsync<BlobRoutesOptions> = async (app, { l
       for (const [status, count] of Object.entries(counts)) {
         if (count > 0) app.metrics.items.inc({ kind: 'blob', status }, count);
       }
-      request.log.info({ source: request.source, count: results.length, bytes: meter.bytes, ...counts }, 'blobs answered');
+      request.log.info(
+        { source: request.source, count: results.length, bytes: meter.bytes, ...counts },
+        'blobs answered',
+      );
       return { results, counts };
     } catch (error) {
       // The rest of the body is not worth reading.
@@ -297,7 +321,8 @@ export const blobRoutes: FastifyPluginAsync<BlobRoutesOptions> = async (app, { l
 
     return entries.map(
       (entry) =>
-        entry.result ?? rejected(entry.id, 'MISSING_PART', `no file part named "${entry.id}" followed the manifest`),
+        entry.result ??
+        rejected(entry.id, 'MISSING_PART', `no file part named "${entry.id}" followed the manifest`),
     );
   }
 

@@ -1,7 +1,7 @@
 import { API_PATHS, type ItemStatusResponse } from '@sluice/contracts';
 import { and, eq } from 'drizzle-orm';
 import type { FastifyPluginAsync } from 'fastify';
-import { items } from '../../db/schema/index.js';
+import { blobs, items } from '../../db/schema/index.js';
 import { NotFoundError } from '../../errors.js';
 
 /** `GET /v1/items/:id`: one item of the caller's source; another source's id is 404 like an unknown one. */
@@ -10,12 +10,14 @@ export const itemRoutes: FastifyPluginAsync = async (app) => {
     const { id } = request.params;
     const rows = await app.db.use((db) =>
       db
-        .select()
+        .select({ item: items, blob: blobs })
         .from(items)
+        .leftJoin(blobs, and(eq(blobs.source, items.source), eq(blobs.id, items.id)))
         .where(and(eq(items.source, request.source), eq(items.id, id)))
         .limit(1),
     );
-    const item = rows[0];
+    const item = rows[0]?.item;
+    const blob = rows[0]?.blob;
     if (item === undefined) throw new NotFoundError(`no item ${id}`);
     return {
       id: item.id,
@@ -24,6 +26,19 @@ export const itemRoutes: FastifyPluginAsync = async (app) => {
       receivedAt: item.receivedAt.getTime(),
       kind: item.kind,
       hash: item.hash,
+      ...(blob
+        ? {
+            blob: {
+              state: blob.state,
+              size: blob.size,
+              contentType: blob.contentType,
+              sha256: blob.sha256,
+              ...(blob.objectKey === null ? {} : { objectKey: blob.objectKey }),
+              attempts: blob.attempts,
+              ...(blob.lastError === null ? {} : { lastError: blob.lastError }),
+            },
+          }
+        : {}),
     };
   });
 };

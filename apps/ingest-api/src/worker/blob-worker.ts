@@ -1,0 +1,354 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import { blobObjectKey } from '@sluice/contracts';
+import PQueue from 'p-queue';
+import type { Database } from '../db/database.js';
+import type { ObjectStore } from '../object-store/object-store.js';
+import { StagedBytesCorruptError, StagedBytesMissingError } from './blob-worker-errors.js';
+
+/** The few logger methods the worker uses (pino and Fastify loggers fit). */
+export interface WorkerLogger {
+  info(object: object, message: string): void;
+  warn(object: object, message: string): void;
+  error(object: object, message: string): void;
+}
+
+/** What the worker reports as blobs finish, e.g. to Prometheus counters. */
+export interface BlobWorkerHooks {
+  /** A blob is now in object storage (`skipped` when identical bytes were already there). */
+  onUploaded?(blob: ClaimedBlob, skipped: boolean): void;
+  /** An attempt failed; `final` when the blob is now `failed` for good. */
+  onAttemptFailed?(blob: ClaimedBlob | undefined, final: boolean, error: unknown): void;
+}
+
+/** Options of {@link BlobWorker}. */
+export interface BlobWorkerOptions {
+  /** The database holding `blobs` and `blob_staging`. */
+  readonly db: Database;
+  /** Where the bytes go. */
+  readonly objectStore: ObjectStore;
+  /** Name written into `lease_owner`; unique per worker. @default `${hostname}:${pid}:${random}` */
+  readonly workerId?: string | undefined;
+  /** Uploads running at once. @default 4 */
+  readonly concurrency?: number | undefined;
+  /** Milliseconds between polls while nothing is due. @default 1000 */
+  readonly pollIntervalMs?: number | undefined;
+  /**
+   * Milliseconds a claim stays valid. An attempt is cancelled before its lease runs out, so a worker
+   * never uploads a blob another worker may already have reclaimed. @default 300000
+   */
+  readonly leaseMs?: number | undefined;
+  /** Attempts before a blob is `failed` for good. @default 10 */
+  readonly maxAttempts?: number | undefined;
+  /** Delay after the first failed attempt, doubled per attempt (±25 % jitter). @default 1000 */
+  readonly backoffBaseMs?: number | undefined;
+  /** Longest delay between attempts. @default 600000 */
+  readonly backoffMaxMs?: number | undefined;
+  /** Receives progress and failures. @default silent */
+  readonly logger?: WorkerLogger | undefined;
+  /** Callbacks for metrics. @default none */
+  readonly hooks?: BlobWorkerHooks | undefined;
+}
+
+/** A blob this worker holds the lease of. */
+export interface ClaimedBlob {
+  readonly source: string;
+  readonly id: string;
+  readonly sha256: string;
+  readonly size: number;
+  readonly contentType: string;
+  /** Attempts so far, this one included. */
+  readonly attempts: number;
+}
+
+interface ClaimedRow {
+  source: string;
+  id: string;
+  sha256: string;
+  size: number;
+  content_type: string;
+  attempts: number;
+}
+
+const SILENT: WorkerLogger = { info() {}, warn() {}, error() {} };
+
+function positiveInt(name: string, value: number | undefined, fallback: number): number {
+  const result = value ?? fallback;
+  if (!Number.isSafeInteger(result) || result <= 0) {
+    throw new TypeError(`BlobWorker option ${name} must be a positive integer, got ${String(value)}`);
+  }
+  return result;
+}
+
+function describe(error: unknown): string {
+  const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  return text.slice(0, 1000);
+}
+
+// A claim takes due pending blobs and uploading blobs whose lease ran out (their worker died), oldest
+// first; SKIP LOCKED lets any number of workers claim side by side without waiting on each other.
+const CLAIM_SQL = `
+update blobs b
+   set state = 'uploading', lease_owner = $1, attempts = b.attempts + 1,
+       lease_until = now() + $2::int * interval '1 millisecond'
+ where (b.source, b.id) in (
+         select source, id from blobs
+          where (state = 'pending' and next_attempt_at <= now())
+             or (state = 'uploading' and lease_until < now() and attempts < $4::int)
+          order by next_attempt_at
+          limit $3::int
+            for update skip locked)
+returning b.source, b.id, b.sha256, b.size::float8 as size, b.content_type, b.attempts`;
+
+// Blobs whose worker died on their last allowed attempt are given up on here.
+const EXPIRE_SQL = `
+update blobs
+   set state = 'failed', lease_owner = null, lease_until = null,
+       last_error = 'lease expired on the last attempt (worker stopped responding)' ||
+                    coalesce('; before that: ' || last_error, '')
+ where state = 'uploading' and lease_until < now() and attempts >= $1::int
+returning source, id`;
+
+// Marking the blob uploaded and freeing its staged bytes is one statement, so a blob is never
+// uploaded without its bytes being freed nor freed without being uploaded. Only the lease owner may.
+const DONE_SQL = `
+with done as (
+  update blobs
+     set state = 'uploaded', object_key = $4, uploaded_at = now(),
+         lease_owner = null, lease_until = null, last_error = null
+   where source = $1 and id = $2 and lease_owner = $3 and state = 'uploading'
+  returning source, id)
+delete from blob_staging s using done where s.source = done.source and s.id = done.id
+returning s.id`;
+
+// Exponential backoff lives with the state: the next attempt time is computed in the same update.
+const RETRY_SQL = `
+update blobs
+   set state = case when attempts >= $4::int then 'failed' else 'pending' end,
+       next_attempt_at = now() + least($6::float8, $5::float8 * power(2, least(attempts - 1, 30)))
+                                 * (0.75 + random() * 0.5) * interval '1 millisecond',
+       last_error = $7, lease_owner = null, lease_until = null
+ where source = $1 and id = $2 and lease_owner = $3 and state = 'uploading'
+returning state`;
+
+// A stopping worker hands its claims back without spending an attempt.
+const RELEASE_SQL = `
+update blobs
+   set state = 'pending', lease_owner = null, lease_until = null, next_attempt_at = now(),
+       attempts = greatest(attempts - 1, 0)
+ where lease_owner = $1 and state = 'uploading'
+returning id`;
+
+/**
+ * Moves staged blobs to object storage. Claims due blobs with a lease (`FOR UPDATE SKIP LOCKED`), uploads
+ * them with bounded concurrency, marks them `uploaded` and frees their staged bytes. Failed attempts go
+ * back to `pending` with exponential backoff until the retry budget is spent, then `failed`. Any number
+ * of workers may run against one database.
+ */
+export class BlobWorker {
+  /** The name this worker writes into `lease_owner`. */
+  readonly workerId: string;
+  readonly #db: Database;
+  readonly #store: ObjectStore;
+  readonly #concurrency: number;
+  readonly #pollIntervalMs: number;
+  readonly #leaseMs: number;
+  readonly #maxAttempts: number;
+  readonly #backoffBaseMs: number;
+  readonly #backoffMaxMs: number;
+  readonly #log: WorkerLogger;
+  readonly #hooks: BlobWorkerHooks;
+  readonly #queue: PQueue;
+  readonly #abort = new AbortController();
+  #wake: (() => void) | undefined;
+  #loop: Promise<void> | undefined;
+  #stopped: Promise<void> | undefined;
+
+  constructor(options: BlobWorkerOptions) {
+    this.#db = options.db;
+    this.#store = options.objectStore;
+    this.workerId = options.workerId ?? `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
+    this.#concurrency = positiveInt('concurrency', options.concurrency, 4);
+    this.#pollIntervalMs = positiveInt('pollIntervalMs', options.pollIntervalMs, 1000);
+    this.#leaseMs = positiveInt('leaseMs', options.leaseMs, 300_000);
+    this.#maxAttempts = positiveInt('maxAttempts', options.maxAttempts, 10);
+    this.#backoffBaseMs = positiveInt('backoffBaseMs', options.backoffBaseMs, 1000);
+    this.#backoffMaxMs = positiveInt('backoffMaxMs', options.backoffMaxMs, 600_000);
+    this.#log = options.logger ?? SILENT;
+    this.#hooks = options.hooks ?? {};
+    this.#queue = new PQueue({ concurrency: this.#concurrency });
+  }
+
+  /** Starts polling in the background. Calling it again while running does nothing. */
+  start(): void {
+    if (this.#loop !== undefined || this.#stopped !== undefined) return;
+    this.#log.info({ workerId: this.workerId, store: this.#store.description }, 'blob worker started');
+    this.#loop = this.#run();
+  }
+
+  /**
+   * Stops claiming, cancels uploads in flight and hands this worker's leases back (`pending`, the attempt
+   * not counted), so another worker picks them up at once. Idempotent; resolves when done.
+   */
+  stop(): Promise<void> {
+    this.#stopped ??= this.#shutdown();
+    return this.#stopped;
+  }
+
+  /**
+   * Claims what is due (up to the free upload slots) and starts uploading it. Resolves with the number of
+   * blobs claimed; the uploads continue in the background (see {@link BlobWorker.drain}).
+   */
+  async claimOnce(): Promise<number> {
+    const expired = await this.#db.query<{ id: string }>(EXPIRE_SQL, [this.#maxAttempts]);
+    for (const row of expired) {
+      this.#log.error({ id: row.id }, 'blob failed: its lease expired on the last attempt');
+      this.#hooks.onAttemptFailed?.(undefined, true, new Error('lease expired'));
+    }
+    const free = this.#concurrency - this.#queue.pending - this.#queue.size;
+    if (free <= 0 || this.#abort.signal.aborted) return 0;
+    const rows = await this.#db.query<ClaimedRow>(CLAIM_SQL, [
+      this.workerId,
+      this.#leaseMs,
+      free,
+      this.#maxAttempts,
+    ]);
+    for (const row of rows) {
+      const blob: ClaimedBlob = {
+        source: row.source,
+        id: row.id,
+        sha256: row.sha256,
+        size: Number(row.size),
+        contentType: row.content_type,
+        attempts: Number(row.attempts),
+      };
+      this.#queue
+        .add(() => this.#attempt(blob))
+        .catch((error: unknown) => this.#log.error({ err: error, id: blob.id }, 'blob attempt crashed'));
+    }
+    return rows.length;
+  }
+
+  /** Resolves when no upload of this worker is running or queued. */
+  drain(): Promise<void> {
+    return this.#queue.onIdle();
+  }
+
+  async #run(): Promise<void> {
+    while (!this.#abort.signal.aborted) {
+      let claimed = 0;
+      try {
+        claimed = await this.claimOnce();
+      } catch (error) {
+        this.#log.warn({ err: error, workerId: this.workerId }, 'blob worker could not claim; will retry');
+      }
+      if (this.#abort.signal.aborted) break;
+      const full = this.#queue.pending + this.#queue.size >= this.#concurrency;
+      // All slots busy: claim again as soon as one frees. Claimed some: more may be due, claim again.
+      // Claimed none: nothing is due, poll later.
+      if (full) await this.#sleep(this.#pollIntervalMs * 10, true);
+      else if (claimed === 0) await this.#sleep(this.#pollIntervalMs, false);
+    }
+  }
+
+  #sleep(ms: number, untilSlotFree: boolean): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.#queue.off('next', done);
+        this.#abort.signal.removeEventListener('abort', done);
+        this.#wake = undefined;
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      timer.unref();
+      if (untilSlotFree) this.#queue.on('next', done);
+      this.#abort.signal.addEventListener('abort', done, { once: true });
+      this.#wake = done;
+    });
+  }
+
+  async #attempt(blob: ClaimedBlob): Promise<void> {
+    // The attempt must end before the lease does; leave a margin for the final update.
+    const deadline = AbortSignal.timeout(Math.max(1, Math.floor(this.#leaseMs * 0.8)));
+    const signal = AbortSignal.any([this.#abort.signal, deadline]);
+    try {
+      const key = blobObjectKey(blob.sha256);
+      const skipped = await this.#upload(blob, key, signal);
+      signal.throwIfAborted();
+      const freed = await this.#db.query(DONE_SQL, [blob.source, blob.id, this.workerId, key]);
+      if (freed.length === 0) {
+        this.#log.warn({ id: blob.id }, 'blob lease was lost before it could be marked uploaded');
+        return;
+      }
+      this.#hooks.onUploaded?.(blob, skipped);
+      this.#log.info({ source: blob.source, id: blob.id, key, skipped }, 'blob uploaded');
+    } catch (error) {
+      if (this.#abort.signal.aborted) return; // stop() hands the lease back
+      await this.#retryLater(blob, error);
+    }
+  }
+
+  /** Uploads unless the object is already there; resolves true when the PUT was skipped. */
+  async #upload(blob: ClaimedBlob, key: string, signal: AbortSignal): Promise<boolean> {
+    const existing = await this.#store.head(key, { signal });
+    // Content-addressed: an object of the right size at this key already holds these bytes.
+    if (existing !== undefined && existing.size === blob.size) return true;
+    const rows = await this.#db.query<{ bytes: Uint8Array }>(
+      'select bytes from blob_staging where source = $1 and id = $2',
+      [blob.source, blob.id],
+    );
+    const bytes = rows[0]?.bytes;
+    if (bytes === undefined) {
+      throw new StagedBytesMissingError(`staged bytes of ${blob.source}/${blob.id} are missing`);
+    }
+    const actual = createHash('sha256').update(bytes).digest('hex');
+    if (actual !== blob.sha256 || bytes.byteLength !== blob.size) {
+      throw new StagedBytesCorruptError(
+        `staged bytes of ${blob.source}/${blob.id} hash to ${actual} (${bytes.byteLength} bytes), expected ${blob.sha256} (${blob.size})`,
+      );
+    }
+    await this.#store.put(key, bytes, { contentType: blob.contentType, sha256: blob.sha256, signal });
+    return false;
+  }
+
+  async #retryLater(blob: ClaimedBlob, error: unknown): Promise<void> {
+    try {
+      const rows = await this.#db.query<{ state: string }>(RETRY_SQL, [
+        blob.source,
+        blob.id,
+        this.workerId,
+        this.#maxAttempts,
+        this.#backoffBaseMs,
+        this.#backoffMaxMs,
+        describe(error),
+      ]);
+      const final = rows[0]?.state === 'failed';
+      this.#hooks.onAttemptFailed?.(blob, final, error);
+      if (final) {
+        this.#log.error({ err: error, id: blob.id, attempts: blob.attempts }, 'blob failed for good');
+      } else {
+        this.#log.warn(
+          { err: error, id: blob.id, attempts: blob.attempts },
+          'blob upload failed; will retry',
+        );
+      }
+    } catch (updateError) {
+      // The lease runs out by itself and the blob is claimed again; nothing is lost.
+      this.#log.error(
+        { err: updateError, cause: error, id: blob.id },
+        'could not record a failed blob upload; its lease will expire',
+      );
+    }
+  }
+
+  async #shutdown(): Promise<void> {
+    this.#abort.abort(new Error('blob worker stopping'));
+    this.#wake?.();
+    await this.#loop;
+    this.#queue.clear();
+    await this.#queue.onIdle();
+    const released = await this.#db.query(RELEASE_SQL, [this.workerId]);
+    this.#log.info({ workerId: this.workerId, released: released.length }, 'blob worker stopped');
+  }
+}
