@@ -1,0 +1,138 @@
+import {
+  createServer,
+  request as httpRequest,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/** What the proxy does with one request. */
+export type ProxyAction =
+  | { readonly kind: 'forward' }
+  /** Forwards, lets the server commit, then destroys the client's socket instead of answering. */
+  | { readonly kind: 'drop-response' }
+  /** Answers itself without forwarding. */
+  | {
+      readonly kind: 'respond';
+      readonly status: number;
+      readonly body: unknown;
+      readonly headers?: Record<string, string>;
+    };
+
+/** One request that passed the proxy. */
+export interface ProxiedRequest {
+  readonly method: string;
+  readonly path: string;
+  readonly authorization: string | undefined;
+  /** `performance.now()` when it arrived. */
+  readonly at: number;
+  readonly action: ProxyAction['kind'];
+}
+
+/** A real HTTP proxy in front of a server, scripted per request; it can go down and come back on its port. */
+export interface FaultProxy {
+  readonly url: string;
+  readonly requests: ProxiedRequest[];
+  decide: (request: IncomingMessage) => ProxyAction;
+  /** Closes the port and every connection (clients see connection refused). */
+  down(): Promise<void>;
+  /** Listens again on the same port. */
+  up(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** The answer a scripted request error gets, in the contract's error body. */
+export function errorAnswer(status: number, code: string, headers: Record<string, string> = {}): ProxyAction {
+  return {
+    kind: 'respond',
+    status,
+    body: { error: { code, message: code, retryable: status >= 429 } },
+    headers,
+  };
+}
+
+/** Starts a proxy on 127.0.0.1 forwarding to `target` (an `http://host:port` URL). */
+export async function startFaultProxy(target: string): Promise<FaultProxy> {
+  const upstream = new URL(target);
+  const requests: ProxiedRequest[] = [];
+  const state: { decide: (request: IncomingMessage) => ProxyAction } = {
+    decide: () => ({ kind: 'forward' }),
+  };
+
+  const handle = (req: IncomingMessage, res: ServerResponse): void => {
+    const action = state.decide(req);
+    requests.push({
+      method: req.method ?? '',
+      path: req.url ?? '',
+      authorization: req.headers.authorization,
+      at: performance.now(),
+      action: action.kind,
+    });
+    if (action.kind === 'respond') {
+      req.resume();
+      const text = JSON.stringify(action.body);
+      res.writeHead(action.status, { 'content-type': 'application/json', ...action.headers });
+      res.end(text);
+      return;
+    }
+    const forwarded = httpRequest(
+      {
+        host: upstream.hostname,
+        port: upstream.port,
+        method: req.method,
+        path: req.url,
+        headers: req.headers,
+      },
+      (upstreamResponse) => {
+        if (action.kind === 'drop-response') {
+          // Read the whole answer first: the server has committed; the client never learns it.
+          upstreamResponse.resume();
+          upstreamResponse.on('end', () => res.socket?.destroy());
+          return;
+        }
+        res.writeHead(upstreamResponse.statusCode ?? 502, upstreamResponse.headers);
+        upstreamResponse.pipe(res);
+      },
+    );
+    forwarded.on('error', () => res.socket?.destroy());
+    req.pipe(forwarded);
+  };
+
+  let server: Server | undefined;
+  let port = 0;
+  const listen = async (): Promise<void> => {
+    const next = createServer(handle);
+    await new Promise<void>((resolve, reject) => {
+      next.once('error', reject);
+      next.listen(port, '127.0.0.1', () => resolve());
+    });
+    port = (next.address() as AddressInfo).port;
+    server = next;
+  };
+  const down = async (): Promise<void> => {
+    const current = server;
+    server = undefined;
+    if (current === undefined) return;
+    current.closeAllConnections();
+    await new Promise<void>((resolve, reject) =>
+      current.close((error) => (error ? reject(error) : resolve())),
+    );
+  };
+  await listen();
+  return {
+    get url() {
+      return `http://127.0.0.1:${port}`;
+    },
+    requests,
+    get decide() {
+      return state.decide;
+    },
+    set decide(next) {
+      state.decide = next;
+    },
+    down,
+    up: listen,
+    close: down,
+  };
+}
