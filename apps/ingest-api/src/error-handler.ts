@@ -28,9 +28,13 @@ export function installErrorHandlers(app: FastifyInstance): void {
       request.log.warn({ err: failure }, 'database unavailable');
     }
     if (isRequestError(failure)) {
+      const status = httpStatusOf(failure.code);
       if (failure.retryAfterSeconds !== undefined)
         reply.header('retry-after', String(failure.retryAfterSeconds));
-      return reply.status(httpStatusOf(failure.code)).send(errorBody(failure.code, failure.message));
+      // A 5xx message would carry driver details (addresses, SQL); those stay in the log.
+      const message =
+        status >= 500 ? 'temporarily unavailable; retry after Retry-After seconds' : failure.message;
+      return reply.status(status).send(errorBody(failure.code, message));
     }
     // Fastify's own client errors (bad JSON, body limit, media type) carry a 4xx statusCode.
     const status = typeof error.statusCode === 'number' ? error.statusCode : 500;

@@ -109,13 +109,11 @@ export async function createTestDatabase(): Promise<TestDatabase> {
 }
 
 /**
- * Starts {@link buildApp} on port 0 of 127.0.0.1 on a fresh {@link createTestDatabase}, with
- * source `test` / key `test-key` and source `other` / key `other-key`, role `api` and log level
- * `warn` unless `overrides` say otherwise.
+ * The configuration tests run on: `db`, port 0 of 127.0.0.1, source `test` / key `test-key` and
+ * source `other` / key `other-key`, role `api`, log level `warn`, then `overrides`.
  */
-export async function startTestServer(overrides: Partial<Config> = {}): Promise<TestServer> {
-  const db = await createTestDatabase();
-  const config: Config = {
+export function testConfig(db: TestDatabase, overrides: Partial<Config> = {}): Config {
+  return {
     ...loadConfig({ HOST: '127.0.0.1', PORT: '0', API_KEYS: 'test:test-key,other:other-key' }),
     databaseUrl: db.url,
     dataDir: db.dataDir,
@@ -123,6 +121,12 @@ export async function startTestServer(overrides: Partial<Config> = {}): Promise<
     logLevel: 'warn',
     ...overrides,
   };
+}
+
+/** Starts {@link buildApp} on a fresh {@link createTestDatabase} with {@link testConfig}. */
+export async function startTestServer(overrides: Partial<Config> = {}): Promise<TestServer> {
+  const db = await createTestDatabase();
+  const config = testConfig(db, overrides);
   let app: FastifyInstance;
   try {
     app = await buildApp(config);

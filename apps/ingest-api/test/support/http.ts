@@ -1,6 +1,9 @@
 import { gzipSync } from 'node:zlib';
-import { type IngestResponse, recordHash } from '@sluice/contracts';
+import { type IngestResponse, type RecordItem, recordHash } from '@sluice/contracts';
 import type { TestServer } from '../../src/testing.js';
+
+/** What these helpers need of a server. */
+export type Server = Pick<TestServer, 'url' | 'apiKey' | 'source' | 'query'>;
 
 export interface Sent<T = unknown> {
   readonly status: number;
@@ -10,7 +13,7 @@ export interface Sent<T = unknown> {
 
 /** POSTs a batch body (object → JSON, string/Buffer as is) with the server's key unless told otherwise. */
 export async function postBatch<T = IngestResponse>(
-  server: TestServer,
+  server: Server,
   body: unknown,
   options: {
     key?: string | null;
@@ -37,7 +40,7 @@ export async function postBatch<T = IngestResponse>(
 
 /** GETs a path with the server's key. */
 export async function get<T = unknown>(
-  server: TestServer,
+  server: Server,
   path: string,
   key: string | null = server.apiKey,
 ): Promise<Sent<T>> {
@@ -56,18 +59,23 @@ export async function get<T = unknown>(
 }
 
 /** A record with a given id and data. */
-export function record(id: string, data: unknown = { n: id }, type = 'click', ts = 1_766_557_428_498) {
+export function record(
+  id: string,
+  data: RecordItem['data'] = { n: id },
+  type = 'click',
+  ts = 1_766_557_428_498,
+): RecordItem {
   return { id, type, ts, data };
 }
 
 /** A record that carries its own (correct) hash. */
-export function hashedRecord(id: string, data: unknown = { n: id }) {
+export function hashedRecord(id: string, data: RecordItem['data'] = { n: id }): RecordItem {
   const item = record(id, data);
   return { ...item, hash: recordHash(item) };
 }
 
 /** Rows of the items table of a source, by id. */
-export async function storedItems(server: TestServer, source = server.source) {
+export async function storedItems(server: Server, source = server.source) {
   return server.query<{ id: string; hash: string; data: unknown; type: string; ts: string | number }>(
     'select id, hash, data, type, ts from items where source = $1 order by id',
     [source],

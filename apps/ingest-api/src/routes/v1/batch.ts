@@ -81,6 +81,8 @@ function checkItem(item: unknown, limits: Limits): Checked {
  * the idempotency gate. `results[i]` answers `items[i]`.
  */
 export const batchRoutes: FastifyPluginAsync<BatchRoutesOptions> = async (app, { limits }) => {
+  // Batches are JSON only; without this Fastify would hand text/plain bodies to the handler.
+  app.removeContentTypeParser('text/plain');
   app.post(
     API_PATHS.batch,
     { bodyLimit: limits.maxBatchBytes, preParsing: decodeBody(limits.maxBatchBytes) },

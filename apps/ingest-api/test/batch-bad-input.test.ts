@@ -1,0 +1,197 @@
+import { gzipSync } from 'node:zlib';
+import { type ErrorBody, type IngestResponse, REQUEST_ERRORS, sha256Hex } from '@sluice/contracts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestServer, type TestServer } from '../src/testing.js';
+import { postBatch, record, storedItems } from './support/http.js';
+
+const KiB = 1024;
+
+describe('POST /v1/batch refuses bad input with its documented code and writes nothing', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    // Small limits keep the oversize bodies small; behaviour is the same at the defaults.
+    server = await startTestServer({
+      limits: {
+        maxBatchItems: 1000,
+        maxBatchBytes: 256 * KiB,
+        maxItemDataBytes: 8 * KiB,
+        maxBlobsPerRequest: 100,
+        maxBlobRequestBytes: 1024 * KiB,
+        maxBlobBytes: 512 * KiB,
+        maxBlobMetaBytes: 4 * KiB,
+      },
+    });
+  });
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  async function expectNothingWritten(): Promise<void> {
+    expect(await server.query('select source, id from items')).toEqual([]);
+  }
+
+  function expectError(response: { status: number; body: unknown }, code: keyof typeof REQUEST_ERRORS): void {
+    expect(response.status).toBe(REQUEST_ERRORS[code].status);
+    expect((response.body as ErrorBody).error).toMatchObject({
+      code,
+      retryable: REQUEST_ERRORS[code].retryable,
+    });
+    expect(typeof (response.body as ErrorBody).error.message).toBe('string');
+  }
+
+  it('rejects a body that is not JSON with 400 INVALID_BATCH', async () => {
+    expectError(await postBatch(server, '{"items": [', {}), 'INVALID_BATCH');
+    expectError(await postBatch(server, '', {}), 'INVALID_BATCH');
+    await expectNothingWritten();
+  });
+
+  it('rejects a wrong envelope with 400 INVALID_BATCH', async () => {
+    expectError(await postBatch(server, [record('e-1')]), 'INVALID_BATCH');
+    expectError(await postBatch(server, { records: [record('e-2')] }), 'INVALID_BATCH');
+    expectError(await postBatch(server, { items: [record('e-3')], extra: true }), 'INVALID_BATCH');
+    expectError(await postBatch(server, { items: record('e-4') }), 'INVALID_BATCH');
+    await expectNothingWritten();
+  });
+
+  it('rejects 0 and 1001 items with 400 INVALID_BATCH', async () => {
+    expectError(await postBatch(server, { items: [] }), 'INVALID_BATCH');
+    const tooMany = Array.from({ length: 1001 }, (_, i) => record(`many-${i}`, i));
+    expectError(await postBatch(server, { items: tooMany }), 'INVALID_BATCH');
+    await expectNothingWritten();
+  });
+
+  it('rejects a body over the decoded-size limit with 413 PAYLOAD_TOO_LARGE', async () => {
+    const big = Array.from({ length: 100 }, (_, i) => record(`big-${i}`, 'x'.repeat(4 * KiB)));
+    expectError(await postBatch(server, { items: big }), 'PAYLOAD_TOO_LARGE');
+    await expectNothingWritten();
+  });
+
+  it('rejects only the item whose data is over the per-item limit', async () => {
+    const response = await postBatch<IngestResponse>(server, {
+      items: [record('fat', 'x'.repeat(8 * KiB + 1)), record('thin', 'x')],
+    });
+    expect(response.status).toBe(200);
+    expect(response.body.results.map((r) => [r.id, r.status, r.error?.code])).toEqual([
+      ['fat', 'rejected', 'ITEM_TOO_LARGE'],
+      ['thin', 'stored', undefined],
+    ]);
+    expect((await storedItems(server)).map((row) => row.id)).toEqual(['thin']);
+    await server.query('delete from items');
+  });
+
+  it('rejects bad id characters, bad types and bad timestamps item by item', async () => {
+    const response = await postBatch<IngestResponse>(server, {
+      items: [
+        record('has space'),
+        record('slash/no'),
+        record('x'.repeat(129)),
+        record(''),
+        { id: 'bad-type', type: 'a b', ts: 1, data: 1 },
+        { id: 'bad-ts', type: 't', ts: 1.5, data: 1 },
+        { id: 'no-data', type: 't', ts: 1 },
+        { id: 'extra', type: 't', ts: 1, data: 1, more: 1 },
+        'not an object',
+      ],
+    });
+    expect(response.status).toBe(200);
+    expect(
+      response.body.results.every((r) => r.status === 'rejected' && r.error?.code === 'INVALID_ITEM'),
+    ).toBe(true);
+    expect(response.body.results.map((r) => r.id)).toEqual([
+      'has space',
+      'slash/no',
+      'x'.repeat(128),
+      '',
+      'bad-type',
+      'bad-ts',
+      'no-data',
+      'extra',
+      '',
+    ]);
+    await expectNothingWritten();
+  });
+
+  it('answers a wrong or missing key with 401 UNAUTHORIZED and writes nothing', async () => {
+    expectError(await postBatch(server, { items: [record('k-1')] }, { key: 'wrong-key' }), 'UNAUTHORIZED');
+    expectError(await postBatch(server, { items: [record('k-2')] }, { key: null }), 'UNAUTHORIZED');
+    expectError(
+      await postBatch(
+        server,
+        { items: [record('k-3')] },
+        { key: null, headers: { authorization: 'Basic dGVzdDp0ZXN0' } },
+      ),
+      'UNAUTHORIZED',
+    );
+    await expectNothingWritten();
+  });
+
+  it('answers a disabled key with 401 UNAUTHORIZED', async () => {
+    await server.query(`insert into api_keys (key_hash, source, disabled) values ($1, 'test', true)`, [
+      sha256Hex('disabled-key'),
+    ]);
+    expectError(await postBatch(server, { items: [record('d-1')] }, { key: 'disabled-key' }), 'UNAUTHORIZED');
+    await expectNothingWritten();
+  });
+
+  it('rejects a wrong content type with 415 UNSUPPORTED_MEDIA_TYPE', async () => {
+    expectError(
+      await postBatch(server, JSON.stringify({ items: [record('c-1')] }), { contentType: 'text/plain' }),
+      'UNSUPPORTED_MEDIA_TYPE',
+    );
+    expectError(
+      await postBatch(server, JSON.stringify({ items: [record('c-2')] }), {
+        headers: { 'content-encoding': 'br' },
+      }),
+      'UNSUPPORTED_MEDIA_TYPE',
+    );
+    await expectNothingWritten();
+  });
+
+  it('accepts a gzip body', async () => {
+    const response = await postBatch<IngestResponse>(
+      server,
+      { items: [record('gz-1', { z: 1 })] },
+      { gzip: true },
+    );
+    expect(response.status).toBe(200);
+    expect(response.body.results).toEqual([{ id: 'gz-1', status: 'stored' }]);
+    expect((await storedItems(server)).map((row) => [row.id, row.data])).toEqual([['gz-1', { z: 1 }]]);
+    await server.query('delete from items');
+  });
+
+  it('stops inflating a gzip bomb at the decoded-size limit with 413 and answers corrupt gzip with 400', async () => {
+    // 64 MiB of spaces inside valid JSON compresses to ~64 KiB; the limit here is 256 KiB.
+    const bomb = gzipSync(
+      Buffer.concat([Buffer.from('{"items":['), Buffer.alloc(64 * 1024 * KiB, ' '), Buffer.from(']}')]),
+    );
+    expect(bomb.length).toBeLessThan(256 * KiB);
+    const response = await fetch(`${server.url}/v1/batch`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'content-encoding': 'gzip',
+        authorization: 'Bearer test-key',
+      },
+      body: bomb,
+    });
+    expectError({ status: response.status, body: await response.json() }, 'PAYLOAD_TOO_LARGE');
+
+    const corrupt = gzipSync(JSON.stringify({ items: [record('cg-1')] })).subarray(0, 20);
+    const bad = await fetch(`${server.url}/v1/batch`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'content-encoding': 'gzip',
+        authorization: 'Bearer test-key',
+      },
+      body: corrupt,
+    });
+    expectError({ status: bad.status, body: await bad.json() }, 'INVALID_BATCH');
+    await expectNothingWritten();
+  });
+
+  it('answers unknown routes with 404 NOT_FOUND in the contract shape', async () => {
+    const response = await fetch(`${server.url}/v1/nope`, { headers: { authorization: 'Bearer test-key' } });
+    expectError({ status: response.status, body: await response.json() }, 'NOT_FOUND');
+  });
+});

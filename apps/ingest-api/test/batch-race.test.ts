@@ -1,0 +1,51 @@
+import type { IngestResponse } from '@sluice/contracts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { realPostgresAvailable, startTestServer, type TestServer } from '../src/testing.js';
+import { postBatch, record } from './support/http.js';
+
+const realPg = await realPostgresAvailable();
+if (!realPg)
+  console.warn('!!! SKIPPED batch-race: concurrent-insert races need a real PostgreSQL (TEST_DATABASE_URL)');
+
+describe.skipIf(!realPg)('POST /v1/batch under concurrent retries (real PostgreSQL)', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer({ rateLimitRps: 10_000, rateLimitBurst: 10_000 });
+  });
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  it('stores 200 ids exactly once when 50 requests carry them at the same time, in overlapping batches', async () => {
+    const ids = Array.from({ length: 200 }, (_, i) => `race-${String(i).padStart(3, '0')}`);
+    const batches = Array.from({ length: 50 }, (_, request) => {
+      if (request % 2 === 0) {
+        // all 200 ids, in an order of their own
+        const shift = (request * 37) % ids.length;
+        return [...ids.slice(shift), ...ids.slice(0, shift)].reverse();
+      }
+      // an overlapping window of 120 ids
+      const start = (request * 13) % 80;
+      return ids.slice(start, start + 120);
+    });
+    const responses = await Promise.all(
+      batches.map((batch) =>
+        postBatch<IngestResponse>(server, { items: batch.map((id) => record(id, { id })) }),
+      ),
+    );
+
+    const statuses = new Map<string, number>();
+    for (const response of responses) {
+      expect(response.status).toBe(200);
+      for (const result of response.body.results)
+        statuses.set(result.status, (statuses.get(result.status) ?? 0) + 1);
+    }
+    expect([...statuses.keys()].sort()).toEqual(['duplicate', 'stored']);
+    expect(statuses.get('stored')).toBe(200);
+
+    const rows = await server.query<{ count: string; distinct: string }>(
+      `select count(*)::text as count, count(distinct id)::text as distinct from items where source = 'test'`,
+    );
+    expect(rows[0]).toEqual({ count: '200', distinct: '200' });
+  });
+});

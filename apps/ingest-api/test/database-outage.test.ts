@@ -1,0 +1,77 @@
+import type { ErrorBody, IngestResponse } from '@sluice/contracts';
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from '../src/app.js';
+import {
+  createTestDatabase,
+  realPostgresAvailable,
+  type TestDatabase,
+  type TestServer,
+  testConfig,
+} from '../src/testing.js';
+import { get, postBatch, record, storedItems } from './support/http.js';
+import { startTcpProxy, type TcpProxy } from './support/tcp-proxy.js';
+
+const realPg = await realPostgresAvailable();
+if (!realPg)
+  console.warn('!!! SKIPPED database-outage: cutting the database connection needs a real PostgreSQL');
+
+describe.skipIf(!realPg)('a database outage (real PostgreSQL behind a proxy that goes down)', () => {
+  let db: TestDatabase;
+  let proxy: TcpProxy;
+  let app: FastifyInstance;
+  let server: Pick<TestServer, 'url' | 'apiKey' | 'source' | 'query'>;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    const url = new URL(db.url ?? '');
+    proxy = await startTcpProxy(url.hostname, Number(url.port || 5432));
+    url.hostname = '127.0.0.1';
+    url.port = String(proxy.port);
+    app = await buildApp(testConfig(db, { databaseUrl: url.toString(), dbPoolSize: 4 }));
+    server = {
+      url: await app.listen({ port: 0, host: '127.0.0.1' }),
+      apiKey: 'test-key',
+      source: 'test',
+      query: (sql, params) => app.db.query(sql, params),
+    };
+  });
+  afterAll(async () => {
+    await app?.close();
+    await proxy?.close();
+    await db?.drop();
+  });
+  it('answers 503 UNAVAILABLE with Retry-After while the database is down, then recovers by itself with no loss', async () => {
+    const before = await postBatch(server, { items: [record('o-1', 1)] });
+    expect(before.body.results).toEqual([{ id: 'o-1', status: 'stored' }]);
+
+    await proxy.down();
+    const batch = { items: [record('o-2', 2), record('o-3', 3), record('o-1', 1)] };
+    const during = await postBatch<ErrorBody>(server, batch);
+    expect(during.status).toBe(503);
+    expect(during.body.error).toMatchObject({ code: 'UNAVAILABLE', retryable: true });
+    expect(Number(during.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(JSON.stringify(during.body)).not.toMatch(/ECONNREFUSED|127\.0\.0\.1|postgres/i);
+
+    const ready = await get<ErrorBody>(server, '/readyz', null);
+    expect(ready.status).toBe(503);
+    const item = await get<ErrorBody>(server, '/v1/items/o-1');
+    expect(item.status).toBe(503);
+    expect((await get(server, '/healthz', null)).status).toBe(200);
+
+    await proxy.up();
+    let after = await postBatch<IngestResponse>(server, batch);
+    for (let attempt = 0; after.status !== 200 && attempt < 50; attempt += 1) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      after = await postBatch<IngestResponse>(server, batch);
+    }
+    expect(after.status).toBe(200);
+    // The failed request wrote nothing: its new items are stored now, not duplicates.
+    expect(after.body.results.map((r) => r.status)).toEqual(['stored', 'stored', 'duplicate']);
+    expect((await storedItems(server)).map((row) => row.id)).toEqual(['o-1', 'o-2', 'o-3']);
+    expect((await get(server, '/readyz', null)).status).toBe(200);
+
+    const metrics = await get<string>(server, '/metrics', null);
+    expect(metrics.body).toMatch(/sluice_db_errors_total\{reason="unavailable"\} [1-9]/);
+  });
+});
