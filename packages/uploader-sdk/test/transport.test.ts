@@ -132,7 +132,7 @@ describe('Transport', () => {
   });
 
   it('uses a new key after setApiKey', async () => {
-    server.handler = (request, response) => sendJson(response, 200, stored(['a']));
+    server.handler = (_request, response) => sendJson(response, 200, stored(['a']));
     const client = transport();
     client.setApiKey('k2');
     await client.sendRecords([record('a')]);
