@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Transport } from '../src/transport.js';
 import { type ScriptedServer, sendJson, startScriptedServer } from './support/scripted-server.js';
 
-function record(id: string, data: unknown = { n: id }) {
+function record(id: string, data: Record<string, string> = { n: id }) {
   const item = { id, type: 'click', ts: 1_700_000_000_000, data };
   return Buffer.from(JSON.stringify({ ...item, hash: recordHash(item) }));
 }
