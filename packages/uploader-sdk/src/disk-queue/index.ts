@@ -1,0 +1,2 @@
+export { DISK_QUEUE_DEFAULTS, openDiskQueue } from './disk-queue.js';
+export type * from './types.js';

@@ -1,0 +1,130 @@
+import type { FileHandle } from 'node:fs/promises';
+import {
+  type DecodedFrame,
+  decodeFrameAt,
+  FRAME_HEADER_BYTES,
+  FRAME_MAGIC_BYTES,
+  frameLengthAt,
+} from './frame.js';
+
+/** A whole, checksum-verified frame, or a damaged byte range a reader skipped over. */
+export type SegmentEvent =
+  | { readonly kind: 'frame'; readonly offset: number; readonly end: number; readonly frame: DecodedFrame }
+  | { readonly kind: 'corrupt'; readonly offset: number; readonly end: number };
+
+const DEFAULT_BUFFER_BYTES = 64 * 1024;
+
+/**
+ * Streams frames out of one segment file through a bounded buffer (it grows only to hold one large
+ * frame). After a damaged frame it resynchronises on the next magic whose frame validates, so damage
+ * costs only the damaged frames. Bytes at or past `limit` are never read, because the writer may still be
+ * writing them.
+ */
+export class SegmentReader {
+  readonly #handle: FileHandle;
+  #buffer: Buffer;
+  #bufferStart = 0;
+  #bufferLength = 0;
+  #position: number;
+
+  constructor(handle: FileHandle, position = 0) {
+    this.#handle = handle;
+    this.#position = position;
+    this.#buffer = Buffer.allocUnsafe(DEFAULT_BUFFER_BYTES);
+  }
+
+  /** File offset of the next event. */
+  get position(): number {
+    return this.#position;
+  }
+
+  /** The event at the current position within `[position, limit)`, without consuming it. */
+  async peek(limit: number): Promise<SegmentEvent | undefined> {
+    const offset = this.#position;
+    if (offset >= limit) return undefined;
+    if ((await this.#fill(offset, FRAME_HEADER_BYTES, limit)) === FRAME_HEADER_BYTES) {
+      const length = frameLengthAt(this.#buffer, offset - this.#bufferStart);
+      if (length !== undefined && offset + FRAME_HEADER_BYTES + length <= limit) {
+        const total = FRAME_HEADER_BYTES + length;
+        if ((await this.#fill(offset, total, limit)) === total) {
+          const frame = decodeFrameAt(this.#buffer, offset - this.#bufferStart, length);
+          if (frame !== undefined) return { kind: 'frame', offset, end: offset + total, frame };
+        }
+      }
+    }
+    return { kind: 'corrupt', offset, end: await this.#findMagic(offset + 1, limit) };
+  }
+
+  /** Consumes `event` (as returned by `peek`). */
+  advance(event: SegmentEvent): void {
+    this.#position = event.end;
+  }
+
+  /** `peek` and `advance` in one. */
+  async next(limit: number): Promise<SegmentEvent | undefined> {
+    const event = await this.peek(limit);
+    if (event !== undefined) this.advance(event);
+    return event;
+  }
+
+  /** Closes the file handle. */
+  async close(): Promise<void> {
+    await this.#handle.close();
+  }
+
+  /** Offset of the next magic at or after `from`, or `limit` when there is none before it. */
+  async #findMagic(from: number, limit: number): Promise<number> {
+    let start = from;
+    while (start + FRAME_MAGIC_BYTES.length <= limit) {
+      const available = await this.#fill(start, Math.min(DEFAULT_BUFFER_BYTES, limit - start), limit);
+      if (available < FRAME_MAGIC_BYTES.length) return limit;
+      const window = this.#buffer.subarray(start - this.#bufferStart, start - this.#bufferStart + available);
+      const index = window.indexOf(FRAME_MAGIC_BYTES);
+      if (index >= 0) return start + index;
+      // The magic may straddle the window's end, so the next window overlaps by three bytes.
+      start += available - (FRAME_MAGIC_BYTES.length - 1);
+    }
+    return limit;
+  }
+
+  /**
+   * Makes `[from, from + count)` available in the buffer, reading no byte at or past `limit`; returns how
+   * many of those bytes are available (fewer only when the file ends first).
+   */
+  async #fill(from: number, count: number, limit: number): Promise<number> {
+    const bufferEnd = this.#bufferStart + this.#bufferLength;
+    if (from < this.#bufferStart || from > bufferEnd) {
+      this.#bufferStart = from;
+      this.#bufferLength = 0;
+    }
+    let available = this.#bufferStart + this.#bufferLength - from;
+    if (available >= count) return count;
+    if (
+      count > this.#buffer.length ||
+      (this.#buffer.length > DEFAULT_BUFFER_BYTES && count <= DEFAULT_BUFFER_BYTES)
+    ) {
+      // Grow for one large frame; shrink back once frames are small again so memory stays flat.
+      const next = Buffer.allocUnsafe(Math.max(count, DEFAULT_BUFFER_BYTES));
+      this.#buffer.copy(next, 0, from - this.#bufferStart, from - this.#bufferStart + available);
+      this.#buffer = next;
+    } else if (from > this.#bufferStart) {
+      this.#buffer.copy(this.#buffer, 0, from - this.#bufferStart, from - this.#bufferStart + available);
+    }
+    this.#bufferStart = from;
+    this.#bufferLength = available;
+    while (available < count) {
+      const room = Math.min(this.#buffer.length - this.#bufferLength, limit - (from + this.#bufferLength));
+      if (room <= 0) break;
+      const { bytesRead } = await this.#handle.read(
+        this.#buffer,
+        this.#bufferLength,
+        room,
+        from + this.#bufferLength,
+      );
+      if (bytesRead === 0) break;
+      this.#bufferLength += bytesRead;
+      available += bytesRead;
+    }
+    return Math.min(available, count);
+  }
+}
