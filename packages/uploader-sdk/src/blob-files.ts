@@ -1,0 +1,126 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Durability } from './disk-queue/types.js';
+import { QueueFullError } from './errors.js';
+
+const PARTIAL_SUFFIX = '.partial';
+
+/** A blob's bytes, copied into the uploader's directory. */
+export interface BlobCopy {
+  /** File name inside the blob directory. */
+  readonly file: string;
+  readonly size: number;
+  /** Lowercase hex SHA-256 of the bytes. */
+  readonly sha256: string;
+}
+
+/**
+ * The copies of queued blobs. A copy is written under a temporary name, fsync'd, renamed and the directory
+ * fsync'd before it is referenced by a queue entry, so a queue entry never points at a partial file.
+ * Bytes of all copies count against a quota.
+ */
+export class BlobFiles {
+  #bytes = 0;
+  #reserved = 0;
+
+  private constructor(
+    readonly directory: string,
+    private readonly maxBytes: number,
+    private readonly durability: Durability,
+  ) {}
+
+  /** Opens (creating) the directory; removes partial copies of a crashed run and counts the rest. */
+  static async open(directory: string, maxBytes: number, durability: Durability): Promise<BlobFiles> {
+    await mkdir(directory, { recursive: true });
+    const files = new BlobFiles(directory, maxBytes, durability);
+    for (const name of await readdir(directory)) {
+      const path = join(directory, name);
+      if (name.endsWith(PARTIAL_SUFFIX)) await rm(path, { force: true });
+      else files.#bytes += (await stat(path)).size;
+    }
+    return files;
+  }
+
+  /** Bytes of all copies on disk. */
+  get bytes(): number {
+    return this.#bytes;
+  }
+
+  /** Path of a copy. */
+  path(file: string): string {
+    return join(this.directory, file);
+  }
+
+  /**
+   * Copies bytes or a file into the directory, hashing while copying.
+   * @throws {QueueFullError} when the copy would exceed the quota; nothing is written.
+   */
+  async copy(id: string, body: Uint8Array | string): Promise<BlobCopy> {
+    const expected = typeof body === 'string' ? (await stat(body)).size : body.byteLength;
+    if (this.#bytes + this.#reserved + expected > this.maxBytes) {
+      throw new QueueFullError(this.maxBytes, expected);
+    }
+    this.#reserved += expected;
+    const file = `${id}.${randomBytes(6).toString('hex')}`;
+    const partial = this.path(file + PARTIAL_SUFFIX);
+    const hash = createHash('sha256');
+    let size = 0;
+    try {
+      const handle = await open(partial, 'wx');
+      try {
+        if (typeof body === 'string') {
+          for await (const chunk of createReadStream(body, { highWaterMark: 256 * 1024 })) {
+            const bytes = chunk as Buffer;
+            hash.update(bytes);
+            await handle.write(bytes);
+            size += bytes.byteLength;
+          }
+        } else {
+          hash.update(body);
+          await handle.write(body);
+          size = body.byteLength;
+        }
+        if (this.durability === 'fsync') await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      await rename(partial, this.path(file));
+      if (this.durability === 'fsync') await syncDirectory(this.directory);
+    } catch (error) {
+      await rm(partial, { force: true });
+      throw error;
+    } finally {
+      this.#reserved -= expected;
+    }
+    this.#bytes += size;
+    return { file, size, sha256: hash.digest('hex') };
+  }
+
+  /** Removes a copy once its blob is acknowledged or dead-lettered. */
+  async remove(file: string, size: number): Promise<void> {
+    await rm(this.path(file), { force: true });
+    this.#bytes = Math.max(0, this.#bytes - size);
+  }
+
+  /** True when the copy is still on disk. */
+  async exists(file: string): Promise<boolean> {
+    try {
+      await stat(this.path(file));
+      return true;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+      throw error;
+    }
+  }
+}
+
+async function syncDirectory(directory: string): Promise<void> {
+  const handle = await open(directory, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}

@@ -1,0 +1,453 @@
+import { classifyRequest, type ItemResult, itemAction, type RequestDecision } from '@sluice/contracts';
+import PQueue from 'p-queue';
+import { type BackoffGate, backoffDelay, isWaitAbortedError, sleep } from './backoff.js';
+import type { BatchSource } from './batcher.js';
+import type { AdaptiveConcurrency } from './concurrency.js';
+import type { DiskQueue, QueueEntry } from './disk-queue/types.js';
+import { AuthenticationError, UploaderClosedError } from './errors.js';
+import type { DeadEvent, DeliveredEvent, ItemKind, RetryEvent } from './events.js';
+import type { TransportResult } from './transport.js';
+
+/** One queued item as a lane handles it. */
+export interface LaneItem {
+  readonly seq: number;
+  readonly id: string;
+}
+
+/** Why an item is dead-lettered. */
+export interface DeadReason {
+  readonly code: string;
+  readonly message: string;
+}
+
+/** An item refused for good, with the server's status (or `unsendable`) and reason. */
+export interface DeadItem<T extends LaneItem> {
+  readonly item: T;
+  readonly status: string;
+  readonly reason: DeadReason;
+}
+
+/** What differs between records and blobs. */
+export interface LaneAdapter<T extends LaneItem> {
+  readonly kind: ItemKind;
+  /** Waits for and reads the next batches from `source`; `[]` when the source closed or `signal` aborted. */
+  next(source: BatchSource, signal: AbortSignal): Promise<T[][]>;
+  /** Items of `batch` that can never be sent (e.g. a blob whose copy vanished). */
+  unsendable(batch: readonly T[]): Promise<DeadItem<T>[]>;
+  /** Sends one request. */
+  send(batch: readonly T[], signal: AbortSignal): Promise<TransportResult>;
+  /** Persists dead items with their reason (before they are acknowledged). */
+  deadLetter(items: readonly DeadItem<T>[]): Promise<void>;
+  /** Acknowledges items in the queue (and frees what they hold). */
+  ack(items: readonly T[]): Promise<void>;
+}
+
+/** What the lane reports to the uploader. */
+export interface LaneHooks {
+  delivered(event: DeliveredEvent): void;
+  dead(event: DeadEvent): void;
+  retry(event: RetryEvent): void;
+  error(error: Error): void;
+  /** Called after items settled or the lane went idle, to check for `drained`. */
+  settled(): void;
+}
+
+/** How a lane runs. */
+export interface LaneOptions<T extends LaneItem> {
+  readonly adapter: LaneAdapter<T>;
+  readonly queue: DiskQueue;
+  /** Backoff shared by the lane's requests. */
+  readonly gate: BackoffGate;
+  /** Pause shared by every lane while the API key is refused. */
+  readonly authGate: BackoffGate;
+  readonly authRetryMs: number;
+  /** Adaptive limit (records), or a fixed number of concurrent requests (blobs). */
+  readonly concurrency: AdaptiveConcurrency | number;
+  /** Most batches read from the queue and not yet settled; bounds memory. */
+  readonly maxPendingBatches: number;
+  readonly backoff: { readonly baseMs: number; readonly maxMs: number };
+  readonly hooks: LaneHooks;
+  readonly signal: AbortSignal;
+}
+
+/** Counters of one lane. */
+export interface LaneCounters {
+  delivered: number;
+  duplicates: number;
+  dead: number;
+  retries: number;
+  inFlight: number;
+}
+
+interface FlushWaiter {
+  readonly target: number;
+  readonly resolve: () => void;
+  readonly reject: (error: Error) => void;
+}
+
+/**
+ * Moves items from a disk queue to the server: reads batches (bounded by `maxPendingBatches`), sends them on
+ * a p-queue under the shared backoff and auth pause, and applies the contracts' classification to every
+ * outcome: ack, dead-letter, retry, split or pause. Nothing leaves the disk queue before it is acknowledged
+ * or persisted as a dead letter.
+ */
+export class DeliveryLane<T extends LaneItem> {
+  readonly counters: LaneCounters = { delivered: 0, duplicates: 0, dead: 0, retries: 0, inFlight: 0 };
+  readonly #options: LaneOptions<T>;
+  readonly #requests: PQueue;
+  readonly #tasks = new Set<Promise<void>>();
+  readonly #source: BatchSource;
+  #pendingBatches = 0;
+  #slotFreed: (() => void) | undefined;
+  #loop: Promise<void> | undefined;
+  // Flush bookkeeping: entries are numbered in read order (the queue is FIFO), so "everything enqueued
+  // before the flush" is every read index below the number read plus unread at that moment.
+  #readCount = 0;
+  #droppedUnread = 0;
+  #lastReadSeq = Number.NEGATIVE_INFINITY;
+  readonly #unsettled = new Map<number, number>();
+  #reading: Promise<unknown> | undefined;
+  readonly #flushWaiters = new Set<FlushWaiter>();
+
+  constructor(options: LaneOptions<T>) {
+    this.#options = options;
+    const { concurrency } = options;
+    this.#requests = new PQueue({
+      concurrency: typeof concurrency === 'number' ? concurrency : concurrency.limit,
+    });
+    const queue = options.queue;
+    this.#source = {
+      stats: () => queue.stats(),
+      waitForUnread: (signal) => queue.waitForUnread(signal),
+      read: (maxEntries, maxBytes) => this.#countedRead(maxEntries, maxBytes),
+    };
+  }
+
+  /** Applies a new concurrency limit to the request queue. */
+  setConcurrency(limit: number): void {
+    this.#requests.concurrency = limit;
+  }
+
+  /** The lane's queue as a batch source that keeps the flush bookkeeping; read only through this. */
+  get source(): BatchSource {
+    return this.#source;
+  }
+
+  /** Current request concurrency. */
+  get concurrency(): number {
+    return this.#requests.concurrency;
+  }
+
+  /** True when nothing is pending in memory and nothing is unread on disk. */
+  get idle(): boolean {
+    return this.#pendingBatches === 0 && this.#options.queue.stats().unread === 0;
+  }
+
+  /** Starts the read loop. */
+  start(): void {
+    this.#loop = this.#readLoop();
+  }
+
+  /** Entries the queue dropped to make room (`whenFull: 'drop-oldest'`). */
+  dropped(entries: readonly QueueEntry[]): void {
+    for (const entry of entries) {
+      if (this.#unsettled.has(entry.seq)) this.#unsettled.delete(entry.seq);
+      else if (entry.seq > this.#lastReadSeq) this.#droppedUnread += 1;
+    }
+    this.#checkFlushes();
+  }
+
+  /** Resolves once everything in the queue at the time of the call is delivered or dead-lettered. */
+  async flush(): Promise<void> {
+    // A read in progress has taken entries off `unread` without counting them yet; its failure is the read
+    // loop's to report.
+    while (this.#reading !== undefined) await this.#reading.then(noop, noop);
+    if (this.#options.signal.aborted) throw new UploaderClosedError();
+    const target = this.#readCount + this.#droppedUnread + this.#options.queue.stats().unread;
+    if (this.#flushedThrough(target)) return;
+    await new Promise<void>((resolve, reject) => this.#flushWaiters.add({ target, resolve, reject }));
+  }
+
+  /** Waits for the read loop and the requests to stop (after the shared signal aborted). */
+  async stop(): Promise<void> {
+    this.#slotFreed?.();
+    this.#requests.clear();
+    await this.#loop;
+    while (this.#tasks.size > 0) await Promise.all([...this.#tasks]);
+    await this.#requests.onIdle();
+    for (const waiter of this.#flushWaiters) waiter.reject(new UploaderClosedError());
+    this.#flushWaiters.clear();
+  }
+
+  async #countedRead(maxEntries: number, maxBytes: number): Promise<QueueEntry[]> {
+    const reading = this.#options.queue.read(maxEntries, maxBytes);
+    this.#reading = reading;
+    try {
+      const entries = await reading;
+      for (const entry of entries) {
+        this.#unsettled.set(entry.seq, this.#readCount);
+        this.#readCount += 1;
+        if (entry.seq > this.#lastReadSeq) this.#lastReadSeq = entry.seq;
+      }
+      return entries;
+    } finally {
+      this.#reading = undefined;
+    }
+  }
+
+  #flushedThrough(target: number): boolean {
+    if (this.#unsettled.size === 0 && this.#options.queue.stats().entries === 0) return true;
+    if (this.#readCount + this.#droppedUnread < target) return false;
+    for (const index of this.#unsettled.values()) if (index < target) return false;
+    return true;
+  }
+
+  #checkFlushes(): void {
+    for (const waiter of this.#flushWaiters) {
+      if (this.#flushedThrough(waiter.target)) {
+        this.#flushWaiters.delete(waiter);
+        waiter.resolve();
+      }
+    }
+  }
+
+  async #readLoop(): Promise<void> {
+    const { signal, adapter } = this.#options;
+    while (!signal.aborted) {
+      if (this.#pendingBatches >= this.#options.maxPendingBatches) {
+        await new Promise<void>((resolve) => {
+          this.#slotFreed = resolve;
+        });
+        this.#slotFreed = undefined;
+        continue;
+      }
+      try {
+        const batches = await adapter.next(this.#source, signal);
+        for (const batch of batches) {
+          this.#pendingBatches += 1;
+          this.#schedule(batch, 0);
+        }
+        if (batches.length === 0) this.#checkFlushes();
+      } catch (error) {
+        if (signal.aborted) return;
+        this.#options.hooks.error(asError(error));
+        // A failing disk read is retried slowly rather than in a tight loop.
+        await sleep(this.#options.backoff.maxMs, signal).catch(ignoreAbort);
+      }
+    }
+  }
+
+  #track(promise: Promise<void>): void {
+    this.#tasks.add(promise);
+    void promise.finally(() => this.#tasks.delete(promise));
+  }
+
+  #schedule(batch: readonly T[], attempt: number): void {
+    if (this.#options.signal.aborted) return;
+    this.#track(
+      this.#requests
+        .add(() => this.#deliver(batch, attempt), { signal: this.#options.signal })
+        .catch((error) => {
+          if (!this.#options.signal.aborted) this.#options.hooks.error(asError(error));
+        }),
+    );
+  }
+
+  async #deliver(batch: readonly T[], attempt: number): Promise<void> {
+    const { gate, authGate, signal, adapter } = this.#options;
+    try {
+      await authGate.wait(signal);
+      await gate.wait(signal);
+    } catch (error) {
+      if (isWaitAbortedError(error)) return;
+      throw error;
+    }
+    const unsendable = await adapter.unsendable(batch);
+    let items = batch;
+    if (unsendable.length > 0) {
+      await this.#deadLetter(unsendable);
+      const gone = new Set(unsendable.map((dead) => dead.item.seq));
+      items = batch.filter((item) => !gone.has(item.seq));
+      if (items.length === 0) return this.#batchDone();
+    }
+    const startedAt = Date.now();
+    this.counters.inFlight += items.length;
+    let result: TransportResult;
+    try {
+      result = await adapter.send(items, signal);
+    } catch (error) {
+      if (signal.aborted) return;
+      throw error;
+    } finally {
+      this.counters.inFlight -= items.length;
+    }
+    this.#feedConcurrency(startedAt, result);
+    const decision: RequestDecision =
+      result.response !== undefined
+        ? { action: 'per-item' }
+        : classifyRequest({
+            status: result.code === 'INVALID_RESPONSE' ? undefined : result.status,
+            ...(result.headers === undefined ? {} : { headers: result.headers }),
+            ...(result.code === undefined ? {} : { code: result.code }),
+            itemCount: items.length,
+          });
+    switch (decision.action) {
+      case 'per-item':
+        gate.success();
+        authGate.success();
+        return this.#perItem(items, result.response?.results ?? [], attempt);
+      case 'retry': {
+        const delayMs = gate.failure(startedAt, decision.afterMs);
+        this.#retryLater(items, attempt + 1, delayMs, decision.reason, false);
+        return;
+      }
+      case 'split': {
+        const middle = Math.ceil(items.length / 2);
+        this.#pendingBatches += 1;
+        this.#schedule(items.slice(0, middle), attempt);
+        this.#schedule(items.slice(middle), attempt);
+        return;
+      }
+      case 'pause': {
+        const wasPaused = authGate.paused;
+        authGate.pause(this.#options.authRetryMs);
+        if (!wasPaused) {
+          this.#options.hooks.error(
+            new AuthenticationError(
+              result.status ?? 401,
+              `the server refused the API key (${decision.reason}); sending is paused and all data is kept until setApiKey() or the next probe in ${this.#options.authRetryMs} ms`,
+              { cause: result.error },
+            ),
+          );
+        }
+        this.#retryLater(items, attempt, authGate.remainingMs(), decision.reason, false);
+        return;
+      }
+      case 'dead-letter': {
+        const reason = { code: decision.reason, message: result.error?.message ?? decision.reason };
+        await this.#deadLetter(items.map((item) => ({ item, status: 'rejected', reason })));
+        return this.#batchDone();
+      }
+    }
+  }
+
+  #feedConcurrency(startedAt: number, result: TransportResult): void {
+    const { concurrency } = this.#options;
+    if (typeof concurrency === 'number') return;
+    const overloaded =
+      result.timedOut || result.status === 429 || result.status === 503 || result.status === undefined;
+    concurrency.record({ startedAt, latencyMs: result.latencyMs, overloaded });
+  }
+
+  async #perItem(items: readonly T[], results: readonly ItemResult[], attempt: number): Promise<void> {
+    const acked: { item: T; status: 'stored' | 'duplicate' }[] = [];
+    const dead: DeadItem<T>[] = [];
+    const retry: T[] = [];
+    results.forEach((result, index) => {
+      const item = items[index]!;
+      const action = itemAction(result.status);
+      if (action === 'ack') acked.push({ item, status: result.status as 'stored' | 'duplicate' });
+      else if (action === 'dead-letter') {
+        dead.push({
+          item,
+          status: result.status,
+          reason: result.error ?? { code: result.status, message: '' },
+        });
+      } else retry.push(item);
+    });
+    if (acked.length > 0) {
+      await this.#ack(acked.map((entry) => entry.item));
+      for (const entry of acked) {
+        this.counters.delivered += 1;
+        if (entry.status === 'duplicate') this.counters.duplicates += 1;
+      }
+      this.#options.hooks.delivered({
+        kind: this.#options.adapter.kind,
+        items: acked.map((entry) => ({ id: entry.item.id, status: entry.status })),
+      });
+    }
+    if (dead.length > 0) await this.#deadLetter(dead);
+    if (retry.length > 0) {
+      const first = results[items.indexOf(retry[0]!)];
+      const delayMs = backoffDelay(attempt, this.#options.backoff);
+      this.#retryLater(retry, attempt + 1, delayMs, first?.error?.code ?? 'TEMPORARY_FAILURE', true);
+      return;
+    }
+    this.#batchDone();
+  }
+
+  #retryLater(
+    items: readonly T[],
+    attempt: number,
+    delayMs: number,
+    reason: string,
+    ownTimer: boolean,
+  ): void {
+    this.counters.retries += items.length;
+    this.#options.hooks.retry({
+      kind: this.#options.adapter.kind,
+      ids: items.map((item) => item.id),
+      delayMs,
+      reason,
+    });
+    if (!ownTimer) {
+      // The shared gate already holds every request back for the delay.
+      this.#schedule(items, attempt);
+      return;
+    }
+    this.#track(
+      sleep(delayMs, this.#options.signal).then(
+        () => this.#schedule(items, attempt),
+        (error: unknown) => ignoreAbort(error),
+      ),
+    );
+  }
+
+  async #ack(items: readonly T[]): Promise<void> {
+    try {
+      await this.#options.adapter.ack(items);
+    } catch (error) {
+      // The items stay on disk and are sent again after a restart, where the server answers `duplicate`.
+      this.#options.hooks.error(asError(error));
+    }
+    this.#settle(items);
+  }
+
+  async #deadLetter(dead: readonly DeadItem<T>[]): Promise<void> {
+    try {
+      await this.#options.adapter.deadLetter(dead);
+    } catch (error) {
+      // Not acknowledged: the items stay queued and are tried again after a restart.
+      this.#options.hooks.error(asError(error));
+      this.#settle(dead.map((entry) => entry.item));
+      return;
+    }
+    await this.#ack(dead.map((entry) => entry.item));
+    this.counters.dead += dead.length;
+    this.#options.hooks.dead({
+      kind: this.#options.adapter.kind,
+      items: dead.map((entry) => ({ id: entry.item.id, status: entry.status, reason: entry.reason })),
+    });
+  }
+
+  #settle(items: readonly T[]): void {
+    for (const item of items) this.#unsettled.delete(item.seq);
+    this.#checkFlushes();
+  }
+
+  #batchDone(): void {
+    this.#pendingBatches -= 1;
+    this.#slotFreed?.();
+    this.#options.hooks.settled();
+  }
+}
+
+function asError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error), { cause: error });
+}
+
+function noop(): void {}
+
+function ignoreAbort(error: unknown): void {
+  if (!isWaitAbortedError(error)) throw error;
+}

@@ -1,0 +1,621 @@
+import { join } from 'node:path';
+import {
+  type BlobManifestItem,
+  ContentTypeSchema,
+  canonicalJson,
+  DEFAULT_LIMITS,
+  isValidItemId,
+  isValidItemType,
+  type Limits,
+  newItemId,
+  type RecordItem,
+  recordHash,
+} from '@sluice/contracts';
+import { BackoffGate, isWaitAbortedError, sleep } from './backoff.js';
+import { Batcher, type BatchLimits } from './batcher.js';
+import { BlobFiles } from './blob-files.js';
+import { AdaptiveConcurrency } from './concurrency.js';
+import { type DeadLetter, type DeadLetterStore, openDeadLetterStore } from './dead-letter-store.js';
+import { type DeadItem, DeliveryLane, type LaneAdapter, type LaneItem } from './delivery-lane.js';
+import { openDiskQueue } from './disk-queue/index.js';
+import type { DiskQueue, QueueEntry } from './disk-queue/types.js';
+import { UploaderClosedError } from './errors.js';
+import { TypedEmitter, type UploaderEvents, type UploaderListener } from './events.js';
+import {
+  type ResolvedUploaderOptions,
+  resolveOptions,
+  type UploaderOptions,
+  validateApiKey,
+} from './options.js';
+import { Transport } from './transport.js';
+
+/** A record to enqueue. */
+export interface RecordInput {
+  /** 1–64 chars of `[A-Za-z0-9._:-]`. */
+  readonly type: string;
+  /** Any JSON value (`null` included). */
+  readonly data: unknown;
+  /** Unique within the source forever. @default newItemId() (UUIDv7) */
+  readonly id?: string;
+  /** Epoch milliseconds. @default Date.now() */
+  readonly ts?: number;
+}
+
+/** A blob to enqueue. */
+export interface BlobInput {
+  /** 1–64 chars of `[A-Za-z0-9._:-]`. */
+  readonly type: string;
+  /** The bytes, or the path of a file to copy. */
+  readonly body: Uint8Array | string;
+  /** MIME type, e.g. `image/png`. */
+  readonly contentType: string;
+  /** Small JSON object stored with the blob. */
+  readonly meta?: Record<string, unknown>;
+  /** @default newItemId() (UUIDv7) */
+  readonly id?: string;
+  /** Epoch milliseconds. @default Date.now() */
+  readonly ts?: number;
+}
+
+/** A snapshot of the uploader's state. */
+export interface UploaderStats {
+  /** Items (records and blobs) on disk not yet acknowledged or dead-lettered. */
+  readonly queued: number;
+  /** Bytes of those items on disk (records' JSON plus blob copies). */
+  readonly queuedBytes: number;
+  /** Blobs among `queued`. */
+  readonly queuedBlobs: number;
+  /** Items in requests right now. */
+  readonly inFlight: number;
+  /** Items the server acknowledged (stored or duplicate) since start. */
+  readonly delivered: number;
+  /** Items among `delivered` the server already had (a retry of something it stored). */
+  readonly duplicates: number;
+  /** Items dead-lettered since start. */
+  readonly dead: number;
+  /** Item retries since start (one item retried twice counts twice). */
+  readonly retries: number;
+  /** Records dropped by `whenFull: 'drop-oldest'` since start. */
+  readonly dropped: number;
+  /** Queue records skipped at open because of a torn write or corruption. */
+  readonly corruptSkipped: number;
+  /** The adaptive record request concurrency. */
+  readonly concurrency: number;
+  /** Age of the oldest queued item in ms (0 when empty). */
+  readonly oldestAgeMs: number;
+  /** True while sending is paused because the API key was refused. */
+  readonly paused: boolean;
+  /** The server limits in use (the contract defaults until the server answered `GET /v1/limits`). */
+  readonly limits: Limits;
+}
+
+/** The uploader: a durable queue on disk drained to the ingest API exactly once. */
+export interface Uploader {
+  /**
+   * Queues a record; resolves once it is durable on disk.
+   * @throws {TypeError} for an invalid type, id, ts or data. @throws {QueueFullError} when the quota is reached
+   * under `whenFull: 'reject'`. @throws {UploaderClosedError} after `close()`.
+   */
+  enqueue(item: RecordInput): Promise<{ id: string }>;
+  /**
+   * Copies a blob into the queue directory (hashing it while copying) and queues it; resolves once durable.
+   * @throws {TypeError} for invalid fields. @throws {RangeError} for a blob above the server's size limit.
+   * @throws {QueueFullError} when the blob quota is reached. @throws {UploaderClosedError} after `close()`.
+   */
+  enqueueBlob(blob: BlobInput): Promise<{ id: string }>;
+  /** Adds a listener; returns a function that removes it. */
+  on<E extends keyof UploaderEvents>(event: E, listener: UploaderListener<E>): () => void;
+  /** Adds a listener that runs once. */
+  once<E extends keyof UploaderEvents>(event: E, listener: UploaderListener<E>): () => void;
+  /** Removes a listener. */
+  off<E extends keyof UploaderEvents>(event: E, listener: UploaderListener<E>): void;
+  /**
+   * Resolves once everything enqueued before the call is delivered or dead-lettered (waiting through outages
+   * and auth pauses). @throws {UploaderClosedError} when the uploader closes first.
+   */
+  flush(): Promise<void>;
+  /** Stops cleanly: pending enqueues finish, requests stop, queues close. Nothing durable is lost. Idempotent. */
+  close(): Promise<void>;
+  stats(): UploaderStats;
+  /** Dead letters on disk, oldest first. */
+  deadLetters(options?: { readonly limit?: number; readonly offset?: number }): Promise<DeadLetter[]>;
+  /** Replaces the API key and resumes sending at once if it was paused. */
+  setApiKey(apiKey: string): void;
+}
+
+interface QueuedRecord extends LaneItem {
+  readonly payload: Uint8Array;
+}
+
+interface QueuedBlob extends LaneItem {
+  readonly manifest: BlobManifestItem;
+  readonly file: string;
+}
+
+/** What a blob queue entry holds: the manifest as sent, and the file name of its copy. */
+interface BlobEntry {
+  readonly manifest: BlobManifestItem;
+  readonly file: string;
+}
+
+const LIMITS_REFRESH_MS = 60_000;
+const ID_PREFIX = Buffer.from('{"id":"');
+
+/**
+ * Opens (creating) the uploader's directory and starts delivering what is queued there.
+ * @throws {TypeError} for bad options. @throws {QueueLockedError} when another uploader owns the directory.
+ */
+export async function createUploader(options: UploaderOptions): Promise<Uploader> {
+  const resolved = resolveOptions(options);
+  const opened: { close(): Promise<void> }[] = [];
+  try {
+    let lane: DeliveryLane<QueuedRecord> | undefined;
+    const records = await openDiskQueue({
+      directory: join(resolved.directory, 'records'),
+      durability: resolved.durability,
+      maxBytes: resolved.maxQueueBytes,
+      whenFull: resolved.whenFull,
+      onDrop: (entries) => lane?.dropped(entries),
+    });
+    opened.push(records);
+    const blobs = await openDiskQueue({
+      directory: join(resolved.directory, 'blobs'),
+      durability: resolved.durability,
+    });
+    opened.push(blobs);
+    const deadLetters = await openDeadLetterStore({ directory: join(resolved.directory, 'dead-letters') });
+    opened.push(deadLetters);
+    const blobFiles = await BlobFiles.open(
+      join(resolved.directory, 'blob-data'),
+      resolved.maxBlobQueueBytes,
+      resolved.durability,
+    );
+    const uploader = new SluiceUploader(resolved, records, blobs, deadLetters, blobFiles);
+    lane = uploader.recordLane;
+    uploader.start();
+    return uploader;
+  } catch (error) {
+    for (const resource of opened.reverse()) await resource.close();
+    throw error;
+  }
+}
+
+class SluiceUploader implements Uploader {
+  readonly recordLane: DeliveryLane<QueuedRecord>;
+  readonly #blobLane: DeliveryLane<QueuedBlob>;
+  readonly #options: ResolvedUploaderOptions;
+  readonly #events = new TypedEmitter<UploaderEvents>();
+  readonly #abort = new AbortController();
+  readonly #transport: Transport;
+  readonly #batcher: Batcher;
+  readonly #concurrency: AdaptiveConcurrency;
+  readonly #authGate: BackoffGate;
+  readonly #enqueues = new Set<Promise<unknown>>();
+  #limits: Limits = DEFAULT_LIMITS;
+  #limitsTask: Promise<void> | undefined;
+  #closing: Promise<void> | undefined;
+  #busy = false;
+
+  constructor(
+    options: ResolvedUploaderOptions,
+    private readonly records: DiskQueue,
+    private readonly blobs: DiskQueue,
+    private readonly deadLetterStore: DeadLetterStore,
+    private readonly blobFiles: BlobFiles,
+  ) {
+    this.#options = options;
+    this.#transport = new Transport({
+      endpoint: options.endpoint,
+      apiKey: options.apiKey,
+      gzipMinBytes: options.gzipMinBytes,
+      requestTimeoutMs: options.requestTimeoutMs,
+      ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
+    });
+    const backoff = { baseMs: options.backoffBaseMs, maxMs: options.backoffMaxMs };
+    this.#authGate = new BackoffGate(backoff);
+    this.#concurrency = new AdaptiveConcurrency({
+      min: options.minConcurrency,
+      max: options.maxConcurrency,
+      latencyTargetMs: options.latencyTargetMs,
+      onChange: (limit) => this.recordLane.setConcurrency(limit),
+    });
+    const hooks = {
+      delivered: (event: UploaderEvents['delivered']) => this.#events.emit('delivered', event),
+      dead: (event: UploaderEvents['dead']) => this.#events.emit('dead', event),
+      retry: (event: UploaderEvents['retry']) => this.#events.emit('retry', event),
+      error: (error: Error) => this.#error(error),
+      settled: () => this.#checkDrained(),
+    };
+    const common = {
+      authGate: this.#authGate,
+      authRetryMs: options.authRetryMs,
+      backoff,
+      hooks,
+      signal: this.#abort.signal,
+    };
+    this.recordLane = new DeliveryLane<QueuedRecord>({
+      ...common,
+      adapter: this.#recordAdapter(),
+      queue: records,
+      gate: new BackoffGate(backoff),
+      concurrency: this.#concurrency,
+      maxPendingBatches: options.maxConcurrency * 2,
+    });
+    this.#batcher = new Batcher(this.recordLane.source, this.#batchLimits(), options.maxBatchDelayMs);
+    this.#blobLane = new DeliveryLane<QueuedBlob>({
+      ...common,
+      adapter: this.#blobAdapter(),
+      queue: blobs,
+      gate: new BackoffGate(backoff),
+      concurrency: options.blobConcurrency,
+      maxPendingBatches: options.blobConcurrency * 2,
+    });
+  }
+
+  start(): void {
+    this.recordLane.start();
+    this.#blobLane.start();
+    this.#limitsTask = this.#refreshLimits();
+  }
+
+  on<E extends keyof UploaderEvents>(event: E, listener: UploaderListener<E>): () => void {
+    return this.#events.on(event, listener);
+  }
+
+  once<E extends keyof UploaderEvents>(event: E, listener: UploaderListener<E>): () => void {
+    return this.#events.once(event, listener);
+  }
+
+  off<E extends keyof UploaderEvents>(event: E, listener: UploaderListener<E>): void {
+    this.#events.off(event, listener);
+  }
+
+  enqueue(item: RecordInput): Promise<{ id: string }> {
+    if (this.#closing !== undefined) return Promise.reject(new UploaderClosedError());
+    let payload: Buffer;
+    let id: string;
+    try {
+      ({ payload, id } = this.#serializeRecord(item));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.#trackEnqueue(
+      this.records.append(payload).then(() => {
+        this.#batcher.appended(payload.byteLength);
+        this.#busy = true;
+        return { id };
+      }),
+    );
+  }
+
+  enqueueBlob(blob: BlobInput): Promise<{ id: string }> {
+    if (this.#closing !== undefined) return Promise.reject(new UploaderClosedError());
+    return this.#trackEnqueue(this.#enqueueBlob(blob));
+  }
+
+  async flush(): Promise<void> {
+    if (this.#closing !== undefined) throw new UploaderClosedError();
+    while (this.#enqueues.size > 0) await Promise.allSettled([...this.#enqueues]);
+    const endFlush = this.#batcher.beginFlush();
+    try {
+      await Promise.all([this.recordLane.flush(), this.#blobLane.flush()]);
+    } finally {
+      endFlush();
+    }
+  }
+
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  stats(): UploaderStats {
+    const records = this.records.stats();
+    const blobs = this.blobs.stats();
+    const oldest = Math.min(
+      records.oldestAppendedAt ?? Number.POSITIVE_INFINITY,
+      blobs.oldestAppendedAt ?? Number.POSITIVE_INFINITY,
+    );
+    const lanes = [this.recordLane.counters, this.#blobLane.counters];
+    const sum = (key: keyof (typeof lanes)[number]): number =>
+      lanes.reduce((total, lane) => total + lane[key], 0);
+    return {
+      queued: records.entries + blobs.entries,
+      queuedBytes: records.bytes + this.blobFiles.bytes,
+      queuedBlobs: blobs.entries,
+      inFlight: sum('inFlight'),
+      delivered: sum('delivered'),
+      duplicates: sum('duplicates'),
+      dead: sum('dead'),
+      retries: sum('retries'),
+      dropped: records.dropped,
+      corruptSkipped: records.corruptSkipped + blobs.corruptSkipped,
+      concurrency: this.#concurrency.limit,
+      oldestAgeMs: Number.isFinite(oldest) ? Math.max(0, Date.now() - oldest) : 0,
+      paused: this.#authGate.paused,
+      limits: this.#limits,
+    };
+  }
+
+  deadLetters(options?: { readonly limit?: number; readonly offset?: number }): Promise<DeadLetter[]> {
+    return this.deadLetterStore.list(options ?? {});
+  }
+
+  setApiKey(apiKey: string): void {
+    validateApiKey(apiKey);
+    this.#transport.setApiKey(apiKey);
+    this.#authGate.resume();
+  }
+
+  async #close(): Promise<void> {
+    while (this.#enqueues.size > 0) await Promise.allSettled([...this.#enqueues]);
+    this.#abort.abort(new UploaderClosedError());
+    await Promise.all([this.recordLane.stop(), this.#blobLane.stop(), this.#limitsTask]);
+    await this.records.close();
+    await this.blobs.close();
+    await this.deadLetterStore.close();
+  }
+
+  #trackEnqueue<T>(promise: Promise<T>): Promise<T> {
+    this.#enqueues.add(promise);
+    const forget = (): void => {
+      this.#enqueues.delete(promise);
+    };
+    promise.then(forget, forget);
+    return promise;
+  }
+
+  #serializeRecord(item: RecordInput): { payload: Buffer; id: string } {
+    if (typeof item !== 'object' || item === null) throw new TypeError('Expected the record to be an object');
+    if (!isValidItemType(item.type)) {
+      throw new TypeError(
+        `Expected \`type\` to be 1-64 characters of [A-Za-z0-9._:-], got ${JSON.stringify(item.type)}`,
+      );
+    }
+    if (item.id !== undefined && !isValidItemId(item.id)) {
+      throw new TypeError(
+        `Expected \`id\` to be 1-128 characters of [A-Za-z0-9._:-], got ${JSON.stringify(item.id)}`,
+      );
+    }
+    if (item.ts !== undefined && !(Number.isSafeInteger(item.ts) && item.ts >= 0)) {
+      throw new TypeError(`Expected \`ts\` to be integer epoch milliseconds, got ${String(item.ts)}`);
+    }
+    if (item.data === undefined) throw new TypeError('Expected `data` to be a JSON value, got undefined');
+    const id = item.id ?? newItemId();
+    const ts = item.ts ?? Date.now();
+    // Sending the canonical text makes the server parse exactly the value that was hashed here.
+    const dataText = canonicalJson(item.data);
+    const dataBytes = Buffer.byteLength(dataText);
+    if (dataBytes > this.#limits.maxItemDataBytes) {
+      throw new RangeError(
+        `record data is ${dataBytes} bytes; the server accepts at most ${this.#limits.maxItemDataBytes}`,
+      );
+    }
+    const hash = recordHash({ type: item.type, ts, data: item.data as RecordItem['data'] });
+    const text = `{"id":${JSON.stringify(id)},"type":${JSON.stringify(item.type)},"ts":${ts},"data":${dataText},"hash":"${hash}"}`;
+    return { payload: Buffer.from(text), id };
+  }
+
+  async #enqueueBlob(blob: BlobInput): Promise<{ id: string }> {
+    if (typeof blob !== 'object' || blob === null) throw new TypeError('Expected the blob to be an object');
+    if (!isValidItemType(blob.type)) {
+      throw new TypeError(
+        `Expected \`type\` to be 1-64 characters of [A-Za-z0-9._:-], got ${JSON.stringify(blob.type)}`,
+      );
+    }
+    if (blob.id !== undefined && !isValidItemId(blob.id)) {
+      throw new TypeError(
+        `Expected \`id\` to be 1-128 characters of [A-Za-z0-9._:-], got ${JSON.stringify(blob.id)}`,
+      );
+    }
+    if (blob.ts !== undefined && !(Number.isSafeInteger(blob.ts) && blob.ts >= 0)) {
+      throw new TypeError(`Expected \`ts\` to be integer epoch milliseconds, got ${String(blob.ts)}`);
+    }
+    if (!ContentTypeSchema.safeParse(blob.contentType).success) {
+      throw new TypeError(
+        `Expected \`contentType\` to be a MIME type, got ${JSON.stringify(blob.contentType)}`,
+      );
+    }
+    if (typeof blob.body !== 'string' && !(blob.body instanceof Uint8Array)) {
+      throw new TypeError('Expected `body` to be a Uint8Array or a file path');
+    }
+    let meta: Record<string, unknown> | undefined;
+    if (blob.meta !== undefined) {
+      if (typeof blob.meta !== 'object' || blob.meta === null || Array.isArray(blob.meta)) {
+        throw new TypeError('Expected `meta` to be a plain JSON object');
+      }
+      meta = JSON.parse(canonicalJson(blob.meta)) as Record<string, unknown>;
+    }
+    const id = blob.id ?? newItemId();
+    const ts = blob.ts ?? Date.now();
+    const copy = await this.blobFiles.copy(id, blob.body);
+    if (copy.size > this.#limits.maxBlobBytes) {
+      await this.blobFiles.remove(copy.file, copy.size);
+      throw new RangeError(
+        `blob is ${copy.size} bytes; the server accepts at most ${this.#limits.maxBlobBytes}`,
+      );
+    }
+    const manifest: BlobManifestItem = {
+      id,
+      type: blob.type,
+      ts,
+      contentType: blob.contentType,
+      size: copy.size,
+      sha256: copy.sha256,
+      ...(meta === undefined ? {} : { meta: meta as BlobManifestItem['meta'] }),
+    };
+    const entry: BlobEntry = { manifest, file: copy.file };
+    try {
+      await this.blobs.append(Buffer.from(JSON.stringify(entry)));
+    } catch (error) {
+      await this.blobFiles.remove(copy.file, copy.size);
+      throw error;
+    }
+    this.#busy = true;
+    return { id };
+  }
+
+  #batchLimits(): BatchLimits {
+    return {
+      maxItems: Math.min(this.#options.maxBatchItems, this.#limits.maxBatchItems),
+      maxBytes: Math.min(this.#options.maxBatchBytes, this.#limits.maxBatchBytes),
+    };
+  }
+
+  async #refreshLimits(): Promise<void> {
+    const signal = this.#abort.signal;
+    while (!signal.aborted) {
+      const limits = await this.#transport.fetchLimits(signal).catch((error: unknown) => {
+        if (!signal.aborted) throw error;
+        return undefined;
+      });
+      if (limits !== undefined) {
+        this.#limits = limits;
+        this.#batcher.setLimits(this.#batchLimits());
+        return;
+      }
+      try {
+        await sleep(LIMITS_REFRESH_MS, signal);
+      } catch (error) {
+        if (isWaitAbortedError(error)) return;
+        throw error;
+      }
+    }
+  }
+
+  #recordAdapter(): LaneAdapter<QueuedRecord> {
+    return {
+      kind: 'record',
+      next: async (_source, signal) => {
+        const batches = await this.#batcher.next(signal);
+        return batches.map((batch) => batch.map(toRecordItem));
+      },
+      unsendable: async () => [],
+      send: (batch, signal) =>
+        this.#transport.sendRecords(
+          batch.map((item) => item.payload),
+          signal,
+        ),
+      deadLetter: (items) => this.deadLetterStore.add(items.map(recordDeadLetter)),
+      ack: (items) => this.records.ack(items.map((item) => item.seq)),
+    };
+  }
+
+  #blobAdapter(): LaneAdapter<QueuedBlob> {
+    return {
+      kind: 'blob',
+      next: async (source, signal) => {
+        await source.waitForUnread(signal);
+        if (signal.aborted || source.stats().unread === 0) return [];
+        const entries = await source.read(this.#limits.maxBlobsPerRequest, 1024 * 1024);
+        return groupBlobs(entries.map(toBlobItem), this.#limits);
+      },
+      unsendable: async (batch) => {
+        const dead: DeadItem<QueuedBlob>[] = [];
+        for (const item of batch) {
+          if (!(await this.blobFiles.exists(item.file))) {
+            dead.push({
+              item,
+              status: 'unsendable',
+              reason: { code: 'BLOB_FILE_MISSING', message: `the queued copy ${item.file} is gone` },
+            });
+          }
+        }
+        return dead;
+      },
+      send: (batch, signal) =>
+        this.#transport.sendBlobs(
+          batch.map((item) => ({ manifest: item.manifest, path: this.blobFiles.path(item.file) })),
+          signal,
+        ),
+      deadLetter: (items) => this.deadLetterStore.add(items.map(blobDeadLetter)),
+      ack: async (items) => {
+        await this.blobs.ack(items.map((item) => item.seq));
+        for (const item of items) await this.blobFiles.remove(item.file, item.manifest.size);
+      },
+    };
+  }
+
+  #error(error: Error): void {
+    this.#options.logger?.error({ err: error }, error.message);
+    this.#events.emit('error', error);
+  }
+
+  #checkDrained(): void {
+    if (!this.#busy || !this.recordLane.idle || !this.#blobLane.idle) return;
+    if (this.records.stats().entries > 0 || this.blobs.stats().entries > 0) return;
+    this.#busy = false;
+    this.#events.emit('drained', undefined);
+  }
+}
+
+function toRecordItem(entry: QueueEntry): QueuedRecord {
+  return { seq: entry.seq, id: recordIdOf(entry.payload), payload: entry.payload };
+}
+
+/** The id of a serialized record: it is always the first property, written without escapes. */
+function recordIdOf(payload: Uint8Array): string {
+  const bytes = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
+  if (bytes.subarray(0, ID_PREFIX.length).equals(ID_PREFIX)) {
+    const end = bytes.indexOf(0x22, ID_PREFIX.length);
+    if (end > 0) return bytes.toString('utf8', ID_PREFIX.length, end);
+  }
+  return String((JSON.parse(bytes.toString('utf8')) as { id: unknown }).id);
+}
+
+function toBlobItem(entry: QueueEntry): QueuedBlob {
+  const parsed = JSON.parse(Buffer.from(entry.payload).toString('utf8')) as BlobEntry;
+  return { seq: entry.seq, id: parsed.manifest.id, manifest: parsed.manifest, file: parsed.file };
+}
+
+/** Multipart overhead allowance per part (boundary and headers). */
+const PART_OVERHEAD_BYTES = 512;
+
+/** Groups blobs into requests within the server's per-request count and byte limits. */
+function groupBlobs(items: readonly QueuedBlob[], limits: Limits): QueuedBlob[][] {
+  const groups: QueuedBlob[][] = [];
+  let current: QueuedBlob[] = [];
+  let bytes = 0;
+  for (const item of items) {
+    const size = item.manifest.size + PART_OVERHEAD_BYTES + JSON.stringify(item.manifest).length;
+    if (
+      current.length > 0 &&
+      (current.length >= limits.maxBlobsPerRequest || bytes + size > limits.maxBlobRequestBytes)
+    ) {
+      groups.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(item);
+    bytes += size;
+  }
+  if (current.length > 0) groups.push(current);
+  return groups;
+}
+
+function recordDeadLetter(dead: DeadItem<QueuedRecord>): DeadLetter {
+  const item = JSON.parse(Buffer.from(dead.item.payload).toString('utf8')) as { type: string; ts: number };
+  return {
+    id: dead.item.id,
+    kind: 'record',
+    type: item.type,
+    ts: item.ts,
+    reason: dead.reason,
+    status: dead.status,
+    deadAt: Date.now(),
+    item,
+  };
+}
+
+function blobDeadLetter(dead: DeadItem<QueuedBlob>): DeadLetter {
+  return {
+    id: dead.item.id,
+    kind: 'blob',
+    type: dead.item.manifest.type,
+    ts: dead.item.manifest.ts,
+    reason: dead.reason,
+    status: dead.status,
+    deadAt: Date.now(),
+    item: dead.item.manifest,
+  };
+}
