@@ -54,27 +54,62 @@ export interface Sent<T> {
   readonly body: T;
 }
 
-/** POSTs `parts` as multipart/form-data to `/v1/blobs`, in the given order. */
+/** A multipart/form-data body of `parts`, in the given order, and its content type. */
+export function multipartBody(parts: readonly Part[]): { body: Buffer; contentType: string } {
+  const boundary = `----sluice${randomBytes(8).toString('hex')}`;
+  const chunks: Buffer[] = [];
+  for (const part of parts) {
+    if ('value' in part) {
+      chunks.push(
+        Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${part.name}"\r\n\r\n`),
+      );
+      chunks.push(Buffer.from(part.value));
+    } else {
+      chunks.push(
+        Buffer.from(
+          `--${boundary}\r\nContent-Disposition: form-data; name="${part.name}"; filename="${part.name}.bin"\r\n` +
+            'Content-Type: application/octet-stream\r\n\r\n',
+        ),
+      );
+      chunks.push(Buffer.from(part.bytes));
+    }
+    chunks.push(Buffer.from('\r\n'));
+  }
+  chunks.push(Buffer.from(`--${boundary}--\r\n`));
+  return { body: Buffer.concat(chunks), contentType: `multipart/form-data; boundary=${boundary}` };
+}
+
+/**
+ * POSTs `parts` as multipart/form-data to `/v1/blobs`, in the given order; `chunked` streams the body
+ * without a Content-Length.
+ */
 export async function postBlobs<T = IngestResponse>(
   server: Server,
   parts: readonly Part[],
-  options: { headers?: Record<string, string> } = {},
+  options: { headers?: Record<string, string>; chunked?: boolean } = {},
 ): Promise<Sent<T>> {
-  const form = new FormData();
-  for (const part of parts) {
-    if ('value' in part) form.append(part.name, part.value);
-    else
-      form.append(
-        part.name,
-        new Blob([part.bytes], { type: 'application/octet-stream' }),
-        `${part.name}.bin`,
-      );
-  }
-  const response = await fetch(`${server.url}/v1/blobs`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${server.apiKey}`, ...options.headers },
-    body: form,
-  });
+  const { body, contentType } = multipartBody(parts);
+  const headers = {
+    authorization: `Bearer ${server.apiKey}`,
+    'content-type': contentType,
+    ...options.headers,
+  };
+  const init: RequestInit & { duplex?: 'half' } = options.chunked
+    ? {
+        method: 'POST',
+        headers,
+        duplex: 'half',
+        body: new ReadableStream({
+          start(controller) {
+            for (let offset = 0; offset < body.length; offset += 16 * 1024) {
+              controller.enqueue(new Uint8Array(body.subarray(offset, offset + 16 * 1024)));
+            }
+            controller.close();
+          },
+        }),
+      }
+    : { method: 'POST', headers, body };
+  const response = await fetch(`${server.url}/v1/blobs`, init);
   return { status: response.status, headers: response.headers, body: (await response.json()) as T };
 }
 

@@ -1,0 +1,74 @@
+import { blobObjectKey, type ItemStatusResponse } from '@sluice/contracts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { S3ObjectStore } from '../src/object-store/s3-object-store.js';
+import { startTestServer, type TestServer } from '../src/testing.js';
+import { makeBlob, partsFor, postBlobs, sha256Hex, waitFor } from './blob-support.js';
+import { type S3TestServer, startS3Server } from './support/s3-server.js';
+
+describe('ROLE=all: the app runs the blob worker itself', () => {
+  let s3: S3TestServer;
+  let server: TestServer;
+
+  beforeAll(async () => {
+    s3 = await startS3Server();
+    const options = s3.storeOptions();
+    server = await startTestServer({
+      role: 'all',
+      workerPollIntervalMs: 20,
+      s3: {
+        bucket: options.bucket,
+        endpoint: options.endpoint,
+        region: 'us-east-1',
+        accessKeyId: options.accessKeyId,
+        secretAccessKey: options.secretAccessKey,
+        forcePathStyle: true,
+      },
+    });
+  });
+  afterAll(async () => {
+    await server?.close();
+    await s3?.close();
+  });
+
+  it('moves posted blobs to the configured bucket and reports them in /metrics', async () => {
+    const blobs = [makeBlob({ size: 1234 }), makeBlob({ size: 4321 })];
+    expect((await postBlobs(server, partsFor(blobs))).body.counts.stored).toBe(2);
+    for (const blob of blobs) {
+      await waitFor(`${blob.item.id} uploaded`, async () => {
+        const response = await fetch(`${server.url}/v1/items/${blob.item.id}`, {
+          headers: { authorization: `Bearer ${server.apiKey}` },
+        });
+        const body = (await response.json()) as ItemStatusResponse;
+        return body.blob?.state === 'uploaded';
+      });
+    }
+    const store = new S3ObjectStore(s3.storeOptions());
+    try {
+      for (const blob of blobs) {
+        expect(sha256Hex((await store.get(blobObjectKey(blob.item.sha256)))!)).toBe(blob.item.sha256);
+      }
+    } finally {
+      await store.close();
+    }
+    const metrics = await (await fetch(`${server.url}/metrics`)).text();
+    expect(metrics).toMatch(/sluice_blobs\{state="uploaded"\} 2/);
+    expect(metrics).toMatch(/sluice_blobs\{state="pending"\} 0/);
+    expect(metrics).toMatch(/^sluice_blob_backlog_age_seconds 0$/m);
+    expect(metrics).toMatch(/sluice_blob_upload_attempts_total\{outcome="uploaded"\} 2/);
+    expect(metrics).toMatch(/sluice_items_total\{kind="blob",status="stored"\} 2/);
+  });
+
+  it('reports the age of the oldest blob still waiting', async () => {
+    await server.app.blobWorker?.stop();
+    const blob = makeBlob({ size: 10 });
+    expect((await postBlobs(server, partsFor([blob]))).body.counts.stored).toBe(1);
+    await server.query(`update items set received_at = now() - interval '90 seconds' where id = $1`, [
+      blob.item.id,
+    ]);
+    const metrics = await (await fetch(`${server.url}/metrics`)).text();
+    expect(metrics).toMatch(/sluice_blobs\{state="pending"\} 1/);
+    const age = Number(/^sluice_blob_backlog_age_seconds (\S+)$/m.exec(metrics)?.[1]);
+    expect(age).toBeGreaterThanOrEqual(90);
+    expect(age).toBeLessThan(120);
+  });
+});
