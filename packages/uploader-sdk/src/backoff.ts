@@ -60,14 +60,16 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 
 /**
  * One backoff shared by every request to the same endpoint, so an outage produces one slow probe rather
- * than a retry per pending batch. Failures of requests that started before the latest failure was seen
- * do not grow the delay again: they describe the same outage.
+ * than a retry per pending batch: after a failure, once the delay has passed, a single waiter goes through
+ * as the probe and the others wait for its outcome. Failures of requests that started before the latest
+ * failure was seen do not grow the delay again: they describe the same outage.
  */
 export class BackoffGate {
   #attempt = 0;
   #openAt = 0;
   #lastFailureAt = Number.NEGATIVE_INFINITY;
   #pausedUntil = 0;
+  #probing = false;
   #wake = new Set<() => void>();
 
   constructor(
@@ -105,12 +107,21 @@ export class BackoffGate {
     } else if (retryAfterMs !== undefined) {
       this.#openAt = Math.max(this.#openAt, now + retryAfterMs);
     }
+    this.endProbe();
     return Math.max(0, this.#openAt - now);
   }
 
-  /** A request succeeded: the next failure starts from the base delay again. */
+  /** A request succeeded: the next failure starts from the base delay again, and every waiter may go. */
   success(): void {
     this.#attempt = 0;
+    this.endProbe();
+  }
+
+  /** The request that went through `wait` ended without a verdict (e.g. it was split or not sent). */
+  endProbe(): void {
+    if (!this.#probing) return;
+    this.#probing = false;
+    this.#wakeAll();
   }
 
   /** Stops sending for `ms` (until {@link resume}). */
@@ -123,16 +134,29 @@ export class BackoffGate {
     this.#pausedUntil = 0;
     this.#openAt = 0;
     this.#attempt = 0;
-    for (const wake of this.#wake) wake();
+    this.#probing = false;
+    this.#wakeAll();
+  }
+
+  #wakeAll(): void {
+    for (const wake of [...this.#wake]) wake();
   }
 
   /**
-   * Resolves when the gate is open. Never spins: it sleeps until the gate's time, on an unref'd timer.
+   * Resolves when the caller may send. Never spins: it sleeps until the gate's time on an unref'd timer, or
+   * until the probe in flight reports. The caller must then report `success`, `failure` or `endProbe`.
    * @throws {WaitAbortedError} when `signal` aborts first.
    */
   async wait(signal?: AbortSignal): Promise<void> {
-    for (let remaining = this.remainingMs(); remaining > 0; remaining = this.remainingMs()) {
-      await this.#sleepOrWake(remaining, signal);
+    for (;;) {
+      const remaining = this.remainingMs();
+      if (remaining > 0) await this.#sleepOrWake(remaining, signal);
+      else if (this.#attempt === 0) return;
+      else if (this.#probing) await this.#sleepOrWake(2 ** 31 - 1, signal);
+      else {
+        this.#probing = true;
+        return;
+      }
     }
   }
 

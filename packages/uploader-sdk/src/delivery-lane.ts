@@ -254,7 +254,7 @@ export class DeliveryLane<T extends LaneItem> {
   }
 
   async #deliver(batch: readonly T[], attempt: number): Promise<void> {
-    const { gate, authGate, signal, adapter } = this.#options;
+    const { gate, authGate, signal } = this.#options;
     try {
       await authGate.wait(signal);
       await gate.wait(signal);
@@ -262,6 +262,15 @@ export class DeliveryLane<T extends LaneItem> {
       if (isWaitAbortedError(error)) return;
       throw error;
     }
+    try {
+      await this.#send(batch, attempt);
+    } finally {
+      gate.endProbe();
+    }
+  }
+
+  async #send(batch: readonly T[], attempt: number): Promise<void> {
+    const { gate, authGate, signal, adapter } = this.#options;
     const unsendable = await adapter.unsendable(batch);
     let items = batch;
     if (unsendable.length > 0) {

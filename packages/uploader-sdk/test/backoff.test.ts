@@ -70,6 +70,19 @@ describe('BackoffGate', () => {
     expect(performance.now() - started).toBeGreaterThanOrEqual(140);
   });
 
+  it('lets one probe through after an outage; the rest wait for its verdict', async () => {
+    const gate = new BackoffGate({ baseMs: 20, maxMs: 20 });
+    gate.failure(Date.now());
+    const passed: string[] = [];
+    const a = gate.wait().then(() => passed.push('a'));
+    const b = gate.wait().then(() => passed.push('b'));
+    await sleep(80);
+    expect(passed).toHaveLength(1);
+    gate.success();
+    await Promise.all([a, b]);
+    expect(passed.sort()).toEqual(['a', 'b']);
+  });
+
   it('pauses until resumed, and resume releases waiters at once', async () => {
     const gate = new BackoffGate(policy);
     gate.pause(60_000);

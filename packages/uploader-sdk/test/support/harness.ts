@@ -69,3 +69,13 @@ export async function waitFor(
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }
+
+/** How often each of `ids` is stored for the server's source (0 when missing). */
+export async function countsOf(server: TestServer, ids: readonly string[]): Promise<number[]> {
+  const rows = await server.query<{ id: string; n: number | string }>(
+    'select id, count(*) as n from items where source = $1 and id = any($2) group by id',
+    [server.source, ids],
+  );
+  const counts = new Map(rows.map((row) => [row.id, Number(row.n)]));
+  return ids.map((id) => counts.get(id) ?? 0);
+}
