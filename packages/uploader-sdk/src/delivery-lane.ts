@@ -171,7 +171,7 @@ export class DeliveryLane<T extends LaneItem> {
   /** Waits for the read loop and the requests to stop (after the shared signal aborted). */
   async stop(): Promise<void> {
     this.#slotFreed?.();
-    this.#requests.clear();
+    // Queued requests leave the p-queue through the aborted signal, which settles their promises.
     await this.#loop;
     while (this.#tasks.size > 0) await Promise.all([...this.#tasks]);
     await this.#requests.onIdle();
