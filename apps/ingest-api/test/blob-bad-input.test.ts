@@ -162,7 +162,7 @@ describe('POST /v1/blobs with bad input', () => {
     await expectWholeFailure(partsFor(blobs), 413, 'PAYLOAD_TOO_LARGE');
   });
 
-  it('stops a streamed request once it passes the limit with 413 and rolls back what it staged', async () => {
+  it('stops a streamed request once it passes the limit with 413, writing none of the blobs before the limit', async () => {
     const blobs = Array.from({ length: 5 }, () => makeBlob({ size: 60 * KiB }));
     await expectWholeFailure(partsFor(blobs), 413, 'PAYLOAD_TOO_LARGE', { chunked: true });
     for (const blob of blobs) expect(await storedIds()).not.toContain(blob.item.id);

@@ -1,6 +1,9 @@
 import { createHash, type Hash } from 'node:crypto';
+import { mkdtemp, open, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import multipart, { type Multipart, type MultipartFile } from '@fastify/multipart';
+import multipart, { type Multipart } from '@fastify/multipart';
 import {
   API_PATHS,
   BlobManifestEnvelopeSchema,
@@ -93,47 +96,43 @@ class RequestMeter {
   }
 }
 
-type PartOutcome =
-  | { readonly ok: true; readonly bytes: Buffer }
-  | { readonly ok: false; readonly message: string };
+type PartOutcome = { readonly ok: true } | { readonly ok: false; readonly message: string };
 
 /**
- * Reads one file part through a SHA-256 and a byte count. Keeps its bytes only while they fit the
- * manifest size, so a part never costs more memory than one blob; the rest is read and dropped.
+ * Streams one file part to `path` through a SHA-256 and a byte count, never holding more than a chunk
+ * in memory. Writes only while the bytes fit the manifest size; the rest is read and dropped.
  */
-async function readPart(
+async function spoolPart(
   file: Readable & { truncated?: boolean },
   item: BlobManifestItem,
   meter: RequestMeter,
-) {
+  path: string,
+): Promise<PartOutcome> {
   const hash: Hash = createHash('sha256');
-  const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of file as AsyncIterable<Buffer>) {
-    meter.check();
-    size += chunk.length;
-    if (size <= item.size) {
-      hash.update(chunk);
-      chunks.push(chunk);
-    } else if (chunks.length > 0) {
-      chunks.length = 0;
+  const out = await open(path, 'wx');
+  try {
+    for await (const chunk of file as AsyncIterable<Buffer>) {
+      meter.check();
+      size += chunk.length;
+      if (size <= item.size) {
+        hash.update(chunk);
+        await out.write(chunk);
+      }
     }
+  } finally {
+    await out.close();
   }
   meter.check();
-  let outcome: PartOutcome;
   if (file.truncated === true || size !== item.size) {
-    outcome = {
-      ok: false,
-      message: `part has ${file.truncated ? 'more than ' : ''}${size} bytes; the manifest says ${item.size}`,
-    };
-  } else {
-    const actual = hash.digest('hex');
-    outcome =
-      actual === item.sha256
-        ? { ok: true, bytes: Buffer.concat(chunks, size) }
-        : { ok: false, message: `part has SHA-256 ${actual}; the manifest says ${item.sha256}` };
+    const actual = `${file.truncated ? 'more than ' : ''}${size}`;
+    return { ok: false, message: `part has ${actual} bytes; the manifest says ${item.size}` };
   }
-  return outcome;
+  const actual = hash.digest('hex');
+  if (actual !== item.sha256) {
+    return { ok: false, message: `part has SHA-256 ${actual}; the manifest says ${item.sha256}` };
+  }
+  return { ok: true };
 }
 
 async function drain(file: Readable, meter: RequestMeter): Promise<void> {
@@ -191,44 +190,69 @@ async function nextPart(parts: AsyncIterator<Multipart>): Promise<Multipart | un
   }
 }
 
-async function stage(
-  tx: DbTransaction,
-  source: string,
-  item: BlobManifestItem,
-  bytes: Buffer,
-): Promise<ItemResult> {
-  const hash = blobItemHash(item);
-  const [outcome] = await insertItemsInTransaction(tx, source, [
-    { id: item.id, kind: 'blob', type: item.type, ts: item.ts, hash },
-  ]);
-  if (outcome === 'stored') {
-    await tx.insert(blobs).values({
-      source,
+/** A part whose bytes matched its manifest entry, spooled at `path`. */
+interface Verified {
+  readonly entry: Entry;
+  readonly item: BlobManifestItem;
+  readonly path: string;
+}
+
+/**
+ * Stores the verified blobs of one request in one transaction: their item rows through the idempotency
+ * gate (one set-based insert), then for each new one its blob row and its bytes, read back one blob
+ * at a time. Sets each entry's result.
+ */
+async function stageAll(tx: DbTransaction, source: string, verified: readonly Verified[]): Promise<void> {
+  const outcomes = await insertItemsInTransaction(
+    tx,
+    source,
+    verified.map(({ item }) => ({
       id: item.id,
-      size: item.size,
-      contentType: item.contentType,
-      sha256: item.sha256,
-      meta: item.meta ?? null,
-    });
-    await tx.insert(blobStaging).values({ source, id: item.id, bytes });
-    return { id: item.id, status: 'stored' };
+      kind: 'blob',
+      type: item.type,
+      ts: item.ts,
+      hash: blobItemHash(item),
+    })),
+  );
+  const stored = verified.filter((_, index) => outcomes[index] === 'stored');
+  if (stored.length > 0) {
+    await tx.insert(blobs).values(
+      stored.map(({ item }) => ({
+        source,
+        id: item.id,
+        size: item.size,
+        contentType: item.contentType,
+        sha256: item.sha256,
+        meta: item.meta ?? null,
+      })),
+    );
   }
-  if (outcome === 'conflict') {
-    return {
-      id: item.id,
-      status: 'conflict',
-      error: { code: 'IDEMPOTENCY_CONFLICT', message: 'this id is already stored with different content' },
-    };
+  for (const { item, path } of stored) {
+    await tx.insert(blobStaging).values({ source, id: item.id, bytes: await readFile(path) });
   }
-  return { id: item.id, status: 'duplicate' };
+  verified.forEach(({ entry, item }, index) => {
+    const outcome = outcomes[index];
+    if (outcome === undefined) throw new Error('the idempotency gate answered fewer items than it was given');
+    entry.result =
+      outcome === 'conflict'
+        ? {
+            id: item.id,
+            status: 'conflict',
+            error: {
+              code: 'IDEMPOTENCY_CONFLICT',
+              message: 'this id is already stored with different content',
+            },
+          }
+        : { id: item.id, status: outcome };
+  });
 }
 
 /**
  * `POST /v1/blobs` (`multipart/form-data`): the `manifest` field first, then one file part per manifest
  * item, named by its id, in any order. Each part is streamed through SHA-256 and a size count; a part
  * that differs from its manifest entry is `rejected` `CHECKSUM_MISMATCH`, a missing one `MISSING_PART`.
- * Verified bytes are staged in the database in the same transaction as their item row, so `stored`
- * means durable and reachable by every worker. A part no manifest item names, a bad or misplaced
+ * Verified parts are spooled to a temp file, then staged in the database in one transaction with
+ * their item rows, so `stored` means durable and reachable by every worker. A part no manifest item names, a bad or misplaced
  * manifest (400) and a body over the request limit (413) fail the whole request, writing nothing.
  */
 export const blobRoutes: FastifyPluginAsync<BlobRoutesOptions> = async (app, { limits }) => {
@@ -297,26 +321,43 @@ export const blobRoutes: FastifyPluginAsync<BlobRoutesOptions> = async (app, { l
       else list.push(entry);
     }
 
+    // Parts are spooled to disk while they arrive, so a slow client holds no database connection and
+    // memory stays at a chunk per request; the transaction at the end is short.
+    const spool = await mkdtemp(join(tmpdir(), 'sluice-blobs-'));
     try {
-      await app.db.use((db) =>
-        db.transaction(async (tx) => {
-          for (let part = await nextPart(parts); part !== undefined; part = await nextPart(parts)) {
-            meter.check();
-            const entry = waiting.get(part.fieldname)?.shift();
-            if (entry === undefined || part.type !== 'file') {
-              throw new InvalidBatchError(`part "${part.fieldname}" matches no manifest item without a part`);
-            }
-            await receivePart(tx as DbTransaction, request.source, entry, part, meter);
-          }
-          meter.check();
-        }),
-      );
+      const verified: Verified[] = [];
+      let partNumber = 0;
+      for (let part = await nextPart(parts); part !== undefined; part = await nextPart(parts)) {
+        meter.check();
+        const entry = waiting.get(part.fieldname)?.shift();
+        if (entry === undefined || part.type !== 'file') {
+          throw new InvalidBatchError(`part "${part.fieldname}" matches no manifest item without a part`);
+        }
+        if (entry.item === undefined) {
+          await drain(part.file, meter);
+          continue;
+        }
+        partNumber += 1;
+        const path = join(spool, `part-${partNumber}`);
+        const outcome = await spoolPart(part.file, entry.item, meter, path);
+        if (outcome.ok) verified.push({ entry, item: entry.item, path });
+        else {
+          entry.result = rejected(entry.id, 'CHECKSUM_MISMATCH', outcome.message);
+          await rm(path, { force: true });
+        }
+      }
+      meter.check();
+      if (verified.length > 0) {
+        await app.db.transaction((tx) => stageAll(tx, request.source, verified));
+      }
     } catch (error) {
       const state = sqlStateOf(error);
       if (state === '40P01' || state === '40001') {
         throw new DatabaseOverloadedError('a concurrent request holds the same ids; retry', { cause: error });
       }
       throw error;
+    } finally {
+      await rm(spool, { recursive: true, force: true });
     }
 
     return entries.map(
@@ -324,22 +365,5 @@ export const blobRoutes: FastifyPluginAsync<BlobRoutesOptions> = async (app, { l
         entry.result ??
         rejected(entry.id, 'MISSING_PART', `no file part named "${entry.id}" followed the manifest`),
     );
-  }
-
-  async function receivePart(
-    tx: DbTransaction,
-    source: string,
-    entry: Entry,
-    part: MultipartFile,
-    meter: RequestMeter,
-  ): Promise<void> {
-    if (entry.item === undefined) {
-      await drain(part.file, meter);
-      return;
-    }
-    const outcome = await readPart(part.file, entry.item, meter);
-    entry.result = outcome.ok
-      ? await stage(tx, source, entry.item, outcome.bytes)
-      : rejected(entry.id, 'CHECKSUM_MISMATCH', outcome.message);
   }
 };
