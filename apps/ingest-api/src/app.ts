@@ -4,6 +4,7 @@ import { installErrorHandlers } from './error-handler.js';
 import type { ObjectStore } from './object-store/object-store.js';
 import { authPlugin } from './plugins/auth.js';
 import { dbPlugin } from './plugins/db.js';
+import { drainPlugin } from './plugins/drain.js';
 import { metricsPlugin } from './plugins/metrics.js';
 import { rateLimitPlugin } from './plugins/rate-limit.js';
 import { docsRoutes } from './routes/docs.js';
@@ -35,6 +36,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
     bodyLimit: config.limits.maxBatchBytes,
   }) as unknown as FastifyInstance;
   try {
+    await app.register(drainPlugin);
     await app.register(metricsPlugin);
     installErrorHandlers(app);
     await app.register(dbPlugin, { config });

@@ -1,0 +1,83 @@
+import { DEFAULT_LIMITS } from '@sluice/contracts';
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../src/config.js';
+import { ConfigError } from '../src/errors.js';
+
+describe('loadConfig', () => {
+  it('gives the documented defaults for an empty environment', () => {
+    expect(loadConfig({})).toMatchObject({
+      port: 8080,
+      host: '127.0.0.1',
+      databaseUrl: undefined,
+      dataDir: './.data',
+      s3: undefined,
+      apiKeys: undefined,
+      role: 'all',
+      logLevel: 'info',
+      limits: DEFAULT_LIMITS,
+      rateLimitRps: 200,
+      rateLimitBurst: 400,
+      dbPoolSize: 10,
+      dbMaxWaiting: 200,
+      dbAcquireTimeoutMs: 5000,
+    });
+  });
+
+  it('reads every variable', () => {
+    const config = loadConfig({
+      PORT: '9000',
+      HOST: '0.0.0.0',
+      DATABASE_URL: 'postgres://u@db:5432/sluice',
+      DATA_DIR: '/var/lib/sluice',
+      S3_BUCKET: 'b',
+      S3_ENDPOINT: 'http://minio:9000',
+      S3_REGION: 'eu-west-1',
+      S3_ACCESS_KEY_ID: 'id',
+      S3_SECRET_ACCESS_KEY: 'secret',
+      S3_FORCE_PATH_STYLE: 'true',
+      API_KEYS: 'web:key-web-123, app:key-app-456',
+      ROLE: 'api',
+      LOG_LEVEL: 'debug',
+      MAX_BATCH_ITEMS: '10',
+      MAX_ITEM_DATA_BYTES: '100',
+      RATE_LIMIT_RPS: '5',
+    });
+    expect(config).toMatchObject({
+      port: 9000,
+      host: '0.0.0.0',
+      databaseUrl: 'postgres://u@db:5432/sluice',
+      dataDir: '/var/lib/sluice',
+      s3: {
+        bucket: 'b',
+        endpoint: 'http://minio:9000',
+        region: 'eu-west-1',
+        accessKeyId: 'id',
+        secretAccessKey: 'secret',
+        forcePathStyle: true,
+      },
+      apiKeys: [
+        { source: 'web', key: 'key-web-123' },
+        { source: 'app', key: 'key-app-456' },
+      ],
+      role: 'api',
+      logLevel: 'debug',
+      limits: { ...DEFAULT_LIMITS, maxBatchItems: 10, maxItemDataBytes: 100 },
+      rateLimitRps: 5,
+    });
+  });
+
+  it('refuses a non-loopback HOST without API_KEYS', () => {
+    expect(() => loadConfig({ HOST: '0.0.0.0' })).toThrow(ConfigError);
+    expect(() => loadConfig({ HOST: '0.0.0.0' })).toThrow(/API_KEYS/);
+    expect(loadConfig({ HOST: '::1' }).host).toBe('::1');
+    expect(loadConfig({ HOST: 'localhost' }).host).toBe('localhost');
+  });
+
+  it('names each bad variable', () => {
+    expect(() => loadConfig({ PORT: 'http', ROLE: 'boss', MAX_BATCH_ITEMS: '0' })).toThrow(
+      /PORT.*ROLE.*MAX_BATCH_ITEMS|PORT.*MAX_BATCH_ITEMS.*ROLE/s,
+    );
+    expect(() => loadConfig({ API_KEYS: 'no-colon' })).toThrow(/API_KEYS/);
+    expect(() => loadConfig({ API_KEYS: 'web:short' })).toThrow(/API_KEYS/);
+  });
+});

@@ -1,0 +1,45 @@
+import type { ErrorBody, IngestResponse } from '@sluice/contracts';
+import postgres from 'postgres';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { realPostgresAvailable, startTestServer, type TestServer } from '../src/testing.js';
+import { postBatch, record, storedItems } from './support/http.js';
+
+const realPg = await realPostgresAvailable();
+if (!realPg)
+  console.warn('!!! SKIPPED database-overload: holding a table lock from outside needs a real PostgreSQL');
+
+describe.skipIf(!realPg)('a saturated connection pool (real PostgreSQL)', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer({ dbPoolSize: 1, dbMaxWaiting: 1, dbAcquireTimeoutMs: 10_000 });
+  });
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  it('answers 503 UNAVAILABLE with Retry-After to requests beyond the waiting room, and serves the rest', async () => {
+    // Warm the key cache so the held lock only blocks item writes.
+    expect((await postBatch(server, { items: [record('warm')] })).status).toBe(200);
+    const locker = postgres(server.db.url ?? '', { max: 1, onnotice: () => {} });
+    try {
+      const reserved = await locker.reserve();
+      await reserved`begin`;
+      await reserved`lock table items in exclusive mode`;
+      const running = postBatch<IngestResponse>(server, { items: [record('p-1')] });
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const waiting = postBatch<IngestResponse>(server, { items: [record('p-2')] });
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const refused = await postBatch<ErrorBody>(server, { items: [record('p-3')] });
+      expect(refused.status).toBe(503);
+      expect(refused.body.error).toMatchObject({ code: 'UNAVAILABLE', retryable: true });
+      expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
+      await reserved`rollback`;
+      reserved.release();
+      expect((await running).body.results).toEqual([{ id: 'p-1', status: 'stored' }]);
+      expect((await waiting).body.results).toEqual([{ id: 'p-2', status: 'stored' }]);
+    } finally {
+      await locker.end({ timeout: 5 });
+    }
+    expect((await storedItems(server)).map((row) => row.id)).toEqual(['p-1', 'p-2', 'warm']);
+  });
+});

@@ -1,0 +1,92 @@
+import {
+  DEFAULT_LIMITS,
+  type ErrorBody,
+  type ItemStatusResponse,
+  ItemStatusResponseSchema,
+  type Limits,
+  recordHash,
+} from '@sluice/contracts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestServer, type TestServer } from '../src/testing.js';
+import { get, postBatch, record } from './support/http.js';
+
+describe('item status, limits, health, metrics and docs', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer();
+  });
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  it("answers GET /v1/items/:id for the caller's own items and 404 for another source's", async () => {
+    const item = record('st-1', { a: 1 }, 'view', 1_700_000_000_000);
+    const before = Date.now();
+    await postBatch(server, { items: [item] });
+
+    const mine = await get<ItemStatusResponse>(server, '/v1/items/st-1');
+    expect(mine.status).toBe(200);
+    expect(ItemStatusResponseSchema.parse(mine.body)).toEqual({
+      id: 'st-1',
+      type: 'view',
+      ts: 1_700_000_000_000,
+      receivedAt: mine.body.receivedAt,
+      kind: 'record',
+      hash: recordHash(item),
+    });
+    expect(mine.body.receivedAt).toBeGreaterThanOrEqual(before - 5_000);
+    expect(mine.body.receivedAt).toBeLessThanOrEqual(Date.now() + 5_000);
+
+    const theirs = await get<ErrorBody>(server, '/v1/items/st-1', 'other-key');
+    expect(theirs.status).toBe(404);
+    expect(theirs.body.error.code).toBe('NOT_FOUND');
+    const unknown = await get<ErrorBody>(server, '/v1/items/never-sent');
+    expect(unknown.status).toBe(404);
+    expect(unknown.body.error.code).toBe('NOT_FOUND');
+    expect((await get(server, '/v1/items/st-1', null)).status).toBe(401);
+  });
+
+  it('publishes the effective limits at GET /v1/limits', async () => {
+    const limits = await get<Limits>(server, '/v1/limits');
+    expect(limits.status).toBe(200);
+    expect(limits.body).toEqual(DEFAULT_LIMITS);
+  });
+
+  it('answers /healthz and /readyz without a key', async () => {
+    expect((await get(server, '/healthz', null)).status).toBe(200);
+    const ready = await get<{ status: string }>(server, '/readyz', null);
+    expect(ready.status).toBe(200);
+    expect(ready.body.status).toBe('ready');
+  });
+
+  it('counts items by status and batch latency in /metrics', async () => {
+    await postBatch(server, { items: [record('mx-1'), record('mx-1'), record('bad id')] });
+    const metrics = await get<string>(server, '/metrics', null);
+    expect(metrics.status).toBe(200);
+    expect(metrics.headers.get('content-type')).toMatch(/text\/plain/);
+    expect(metrics.body).toMatch(/sluice_items_total\{kind="record",status="stored"\} [1-9]/);
+    expect(metrics.body).toMatch(/sluice_items_total\{kind="record",status="duplicate"\} [1-9]/);
+    expect(metrics.body).toMatch(/sluice_items_total\{kind="record",status="rejected"\} [1-9]/);
+    expect(metrics.body).toMatch(/sluice_ingest_request_duration_seconds_count\{route="batch"\} [1-9]/);
+    expect(metrics.body).toContain('sluice_db_errors_total');
+  });
+
+  it('serves an OpenAPI document generated from the contracts at /docs and /docs/json', async () => {
+    for (const path of ['/docs', '/docs/json']) {
+      const docs = await get<{
+        openapi: string;
+        paths: Record<string, unknown>;
+        components: { schemas: Record<string, { properties?: Record<string, unknown> }> };
+      }>(server, path, null);
+      expect(docs.status).toBe(200);
+      expect(docs.body.openapi).toMatch(/^3\./);
+      expect(Object.keys(docs.body.paths)).toEqual(
+        expect.arrayContaining(['/v1/batch', '/v1/blobs', '/v1/items/{id}', '/v1/limits']),
+      );
+      expect(Object.keys(docs.body.components.schemas.BatchRequest?.properties ?? {})).toEqual(['items']);
+      expect(Object.keys(docs.body.components.schemas.Limits?.properties ?? {})).toEqual(
+        Object.keys(DEFAULT_LIMITS),
+      );
+    }
+  });
+});
