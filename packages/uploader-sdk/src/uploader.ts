@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { join } from 'node:path';
 import {
   type BlobManifestItem,
@@ -204,6 +205,9 @@ class SluiceUploader implements Uploader {
     private readonly blobFiles: BlobFiles,
   ) {
     this.#options = options;
+    // Every pending request, timer and wait listens to the one close signal; their number is bounded by
+    // the pending-batch limits, not by a leak.
+    setMaxListeners(0, this.#abort.signal);
     this.#transport = new Transport({
       endpoint: options.endpoint,
       apiKey: options.apiKey,

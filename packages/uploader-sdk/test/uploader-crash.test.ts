@@ -1,0 +1,64 @@
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { startTestServer, type TestServer } from '@sluice/ingest-api/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Cleanup, countsOf, openUploader, tempDirectory } from './support/harness.js';
+
+let server: TestServer;
+const cleanup = new Cleanup();
+
+beforeAll(async () => {
+  server = await startTestServer();
+});
+afterAll(async () => {
+  await cleanup.run();
+  await server.close();
+});
+
+const child = fileURLToPath(new URL('./support/crash-child.ts', import.meta.url));
+const packageRoot = fileURLToPath(new URL('..', import.meta.url));
+
+/** Runs the child until it printed `killAfter` ids, SIGKILLs it, and returns every id it printed. */
+async function enqueueThenKill(directory: string, endpoint: string, count: number, killAfter: number) {
+  const proc = spawn(process.execPath, ['--import', 'tsx', child, directory, endpoint, String(count)], {
+    cwd: packageRoot,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const printed: string[] = [];
+  let finished = false;
+  const exited = new Promise<NodeJS.Signals | null>((resolve) =>
+    proc.on('exit', (_code, signal) => resolve(signal)),
+  );
+  for await (const line of createInterface({ input: proc.stdout })) {
+    if (line === 'done') finished = true;
+    else printed.push(line);
+    if (printed.length === killAfter) proc.kill('SIGKILL');
+  }
+  return { printed, signal: await exited, finished };
+}
+
+describe('crash', () => {
+  it('delivers exactly once every record whose enqueue resolved before a SIGKILL mid-stream', async () => {
+    const directory = await tempDirectory();
+    const { printed, signal, finished } = await enqueueThenKill(directory, server.url, 20_000, 8000);
+    expect(signal).toBe('SIGKILL');
+    expect(finished).toBe(false);
+    expect(printed.length).toBeGreaterThanOrEqual(8000);
+    expect(printed.length).toBeLessThan(20_000);
+
+    const { uploader } = await openUploader(cleanup, { endpoint: server.url, directory });
+    await uploader.flush();
+    const counts = await countsOf(server, printed);
+    const missing = printed.filter((_, index) => counts[index] !== 1);
+    expect(missing).toEqual([]);
+    // Nothing is stored twice: the primary key would forbid it, and every stored crash record is one we sent.
+    const [total] = await server.query<{ n: string | number }>(
+      "select count(*) as n from items where source = $1 and type = 'crash'",
+      [server.source],
+    );
+    expect(Number(total!.n)).toBeGreaterThanOrEqual(printed.length);
+    expect(Number(total!.n)).toBeLessThanOrEqual(20_000);
+    expect(uploader.stats().queued).toBe(0);
+  }, 120_000);
+});
