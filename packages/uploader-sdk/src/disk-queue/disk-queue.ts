@@ -131,6 +131,8 @@ class FileDiskQueue implements DiskQueue {
   #corruptSkipped: number;
   #dropped = 0;
   #unreadHeadAppendedAt: number | undefined;
+  /** Commits made visible so far. */
+  #commits = 0;
 
   #pending: AppendRequest[] = [];
   /** Payload bytes of appends accepted but not yet committed. */
@@ -202,9 +204,16 @@ class FileDiskQueue implements DiskQueue {
       if (this.#closed) throw new UploaderClosedError();
       const entries: QueueEntry[] = [];
       let bytes = 0;
+      let emptied = false;
       while (entries.length < maxEntries) {
+        const commits = this.#commits;
         const next = await this.#readCursor.peek();
-        if (next === undefined) break;
+        if (next === undefined) {
+          // Everything visible was passed; entries still counted as unread sat in records damaged after
+          // they were written, and must not keep waiters spinning.
+          if (commits === this.#commits) this.#unread = 0;
+          break;
+        }
         const { segment, event } = next;
         if (event.kind === 'corrupt') {
           if (event.offset >= segment.scannedBytes) this.#corruptSkipped += 1;
@@ -213,7 +222,10 @@ class FileDiskQueue implements DiskQueue {
         }
         const { seq, payload, appendedAt } = event.frame;
         if (seq < this.#readFrontier || this.#acks.has(seq)) {
-          if (this.#ackedUnread.delete(seq)) this.#release(segment, payload.byteLength);
+          if (this.#ackedUnread.delete(seq)) {
+            this.#release(segment, payload.byteLength);
+            emptied ||= segment.live === 0;
+          }
           this.#readFrontier = Math.max(this.#readFrontier, seq + 1);
           this.#readCursor.advance(next);
           continue;
@@ -227,6 +239,8 @@ class FileDiskQueue implements DiskQueue {
         bytes += payload.byteLength;
       }
       await this.#refreshUnreadHead();
+      // A segment emptied by passing entries acknowledged unread is deleted by the next ledger save.
+      if (emptied) await this.#saveLedger();
       return entries;
     });
   }
@@ -437,6 +451,7 @@ class FileDiskQueue implements DiskQueue {
     for (const entry of written) entry.segment.live += 1;
     this.#entries += written.length;
     this.#unread += written.length;
+    this.#commits += 1;
     this.#bytes += batchBytes;
     return seqs;
   }
