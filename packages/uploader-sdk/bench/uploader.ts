@@ -1,0 +1,123 @@
+// Uploader benchmark: end-to-end delivered items/s into the real ingest API (real PostgreSQL when
+// TEST_DATABASE_URL's server answers, else embedded PGlite — said in the output).
+// - live: producers enqueue ~200-byte records for N seconds while the uploader delivers; then flush.
+// - backlog: a fresh uploader drains a backlog left on disk by a closed one.
+// Usage: tsx bench/uploader.ts [--seconds 10] [--producers 256] [--backlog 100000]
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { startTestServer } from '@sluice/ingest-api/testing';
+import { createUploader } from '../src/index.js';
+
+const { values } = parseArgs({
+  strict: false,
+  options: {
+    seconds: { type: 'string', default: '10' },
+    producers: { type: 'string', default: '256' },
+    backlog: { type: 'string', default: '100000' },
+  },
+});
+const seconds = Number(values.seconds);
+const producers = Number(values.producers);
+const backlog = Number(values.backlog);
+const rate = (count: number, ms: number): string =>
+  `${Math.round((count / ms) * 1000).toLocaleString('en-US')} items/s`;
+const payload = { user: 'u-12345', action: 'click', target: 'button#checkout', pad: 'x'.repeat(90) };
+
+const server = await startTestServer({
+  logLevel: 'error',
+  rateLimitRps: 1_000_000,
+  rateLimitBurst: 1_000_000,
+});
+console.log(
+  `ingest API on ${server.db.kind === 'postgres' ? 'real PostgreSQL' : 'embedded PGlite (no PostgreSQL answered)'}`,
+);
+const count = async (): Promise<number> => {
+  const [row] = await server.query<{ n: string | number }>(
+    'select count(*) as n from items where source = $1',
+    [server.source],
+  );
+  return Number(row?.n ?? 0);
+};
+
+try {
+  const directory = await mkdtemp(join(tmpdir(), 'sluice-bench-uploader-'));
+  try {
+    const uploader = await createUploader({ endpoint: server.url, apiKey: server.apiKey, directory });
+    let enqueued = 0;
+    const started = performance.now();
+    const deadline = started + seconds * 1000;
+    await Promise.all(
+      Array.from({ length: producers }, async () => {
+        while (performance.now() < deadline) {
+          await uploader.enqueue({ type: 'bench', data: payload });
+          enqueued += 1;
+        }
+      }),
+    );
+    const enqueueMs = performance.now() - started;
+    const deliveredDuring = uploader.stats().delivered;
+    await uploader.flush();
+    const totalMs = performance.now() - started;
+    const stats = uploader.stats();
+    console.log(`live, ${producers} producers for ${seconds} s (durability 'fsync', default options):`);
+    console.log(
+      `  durable enqueue:      ${rate(enqueued, enqueueMs)} (${enqueued.toLocaleString('en-US')} records)`,
+    );
+    console.log(`  delivered meanwhile:  ${rate(deliveredDuring, enqueueMs)}`);
+    console.log(`  end-to-end delivered: ${rate(stats.delivered, totalMs)} (enqueue start to flush end)`);
+    console.log(
+      `  rows in database:     ${(await count()).toLocaleString('en-US')}; final concurrency ${stats.concurrency}`,
+    );
+    // Leave a backlog on disk for the second phase, delivered by nobody.
+    await uploader.close();
+  } finally {
+    await rm(directory, { recursive: true, force: true });
+  }
+
+  const backlogDir = await mkdtemp(join(tmpdir(), 'sluice-bench-backlog-'));
+  try {
+    const offline = await createUploader({
+      endpoint: 'http://127.0.0.1:1',
+      apiKey: server.apiKey,
+      directory: backlogDir,
+      durability: 'os',
+      backoffBaseMs: 60_000,
+      backoffMaxMs: 60_000,
+    });
+    const writers = 64;
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: writers }, async () => {
+        while (next < backlog) {
+          next += 1;
+          await offline.enqueue({ type: 'backlog', data: payload });
+        }
+      }),
+    );
+    await offline.close();
+    const before = await count();
+    const uploader = await createUploader({
+      endpoint: server.url,
+      apiKey: server.apiKey,
+      directory: backlogDir,
+    });
+    const started = performance.now();
+    await uploader.flush();
+    const ms = performance.now() - started;
+    const stats = uploader.stats();
+    await uploader.close();
+    console.log(
+      `backlog of ${backlog.toLocaleString('en-US')} records on disk, drained by a fresh uploader:`,
+    );
+    console.log(
+      `  delivered:            ${rate(stats.delivered, ms)} (${Math.round(ms)} ms; concurrency ${stats.concurrency})`,
+    );
+    console.log(`  rows added:           ${((await count()) - before).toLocaleString('en-US')}`);
+  } finally {
+    await rm(backlogDir, { recursive: true, force: true });
+  }
+} finally {
+  await server.close();
+}
