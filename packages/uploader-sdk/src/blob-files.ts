@@ -24,6 +24,8 @@ export interface BlobCopy {
 export class BlobFiles {
   #bytes = 0;
   #reserved = 0;
+  /** Copies not yet referenced by a queue entry: never swept. */
+  readonly #uncommitted = new Set<string>();
 
   private constructor(
     readonly directory: string,
@@ -67,6 +69,7 @@ export class BlobFiles {
     const partial = this.path(file + PARTIAL_SUFFIX);
     const hash = createHash('sha256');
     let size = 0;
+    this.#uncommitted.add(file);
     try {
       const handle = await open(partial, 'wx');
       try {
@@ -89,6 +92,7 @@ export class BlobFiles {
       await rename(partial, this.path(file));
       if (this.durability === 'fsync') await syncDirectory(this.directory);
     } catch (error) {
+      this.#uncommitted.delete(file);
       await rm(partial, { force: true });
       throw error;
     } finally {
@@ -98,10 +102,35 @@ export class BlobFiles {
     return { file, size, sha256: hash.digest('hex') };
   }
 
-  /** Removes a copy once its blob is acknowledged or dead-lettered. */
+  /** The copy is now referenced by a durable queue entry. */
+  commit(file: string): void {
+    this.#uncommitted.delete(file);
+  }
+
+  /** Removes a copy once its blob is acknowledged or dead-lettered (or its enqueue failed). */
   async remove(file: string, size: number): Promise<void> {
+    this.#uncommitted.delete(file);
     await rm(this.path(file), { force: true });
     this.#bytes = Math.max(0, this.#bytes - size);
+  }
+
+  /**
+   * Deletes copies no queue entry refers to: left by a crash between copying and appending the entry.
+   * Call only while the blob queue holds no entries; copies of enqueues in progress are kept.
+   * @returns how many copies were removed.
+   */
+  async sweepOrphans(): Promise<number> {
+    let removed = 0;
+    for (const name of await readdir(this.directory)) {
+      if (name.endsWith(PARTIAL_SUFFIX) || this.#uncommitted.has(name)) continue;
+      const path = join(this.directory, name);
+      const size = (await stat(path).catch(ignoreMissing))?.size;
+      if (size === undefined || this.#uncommitted.has(name)) continue;
+      await rm(path, { force: true });
+      this.#bytes = Math.max(0, this.#bytes - size);
+      removed += 1;
+    }
+    return removed;
   }
 
   /** True when the copy is still on disk. */
@@ -114,6 +143,11 @@ export class BlobFiles {
       throw error;
     }
   }
+}
+
+function ignoreMissing(error: unknown): undefined {
+  if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+  throw error;
 }
 
 async function syncDirectory(directory: string): Promise<void> {

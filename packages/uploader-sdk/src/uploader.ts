@@ -173,7 +173,7 @@ export async function createUploader(options: UploaderOptions): Promise<Uploader
     );
     const uploader = new SluiceUploader(resolved, records, blobs, deadLetters, blobFiles);
     lane = uploader.recordLane;
-    uploader.start();
+    await uploader.start();
     return uploader;
   } catch (error) {
     for (const resource of opened.reverse()) await resource.close();
@@ -196,6 +196,9 @@ class SluiceUploader implements Uploader {
   #limitsTask: Promise<void> | undefined;
   #closing: Promise<void> | undefined;
   #busy = false;
+  // A crash between copying a blob and queueing it leaves a copy nobody refers to; it can only be told
+  // apart once the blob queue is empty.
+  #orphanSweepDue = true;
 
   constructor(
     options: ResolvedUploaderOptions,
@@ -256,7 +259,11 @@ class SluiceUploader implements Uploader {
     });
   }
 
-  start(): void {
+  async start(): Promise<void> {
+    if (this.blobs.stats().entries === 0) {
+      this.#orphanSweepDue = false;
+      await this.blobFiles.sweepOrphans();
+    }
     this.recordLane.start();
     this.#blobLane.start();
     this.#limitsTask = this.#refreshLimits();
@@ -455,6 +462,7 @@ class SluiceUploader implements Uploader {
       await this.blobFiles.remove(copy.file, copy.size);
       throw error;
     }
+    this.blobFiles.commit(copy.file);
     this.#busy = true;
     return { id };
   }
@@ -536,6 +544,10 @@ class SluiceUploader implements Uploader {
       ack: async (items) => {
         await this.blobs.ack(items.map((item) => item.seq));
         for (const item of items) await this.blobFiles.remove(item.file, item.manifest.size);
+        if (this.#orphanSweepDue && this.blobs.stats().entries === 0) {
+          this.#orphanSweepDue = false;
+          await this.blobFiles.sweepOrphans();
+        }
       },
     };
   }

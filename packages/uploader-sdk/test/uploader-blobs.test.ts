@@ -113,6 +113,25 @@ describe('blobs', () => {
     expect(uploader.stats().queuedBlobs).toBe(2);
   });
 
+  it('removes a copy left by a crash before its queue entry was written, and keeps the queued ones', async () => {
+    const first = await openUploader(cleanup, { endpoint: 'http://127.0.0.1:1' });
+    const queued = await first.uploader.enqueueBlob({
+      type: 'a',
+      body: randomBytes(500),
+      contentType: 'image/png',
+    });
+    await first.uploader.close();
+    await writeFile(join(first.directory, 'blob-data', 'orphan.abc'), randomBytes(700));
+    await writeFile(join(first.directory, 'blob-data', 'torn.abc.partial'), randomBytes(300));
+
+    const again = await openUploader(cleanup, { endpoint: server.url, directory: first.directory });
+    expect(again.uploader.stats()).toMatchObject({ queuedBlobs: 1 });
+    await again.uploader.flush();
+    expect(await countsOf(server, [queued.id])).toEqual([1]);
+    expect(await readdir(join(first.directory, 'blob-data'))).toEqual([]);
+    expect(again.uploader.stats().queuedBytes).toBe(0);
+  });
+
   it('refuses invalid blobs at enqueue', async () => {
     const { uploader } = await openUploader(cleanup, { endpoint: 'http://127.0.0.1:1' });
     await expect(
