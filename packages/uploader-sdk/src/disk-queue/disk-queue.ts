@@ -1,5 +1,6 @@
 import { type FileHandle, mkdir, open, realpath, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
+import { setImmediate as yieldToCallers } from 'node:timers/promises';
 import { QueueFullError, UploaderClosedError } from '../errors.js';
 import { loadAckLedger, saveAckLedger } from './ack-ledger.js';
 import type { AckSet } from './ack-set.js';
@@ -358,8 +359,6 @@ class FileDiskQueue implements DiskQueue {
 
   /** Commits pending appends until none are left; never rejects (failures go to the appends). */
   async #writeLoop(): Promise<void> {
-    // Yield once so that `#writing` is assigned before the loop can finish and clear it.
-    await Promise.resolve();
     try {
       await this.#drainPending();
     } finally {
@@ -370,7 +369,11 @@ class FileDiskQueue implements DiskQueue {
   }
 
   async #drainPending(): Promise<void> {
-    while (this.#pending.length > 0) {
+    // Before each commit, let every caller resumed by the previous one append again: fuller groups,
+    // fewer fsyncs. (The first yield also lets `#writing` be assigned before the loop can clear it.)
+    for (;;) {
+      await yieldToCallers();
+      if (this.#pending.length === 0) return;
       const batch = this.#takeBatch();
       const bytes = batch.reduce((sum, request) => sum + request.bytes, 0);
       try {
