@@ -1,0 +1,63 @@
+import { execFileSync } from 'node:child_process';
+import { rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { openDiskQueue } from '../src/disk-queue/index.js';
+import { numbersOf, payloadOf, readAll, tempDirectory } from './disk-queue-helpers.js';
+
+/** A disk that can run full needs a small tmpfs, which only root may mount. */
+function canMountTmpfs(): boolean {
+  if (process.platform !== 'linux' || process.getuid?.() !== 0) return false;
+  try {
+    execFileSync('mount', ['--version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const mountable = canMountTmpfs();
+if (!mountable) {
+  console.warn('SKIPPING the disk-full test: it mounts a 64 KiB tmpfs, which needs root on Linux.');
+}
+
+describe('disk queue on a full disk', () => {
+  it.skipIf(!mountable)(
+    'rejects appends that do not fit, keeps the ones that resolved, and goes on once space is freed',
+    async () => {
+      const directory = await tempDirectory();
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', directory]);
+      try {
+        const filler = join(directory, 'filler');
+        await writeFile(filler, Buffer.alloc(16 * 1024));
+        const queue = await openDiskQueue({ directory: join(directory, 'queue') });
+        const resolved: number[] = [];
+        let failure: unknown;
+        for (let n = 0; failure === undefined && n < 10_000; n += 1) {
+          await queue.append(payloadOf(n, 1000)).then(
+            () => resolved.push(n),
+            (error: unknown) => {
+              failure = error;
+            },
+          );
+        }
+        expect(failure).toMatchObject({ code: 'ENOSPC' });
+        expect(resolved.length).toBeGreaterThan(10);
+        const attempted = resolved.length;
+
+        await rm(filler);
+        await queue.append(payloadOf(attempted + 1, 1000));
+        expect(numbersOf(await readAll(queue))).toEqual([...resolved, attempted + 1]);
+        await queue.close();
+
+        const reopened = await openDiskQueue({ directory: join(directory, 'queue') });
+        const delivered = numbersOf(await readAll(reopened));
+        await reopened.close();
+        // The rejected append may have reached the disk whole; nothing else may differ.
+        expect(delivered.filter((n) => n !== attempted)).toEqual([...resolved, attempted + 1]);
+      } finally {
+        execFileSync('umount', [directory]);
+      }
+    },
+  );
+});
