@@ -30,6 +30,7 @@ export class AckSet {
     return this.#ranges.at(-1)?.[1] ?? this.#watermark;
   }
 
+  /** True when `seq` is acknowledged. */
   has(seq: number): boolean {
     if (seq <= this.#watermark) return true;
     const index = this.#firstRangeEndingAtOrAfter(seq);

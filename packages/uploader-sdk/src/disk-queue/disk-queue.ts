@@ -8,7 +8,7 @@ import { fsyncDirectory } from './atomic-file.js';
 import { type DirectoryLock, lockDirectory } from './directory-lock.js';
 import { encodeFrame, frameBytes, MAX_FRAME_PAYLOAD_BYTES } from './frame.js';
 import { QueueCursor } from './queue-cursor.js';
-import { recoverSegments, removeSegmentFiles } from './recover-segments.js';
+import { type RecoveredSegments, recoverSegments, removeSegmentFiles } from './recover-segments.js';
 import type { Segment } from './segment.js';
 import { segmentFileName } from './segment-files.js';
 import type {
@@ -146,12 +146,7 @@ class FileDiskQueue implements DiskQueue {
   #closed = false;
   #closing: Promise<void> | undefined;
 
-  constructor(
-    options: ResolvedOptions,
-    lock: DirectoryLock,
-    acks: AckSet,
-    recovered: Awaited<ReturnType<typeof recoverSegments>>,
-  ) {
+  constructor(options: ResolvedOptions, lock: DirectoryLock, acks: AckSet, recovered: RecoveredSegments) {
     this.#options = options;
     this.#lock = lock;
     this.#acks = acks;
@@ -190,7 +185,7 @@ class FileDiskQueue implements DiskQueue {
       return Promise.reject(new QueueFullError(maxBytes, bytes));
     }
     return new Promise<number[]>((resolve, reject) => {
-      this.#pending.push({ payloads, bytes, resolve, reject });
+      this.#pending.push({ payloads: [...payloads], bytes, resolve, reject });
       this.#reservedBytes += bytes;
       this.#writing ??= this.#writeLoop();
     });
