@@ -1,6 +1,6 @@
 import { errorBody, httpStatusOf, type RequestErrorCode } from '@sluice/contracts';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { asUnavailable, sqlStateOf } from './db/connection-errors.js';
+import { asUnavailable, loggableError, sqlStateOf } from './db/connection-errors.js';
 import { DatabaseOverloadedError, DatabaseUnavailableError, isRequestError } from './errors.js';
 
 const STATUS_CODES: Readonly<Record<number, RequestErrorCode>> = {
@@ -43,7 +43,7 @@ export function installErrorHandlers(app: FastifyInstance): void {
       if (code !== undefined) return reply.status(status).send(errorBody(code, error.message));
       return reply.status(400).send(errorBody('INVALID_BATCH', error.message));
     }
-    request.log.error({ err: error }, 'request failed');
+    request.log.error(loggableError(error), 'request failed');
     if (sqlStateOf(error) !== undefined) app.metrics.dbErrors.inc({ reason: 'error' });
     return reply.status(500).send(errorBody('INTERNAL', 'internal server error'));
   });

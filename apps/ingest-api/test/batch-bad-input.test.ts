@@ -111,6 +111,26 @@ describe('POST /v1/batch refuses bad input with its documented code and writes n
     await expectNothingWritten();
   });
 
+  it('rejects only the items whose data PostgreSQL cannot store (NUL, unpaired surrogates)', async () => {
+    const response = await postBatch<IngestResponse>(server, {
+      items: [
+        record('nul', 'a\u0000b'),
+        record('surrogate', { s: '\ud800' }),
+        record('nul-key', { 'k\u0000': 1 }),
+        record('emoji', { s: '\ud83d\ude00 ok' }),
+      ],
+    });
+    expect(response.status).toBe(200);
+    expect(response.body.results.map((r) => [r.id, r.status, r.error?.code])).toEqual([
+      ['nul', 'rejected', 'INVALID_ITEM'],
+      ['surrogate', 'rejected', 'INVALID_ITEM'],
+      ['nul-key', 'rejected', 'INVALID_ITEM'],
+      ['emoji', 'stored', undefined],
+    ]);
+    expect((await storedItems(server)).map((row) => [row.id, row.data])).toEqual([['emoji', { s: '😀 ok' }]]);
+    await server.query('delete from items');
+  });
+
   it('answers a wrong or missing key with 401 UNAUTHORIZED and writes nothing', async () => {
     expectError(await postBatch(server, { items: [record('k-1')] }, { key: 'wrong-key' }), 'UNAUTHORIZED');
     expectError(await postBatch(server, { items: [record('k-2')] }, { key: null }), 'UNAUTHORIZED');

@@ -48,9 +48,23 @@ export function asUnavailable(error: unknown): DatabaseUnavailableError | undefi
   if (error instanceof DatabaseUnavailableError) return error;
   for (let current = error, depth = 0; current instanceof Error && depth < 5; depth += 1) {
     if (isConnectionFailure(current)) {
-      return new DatabaseUnavailableError(`database unavailable: ${current.message}`, { cause: error });
+      // The driver error, not drizzle's wrapper, whose message repeats the whole query and its parameters.
+      return new DatabaseUnavailableError(`database unavailable: ${current.message}`, { cause: current });
     }
     current = current.cause;
   }
   return undefined;
+}
+
+/**
+ * What to log for a failed query: drizzle's wrapper repeats the whole statement and every
+ * parameter (a batch's data) in its message, so only the driver error and the statement's start
+ * are kept.
+ */
+export function loggableError(error: unknown): { err: unknown; query?: string } {
+  const query = error instanceof Error ? (error as Error & { query?: unknown }).query : undefined;
+  if (error instanceof Error && typeof query === 'string' && error.cause !== undefined) {
+    return { err: error.cause, query: query.trim().slice(0, 200) };
+  }
+  return { err: error };
 }

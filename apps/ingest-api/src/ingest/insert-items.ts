@@ -1,4 +1,4 @@
-import { and, eq, inArray } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
 import type { Database, DbTransaction } from '../db/database.js';
 import { items } from '../db/schema/index.js';
 
@@ -16,16 +16,18 @@ export interface NewItem {
 /** What the idempotency gate decided for one {@link NewItem}. */
 export type InsertOutcome = 'stored' | 'duplicate' | 'conflict';
 
-// 7 bind parameters per row; PostgreSQL allows 65,535 per statement.
-const ROWS_PER_INSERT = 5000;
-const ROWS_PER_SELECT = 30_000;
+function rowsOf<T>(result: unknown): T[] {
+  // postgres.js returns the rows themselves, PGlite an object holding them.
+  return (Array.isArray(result) ? result : (result as { rows: T[] }).rows) as T[];
+}
 
 /**
  * Stores items of one source inside an open transaction and says, for each input row in order,
  * whether it was `stored` now, or already there with the same hash (`duplicate`) or a different
- * one (`conflict`). The unique key (source, id) decides, never a prior read: one
- * `INSERT … ON CONFLICT DO NOTHING RETURNING id` per 5,000 rows, then one `SELECT` (per 30,000) of
- * the hashes of the rest. A repeated id in `rows` is answered against what is stored for it.
+ * one (`conflict`). The unique key (source, id) decides, never a prior read. Two statements
+ * whatever the batch size, each with two parameters (the rows travel as one JSON array): an
+ * `INSERT … ON CONFLICT DO NOTHING RETURNING id`, then, only if some rows were not inserted, one
+ * `SELECT` of their stored hashes. A repeated id in `rows` is answered against what is stored.
  */
 export async function insertItemsInTransaction(
   tx: DbTransaction,
@@ -36,38 +38,36 @@ export async function insertItemsInTransaction(
   for (const row of rows) if (!firsts.has(row.id)) firsts.set(row.id, row);
   // A fixed order keeps concurrent batches with overlapping ids from locking each other in a cycle.
   const unique = [...firsts.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-
-  const inserted = new Set<string>();
-  for (let start = 0; start < unique.length; start += ROWS_PER_INSERT) {
-    const chunk = unique.slice(start, start + ROWS_PER_INSERT);
-    const returned = await tx
-      .insert(items)
-      .values(
-        chunk.map((row) => ({
-          source,
-          id: row.id,
-          kind: row.kind,
-          type: row.type,
-          ts: row.ts,
-          hash: row.hash,
-          data: row.kind === 'record' ? (row.data ?? null) : null,
-        })),
-      )
-      .onConflictDoNothing()
-      .returning({ id: items.id });
-    for (const { id } of returned) inserted.add(id);
-  }
+  const payload = JSON.stringify(
+    unique.map((row) =>
+      row.kind === 'record'
+        ? { id: row.id, kind: row.kind, type: row.type, ts: row.ts, hash: row.hash, data: row.data ?? null }
+        : { id: row.id, kind: row.kind, type: row.type, ts: row.ts, hash: row.hash },
+    ),
+  );
+  // A missing `data` key (blobs) becomes SQL NULL; a record's JSON null stays a jsonb null.
+  const inserted = new Set(
+    rowsOf<{ id: string }>(
+      await tx.execute(sql`
+        insert into ${items} (source, id, kind, type, ts, hash, data)
+        select ${source}, e.v->>'id', e.v->>'kind', e.v->>'type', (e.v->>'ts')::bigint, e.v->>'hash', e.v->'data'
+        from jsonb_array_elements(${payload}::jsonb) with ordinality as e(v, ord)
+        order by e.ord
+        on conflict (source, id) do nothing
+        returning id`),
+    ).map((row) => row.id),
+  );
 
   const storedHashes = new Map<string, string>();
   for (const row of unique) if (inserted.has(row.id)) storedHashes.set(row.id, row.hash);
   const existingIds = unique.filter((row) => !inserted.has(row.id)).map((row) => row.id);
-  for (let start = 0; start < existingIds.length; start += ROWS_PER_SELECT) {
-    const existing = await tx
-      .select({ id: items.id, hash: items.hash })
-      .from(items)
-      .where(
-        and(eq(items.source, source), inArray(items.id, existingIds.slice(start, start + ROWS_PER_SELECT))),
-      );
+  if (existingIds.length > 0) {
+    const existing = rowsOf<{ id: string; hash: string }>(
+      await tx.execute(sql`
+        select id, hash from ${items}
+        where source = ${source}
+          and id in (select jsonb_array_elements_text(${JSON.stringify(existingIds)}::jsonb))`),
+    );
     for (const { id, hash } of existing) storedHashes.set(id, hash);
   }
 

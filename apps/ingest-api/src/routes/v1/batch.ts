@@ -12,6 +12,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { InvalidBatchError } from '../../errors.js';
 import { decodeBody } from '../../http/decode-body.js';
 import { insertItems, type NewItem } from '../../ingest/insert-items.js';
+import { unstorableJsonReason } from '../../ingest/storable-json.js';
 
 /** Options of {@link batchRoutes}. */
 export interface BatchRoutesOptions {
@@ -52,6 +53,17 @@ function checkItem(item: unknown, limits: Limits): Checked {
           code: 'ITEM_TOO_LARGE',
           message: `data is ${dataBytes} bytes; the limit is ${limits.maxItemDataBytes}`,
         },
+      },
+    };
+  }
+  const unstorable = unstorableJsonReason(record.data);
+  if (unstorable !== undefined) {
+    return {
+      ok: false,
+      result: {
+        id: record.id,
+        status: 'rejected',
+        error: { code: 'INVALID_ITEM', message: `data: ${unstorable}` },
       },
     };
   }

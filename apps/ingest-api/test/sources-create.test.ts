@@ -1,0 +1,66 @@
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { type IngestResponse, sha256Hex } from '@sluice/contracts';
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from '../src/app.js';
+import { createTestDatabase, type TestDatabase, testConfig } from '../src/testing.js';
+import { postBatch, record } from './support/http.js';
+
+const packageDir = fileURLToPath(new URL('..', import.meta.url));
+
+describe('sources:create', () => {
+  let db: TestDatabase;
+  let app: FastifyInstance | undefined;
+  beforeAll(async () => {
+    db = await createTestDatabase();
+  });
+  afterAll(async () => {
+    await app?.close();
+    await db?.drop();
+  });
+
+  it('creates a source, prints a new key once, stores only its hash, and the key works', async () => {
+    const env = {
+      PATH: process.env.PATH ?? '',
+      DATA_DIR: db.dataDir,
+      ...(db.url === undefined ? {} : { DATABASE_URL: db.url }),
+    };
+    const { stdout, stderr } = await promisify(execFile)(
+      process.execPath,
+      ['--import', 'tsx', 'src/cli/sources-create.ts', 'mobile-app'],
+      { cwd: packageDir, env },
+    );
+    const key = stdout.trim();
+    expect(key).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(stderr).toContain('mobile-app');
+
+    app = await buildApp(testConfig(db));
+    const url = await app.listen({ port: 0, host: '127.0.0.1' });
+    const keys = await app.db.query<{ key_hash: string; source: string }>(
+      `select key_hash, source from api_keys where source = 'mobile-app'`,
+    );
+    expect(keys).toEqual([{ key_hash: sha256Hex(key), source: 'mobile-app' }]);
+
+    const server = { url, apiKey: key, source: 'mobile-app', query: app.db.query };
+    const response = await postBatch<IngestResponse>(server, { items: [record('cli-1')] });
+    expect(response.body.results).toEqual([{ id: 'cli-1', status: 'stored' }]);
+    expect(await app.db.query(`select source, id from items`)).toEqual([
+      { source: 'mobile-app', id: 'cli-1' },
+    ]);
+  });
+
+  it('refuses a bad source name with a usage message and exit code 2', async () => {
+    const failure = await promisify(execFile)(
+      process.execPath,
+      ['--import', 'tsx', 'src/cli/sources-create.ts', 'bad name'],
+      {
+        cwd: packageDir,
+        env: { PATH: process.env.PATH ?? '', DATA_DIR: db.dataDir },
+      },
+    ).catch((error: { code: number; stderr: string }) => error);
+    expect(failure).toMatchObject({ code: 2 });
+    expect((failure as { stderr: string }).stderr).toContain('usage');
+  });
+});
