@@ -7,3 +7,8 @@ export class StagedBytesMissingError extends Error {
 export class StagedBytesCorruptError extends Error {
   override name = 'StagedBytesCorruptError' as const;
 }
+
+/** A worker held a blob's lease past its expiry without finishing; the blob was handed on. */
+export class LeaseExpiredError extends Error {
+  override name = 'LeaseExpiredError' as const;
+}

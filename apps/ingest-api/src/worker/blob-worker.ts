@@ -4,7 +4,7 @@ import { blobObjectKey } from '@sluice/contracts';
 import PQueue from 'p-queue';
 import type { Database } from '../db/database.js';
 import type { ObjectStore } from '../object-store/object-store.js';
-import { StagedBytesCorruptError, StagedBytesMissingError } from './blob-worker-errors.js';
+import { LeaseExpiredError, StagedBytesCorruptError, StagedBytesMissingError } from './blob-worker-errors.js';
 
 /** The few logger methods the worker uses (pino and Fastify loggers fit). */
 export interface WorkerLogger {
@@ -85,29 +85,30 @@ function describe(error: unknown): string {
   return text.slice(0, 1000);
 }
 
-// A claim takes due pending blobs and uploading blobs whose lease ran out (their worker died), oldest
-// first; SKIP LOCKED lets any number of workers claim side by side without waiting on each other.
+// A claim takes due pending blobs, oldest first; SKIP LOCKED lets any number of workers claim side by
+// side without waiting on each other. The attempt is counted when it starts, so a worker that dies
+// mid-upload still spends one.
 const CLAIM_SQL = `
 update blobs b
    set state = 'uploading', lease_owner = $1, attempts = b.attempts + 1,
        lease_until = now() + $2::int * interval '1 millisecond'
  where (b.source, b.id) in (
          select source, id from blobs
-          where (state = 'pending' and next_attempt_at <= now())
-             or (state = 'uploading' and lease_until < now() and attempts < $4::int)
+          where state = 'pending' and next_attempt_at <= now()
           order by next_attempt_at
           limit $3::int
             for update skip locked)
 returning b.source, b.id, b.sha256, b.size::float8 as size, b.content_type, b.attempts`;
 
-// Blobs whose worker died on their last allowed attempt are given up on here.
+// Blobs whose worker stopped responding (crashed, hung, partitioned) go back to pending, or to failed
+// when that was their last allowed attempt.
 const EXPIRE_SQL = `
 update blobs
-   set state = 'failed', lease_owner = null, lease_until = null,
-       last_error = 'lease expired on the last attempt (worker stopped responding)' ||
-                    coalesce('; before that: ' || last_error, '')
- where state = 'uploading' and lease_until < now() and attempts >= $1::int
-returning source, id`;
+   set state = case when attempts >= $1::int then 'failed' else 'pending' end,
+       last_error = 'the lease of ' || coalesce(lease_owner, 'a worker') || ' expired before the upload finished',
+       lease_owner = null, lease_until = null, next_attempt_at = now()
+ where state = 'uploading' and lease_until < now()
+returning id, state`;
 
 // Marking the blob uploaded and freeing its staged bytes is one statement, so a blob is never
 // uploaded without its bytes being freed nor freed without being uploaded. Only the lease owner may.
@@ -200,19 +201,19 @@ export class BlobWorker {
    * blobs claimed; the uploads continue in the background (see {@link BlobWorker.drain}).
    */
   async claimOnce(): Promise<number> {
-    const expired = await this.#db.query<{ id: string }>(EXPIRE_SQL, [this.#maxAttempts]);
+    const expired = await this.#db.query<{ id: string; state: string }>(EXPIRE_SQL, [this.#maxAttempts]);
     for (const row of expired) {
-      this.#log.error({ id: row.id }, 'blob failed: its lease expired on the last attempt');
-      this.#hooks.onAttemptFailed?.(undefined, true, new Error('lease expired'));
+      const final = row.state === 'failed';
+      this.#log.warn({ id: row.id, final }, 'a blob lease expired; its worker stopped responding');
+      this.#hooks.onAttemptFailed?.(
+        undefined,
+        final,
+        new LeaseExpiredError(`lease of blob ${row.id} expired`),
+      );
     }
     const free = this.#concurrency - this.#queue.pending - this.#queue.size;
     if (free <= 0 || this.#abort.signal.aborted) return 0;
-    const rows = await this.#db.query<ClaimedRow>(CLAIM_SQL, [
-      this.workerId,
-      this.#leaseMs,
-      free,
-      this.#maxAttempts,
-    ]);
+    const rows = await this.#db.query<ClaimedRow>(CLAIM_SQL, [this.workerId, this.#leaseMs, free]);
     for (const row of rows) {
       const blob: ClaimedBlob = {
         source: row.source,
@@ -348,7 +349,12 @@ export class BlobWorker {
     await this.#loop;
     this.#queue.clear();
     await this.#queue.onIdle();
-    const released = await this.#db.query(RELEASE_SQL, [this.workerId]);
-    this.#log.info({ workerId: this.workerId, released: released.length }, 'blob worker stopped');
+    try {
+      const released = await this.#db.query(RELEASE_SQL, [this.workerId]);
+      this.#log.info({ workerId: this.workerId, released: released.length }, 'blob worker stopped');
+    } catch (error) {
+      // Stopping must not fail because the database is gone; the leases then expire by themselves.
+      this.#log.error({ err: error, workerId: this.workerId }, 'blob worker could not hand back its leases');
+    }
   }
 }
