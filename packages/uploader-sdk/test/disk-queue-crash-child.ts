@@ -1,6 +1,6 @@
 // Run by disk-queue-crash.test.ts as a child process that is killed with SIGKILL mid-stream.
 // argv: directory, first item number. Prints `A <n>` once the append of item n resolved and `K <n>` once
-// the ack of item n resolved; acks every even item it reads.
+// the ack of item n resolved; acks every even item it reads, printing `S <n>` before the ack starts.
 import { openDiskQueue } from '../src/disk-queue/index.js';
 
 const [directory, first] = process.argv.slice(2);
@@ -23,6 +23,8 @@ async function acker(): Promise<void> {
     const even = entries.filter(
       (entry) => Number(Buffer.from(entry.payload).toString().slice(5).split('.')[0]) % 2 === 0,
     );
+    for (const entry of even)
+      process.stdout.write(`S ${Buffer.from(entry.payload).toString().slice(5).split('.')[0]}\n`);
     await queue.ack(even.map((entry) => entry.seq));
     for (const entry of even)
       process.stdout.write(`K ${Buffer.from(entry.payload).toString().slice(5).split('.')[0]}\n`);
