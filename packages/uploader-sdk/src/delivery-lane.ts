@@ -247,8 +247,18 @@ export class DeliveryLane<T extends LaneItem> {
     this.#track(
       this.#requests
         .add(() => this.#deliver(batch, attempt), { signal: this.#options.signal })
-        .catch((error) => {
-          if (!this.#options.signal.aborted) this.#options.hooks.error(asError(error));
+        .catch((error: unknown) => {
+          if (this.#options.signal.aborted) return;
+          // An unexpected local failure (e.g. a disk error while preparing the request): report it and try
+          // the same items again later, so nothing is lost and a flush does not wait forever.
+          this.#options.hooks.error(asError(error));
+          this.#retryLater(
+            batch,
+            attempt + 1,
+            backoffDelay(attempt, this.#options.backoff),
+            'CLIENT_ERROR',
+            true,
+          );
         }),
     );
   }

@@ -260,6 +260,7 @@ class SluiceUploader implements Uploader {
   }
 
   async start(): Promise<void> {
+    this.#busy = this.records.stats().entries > 0 || this.blobs.stats().entries > 0;
     if (this.blobs.stats().entries === 0) {
       this.#orphanSweepDue = false;
       await this.blobFiles.sweepOrphans();

@@ -125,7 +125,9 @@ describe('uploader against the real ingest API', () => {
 
     const reopened = await openUploader(cleanup, { endpoint: server.url, directory });
     expect(reopened.uploader.stats().queued).toBe(20);
+    const drained = new Promise<void>((resolve) => reopened.uploader.once('drained', () => resolve()));
     await reopened.uploader.flush();
+    await drained;
     const rows = await storedIds(server);
     for (const { id } of ids) expect(rows.get(id)).toBe(1);
   });
