@@ -162,6 +162,7 @@ export class BlobWorker {
   readonly #queue: PQueue;
   readonly #abort = new AbortController();
   #wake: (() => void) | undefined;
+  #lastSweep = 0;
   #loop: Promise<void> | undefined;
   #stopped: Promise<void> | undefined;
 
@@ -201,7 +202,12 @@ export class BlobWorker {
    * blobs claimed; the uploads continue in the background (see {@link BlobWorker.drain}).
    */
   async claimOnce(): Promise<number> {
-    const expired = await this.#db.query<{ id: string; state: string }>(EXPIRE_SQL, [this.#maxAttempts]);
+    // Expired leases are rare; looking for them once per poll interval is soon enough.
+    let expired: { id: string; state: string }[] = [];
+    if (Date.now() - this.#lastSweep >= this.#pollIntervalMs) {
+      this.#lastSweep = Date.now();
+      expired = await this.#db.query<{ id: string; state: string }>(EXPIRE_SQL, [this.#maxAttempts]);
+    }
     for (const row of expired) {
       const final = row.state === 'failed';
       this.#log.warn({ id: row.id, final }, 'a blob lease expired; its worker stopped responding');
