@@ -301,15 +301,21 @@ export class DeliveryLane<T extends LaneItem> {
       this.counters.inFlight -= items.length;
     }
     this.#feedConcurrency(startedAt, result);
-    const decision: RequestDecision =
-      result.response !== undefined
-        ? { action: 'per-item' }
-        : classifyRequest({
-            status: result.code === 'INVALID_RESPONSE' ? undefined : result.status,
-            ...(result.headers === undefined ? {} : { headers: result.headers }),
-            ...(result.code === undefined ? {} : { code: result.code }),
-            itemCount: items.length,
-          });
+    // results[i] must answer items[i]; an answer for other ids is as unusable as an unparsable body.
+    const answered = result.response?.results.every((answer, i) => answer.id === items[i]?.id) === true;
+    const invalid = result.code === 'INVALID_RESPONSE' || (result.response !== undefined && !answered);
+    const decision: RequestDecision = answered
+      ? { action: 'per-item' }
+      : classifyRequest({
+          status: invalid ? undefined : result.status,
+          ...(result.headers === undefined ? {} : { headers: result.headers }),
+          ...(invalid
+            ? { code: 'INVALID_RESPONSE' }
+            : result.code === undefined
+              ? {}
+              : { code: result.code }),
+          itemCount: items.length,
+        });
     switch (decision.action) {
       case 'per-item':
         gate.success();

@@ -96,6 +96,26 @@ describe('per-item outcomes', () => {
     expect(uploader.stats()).toMatchObject({ delivered: 1, retries: 2 });
   });
 
+  it('retries a response that answers other ids than it was sent', async () => {
+    let swapped = 1;
+    const { server, stored } = await scriptedIngest(() => undefined);
+    const inner = server.handler;
+    server.handler = (request, response) => {
+      if (request.path === '/v1/batch' && swapped-- > 0) {
+        const { items } = JSON.parse(request.body.toString()) as { items: SentItem[] };
+        const results = items.map((item) => ({ id: `not-${item.id}`, status: 'stored' }));
+        const counts = { stored: results.length, duplicate: 0, conflict: 0, rejected: 0, retry: 0 };
+        return sendJson(response, 200, { results, counts });
+      }
+      return inner(request, response);
+    };
+    const { uploader } = await openUploader(cleanup, { endpoint: server.url });
+    const { id } = await uploader.enqueue({ type: 't', data: 1 });
+    await uploader.flush();
+    expect(stored.get(id)).toBe(1);
+    expect(uploader.stats()).toMatchObject({ delivered: 1, retries: 1 });
+  });
+
   it('splits a batch the server refuses whole down to the one item, and dead-letters only that item', async () => {
     const { server, stored } = await scriptedIngest(() => undefined);
     const inner = server.handler;
