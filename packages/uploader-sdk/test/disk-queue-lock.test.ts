@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { readFile, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,6 +21,14 @@ function deadPid(): Promise<number> {
   });
 }
 
+const hasBootId = existsSync('/proc/sys/kernel/random/boot_id');
+if (!hasBootId) console.warn('SKIPPING the lock-from-before-a-reboot test: this system has no boot id.');
+
+/** The pid written on the first line of the lock file. */
+async function ownerOf(directory: string): Promise<number> {
+  return Number.parseInt(await readFile(join(directory, LOCK), 'utf8'), 10);
+}
+
 describe('disk queue directory lock', () => {
   it('refuses a second open of the same directory in one process, naming this process', async () => {
     const directory = await tempDirectory();
@@ -29,7 +38,7 @@ describe('disk queue directory lock', () => {
     expect(error).toMatchObject({ ownerPid: process.pid });
     expect((error as Error).message).toContain(`in use by process ${process.pid}`);
     // The failed open left the owner's lock in place.
-    expect(await readFile(join(directory, LOCK), 'utf8')).toBe(`${process.pid}\n`);
+    expect(await ownerOf(directory)).toBe(process.pid);
     await queue.append(payloadOf(1));
   });
 
@@ -56,7 +65,7 @@ describe('disk queue directory lock', () => {
       await exited;
     }
     const queue = track(await openDiskQueue({ directory }));
-    expect(await readFile(join(directory, LOCK), 'utf8')).toBe(`${process.pid}\n`);
+    expect(await ownerOf(directory)).toBe(process.pid);
     expect(queue.stats().entries).toBeGreaterThanOrEqual(0);
   }, 30_000);
 
@@ -72,6 +81,16 @@ describe('disk queue directory lock', () => {
     expect(numbersOf(await readAll(reopened))).toEqual([7]);
   });
 
+  it.skipIf(!hasBootId)(
+    'takes over a lock written before a reboot even when its pid is alive now',
+    async () => {
+      const directory = await tempDirectory();
+      await writeFile(join(directory, LOCK), `${process.ppid}\n00000000-0000-0000-0000-000000000000\n`);
+      track(await openDiskQueue({ directory }));
+      expect(await ownerOf(directory)).toBe(process.pid);
+    },
+  );
+
   it('leaves a fresh unreadable lock alone but takes over an old one', async () => {
     const directory = await tempDirectory();
     const path = join(directory, LOCK);
@@ -81,7 +100,7 @@ describe('disk queue directory lock', () => {
     const longAgo = new Date(Date.now() - 60_000);
     await utimes(path, longAgo, longAgo);
     track(await openDiskQueue({ directory }));
-    expect(await readFile(path, 'utf8')).toBe(`${process.pid}\n`);
+    expect(await ownerOf(directory)).toBe(process.pid);
   });
 
   it('releases the lock on close so the directory can be opened again', async () => {

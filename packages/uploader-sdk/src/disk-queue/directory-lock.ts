@@ -3,7 +3,7 @@ import { link, open, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { QueueLockedError } from '../errors.js';
 
-/** File name of the lock inside an owned directory; it holds the owner's pid. */
+/** File name of the lock inside an owned directory: the owner's pid, then the boot id of the machine. */
 export const LOCK_FILE = 'queue.lock';
 
 /** A lock file whose content is unreadable is left alone this long, as its owner may still be writing it. */
@@ -28,11 +28,40 @@ function isAlive(pid: number): boolean {
   }
 }
 
-async function readOwner(path: string): Promise<{ pid: number | undefined; text: string } | undefined> {
+/**
+ * Identifies the current boot (Linux), so that a lock written before a reboot or power loss is known to
+ * be stale even if its pid now belongs to another live process. Empty where the system does not say.
+ */
+let bootId: Promise<string> | undefined;
+
+function currentBootId(): Promise<string> {
+  bootId ??= readFile('/proc/sys/kernel/random/boot_id', 'utf8').then(
+    (text) => text.trim(),
+    () => '',
+  );
+  return bootId;
+}
+
+async function fromAnotherBoot(owner: LockOwner): Promise<boolean> {
+  const current = await currentBootId();
+  return owner.bootId !== '' && current !== '' && owner.bootId !== current;
+}
+
+interface LockOwner {
+  readonly pid: number | undefined;
+  readonly bootId: string;
+  readonly text: string;
+}
+
+function parseOwner(text: string): LockOwner {
+  const [pidLine = '', bootLine = ''] = text.split('\n');
+  const pid = Number.parseInt(pidLine, 10);
+  return { pid: Number.isSafeInteger(pid) && pid > 0 ? pid : undefined, bootId: bootLine.trim(), text };
+}
+
+async function readOwner(path: string): Promise<LockOwner | undefined> {
   try {
-    const text = await readFile(path, 'utf8');
-    const pid = Number.parseInt(text, 10);
-    return { pid: Number.isSafeInteger(pid) && pid > 0 ? pid : undefined, text };
+    return parseOwner(await readFile(path, 'utf8'));
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw error;
@@ -48,7 +77,7 @@ async function createLockFile(path: string): Promise<boolean> {
     throw error;
   }
   try {
-    await handle.writeFile(`${process.pid}\n`);
+    await handle.writeFile(`${process.pid}\n${await currentBootId()}\n`);
   } finally {
     await handle.close();
   }
@@ -75,8 +104,7 @@ async function removeStaleLock(path: string, staleText: string, directory: strin
     } finally {
       await unlink(aside);
     }
-    const pid = Number.parseInt(moved, 10);
-    throw new QueueLockedError(directory, Number.isSafeInteger(pid) ? pid : undefined);
+    throw new QueueLockedError(directory, parseOwner(moved).pid);
   }
   await unlink(aside);
 }
@@ -99,11 +127,11 @@ export async function lockDirectory(directory: string): Promise<DirectoryLock> {
       if (owner.pid === undefined) {
         const { mtimeMs } = await stat(path);
         if (Date.now() - mtimeMs < UNREADABLE_LOCK_GRACE_MS) throw new QueueLockedError(directory, undefined);
-      } else if (owner.pid !== process.pid && isAlive(owner.pid)) {
+      } else if (owner.pid !== process.pid && isAlive(owner.pid) && !(await fromAnotherBoot(owner))) {
         throw new QueueLockedError(directory, owner.pid);
       }
       // Our own pid without an in-process owner is a lock left by an earlier process that had our pid
-      // (containers restart as pid 1), so it is as stale as a dead owner's.
+      // (containers restart as pid 1), so it is as stale as a dead owner's or one from before a reboot.
       await removeStaleLock(path, owner.text, directory);
     }
   } catch (error) {
