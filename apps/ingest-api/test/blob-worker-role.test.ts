@@ -1,8 +1,11 @@
 import { blobObjectKey, type ItemStatusResponse } from '@sluice/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from '../src/app.js';
+import { createDatabase } from '../src/db/database.js';
 import { S3ObjectStore } from '../src/object-store/s3-object-store.js';
-import { startTestServer, type TestServer } from '../src/testing.js';
+import { createTestDatabase, startTestServer, type TestServer, testConfig } from '../src/testing.js';
 import { makeBlob, partsFor, postBlobs, sha256Hex, waitFor } from './blob-support.js';
+import { startS3BlackHole } from './support/s3-black-hole.js';
 import { type S3TestServer, startS3Server } from './support/s3-server.js';
 
 describe('ROLE=all: the app runs the blob worker itself', () => {
@@ -70,5 +73,47 @@ describe('ROLE=all: the app runs the blob worker itself', () => {
     const age = Number(/^sluice_blob_backlog_age_seconds (\S+)$/m.exec(metrics)?.[1]);
     expect(age).toBeGreaterThanOrEqual(90);
     expect(age).toBeLessThan(120);
+  });
+});
+
+describe('ROLE=all shutting down', () => {
+  it('hands the leases of uploads in flight back when the app closes', async () => {
+    const db = await createTestDatabase();
+    const hole = await startS3BlackHole();
+    try {
+      const config = testConfig(db, {
+        role: 'all',
+        workerPollIntervalMs: 20,
+        s3: {
+          bucket: 'sluice-test',
+          endpoint: hole.endpoint,
+          region: 'us-east-1',
+          accessKeyId: 'S3RVER',
+          secretAccessKey: 'S3RVER',
+          forcePathStyle: true,
+        },
+      });
+      const app = await buildApp(config);
+      const url = await app.listen({ port: 0, host: '127.0.0.1' });
+      const blob = makeBlob({ size: 100 });
+      const server = { url, apiKey: 'test-key', query: app.db.query.bind(app.db) };
+      expect((await postBlobs(server, partsFor([blob]))).body.counts.stored).toBe(1);
+      await waitFor('the upload to hang in the store', async () => hole.puts() > 0);
+      await app.close();
+
+      const reopened = await createDatabase(config);
+      try {
+        const rows = await reopened.query<{ state: string; lease_owner: string | null; attempts: number }>(
+          'select state, lease_owner, attempts from blobs where id = $1',
+          [blob.item.id],
+        );
+        expect(rows).toEqual([{ state: 'pending', lease_owner: null, attempts: 0 }]);
+      } finally {
+        await reopened.close();
+      }
+    } finally {
+      await hole.close();
+      await db.drop();
+    }
   });
 });
