@@ -1,29 +1,41 @@
 import { buildApp } from './app.js';
 import { DEV_API_KEY, loadConfig } from './config.js';
+import { ConfigError } from './errors.js';
 
-const config = loadConfig(process.env);
-const app = await buildApp(config);
+async function main(): Promise<void> {
+  const config = loadConfig(process.env);
+  const app = await buildApp(config);
 
-let closing: Promise<void> | undefined;
-function shutdown(signal: NodeJS.Signals): void {
-  if (closing !== undefined) return;
-  app.log.info({ signal }, 'shutting down: draining in-flight requests');
-  closing = app.close().then(
-    () => {
-      app.log.info('shut down cleanly');
-      process.exitCode = 0;
-    },
-    (error: unknown) => {
-      app.log.error({ err: error }, 'shutdown failed');
-      process.exitCode = 1;
-    },
-  );
+  let closing = false;
+  const shutdown = (signal: NodeJS.Signals): void => {
+    if (closing) return;
+    closing = true;
+    app.log.info({ signal }, 'shutting down: draining in-flight requests');
+    app.close().then(
+      () => {
+        app.log.info('shut down cleanly');
+        process.exitCode = 0;
+      },
+      (error: unknown) => {
+        app.log.error({ err: error }, 'shutdown failed');
+        process.exitCode = 1;
+      },
+    );
+  };
+  process.once('SIGTERM', shutdown);
+  process.once('SIGINT', shutdown);
+
+  const address = await app.listen({ port: config.port, host: config.host });
+  app.log.info({ url: address, role: config.role }, `Sluice ingest API listening on ${address}`);
+  if (config.apiKeys === undefined) {
+    app.log.warn(
+      `development key: Authorization: Bearer ${DEV_API_KEY.key} (source "${DEV_API_KEY.source}")`,
+    );
+  }
 }
-process.once('SIGTERM', shutdown);
-process.once('SIGINT', shutdown);
 
-const address = await app.listen({ port: config.port, host: config.host });
-app.log.info({ url: address, role: config.role }, `Sluice ingest API listening on ${address}`);
-if (config.apiKeys === undefined) {
-  app.log.warn(`development key: Authorization: Bearer ${DEV_API_KEY.key} (source "${DEV_API_KEY.source}")`);
-}
+main().catch((error: unknown) => {
+  if (error instanceof ConfigError) process.stderr.write(`sluice ingest-api: ${error.message}\n`);
+  else console.error(error);
+  process.exitCode = 1;
+});
