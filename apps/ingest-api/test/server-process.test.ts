@@ -67,6 +67,22 @@ describe('the server process', () => {
     expect(await server.exited).toBe(0);
   });
 
+  it('refuses to start on a non-loopback address without API_KEYS, saying why', async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'sluice-server-'));
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+      cwd: packageDir,
+      env: { PATH: process.env.PATH ?? '', HOST: '0.0.0.0', PORT: '0', DATA_DIR: dataDir },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr?.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    const [code] = await once(child, 'exit');
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/refusing to listen on 0\.0\.0\.0 without API_KEYS/);
+  });
+
   it.skipIf(!realPg)(
     'finishes an in-flight request on SIGTERM, then closes the pool and exits 0',
     async () => {
