@@ -42,7 +42,7 @@ export interface BlobWorkerOptions {
   readonly maxAttempts?: number | undefined;
   /** Delay after the first failed attempt, doubled per attempt (±25 % jitter). @default 1000 */
   readonly backoffBaseMs?: number | undefined;
-  /** Longest delay between attempts. @default 600000 */
+  /** Cap on the delay between attempts, before the ±25 % jitter. @default 600000 */
   readonly backoffMaxMs?: number | undefined;
   /** Receives progress and failures. @default silent */
   readonly logger?: WorkerLogger | undefined;
