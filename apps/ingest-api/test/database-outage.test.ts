@@ -74,4 +74,39 @@ describe.skipIf(!realPg)('a database outage (real PostgreSQL behind a proxy that
     const metrics = await get<string>(server, '/metrics', null);
     expect(metrics.body).toMatch(/sluice_db_errors_total\{reason="unavailable"\} [1-9]/);
   });
+
+  it('loses nothing when the connections are cut while batches are in flight', async () => {
+    // Two clients send 30 batches of 50 new ids each, resending a batch on 503 as a client does.
+    const statuses = new Map<number, number>();
+    const send = async (client: number) => {
+      for (let n = 0; n < 30; n += 1) {
+        const batch = {
+          items: Array.from({ length: 50 }, (_, i) => record(`cut-${client}-${n}-${i}`, { n, i })),
+        };
+        for (let attempt = 0; ; attempt += 1) {
+          const response = await postBatch<IngestResponse>(server, batch);
+          statuses.set(response.status, (statuses.get(response.status) ?? 0) + 1);
+          if (response.status === 200) {
+            expect(response.body.counts.conflict + response.body.counts.rejected).toBe(0);
+            break;
+          }
+          expect(response.status).toBe(503);
+          expect(attempt).toBeLessThan(200);
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+      }
+    };
+    const load = Promise.all([send(1), send(2)]);
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    await proxy.down();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await proxy.up();
+    await load;
+
+    expect(statuses.get(503) ?? 0).toBeGreaterThan(0);
+    const rows = await server.query<{ count: string }>(
+      `select count(*)::text as count from items where source = 'test' and id like 'cut-%'`,
+    );
+    expect(rows[0]?.count).toBe(String(2 * 30 * 50));
+  });
 });

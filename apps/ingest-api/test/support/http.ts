@@ -1,5 +1,5 @@
 import { gzipSync } from 'node:zlib';
-import { type IngestResponse, type RecordItem, recordHash } from '@sluice/contracts';
+import type { IngestResponse, RecordItem } from '@sluice/contracts';
 import type { TestServer } from '../../src/testing.js';
 
 /** What these helpers need of a server. */
@@ -66,12 +66,6 @@ export function record(
   ts = 1_766_557_428_498,
 ): RecordItem {
   return { id, type, ts, data };
-}
-
-/** A record that carries its own (correct) hash. */
-export function hashedRecord(id: string, data: RecordItem['data'] = { n: id }): RecordItem {
-  const item = record(id, data);
-  return { ...item, hash: recordHash(item) };
 }
 
 /** Rows of the items table of a source, by id. */
