@@ -67,7 +67,10 @@ export interface LaneOptions<T extends LaneItem> {
   readonly maxPendingBatches: number;
   readonly backoff: { readonly baseMs: number; readonly maxMs: number };
   readonly hooks: LaneHooks;
+  /** Aborts when the uploader closes: stops reading, waiting and scheduling. */
   readonly signal: AbortSignal;
+  /** Aborts requests already on the wire; later than `signal`, so a closing uploader lets them finish. */
+  readonly sendSignal: AbortSignal;
 }
 
 /** Counters of one lane. */
@@ -80,7 +83,8 @@ export interface LaneCounters {
 }
 
 interface FlushWaiter {
-  readonly target: number;
+  /** Every entry up to this seq must be settled; `undefined` when nothing was appended in this process. */
+  readonly seq: number | undefined;
   readonly resolve: () => void;
   readonly reject: (error: Error) => void;
 }
@@ -100,13 +104,15 @@ export class DeliveryLane<T extends LaneItem> {
   #pendingBatches = 0;
   #slotFreed: (() => void) | undefined;
   #loop: Promise<void> | undefined;
-  // Flush bookkeeping: entries are numbered in read order (the queue is FIFO), so "everything enqueued
-  // before the flush" is every read index below the number read plus unread at that moment.
+  // Flush bookkeeping. The queue is FIFO by seq, so "everything enqueued before the flush" is the backlog
+  // found at open (the first `#backlog` entries read, by read index) plus every seq up to the last one
+  // appended before the call. Dropped entries (drop-oldest) go oldest first, so they count as passed.
+  #backlog = 0;
   #readCount = 0;
   #droppedUnread = 0;
-  #lastReadSeq = Number.NEGATIVE_INFINITY;
+  #passedSeq = Number.NEGATIVE_INFINITY;
+  /** Read but not yet acknowledged or dead-lettered: seq → read index. */
   readonly #unsettled = new Map<number, number>();
-  #reading: Promise<unknown> | undefined;
   readonly #flushWaiters = new Set<FlushWaiter>();
 
   constructor(options: LaneOptions<T>) {
@@ -145,6 +151,7 @@ export class DeliveryLane<T extends LaneItem> {
 
   /** Starts the read loop. */
   start(): void {
+    this.#backlog = this.#options.queue.stats().unread;
     this.#loop = this.#readLoop();
   }
 
@@ -152,20 +159,24 @@ export class DeliveryLane<T extends LaneItem> {
   dropped(entries: readonly QueueEntry[]): void {
     for (const entry of entries) {
       if (this.#unsettled.has(entry.seq)) this.#unsettled.delete(entry.seq);
-      else if (entry.seq > this.#lastReadSeq) this.#droppedUnread += 1;
+      else if (entry.seq > this.#passedSeq) {
+        this.#droppedUnread += 1;
+        this.#passedSeq = entry.seq;
+      }
     }
     this.#checkFlushes();
   }
 
-  /** Resolves once everything in the queue at the time of the call is delivered or dead-lettered. */
-  async flush(): Promise<void> {
-    // A read in progress has taken entries off `unread` without counting them yet; its failure is the read
-    // loop's to report.
-    while (this.#reading !== undefined) await this.#reading.then(noop, noop);
+  /**
+   * Resolves once the backlog found at open and every entry up to `lastAppendedSeq` (the newest seq whose
+   * append resolved before the flush) are delivered or dead-lettered.
+   */
+  async flush(lastAppendedSeq: number | undefined): Promise<void> {
     if (this.#options.signal.aborted) throw new UploaderClosedError();
-    const target = this.#readCount + this.#droppedUnread + this.#options.queue.stats().unread;
-    if (this.#flushedThrough(target)) return;
-    await new Promise<void>((resolve, reject) => this.#flushWaiters.add({ target, resolve, reject }));
+    if (this.#flushedThrough(lastAppendedSeq)) return;
+    await new Promise<void>((resolve, reject) =>
+      this.#flushWaiters.add({ seq: lastAppendedSeq, resolve, reject }),
+    );
   }
 
   /** Waits for the read loop and the requests to stop (after the shared signal aborted). */
@@ -180,31 +191,28 @@ export class DeliveryLane<T extends LaneItem> {
   }
 
   async #countedRead(maxEntries: number, maxBytes: number): Promise<QueueEntry[]> {
-    const reading = this.#options.queue.read(maxEntries, maxBytes);
-    this.#reading = reading;
-    try {
-      const entries = await reading;
-      for (const entry of entries) {
-        this.#unsettled.set(entry.seq, this.#readCount);
-        this.#readCount += 1;
-        if (entry.seq > this.#lastReadSeq) this.#lastReadSeq = entry.seq;
-      }
-      return entries;
-    } finally {
-      this.#reading = undefined;
+    const entries = await this.#options.queue.read(maxEntries, maxBytes);
+    for (const entry of entries) {
+      this.#unsettled.set(entry.seq, this.#readCount);
+      this.#readCount += 1;
+      if (entry.seq > this.#passedSeq) this.#passedSeq = entry.seq;
     }
+    return entries;
   }
 
-  #flushedThrough(target: number): boolean {
+  #flushedThrough(seq: number | undefined): boolean {
     if (this.#unsettled.size === 0 && this.#options.queue.stats().entries === 0) return true;
-    if (this.#readCount + this.#droppedUnread < target) return false;
-    for (const index of this.#unsettled.values()) if (index < target) return false;
+    if (this.#readCount + this.#droppedUnread < this.#backlog) return false;
+    if (seq !== undefined && this.#passedSeq < seq) return false;
+    for (const [unsettledSeq, index] of this.#unsettled) {
+      if (index < this.#backlog || (seq !== undefined && unsettledSeq <= seq)) return false;
+    }
     return true;
   }
 
   #checkFlushes(): void {
     for (const waiter of this.#flushWaiters) {
-      if (this.#flushedThrough(waiter.target)) {
+      if (this.#flushedThrough(waiter.seq)) {
         this.#flushWaiters.delete(waiter);
         waiter.resolve();
       }
@@ -280,7 +288,7 @@ export class DeliveryLane<T extends LaneItem> {
   }
 
   async #send(batch: readonly T[], attempt: number): Promise<void> {
-    const { gate, authGate, signal, adapter } = this.#options;
+    const { gate, authGate, sendSignal, adapter } = this.#options;
     const unsendable = await adapter.unsendable(batch);
     let items = batch;
     if (unsendable.length > 0) {
@@ -293,9 +301,9 @@ export class DeliveryLane<T extends LaneItem> {
     this.counters.inFlight += items.length;
     let result: TransportResult;
     try {
-      result = await adapter.send(items, signal);
+      result = await adapter.send(items, sendSignal);
     } catch (error) {
-      if (signal.aborted) return;
+      if (sendSignal.aborted) return;
       throw error;
     } finally {
       this.counters.inFlight -= items.length;
@@ -470,8 +478,6 @@ export class DeliveryLane<T extends LaneItem> {
 function asError(error: unknown): Error {
   return error instanceof Error ? error : new Error(String(error), { cause: error });
 }
-
-function noop(): void {}
 
 function ignoreAbort(error: unknown): void {
   if (!isWaitAbortedError(error)) throw error;

@@ -140,6 +140,8 @@ interface BlobEntry {
 }
 
 const LIMITS_REFRESH_MS = 60_000;
+/** How long `close` lets requests already sent finish before abandoning them. */
+const CLOSE_GRACE_MS = 2000;
 const ID_PREFIX = Buffer.from('{"id":"');
 
 /**
@@ -187,6 +189,7 @@ class SluiceUploader implements Uploader {
   readonly #options: ResolvedUploaderOptions;
   readonly #events = new TypedEmitter<UploaderEvents>();
   readonly #abort = new AbortController();
+  readonly #abortSends = new AbortController();
   readonly #transport: Transport;
   readonly #batcher: Batcher;
   readonly #concurrency: AdaptiveConcurrency;
@@ -196,6 +199,8 @@ class SluiceUploader implements Uploader {
   #limitsTask: Promise<void> | undefined;
   #closing: Promise<void> | undefined;
   #busy = false;
+  #lastRecordSeq: number | undefined;
+  #lastBlobSeq: number | undefined;
   // A crash between copying a blob and queueing it leaves a copy nobody refers to; it can only be told
   // apart once the blob queue is empty.
   #orphanSweepDue = true;
@@ -210,7 +215,7 @@ class SluiceUploader implements Uploader {
     this.#options = options;
     // Every pending request, timer and wait listens to the one close signal; their number is bounded by
     // the pending-batch limits, not by a leak.
-    setMaxListeners(0, this.#abort.signal);
+    setMaxListeners(0, this.#abort.signal, this.#abortSends.signal);
     this.#transport = new Transport({
       endpoint: options.endpoint,
       apiKey: options.apiKey,
@@ -239,6 +244,7 @@ class SluiceUploader implements Uploader {
       backoff,
       hooks,
       signal: this.#abort.signal,
+      sendSignal: this.#abortSends.signal,
     };
     this.recordLane = new DeliveryLane<QueuedRecord>({
       ...common,
@@ -292,7 +298,8 @@ class SluiceUploader implements Uploader {
       return Promise.reject(error);
     }
     return this.#trackEnqueue(
-      this.records.append(payload).then(() => {
+      this.records.append(payload).then((seq) => {
+        this.#lastRecordSeq = Math.max(seq, this.#lastRecordSeq ?? seq);
         this.#batcher.appended(payload.byteLength);
         this.#busy = true;
         return { id };
@@ -307,10 +314,14 @@ class SluiceUploader implements Uploader {
 
   async flush(): Promise<void> {
     if (this.#closing !== undefined) throw new UploaderClosedError();
-    while (this.#enqueues.size > 0) await Promise.allSettled([...this.#enqueues]);
+    // Only enqueues already started belong to this flush; later ones must not keep it waiting.
+    await Promise.allSettled([...this.#enqueues]);
     const endFlush = this.#batcher.beginFlush();
     try {
-      await Promise.all([this.recordLane.flush(), this.#blobLane.flush()]);
+      await Promise.all([
+        this.recordLane.flush(this.#lastRecordSeq),
+        this.#blobLane.flush(this.#lastBlobSeq),
+      ]);
     } finally {
       endFlush();
     }
@@ -362,7 +373,15 @@ class SluiceUploader implements Uploader {
   async #close(): Promise<void> {
     while (this.#enqueues.size > 0) await Promise.allSettled([...this.#enqueues]);
     this.#abort.abort(new UploaderClosedError());
-    await Promise.all([this.recordLane.stop(), this.#blobLane.stop(), this.#limitsTask]);
+    // Requests on the wire get a short grace to finish, so their acknowledgements are kept rather than
+    // resent as duplicates after the next start.
+    const grace = setTimeout(() => this.#abortSends.abort(new UploaderClosedError()), CLOSE_GRACE_MS);
+    grace.unref();
+    try {
+      await Promise.all([this.recordLane.stop(), this.#blobLane.stop(), this.#limitsTask]);
+    } finally {
+      clearTimeout(grace);
+    }
     await this.records.close();
     await this.blobs.close();
     await this.deadLetterStore.close();
@@ -458,7 +477,8 @@ class SluiceUploader implements Uploader {
     };
     const entry: BlobEntry = { manifest, file: copy.file };
     try {
-      await this.blobs.append(Buffer.from(JSON.stringify(entry)));
+      const seq = await this.blobs.append(Buffer.from(JSON.stringify(entry)));
+      this.#lastBlobSeq = Math.max(seq, this.#lastBlobSeq ?? seq);
     } catch (error) {
       await this.blobFiles.remove(copy.file, copy.size);
       throw error;

@@ -1,7 +1,7 @@
 import { recordHash } from '@sluice/contracts';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type DeliveredEvent, isUploaderClosedError } from '../src/index.js';
-import { Cleanup, openUploader, startServer, storedIds } from './support/harness.js';
+import { Cleanup, countsOf, openUploader, startServer, storedIds } from './support/harness.js';
 
 const cleanup = new Cleanup();
 afterEach(() => cleanup.run());
@@ -33,6 +33,29 @@ describe('uploader against the real ingest API', () => {
     );
     expect(one!.hash).toBe(recordHash({ type: one!.type, ts: Number(one!.ts), data: one!.data as never }));
     expect(one!.data).toEqual({ i: 7, text: 'item 7' });
+  });
+
+  it('flush covers everything enqueued before it while producers keep enqueueing', async () => {
+    const server = await startServer(cleanup);
+    const { uploader } = await openUploader(cleanup, { endpoint: server.url });
+    let producing = true;
+    const producers = Array.from({ length: 8 }, async () => {
+      while (producing) await uploader.enqueue({ type: 'background', data: 'x' });
+    });
+    const ids = await Promise.all(
+      Array.from({ length: 500 }, (_, i) => uploader.enqueue({ type: 'before', data: i })),
+    );
+    await uploader.flush();
+    expect(
+      (
+        await countsOf(
+          server,
+          ids.map(({ id }) => id),
+        )
+      ).every((count) => count === 1),
+    ).toBe(true);
+    producing = false;
+    await Promise.all(producers);
   });
 
   it('keeps a caller-chosen id and timestamp, and UUIDv7 ids otherwise', async () => {
