@@ -233,8 +233,15 @@ class SluiceUploader implements Uploader {
     });
     const hooks = {
       delivered: (event: UploaderEvents['delivered']) => this.#events.emit('delivered', event),
-      dead: (event: UploaderEvents['dead']) => this.#events.emit('dead', event),
-      retry: (event: UploaderEvents['retry']) => this.#events.emit('retry', event),
+      dead: (event: UploaderEvents['dead']) => {
+        options.logger?.warn({ kind: event.kind, count: event.items.length }, 'items dead-lettered');
+        this.#events.emit('dead', event);
+      },
+      retry: (event: UploaderEvents['retry']) => {
+        const { kind, delayMs, reason } = event;
+        options.logger?.debug({ kind, count: event.ids.length, delayMs, reason }, 'retrying');
+        this.#events.emit('retry', event);
+      },
       error: (error: Error) => this.#error(error),
       settled: () => this.#checkDrained(),
     };

@@ -133,6 +133,21 @@ describe('uploader under faults (real API behind a scripted proxy)', () => {
     expect(uploader.stats()).toMatchObject({ paused: false, queued: 0, delivered: 200 });
   });
 
+  it('re-probes a refused key slowly and resumes by itself once the server accepts it again', async () => {
+    const faults = await proxy();
+    let refusals = 0;
+    faults.decide = (request) =>
+      request.url === '/v1/batch' && refusals++ < 2 ? errorAnswer(401, 'UNAUTHORIZED') : { kind: 'forward' };
+    const { uploader } = await openUploader(cleanup, { endpoint: faults.url, authRetryMs: 400 });
+    const ids = await enqueueMany(uploader, 100);
+    await uploader.flush();
+    const requests = batchRequests(faults);
+    expect(requests.slice(0, 2).map((request) => request.action)).toEqual(['respond', 'respond']);
+    expect(requests[1]!.at - requests[0]!.at).toBeGreaterThanOrEqual(390);
+    expect(requests[2]!.at - requests[1]!.at).toBeGreaterThanOrEqual(390);
+    expect((await countsOf(server, ids)).every((count) => count === 1)).toBe(true);
+  });
+
   it('keeps probing slowly while offline (no busy loop) and delivers once the server is back', async () => {
     const faults = await proxy();
     await faults.down();

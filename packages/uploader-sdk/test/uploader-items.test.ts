@@ -143,3 +143,27 @@ describe('per-item outcomes', () => {
     expect(await uploader.deadLetters()).toMatchObject([{ id: poison, reason: { code: 'INVALID_BATCH' } }]);
   });
 });
+
+describe('logger', () => {
+  it('reports retries and dead letters to the logger it is given', async () => {
+    const { server } = await scriptedIngest((item, seen) =>
+      item.data.kind === 'bad'
+        ? { id: item.id, status: 'rejected', error: { code: 'INVALID_ITEM', message: 'no' } }
+        : seen === 1
+          ? { id: item.id, status: 'retry', error: { code: 'TEMPORARY_FAILURE', message: 'later' } }
+          : undefined,
+    );
+    const lines: string[] = [];
+    const log = (level: string) => (object: Record<string, unknown>, message: string) =>
+      lines.push(`${level} ${message} ${JSON.stringify(object)}`);
+    const logger = { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') };
+    const { uploader } = await openUploader(cleanup, { endpoint: server.url, logger });
+    await uploader.enqueue({ type: 't', data: { kind: 'bad' } });
+    await uploader.enqueue({ type: 't', data: { kind: 'fine' } });
+    await uploader.flush();
+    expect(lines.some((line) => line.startsWith('warn items dead-lettered'))).toBe(true);
+    expect(
+      lines.some((line) => line.startsWith('debug retrying') && line.includes('TEMPORARY_FAILURE')),
+    ).toBe(true);
+  });
+});
