@@ -8,7 +8,7 @@ import {
   RecordItemSchema,
   recordHash,
 } from '@sluice/contracts';
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import { InvalidBatchError } from '../../errors.js';
 import { decodeBody } from '../../http/decode-body.js';
 import { insertItems, type NewItem } from '../../ingest/insert-items.js';
@@ -87,6 +87,45 @@ function checkItem(item: unknown, limits: Limits): Checked {
   };
 }
 
+async function answerBatch(
+  db: FastifyInstance['db'],
+  source: string,
+  body: unknown,
+  limits: Limits,
+): Promise<IngestResponse> {
+  const envelope = BatchEnvelopeSchema.safeParse(body);
+  if (!envelope.success) {
+    throw new InvalidBatchError('body must be a JSON object { "items": [ … ] } and nothing else', {
+      cause: envelope.error,
+    });
+  }
+  const { items } = envelope.data;
+  if (items.length === 0) throw new InvalidBatchError('a batch needs at least one item');
+  if (items.length > limits.maxBatchItems) {
+    throw new InvalidBatchError(`a batch holds at most ${limits.maxBatchItems} items, got ${items.length}`);
+  }
+
+  const checked = items.map((item) => checkItem(item, limits));
+  const rows = checked.flatMap((entry) => (entry.ok ? [entry.row] : []));
+  const outcomes = await insertItems(db, source, rows);
+
+  let next = 0;
+  const results = checked.map((entry): ItemResult => {
+    if (!entry.ok) return entry.result;
+    const outcome = outcomes[next++];
+    if (outcome === undefined) throw new Error('the idempotency gate answered fewer items than it was given');
+    if (outcome === 'conflict') {
+      return {
+        id: entry.row.id,
+        status: 'conflict',
+        error: { code: 'IDEMPOTENCY_CONFLICT', message: 'this id is already stored with different content' },
+      };
+    }
+    return { id: entry.row.id, status: outcome };
+  });
+  return { results, counts: countStatuses(results) };
+}
+
 /**
  * `POST /v1/batch`: validates the envelope (a failure is 400 for the whole request), then each
  * item on its own (a bad one is `rejected`), and stores the valid ones in one transaction through
@@ -100,49 +139,16 @@ export const batchRoutes: FastifyPluginAsync<BatchRoutesOptions> = async (app, {
     { bodyLimit: limits.maxBatchBytes, preParsing: decodeBody(limits.maxBatchBytes) },
     async (request): Promise<IngestResponse> => {
       const stopTimer = app.metrics.batchDuration.startTimer({ route: 'batch' });
-      const envelope = BatchEnvelopeSchema.safeParse(request.body);
-      if (!envelope.success) {
-        throw new InvalidBatchError('body must be a JSON object { "items": [ … ] } and nothing else', {
-          cause: envelope.error,
-        });
-      }
-      const { items } = envelope.data;
-      if (items.length === 0) throw new InvalidBatchError('a batch needs at least one item');
-      if (items.length > limits.maxBatchItems) {
-        throw new InvalidBatchError(
-          `a batch holds at most ${limits.maxBatchItems} items, got ${items.length}`,
-        );
-      }
-
-      const checked = items.map((item) => checkItem(item, limits));
-      const rows = checked.flatMap((entry) => (entry.ok ? [entry.row] : []));
-      const outcomes = await insertItems(app.db, request.source, rows);
-
-      let next = 0;
-      const results = checked.map((entry): ItemResult => {
-        if (!entry.ok) return entry.result;
-        const outcome = outcomes[next++];
-        if (outcome === undefined)
-          throw new Error('the idempotency gate answered fewer items than it was given');
-        if (outcome === 'conflict') {
-          return {
-            id: entry.row.id,
-            status: 'conflict',
-            error: {
-              code: 'IDEMPOTENCY_CONFLICT',
-              message: 'this id is already stored with different content',
-            },
-          };
+      try {
+        const response = await answerBatch(app.db, request.source, request.body, limits);
+        for (const [status, count] of Object.entries(response.counts)) {
+          if (count > 0) app.metrics.items.inc({ kind: 'record', status }, count);
         }
-        return { id: entry.row.id, status: outcome };
-      });
-      const counts = countStatuses(results);
-      for (const [status, count] of Object.entries(counts)) {
-        if (count > 0) app.metrics.items.inc({ kind: 'record', status }, count);
+        request.log.info({ source: request.source, ...response.counts }, 'batch answered');
+        return response;
+      } finally {
+        stopTimer();
       }
-      stopTimer();
-      request.log.info({ source: request.source, count: items.length, ...counts }, 'batch answered');
-      return { results, counts };
     },
   );
 };
