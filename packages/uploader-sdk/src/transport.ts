@@ -57,6 +57,11 @@ export class InvalidResponseError extends Error {
   override name = 'InvalidResponseError' as const;
 }
 
+/** True when `error` is an {@link InvalidResponseError}. */
+export function isInvalidResponseError(error: unknown): error is InvalidResponseError {
+  return error instanceof InvalidResponseError && error.name === 'InvalidResponseError';
+}
+
 /** HTTP client of the ingest API: builds bodies, sends them once, and reports what happened (never retries). */
 export class Transport {
   readonly #http: KyInstance;

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { classifyRequest, type IngestResponse, recordHash } from '@sluice/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Transport } from '../src/transport.js';
+import { isInvalidResponseError, Transport } from '../src/transport.js';
 import { type ScriptedServer, sendJson, startScriptedServer } from './support/scripted-server.js';
 
 function record(id: string, data: Record<string, string> = { n: id }) {
@@ -82,6 +82,7 @@ describe('Transport', () => {
     const result = await transport().sendRecords([record('x')]);
     expect(result.response).toBeUndefined();
     expect(result.code).toBe('INVALID_RESPONSE');
+    expect(isInvalidResponseError(result.error)).toBe(true);
     expect(classifyRequest({ status: undefined, code: result.code, itemCount: 1 }).action).toBe('retry');
   });
 

@@ -20,6 +20,11 @@ export class UsageError extends Error {
   override name = 'UsageError' as const;
 }
 
+/** True when `error` is a {@link UsageError}. */
+export function isUsageError(error: unknown): error is UsageError {
+  return error instanceof UsageError && error.name === 'UsageError';
+}
+
 /** Common options from flags, falling back to `SLUICE_ENDPOINT`, `SLUICE_API_KEY`, `SLUICE_DIR`, `./.sluice`. */
 export function commonOptions(
   values: { endpoint?: string | boolean; key?: string | boolean; dir?: string | boolean },

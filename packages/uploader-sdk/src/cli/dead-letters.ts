@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { openDeadLetterStore } from '../dead-letter-store.js';
 import { COMMON_ARGS, commonOptions, UsageError } from './common.js';
 
+/** Usage text of `sluice dead-letters`. */
 export const DEAD_LETTERS_USAGE = `sluice dead-letters [--limit N] [--offset N] [--json] [--dir DIR]
   Lists items that will never be delivered, oldest first, with the reason.`;
 

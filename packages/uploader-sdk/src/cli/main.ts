@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { UsageError } from './common.js';
+import { isUsageError, UsageError } from './common.js';
 import { DEAD_LETTERS_USAGE, deadLetters } from './dead-letters.js';
 import { SEND_USAGE, send } from './send.js';
 import { STATUS_USAGE, status } from './status.js';
@@ -42,7 +42,7 @@ async function main(argv: readonly string[]): Promise<number> {
 try {
   process.exitCode = await main(process.argv.slice(2));
 } catch (error) {
-  if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+  if (isUsageError(error) || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
     process.stderr.write(`sluice: ${(error as Error).message}\n\n${USAGE}\n`);
     process.exitCode = 2;
   } else {

@@ -20,6 +20,7 @@ const CONTENT_TYPES: Record<string, string> = {
   '.gz': 'application/gzip',
 };
 
+/** Usage text of `sluice send`. */
 export const SEND_USAGE = `sluice send <file…> [--type file] [--content-type TYPE] --endpoint URL --key KEY [--dir DIR]
   Queues each file as a blob (copied into DIR first) and waits until every one is delivered or dead-lettered.`;
 

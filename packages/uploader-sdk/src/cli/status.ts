@@ -7,6 +7,7 @@ import { openDiskQueue } from '../disk-queue/index.js';
 import { isQueueLockedError } from '../errors.js';
 import { COMMON_ARGS, commonOptions, requireServer } from './common.js';
 
+/** Usage text of `sluice status`. */
 export const STATUS_USAGE = `sluice status [id…] [--dir DIR] [--endpoint URL --key KEY]
   Without ids: what is queued and dead in DIR. With ids: each item's state on the server.`;
 
