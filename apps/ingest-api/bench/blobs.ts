@@ -1,13 +1,17 @@
 // Blob pipeline throughput: POST /v1/blobs from concurrent clients, then the worker draining the
 // backlog into an in-process S3-compatible server. Prints numbers; asserts nothing.
-// Run: pnpm --filter @sluice/ingest-api exec tsx bench/blobs.ts [seconds] [blobKiB] [blobsPerRequest] [clients]
+// Run: pnpm --filter @sluice/ingest-api exec tsx bench/blobs.ts [seconds] [blobKiB] [blobsPerRequest] [clients] [s3|local]
+import { join } from 'node:path';
+import { LocalObjectStore } from '../src/object-store/local-object-store.js';
+import type { ObjectStore } from '../src/object-store/object-store.js';
 import { S3ObjectStore } from '../src/object-store/s3-object-store.js';
 import { startTestServer } from '../src/testing.js';
 import { BlobWorker } from '../src/worker/blob-worker.js';
 import { blobStates, makeBlob, multipartBody, partsFor } from '../test/blob-support.js';
 import { startS3Server } from '../test/support/s3-server.js';
 
-const [seconds = 10, blobKiB = 256, perRequest = 10, clients = 4] = process.argv.slice(2).map(Number);
+const [seconds = 10, blobKiB = 256, perRequest = 10, clients = 4] = process.argv.slice(2, 6).map(Number);
+const storeKind = process.argv[6] === 'local' ? 'local' : 's3';
 const s3 = await startS3Server();
 const server = await startTestServer({ logLevel: 'error' });
 console.log(
@@ -42,7 +46,10 @@ console.log(
     `${(bytes / 1024 / 1024 / ingestSeconds).toFixed(1)} MiB/s`,
 );
 
-const store = new S3ObjectStore(s3.storeOptions({ maxAttempts: 3, requestTimeoutMs: 60_000 }));
+const store: ObjectStore =
+  storeKind === 'local'
+    ? new LocalObjectStore({ directory: join(server.db.dataDir, 'objects') })
+    : new S3ObjectStore(s3.storeOptions({ maxAttempts: 3, requestTimeoutMs: 60_000 }));
 const worker = new BlobWorker({ db: server.app.db, objectStore: store, concurrency: 8, pollIntervalMs: 20 });
 const uploadStarted = Date.now();
 worker.start();
@@ -54,7 +61,7 @@ for (;;) {
 }
 const uploadSeconds = (Date.now() - uploadStarted) / 1000;
 console.log(
-  `worker (concurrency 8, s3rver): ${stored} blobs uploaded in ${uploadSeconds.toFixed(1)} s = ` +
+  `worker (concurrency 8, ${storeKind === 'local' ? 'local directory' : 's3rver'}): ${stored} blobs uploaded in ${uploadSeconds.toFixed(1)} s = ` +
     `${(stored / uploadSeconds).toFixed(0)} blobs/s, ${((stored * blobKiB) / 1024 / uploadSeconds).toFixed(1)} MiB/s`,
 );
 await worker.stop();
