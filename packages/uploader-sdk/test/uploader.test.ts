@@ -1,7 +1,7 @@
-import { recordHash } from '@sluice/contracts';
+import { DEFAULT_LIMITS, recordHash } from '@sluice/contracts';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type DeliveredEvent, isUploaderClosedError } from '../src/index.js';
-import { Cleanup, countsOf, openUploader, startServer, storedIds } from './support/harness.js';
+import { Cleanup, countsOf, openUploader, startServer, storedIds, waitFor } from './support/harness.js';
 
 const cleanup = new Cleanup();
 afterEach(() => cleanup.run());
@@ -56,6 +56,37 @@ describe('uploader against the real ingest API', () => {
     ).toBe(true);
     producing = false;
     await Promise.all(producers);
+  });
+
+  it("closes batches within the server's published limits", async () => {
+    const server = await startServer(cleanup, { limits: { ...DEFAULT_LIMITS, maxBatchItems: 10 } });
+    const statuses: number[] = [];
+    const { uploader } = await openUploader(cleanup, {
+      endpoint: server.url,
+      fetch: async (input, init) => {
+        const response = await fetch(input, init);
+        if (new URL(input instanceof Request ? input.url : String(input)).pathname === '/v1/batch') {
+          statuses.push(response.status);
+        }
+        return response;
+      },
+    });
+    await waitFor(() => uploader.stats().limits.maxBatchItems === 10);
+    const ids = await Promise.all(
+      Array.from({ length: 100 }, (_, i) => uploader.enqueue({ type: 't', data: i })),
+    );
+    await uploader.flush();
+    expect(
+      (
+        await countsOf(
+          server,
+          ids.map(({ id }) => id),
+        )
+      ).every((count) => count === 1),
+    ).toBe(true);
+    // Never a refused request: every batch already fitted the limit.
+    expect(statuses.length).toBeGreaterThanOrEqual(10);
+    expect(statuses.every((status) => status === 200)).toBe(true);
   });
 
   it('keeps a caller-chosen id and timestamp, and UUIDv7 ids otherwise', async () => {
