@@ -23,4 +23,5 @@ export const items = pgTable(
   ],
 );
 
+/** A row of {@link items}. */
 export type ItemRow = typeof items.$inferSelect;
