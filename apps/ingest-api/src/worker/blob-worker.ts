@@ -52,10 +52,15 @@ export interface BlobWorkerOptions {
 
 /** A blob this worker holds the lease of. */
 export interface ClaimedBlob {
+  /** The source the blob belongs to. */
   readonly source: string;
+  /** The blob item's id. */
   readonly id: string;
+  /** Hex SHA-256 of the bytes; also names the object (`blobObjectKey`). */
   readonly sha256: string;
+  /** Length of the bytes. */
   readonly size: number;
+  /** MIME type stored with the object. */
   readonly contentType: string;
   /** Attempts so far, this one included. */
   readonly attempts: number;

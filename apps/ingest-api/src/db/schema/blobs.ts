@@ -69,4 +69,5 @@ export const blobStaging = pgTable(
   ],
 );
 
+/** A row of {@link blobs}. */
 export type BlobRow = typeof blobs.$inferSelect;
