@@ -103,9 +103,15 @@ try {
       apiKey: server.apiKey,
       directory: backlogDir,
     });
+    const rssBefore = process.memoryUsage().rss;
+    let rssPeak = rssBefore;
+    const sampler = setInterval(() => {
+      rssPeak = Math.max(rssPeak, process.memoryUsage().rss);
+    }, 25);
     const started = performance.now();
     await uploader.flush();
     const ms = performance.now() - started;
+    clearInterval(sampler);
     const stats = uploader.stats();
     await uploader.close();
     console.log(
@@ -115,6 +121,8 @@ try {
       `  delivered:            ${rate(stats.delivered, ms)} (${Math.round(ms)} ms; concurrency ${stats.concurrency})`,
     );
     console.log(`  rows added:           ${((await count()) - before).toLocaleString('en-US')}`);
+    const mib = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(0)} MiB`;
+    console.log(`  RSS (uploader and API in one process): ${mib(rssBefore)} before, ${mib(rssPeak)} peak`);
   } finally {
     await rm(backlogDir, { recursive: true, force: true });
   }
