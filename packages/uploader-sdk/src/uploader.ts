@@ -1,62 +1,28 @@
 import { setMaxListeners } from 'node:events';
 import { join } from 'node:path';
-import {
-  type BlobManifestItem,
-  ContentTypeSchema,
-  canonicalJson,
-  DEFAULT_LIMITS,
-  isValidItemId,
-  isValidItemType,
-  type Limits,
-  newItemId,
-  type RecordItem,
-  recordHash,
-} from '@sluice/contracts';
+import { DEFAULT_LIMITS, type Limits } from '@sluice/contracts';
 import { BackoffGate, isWaitAbortedError, sleep } from './backoff.js';
 import { Batcher, type BatchLimits } from './batcher.js';
+import { type BlobEntry, createBlobAdapter, type QueuedBlob } from './blob-adapter.js';
 import { BlobFiles } from './blob-files.js';
 import { AdaptiveConcurrency } from './concurrency.js';
 import { type DeadLetter, type DeadLetterStore, openDeadLetterStore } from './dead-letter-store.js';
-import { type DeadItem, DeliveryLane, type LaneAdapter, type LaneItem } from './delivery-lane.js';
+import { DeliveryLane } from './delivery-lane.js';
 import { openDiskQueue } from './disk-queue/index.js';
-import type { DiskQueue, QueueEntry } from './disk-queue/types.js';
+import type { DiskQueue } from './disk-queue/types.js';
 import { UploaderClosedError } from './errors.js';
 import { TypedEmitter, type UploaderEvents, type UploaderListener } from './events.js';
+import { type BlobInput, blobHeader, type RecordInput, serializeRecord } from './item-input.js';
 import {
   type ResolvedUploaderOptions,
   resolveOptions,
   type UploaderOptions,
   validateApiKey,
 } from './options.js';
+import { createRecordAdapter, type QueuedRecord } from './record-adapter.js';
 import { Transport } from './transport.js';
 
-/** A record to enqueue. */
-export interface RecordInput {
-  /** 1–64 chars of `[A-Za-z0-9._:-]`. */
-  readonly type: string;
-  /** Any JSON value (`null` included). */
-  readonly data: unknown;
-  /** Unique within the source forever. @default newItemId() (UUIDv7) */
-  readonly id?: string;
-  /** Epoch milliseconds. @default Date.now() */
-  readonly ts?: number;
-}
-
-/** A blob to enqueue. */
-export interface BlobInput {
-  /** 1–64 chars of `[A-Za-z0-9._:-]`. */
-  readonly type: string;
-  /** The bytes, or the path of a file to copy. */
-  readonly body: Uint8Array | string;
-  /** MIME type, e.g. `image/png`. */
-  readonly contentType: string;
-  /** Small JSON object stored with the blob. */
-  readonly meta?: Record<string, unknown>;
-  /** @default newItemId() (UUIDv7) */
-  readonly id?: string;
-  /** Epoch milliseconds. @default Date.now() */
-  readonly ts?: number;
-}
+export type { BlobInput, RecordInput } from './item-input.js';
 
 /** A snapshot of the uploader's state. */
 export interface UploaderStats {
@@ -124,25 +90,9 @@ export interface Uploader {
   setApiKey(apiKey: string): void;
 }
 
-interface QueuedRecord extends LaneItem {
-  readonly payload: Uint8Array;
-}
-
-interface QueuedBlob extends LaneItem {
-  readonly manifest: BlobManifestItem;
-  readonly file: string;
-}
-
-/** What a blob queue entry holds: the manifest as sent, and the file name of its copy. */
-interface BlobEntry {
-  readonly manifest: BlobManifestItem;
-  readonly file: string;
-}
-
 const LIMITS_REFRESH_MS = 60_000;
 /** How long `close` lets requests already sent finish before abandoning them. */
 const CLOSE_GRACE_MS = 2000;
-const ID_PREFIX = Buffer.from('{"id":"');
 
 /**
  * Opens (creating) the uploader's directory and starts delivering what is queued there.
@@ -255,7 +205,12 @@ class SluiceUploader implements Uploader {
     };
     this.recordLane = new DeliveryLane<QueuedRecord>({
       ...common,
-      adapter: this.#recordAdapter(),
+      adapter: createRecordAdapter({
+        queue: records,
+        batcher: { next: (signal) => this.#batcher.next(signal) },
+        transport: this.#transport,
+        deadLetters: deadLetterStore,
+      }),
       queue: records,
       gate: new BackoffGate(backoff),
       concurrency: this.#concurrency,
@@ -264,7 +219,18 @@ class SluiceUploader implements Uploader {
     this.#batcher = new Batcher(this.recordLane.source, this.#batchLimits(), options.maxBatchDelayMs);
     this.#blobLane = new DeliveryLane<QueuedBlob>({
       ...common,
-      adapter: this.#blobAdapter(),
+      adapter: createBlobAdapter({
+        queue: blobs,
+        files: blobFiles,
+        transport: this.#transport,
+        deadLetters: deadLetterStore,
+        limits: () => this.#limits,
+        emptied: async () => {
+          if (!this.#orphanSweepDue) return;
+          this.#orphanSweepDue = false;
+          await blobFiles.sweepOrphans();
+        },
+      }),
       queue: blobs,
       gate: new BackoffGate(backoff),
       concurrency: options.blobConcurrency,
@@ -300,7 +266,7 @@ class SluiceUploader implements Uploader {
     let payload: Buffer;
     let id: string;
     try {
-      ({ payload, id } = this.#serializeRecord(item));
+      ({ payload, id } = serializeRecord(item, this.#limits));
     } catch (error) {
       return Promise.reject(error);
     }
@@ -403,86 +369,19 @@ class SluiceUploader implements Uploader {
     return promise;
   }
 
-  #serializeRecord(item: RecordInput): { payload: Buffer; id: string } {
-    if (typeof item !== 'object' || item === null) throw new TypeError('Expected the record to be an object');
-    if (!isValidItemType(item.type)) {
-      throw new TypeError(
-        `Expected \`type\` to be 1-64 characters of [A-Za-z0-9._:-], got ${JSON.stringify(item.type)}`,
-      );
-    }
-    if (item.id !== undefined && !isValidItemId(item.id)) {
-      throw new TypeError(
-        `Expected \`id\` to be 1-128 characters of [A-Za-z0-9._:-], got ${JSON.stringify(item.id)}`,
-      );
-    }
-    if (item.ts !== undefined && !(Number.isSafeInteger(item.ts) && item.ts >= 0)) {
-      throw new TypeError(`Expected \`ts\` to be integer epoch milliseconds, got ${String(item.ts)}`);
-    }
-    if (item.data === undefined) throw new TypeError('Expected `data` to be a JSON value, got undefined');
-    const id = item.id ?? newItemId();
-    const ts = item.ts ?? Date.now();
-    // Sending the canonical text makes the server parse exactly the value that was hashed here.
-    const dataText = canonicalJson(item.data);
-    const dataBytes = Buffer.byteLength(dataText);
-    if (dataBytes > this.#limits.maxItemDataBytes) {
-      throw new RangeError(
-        `record data is ${dataBytes} bytes; the server accepts at most ${this.#limits.maxItemDataBytes}`,
-      );
-    }
-    const hash = recordHash({ type: item.type, ts, data: item.data as RecordItem['data'] });
-    const text = `{"id":${JSON.stringify(id)},"type":${JSON.stringify(item.type)},"ts":${ts},"data":${dataText},"hash":"${hash}"}`;
-    return { payload: Buffer.from(text), id };
-  }
-
   async #enqueueBlob(blob: BlobInput): Promise<{ id: string }> {
-    if (typeof blob !== 'object' || blob === null) throw new TypeError('Expected the blob to be an object');
-    if (!isValidItemType(blob.type)) {
-      throw new TypeError(
-        `Expected \`type\` to be 1-64 characters of [A-Za-z0-9._:-], got ${JSON.stringify(blob.type)}`,
-      );
-    }
-    if (blob.id !== undefined && !isValidItemId(blob.id)) {
-      throw new TypeError(
-        `Expected \`id\` to be 1-128 characters of [A-Za-z0-9._:-], got ${JSON.stringify(blob.id)}`,
-      );
-    }
-    if (blob.ts !== undefined && !(Number.isSafeInteger(blob.ts) && blob.ts >= 0)) {
-      throw new TypeError(`Expected \`ts\` to be integer epoch milliseconds, got ${String(blob.ts)}`);
-    }
-    if (!ContentTypeSchema.safeParse(blob.contentType).success) {
-      throw new TypeError(
-        `Expected \`contentType\` to be a MIME type, got ${JSON.stringify(blob.contentType)}`,
-      );
-    }
-    if (typeof blob.body !== 'string' && !(blob.body instanceof Uint8Array)) {
-      throw new TypeError('Expected `body` to be a Uint8Array or a file path');
-    }
-    let meta: Record<string, unknown> | undefined;
-    if (blob.meta !== undefined) {
-      if (typeof blob.meta !== 'object' || blob.meta === null || Array.isArray(blob.meta)) {
-        throw new TypeError('Expected `meta` to be a plain JSON object');
-      }
-      meta = JSON.parse(canonicalJson(blob.meta)) as Record<string, unknown>;
-    }
-    const id = blob.id ?? newItemId();
-    const ts = blob.ts ?? Date.now();
-    const copy = await this.blobFiles.copy(id, blob.body);
+    const header = blobHeader(blob, this.#limits);
+    const copy = await this.blobFiles.copy(header.id, blob.body);
     if (copy.size > this.#limits.maxBlobBytes) {
       await this.blobFiles.remove(copy.file, copy.size);
       throw new RangeError(
         `blob is ${copy.size} bytes; the server accepts at most ${this.#limits.maxBlobBytes}`,
       );
     }
-    const manifest: BlobManifestItem = {
-      id,
-      type: blob.type,
-      ts,
-      contentType: blob.contentType,
-      size: copy.size,
-      sha256: copy.sha256,
-      ...(meta === undefined ? {} : { meta: meta as BlobManifestItem['meta'] }),
+    const entry: BlobEntry = {
+      manifest: { ...header, size: copy.size, sha256: copy.sha256 },
+      file: copy.file,
     };
-    const entry: BlobEntry = { manifest, file: copy.file };
     try {
       const seq = await this.blobs.append(Buffer.from(JSON.stringify(entry)));
       this.#lastBlobSeq = Math.max(seq, this.#lastBlobSeq ?? seq);
@@ -492,7 +391,7 @@ class SluiceUploader implements Uploader {
     }
     this.blobFiles.commit(copy.file);
     this.#busy = true;
-    return { id };
+    return { id: header.id };
   }
 
   #batchLimits(): BatchLimits {
@@ -523,63 +422,6 @@ class SluiceUploader implements Uploader {
     }
   }
 
-  #recordAdapter(): LaneAdapter<QueuedRecord> {
-    return {
-      kind: 'record',
-      next: async (_source, signal) => {
-        const batches = await this.#batcher.next(signal);
-        return batches.map((batch) => batch.map(toRecordItem));
-      },
-      unsendable: async () => [],
-      send: (batch, signal) =>
-        this.#transport.sendRecords(
-          batch.map((item) => item.payload),
-          signal,
-        ),
-      deadLetter: (items) => this.deadLetterStore.add(items.map(recordDeadLetter)),
-      ack: (items) => this.records.ack(items.map((item) => item.seq)),
-    };
-  }
-
-  #blobAdapter(): LaneAdapter<QueuedBlob> {
-    return {
-      kind: 'blob',
-      next: async (source, signal) => {
-        await source.waitForUnread(signal);
-        if (signal.aborted || source.stats().unread === 0) return [];
-        const entries = await source.read(this.#limits.maxBlobsPerRequest, 1024 * 1024);
-        return groupBlobs(entries.map(toBlobItem), this.#limits);
-      },
-      unsendable: async (batch) => {
-        const dead: DeadItem<QueuedBlob>[] = [];
-        for (const item of batch) {
-          if (!(await this.blobFiles.exists(item.file))) {
-            dead.push({
-              item,
-              status: 'unsendable',
-              reason: { code: 'BLOB_FILE_MISSING', message: `the queued copy ${item.file} is gone` },
-            });
-          }
-        }
-        return dead;
-      },
-      send: (batch, signal) =>
-        this.#transport.sendBlobs(
-          batch.map((item) => ({ manifest: item.manifest, path: this.blobFiles.path(item.file) })),
-          signal,
-        ),
-      deadLetter: (items) => this.deadLetterStore.add(items.map(blobDeadLetter)),
-      ack: async (items) => {
-        await this.blobs.ack(items.map((item) => item.seq));
-        for (const item of items) await this.blobFiles.remove(item.file, item.manifest.size);
-        if (this.#orphanSweepDue && this.blobs.stats().entries === 0) {
-          this.#orphanSweepDue = false;
-          await this.blobFiles.sweepOrphans();
-        }
-      },
-    };
-  }
-
   #error(error: Error): void {
     this.#options.logger?.error({ err: error }, error.message);
     this.#events.emit('error', error);
@@ -591,75 +433,4 @@ class SluiceUploader implements Uploader {
     this.#busy = false;
     this.#events.emit('drained', undefined);
   }
-}
-
-function toRecordItem(entry: QueueEntry): QueuedRecord {
-  return { seq: entry.seq, id: recordIdOf(entry.payload), payload: entry.payload };
-}
-
-/** The id of a serialized record: it is always the first property, written without escapes. */
-function recordIdOf(payload: Uint8Array): string {
-  const bytes = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
-  if (bytes.subarray(0, ID_PREFIX.length).equals(ID_PREFIX)) {
-    const end = bytes.indexOf(0x22, ID_PREFIX.length);
-    if (end > 0) return bytes.toString('utf8', ID_PREFIX.length, end);
-  }
-  return String((JSON.parse(bytes.toString('utf8')) as { id: unknown }).id);
-}
-
-function toBlobItem(entry: QueueEntry): QueuedBlob {
-  const parsed = JSON.parse(Buffer.from(entry.payload).toString('utf8')) as BlobEntry;
-  return { seq: entry.seq, id: parsed.manifest.id, manifest: parsed.manifest, file: parsed.file };
-}
-
-/** Multipart overhead allowance per part (boundary and headers). */
-const PART_OVERHEAD_BYTES = 512;
-
-/** Groups blobs into requests within the server's per-request count and byte limits. */
-function groupBlobs(items: readonly QueuedBlob[], limits: Limits): QueuedBlob[][] {
-  const groups: QueuedBlob[][] = [];
-  let current: QueuedBlob[] = [];
-  let bytes = 0;
-  for (const item of items) {
-    const size = item.manifest.size + PART_OVERHEAD_BYTES + JSON.stringify(item.manifest).length;
-    if (
-      current.length > 0 &&
-      (current.length >= limits.maxBlobsPerRequest || bytes + size > limits.maxBlobRequestBytes)
-    ) {
-      groups.push(current);
-      current = [];
-      bytes = 0;
-    }
-    current.push(item);
-    bytes += size;
-  }
-  if (current.length > 0) groups.push(current);
-  return groups;
-}
-
-function recordDeadLetter(dead: DeadItem<QueuedRecord>): DeadLetter {
-  const item = JSON.parse(Buffer.from(dead.item.payload).toString('utf8')) as { type: string; ts: number };
-  return {
-    id: dead.item.id,
-    kind: 'record',
-    type: item.type,
-    ts: item.ts,
-    reason: dead.reason,
-    status: dead.status,
-    deadAt: Date.now(),
-    item,
-  };
-}
-
-function blobDeadLetter(dead: DeadItem<QueuedBlob>): DeadLetter {
-  return {
-    id: dead.item.id,
-    kind: 'blob',
-    type: dead.item.manifest.type,
-    ts: dead.item.manifest.ts,
-    reason: dead.reason,
-    status: dead.status,
-    deadAt: Date.now(),
-    item: dead.item.manifest,
-  };
 }

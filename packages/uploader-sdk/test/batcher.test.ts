@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Batcher, type BatchSource, batchBodyBytes, splitIntoBatches } from '../src/batcher.js';
+import { groupBlobs } from '../src/blob-adapter.js';
 import type { QueueEntry } from '../src/disk-queue/types.js';
 import { recordsBody } from '../src/transport.js';
 
@@ -115,5 +116,23 @@ describe('Batcher', () => {
     const next = batcher.next(controller.signal);
     controller.abort();
     expect(await next).toEqual([]);
+  });
+});
+
+describe('groupBlobs', () => {
+  const blob = (size: number) => ({
+    manifest: { id: `b${size}`, type: 't', ts: 0, contentType: 'a/b', size, sha256: '0'.repeat(64) },
+  });
+
+  it('keeps requests within the per-request count and byte limits, in order, a huge blob alone', () => {
+    const items = [blob(100), blob(200), blob(300), blob(50_000), blob(10), blob(20), blob(30)];
+    const groups = groupBlobs(items, { maxBlobsPerRequest: 2, maxBlobRequestBytes: 10_000 });
+    expect(groups.map((group) => group.map((item) => item.manifest.size))).toEqual([
+      [100, 200],
+      [300],
+      [50_000],
+      [10, 20],
+      [30],
+    ]);
   });
 });

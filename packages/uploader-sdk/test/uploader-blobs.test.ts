@@ -143,6 +143,14 @@ describe('blobs', () => {
     await expect(
       uploader.enqueueBlob({ type: 'a', body: '/no/such/file', contentType: 'image/png' }),
     ).rejects.toThrow(/ENOENT/);
+    await expect(
+      uploader.enqueueBlob({
+        type: 'a',
+        body: Buffer.from('x'),
+        contentType: 'image/png',
+        meta: { big: 'm'.repeat(5000) },
+      }),
+    ).rejects.toThrow(RangeError);
     expect(uploader.stats().queued).toBe(0);
   });
 });

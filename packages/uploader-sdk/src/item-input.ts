@@ -1,0 +1,135 @@
+import {
+  type BlobManifestItem,
+  ContentTypeSchema,
+  canonicalJson,
+  isValidItemId,
+  isValidItemType,
+  type Limits,
+  newItemId,
+  type RecordItem,
+  recordHash,
+} from '@sluice/contracts';
+
+/** A record to enqueue. */
+export interface RecordInput {
+  /** 1–64 chars of `[A-Za-z0-9._:-]`. */
+  readonly type: string;
+  /** Any JSON value (`null` included). */
+  readonly data: unknown;
+  /** Unique within the source forever. @default newItemId() (UUIDv7) */
+  readonly id?: string;
+  /** Epoch milliseconds. @default Date.now() */
+  readonly ts?: number;
+}
+
+/** A blob to enqueue. */
+export interface BlobInput {
+  /** 1–64 chars of `[A-Za-z0-9._:-]`. */
+  readonly type: string;
+  /** The bytes, or the path of a file to copy. */
+  readonly body: Uint8Array | string;
+  /** MIME type, e.g. `image/png`. */
+  readonly contentType: string;
+  /** Small JSON object stored with the blob. */
+  readonly meta?: Record<string, unknown>;
+  /** @default newItemId() (UUIDv7) */
+  readonly id?: string;
+  /** Epoch milliseconds. @default Date.now() */
+  readonly ts?: number;
+}
+
+/** A blob's manifest fields known before its bytes are copied. */
+export type BlobHeader = Omit<BlobManifestItem, 'size' | 'sha256'>;
+
+function checkCommon(input: { type?: unknown; id?: unknown; ts?: unknown }, what: string): void {
+  if (typeof input !== 'object' || input === null)
+    throw new TypeError(`Expected the ${what} to be an object`);
+  if (!isValidItemType(input.type)) {
+    throw new TypeError(
+      `Expected \`type\` to be 1-64 characters of [A-Za-z0-9._:-], got ${JSON.stringify(input.type)}`,
+    );
+  }
+  if (input.id !== undefined && !isValidItemId(input.id)) {
+    throw new TypeError(
+      `Expected \`id\` to be 1-128 characters of [A-Za-z0-9._:-], got ${JSON.stringify(input.id)}`,
+    );
+  }
+  if (input.ts !== undefined && !(Number.isSafeInteger(input.ts) && (input.ts as number) >= 0)) {
+    throw new TypeError(`Expected \`ts\` to be integer epoch milliseconds, got ${String(input.ts)}`);
+  }
+}
+
+/**
+ * Validates a record and serializes it as its wire item `{"id","type","ts","data","hash"}`, with `id` first
+ * (so it can be read back cheaply) and `hash` from the contracts' `recordHash`.
+ * @throws {TypeError} for an invalid field or data without a JSON form. @throws {RangeError} for data above
+ * the server's `maxItemDataBytes`.
+ */
+export function serializeRecord(
+  item: RecordInput,
+  limits: Limits,
+): { readonly payload: Buffer; readonly id: string } {
+  checkCommon(item, 'record');
+  if (item.data === undefined) throw new TypeError('Expected `data` to be a JSON value, got undefined');
+  const id = item.id ?? newItemId();
+  const ts = item.ts ?? Date.now();
+  // Sending the canonical text makes the server parse exactly the value that was hashed here.
+  const dataText = canonicalJson(item.data);
+  const dataBytes = Buffer.byteLength(dataText);
+  if (dataBytes > limits.maxItemDataBytes) {
+    throw new RangeError(
+      `record data is ${dataBytes} bytes; the server accepts at most ${limits.maxItemDataBytes}`,
+    );
+  }
+  const hash = recordHash({ type: item.type, ts, data: item.data as RecordItem['data'] });
+  const text = `{"id":${JSON.stringify(id)},"type":${JSON.stringify(item.type)},"ts":${ts},"data":${dataText},"hash":"${hash}"}`;
+  return { payload: Buffer.from(text), id };
+}
+
+const ID_PREFIX = Buffer.from('{"id":"');
+
+/** The id of a record serialized by {@link serializeRecord}: the first property, written without escapes. */
+export function recordIdOf(payload: Uint8Array): string {
+  const bytes = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
+  if (bytes.subarray(0, ID_PREFIX.length).equals(ID_PREFIX)) {
+    const end = bytes.indexOf(0x22, ID_PREFIX.length);
+    if (end > 0) return bytes.toString('utf8', ID_PREFIX.length, end);
+  }
+  return String((JSON.parse(bytes.toString('utf8')) as { id: unknown }).id);
+}
+
+/**
+ * Validates a blob's fields (not its bytes) and fills in `id` and `ts`.
+ * @throws {TypeError} for an invalid field. @throws {RangeError} for `meta` above `maxBlobMetaBytes`.
+ */
+export function blobHeader(blob: BlobInput, limits: Limits): BlobHeader {
+  checkCommon(blob, 'blob');
+  if (!ContentTypeSchema.safeParse(blob.contentType).success) {
+    throw new TypeError(
+      `Expected \`contentType\` to be a MIME type, got ${JSON.stringify(blob.contentType)}`,
+    );
+  }
+  if (typeof blob.body !== 'string' && !(blob.body instanceof Uint8Array)) {
+    throw new TypeError('Expected `body` to be a Uint8Array or a file path');
+  }
+  let meta: BlobManifestItem['meta'];
+  if (blob.meta !== undefined) {
+    if (typeof blob.meta !== 'object' || blob.meta === null || Array.isArray(blob.meta)) {
+      throw new TypeError('Expected `meta` to be a plain JSON object');
+    }
+    const text = canonicalJson(blob.meta);
+    if (Buffer.byteLength(text) > limits.maxBlobMetaBytes) {
+      throw new RangeError(
+        `blob meta is ${Buffer.byteLength(text)} bytes; the server accepts at most ${limits.maxBlobMetaBytes}`,
+      );
+    }
+    meta = JSON.parse(text) as BlobManifestItem['meta'];
+  }
+  return {
+    id: blob.id ?? newItemId(),
+    type: blob.type,
+    ts: blob.ts ?? Date.now(),
+    contentType: blob.contentType,
+    ...(meta === undefined ? {} : { meta }),
+  };
+}
