@@ -274,8 +274,14 @@ export class DeliveryLane<T extends LaneItem> {
   async #deliver(batch: readonly T[], attempt: number): Promise<void> {
     const { gate, authGate, signal } = this.#options;
     try {
-      await authGate.wait(signal);
-      await gate.wait(signal);
+      // A pause may begin while waiting for the backoff; then wait for the pause again rather than send
+      // with a key just refused.
+      for (;;) {
+        await authGate.wait(signal);
+        await gate.wait(signal);
+        if (!authGate.paused) break;
+        gate.endProbe();
+      }
     } catch (error) {
       if (isWaitAbortedError(error)) return;
       throw error;
