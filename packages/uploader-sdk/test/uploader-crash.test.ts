@@ -1,4 +1,6 @@
 import { spawn } from 'node:child_process';
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { startTestServer, type TestServer } from '@sluice/ingest-api/testing';
@@ -20,8 +22,14 @@ const child = fileURLToPath(new URL('./support/crash-child.ts', import.meta.url)
 const packageRoot = fileURLToPath(new URL('..', import.meta.url));
 
 /** Runs the child until it printed `killAfter` ids, SIGKILLs it, and returns every id it printed. */
-async function enqueueThenKill(directory: string, endpoint: string, count: number, killAfter: number) {
-  const proc = spawn(process.execPath, ['--import', 'tsx', child, directory, endpoint, String(count)], {
+async function enqueueThenKill(
+  directory: string,
+  endpoint: string,
+  count: number,
+  killAfter: number,
+  kind: 'records' | 'blobs' = 'records',
+) {
+  const proc = spawn(process.execPath, ['--import', 'tsx', child, directory, endpoint, String(count), kind], {
     cwd: packageRoot,
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -60,5 +68,19 @@ describe('crash', () => {
     expect(Number(total!.n)).toBeGreaterThanOrEqual(printed.length);
     expect(Number(total!.n)).toBeLessThanOrEqual(20_000);
     expect(uploader.stats().queued).toBe(0);
+  }, 120_000);
+
+  it('delivers exactly once every blob whose enqueue resolved before a SIGKILL, and leaves no copies behind', async () => {
+    const directory = await tempDirectory();
+    const { printed, signal } = await enqueueThenKill(directory, server.url, 2000, 300, 'blobs');
+    expect(signal).toBe('SIGKILL');
+    expect(printed.length).toBeGreaterThanOrEqual(300);
+
+    const { uploader } = await openUploader(cleanup, { endpoint: server.url, directory });
+    await uploader.flush();
+    const counts = await countsOf(server, printed);
+    expect(printed.filter((_, index) => counts[index] !== 1)).toEqual([]);
+    expect(await readdir(join(directory, 'blob-data'))).toEqual([]);
+    expect(uploader.stats()).toMatchObject({ queued: 0, queuedBytes: 0 });
   }, 120_000);
 });
