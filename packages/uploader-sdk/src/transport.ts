@@ -124,6 +124,7 @@ export class Transport {
       return parsed.success ? parsed.data : undefined;
     } catch (error) {
       if (signal?.aborted) throw error;
+      // Unreachable or unreadable: the caller keeps the contract's default limits and asks again later.
       return undefined;
     }
   }
@@ -209,6 +210,7 @@ function parseJson(text: string): unknown {
   try {
     return JSON.parse(text);
   } catch {
+    // Not JSON: the caller reports the body as invalid (a 2xx) or goes by the status alone.
     return undefined;
   }
 }
