@@ -81,7 +81,11 @@ export interface Uploader {
    * and auth pauses). @throws {UploaderClosedError} when the uploader closes first.
    */
   flush(): Promise<void>;
-  /** Stops cleanly: pending enqueues finish, requests stop, queues close. Nothing durable is lost. Idempotent. */
+  /**
+   * Stops cleanly: pending enqueues finish, no new request starts, requests already sent get up to 2 s to
+   * finish (their items are resent after the next start otherwise), queues close. Nothing durable is lost.
+   * Idempotent.
+   */
   close(): Promise<void>;
   stats(): UploaderStats;
   /** Dead letters on disk, oldest first. */
