@@ -5,6 +5,11 @@ export class ConfigError extends Error {
   override name = 'ConfigError' as const;
 }
 
+/** The database lacks migrations this build ships (another instance rolled back, or a restore). */
+export class MigrationsMissingError extends Error {
+  override name = 'MigrationsMissingError' as const;
+}
+
 /** A failure of a whole request that maps to one contract error code. */
 export abstract class RequestError extends Error {
   abstract readonly code: RequestErrorCode;

@@ -52,11 +52,23 @@ describe('item status, limits, health, metrics and docs', () => {
     expect(limits.body).toEqual(DEFAULT_LIMITS);
   });
 
-  it('answers /healthz and /readyz without a key', async () => {
+  it('answers /healthz and /readyz without a key; /readyz is 503 while a migration is missing', async () => {
     expect((await get(server, '/healthz', null)).status).toBe(200);
     const ready = await get<{ status: string }>(server, '/readyz', null);
     expect(ready.status).toBe(200);
     expect(ready.body.status).toBe('ready');
+
+    const [last] = await server.query<{ id: number; hash: string; created_at: string }>(
+      'delete from drizzle.__drizzle_migrations where id = (select max(id) from drizzle.__drizzle_migrations) returning id, hash, created_at::text',
+    );
+    const notReady = await get<ErrorBody>(server, '/readyz', null);
+    expect(notReady.status).toBe(503);
+    expect(notReady.body.error.code).toBe('UNAVAILABLE');
+    await server.query(
+      'insert into drizzle.__drizzle_migrations (id, hash, created_at) values ($1, $2, $3::bigint)',
+      [last?.id, last?.hash, last?.created_at],
+    );
+    expect((await get(server, '/readyz', null)).status).toBe(200);
   });
 
   it('counts items by status and batch latency in /metrics', async () => {

@@ -9,9 +9,10 @@ import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
 import type { Config } from '../config.js';
+import { MigrationsMissingError } from '../errors.js';
 import { asUnavailable, sqlStateOf } from './connection-errors.js';
 import { Gate } from './gate.js';
-import { migrationsFolder } from './migrations-folder.js';
+import { migrationsFolder, shippedMigrationCount } from './migrations-folder.js';
 import * as schema from './schema/index.js';
 
 /** The Drizzle database, whichever driver is underneath. */
@@ -40,7 +41,10 @@ export interface Database {
   transaction<T>(fn: (tx: DbTransaction) => Promise<T>): Promise<T>;
   /** Raw SQL with `$1…` parameters; rows as plain objects. Errors as {@link Database.use}. */
   query<T = Record<string, unknown>>(text: string, params?: readonly unknown[]): Promise<T[]>;
-  /** Resolves when the database answers a trivial query. */
+  /**
+   * Resolves when the database answers and has every migration this build ships.
+   * @throws {MigrationsMissingError} when the database has fewer migrations applied.
+   */
   ping(): Promise<void>;
   /** Releases every connection (or closes the embedded database). Idempotent. */
   close(): Promise<void>;
@@ -105,10 +109,19 @@ function gated(
       }
     },
     async ping() {
+      let applied: number;
       try {
-        await raw('select 1', []);
+        const rows = await raw<{ count: number }>(
+          'select count(*)::int as count from drizzle.__drizzle_migrations',
+          [],
+        );
+        applied = rows[0]?.count ?? 0;
       } catch (error) {
         throw wrap(error);
+      }
+      const expected = shippedMigrationCount();
+      if (applied < expected) {
+        throw new MigrationsMissingError(`${applied} of ${expected} migrations applied`);
       }
     },
     close() {

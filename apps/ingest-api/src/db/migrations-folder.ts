@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -17,4 +17,16 @@ export function migrationsFolder(): string {
       throw new Error(`no drizzle/ migrations folder above ${fileURLToPath(import.meta.url)}`);
     dir = parent;
   }
+}
+
+let shipped: number | undefined;
+
+/** How many migrations the committed `drizzle/` folder holds (read once). */
+export function shippedMigrationCount(): number {
+  shipped ??= (
+    JSON.parse(readFileSync(join(migrationsFolder(), 'meta', '_journal.json'), 'utf8')) as {
+      entries: unknown[];
+    }
+  ).entries.length;
+  return shipped;
 }

@@ -1,7 +1,7 @@
 import { API_PATHS, errorBody } from '@sluice/contracts';
 import type { FastifyPluginAsync } from 'fastify';
 
-/** `GET /healthz` (the process is up) and `GET /readyz` (the database answers; migrations ran at start). */
+/** `GET /healthz` (the process is up) and `GET /readyz` (the database answers and has every migration). */
 export const healthRoutes: FastifyPluginAsync = async (app) => {
   app.get(API_PATHS.health, async () => ({ status: 'ok' }));
   app.get(API_PATHS.ready, async (request, reply) => {
@@ -9,9 +9,9 @@ export const healthRoutes: FastifyPluginAsync = async (app) => {
       await app.db.ping();
       return { status: 'ready', database: app.db.kind };
     } catch (error) {
-      request.log.warn({ err: error }, 'not ready: database unreachable');
+      request.log.warn({ err: error }, 'not ready');
       reply.header('retry-after', '2');
-      return reply.status(503).send(errorBody('UNAVAILABLE', 'database unreachable'));
+      return reply.status(503).send(errorBody('UNAVAILABLE', 'database unreachable or not migrated'));
     }
   });
 };
