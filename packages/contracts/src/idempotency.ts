@@ -27,8 +27,12 @@ export function sha256Hex(input: string | Uint8Array): string {
   return bytesToHex(sha256(typeof input === 'string' ? utf8ToBytes(input) : input));
 }
 
-/** The fields of a record that its hash covers. */
-export type RecordHashInput = Pick<RecordItem, 'type' | 'ts' | 'data'>;
+/** The fields of a record that its hash covers. `data` must be a JSON value. */
+export interface RecordHashInput {
+  readonly type: RecordItem['type'];
+  readonly ts: RecordItem['ts'];
+  readonly data: unknown;
+}
 
 /** Hash of a record: SHA-256 hex of the canonical JSON of `{ type, ts, data }`. */
 export function recordHash(item: RecordHashInput): string {

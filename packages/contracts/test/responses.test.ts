@@ -20,8 +20,9 @@ describe('responses', () => {
       ],
       counts: { stored: 1, duplicate: 0, conflict: 1, rejected: 0, retry: 0 },
     };
-    expect(IngestResponseSchema.parse(response)).toEqual(response);
-    expect(countStatuses(response.results)).toEqual(response.counts);
+    const parsed = IngestResponseSchema.parse(response);
+    expect(parsed).toEqual(response);
+    expect(countStatuses(parsed.results)).toEqual(response.counts);
   });
 
   it('refuses unknown statuses and unknown item error codes', () => {

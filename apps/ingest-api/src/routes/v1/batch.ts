@@ -3,6 +3,7 @@ import {
   BatchEnvelopeSchema,
   countStatuses,
   type IngestResponse,
+  type ItemErrorCode,
   type ItemResult,
   type Limits,
   RecordItemSchema,
@@ -28,58 +29,34 @@ function idOf(item: unknown): string {
   return typeof id === 'string' ? id.slice(0, 128) : '';
 }
 
+function rejected(id: string, code: ItemErrorCode, message: string): Checked {
+  return { ok: false, result: { id, status: 'rejected', error: { code, message } } };
+}
+
 function checkItem(item: unknown, limits: Limits): Checked {
   const parsed = RecordItemSchema.safeParse(item);
   if (!parsed.success) {
     const message = parsed.error.issues.map((issue) => `${issue.path.join('.') || 'item'}: ${issue.message}`);
-    return {
-      ok: false,
-      result: {
-        id: idOf(item),
-        status: 'rejected',
-        error: { code: 'INVALID_ITEM', message: message.join('; ') },
-      },
-    };
+    return rejected(idOf(item), 'INVALID_ITEM', message.join('; '));
   }
   const record = parsed.data;
   const dataBytes = Buffer.byteLength(JSON.stringify(record.data));
   if (dataBytes > limits.maxItemDataBytes) {
-    return {
-      ok: false,
-      result: {
-        id: record.id,
-        status: 'rejected',
-        error: {
-          code: 'ITEM_TOO_LARGE',
-          message: `data is ${dataBytes} bytes; the limit is ${limits.maxItemDataBytes}`,
-        },
-      },
-    };
+    return rejected(
+      record.id,
+      'ITEM_TOO_LARGE',
+      `data is ${dataBytes} bytes; the limit is ${limits.maxItemDataBytes}`,
+    );
   }
   const unstorable = unstorableJsonReason(record.data);
-  if (unstorable !== undefined) {
-    return {
-      ok: false,
-      result: {
-        id: record.id,
-        status: 'rejected',
-        error: { code: 'INVALID_ITEM', message: `data: ${unstorable}` },
-      },
-    };
-  }
+  if (unstorable !== undefined) return rejected(record.id, 'INVALID_ITEM', `data: ${unstorable}`);
   const hash = recordHash(record);
   if (record.hash !== undefined && record.hash !== hash) {
-    return {
-      ok: false,
-      result: {
-        id: record.id,
-        status: 'rejected',
-        error: {
-          code: 'HASH_MISMATCH',
-          message: `hash ${record.hash} differs from the canonical hash ${hash}`,
-        },
-      },
-    };
+    return rejected(
+      record.id,
+      'HASH_MISMATCH',
+      `hash ${record.hash} differs from the canonical hash ${hash}`,
+    );
   }
   return {
     ok: true,
