@@ -93,6 +93,8 @@ describe('blobs', () => {
     const ids: string[] = [];
     for (let i = 0; i < 200; i++) ids.push((await uploader.enqueue({ type: 'click', data: i })).id);
     await waitFor(async () => (await countsOf(server, ids)).every((count) => count === 1));
+    // Rows commit before the uploader has read the answers; wait for the records to be acknowledged.
+    await waitFor(() => uploader.stats().queued === 1);
     expect(await countsOf(server, [blob.id])).toEqual([0]);
     expect(uploader.stats()).toMatchObject({ queuedBlobs: 1, queued: 1 });
   });
