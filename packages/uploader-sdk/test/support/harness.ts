@@ -79,3 +79,9 @@ export async function countsOf(server: TestServer, ids: readonly string[]): Prom
   const counts = new Map(rows.map((row) => [row.id, Number(row.n)]));
   return ids.map((id) => counts.get(id) ?? 0);
 }
+
+/** The ids among `ids` that are not stored exactly once, with their count: `[]` when all are. */
+export async function notStoredOnce(server: TestServer, ids: readonly string[]): Promise<string[]> {
+  const counts = await countsOf(server, ids);
+  return ids.flatMap((id, index) => (counts[index] === 1 ? [] : [`${id} stored ${counts[index]} times`]));
+}
