@@ -19,6 +19,12 @@ export interface S3Config {
   readonly secretAccessKey: string | undefined;
   /** @default false */
   readonly forcePathStyle: boolean;
+  /** Longest wait for one request's response (`S3_REQUEST_TIMEOUT_MS`). @default 60_000 */
+  readonly requestTimeoutMs?: number | undefined;
+  /** Longest wait to open a connection (`S3_CONNECT_TIMEOUT_MS`). @default 5_000 */
+  readonly connectionTimeoutMs?: number | undefined;
+  /** Most concurrent connections to the store (`S3_MAX_SOCKETS`). @default 50 */
+  readonly maxSockets?: number | undefined;
 }
 
 /** The ingest API's whole configuration, parsed once by {@link loadConfig}. */
@@ -73,11 +79,11 @@ const optionalString = z
   .optional()
   .transform((value) => (value === undefined || value.trim() === '' ? undefined : value.trim()));
 
-const positiveInt = (fallback: number) =>
+const positiveInt = <Fallback extends number | undefined>(fallback: Fallback) =>
   z
     .string()
     .optional()
-    .transform((value, ctx) => {
+    .transform((value, ctx): number | Fallback => {
       if (value === undefined || value.trim() === '') return fallback;
       const parsed = Number(value);
       if (!Number.isSafeInteger(parsed) || parsed <= 0) {
@@ -147,6 +153,10 @@ const EnvSchema = z.object({
   S3_ACCESS_KEY_ID: optionalString,
   S3_SECRET_ACCESS_KEY: optionalString,
   S3_FORCE_PATH_STYLE: booleanFlag,
+  // Unset leaves the object store adapter's own defaults in force.
+  S3_REQUEST_TIMEOUT_MS: positiveInt(undefined),
+  S3_CONNECT_TIMEOUT_MS: positiveInt(undefined),
+  S3_MAX_SOCKETS: positiveInt(undefined),
   API_KEYS: apiKeys,
   ROLE: optionalString.pipe(z.enum(['api', 'worker', 'all']).optional()).transform((value) => value ?? 'all'),
   LOG_LEVEL: optionalString.pipe(z.enum(LOG_LEVELS).optional()).transform((value) => value ?? 'info'),
@@ -207,6 +217,9 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
             accessKeyId: e.S3_ACCESS_KEY_ID,
             secretAccessKey: e.S3_SECRET_ACCESS_KEY,
             forcePathStyle: e.S3_FORCE_PATH_STYLE,
+            requestTimeoutMs: e.S3_REQUEST_TIMEOUT_MS,
+            connectionTimeoutMs: e.S3_CONNECT_TIMEOUT_MS,
+            maxSockets: e.S3_MAX_SOCKETS,
           },
     apiKeys: e.API_KEYS,
     role: e.ROLE,

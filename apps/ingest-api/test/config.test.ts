@@ -35,6 +35,8 @@ describe('loadConfig', () => {
       S3_ACCESS_KEY_ID: 'id',
       S3_SECRET_ACCESS_KEY: 'secret',
       S3_FORCE_PATH_STYLE: 'true',
+      S3_REQUEST_TIMEOUT_MS: '1500',
+      S3_MAX_SOCKETS: '7',
       API_KEYS: 'web:key-web-123, app:key-app-456',
       ROLE: 'api',
       LOG_LEVEL: 'debug',
@@ -54,6 +56,9 @@ describe('loadConfig', () => {
         accessKeyId: 'id',
         secretAccessKey: 'secret',
         forcePathStyle: true,
+        requestTimeoutMs: 1500,
+        connectionTimeoutMs: undefined,
+        maxSockets: 7,
       },
       apiKeys: [
         { source: 'web', key: 'key-web-123' },
@@ -77,6 +82,7 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ PORT: 'http', ROLE: 'boss', MAX_BATCH_ITEMS: '0' })).toThrow(
       /PORT.*ROLE.*MAX_BATCH_ITEMS|PORT.*MAX_BATCH_ITEMS.*ROLE/s,
     );
+    expect(() => loadConfig({ S3_BUCKET: 'b', S3_MAX_SOCKETS: '-1' })).toThrow(/S3_MAX_SOCKETS/);
     expect(() => loadConfig({ API_KEYS: 'no-colon' })).toThrow(/API_KEYS/);
     expect(() => loadConfig({ API_KEYS: 'web:short' })).toThrow(/API_KEYS/);
   });
