@@ -1,18 +1,20 @@
-import { errorBody, httpStatusOf, type RequestErrorCode } from '@sluice/contracts';
+import { errorBody, httpStatusOf, REQUEST_ERRORS, type RequestErrorCode } from '@sluice/contracts';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { asUnavailable, loggableError, sqlStateOf } from './db/connection-errors.js';
 import { DatabaseOverloadedError, DatabaseUnavailableError, isRequestError } from './errors.js';
 
-const STATUS_CODES: Readonly<Record<number, RequestErrorCode>> = {
-  400: 'INVALID_BATCH',
-  401: 'UNAUTHORIZED',
-  403: 'FORBIDDEN',
-  404: 'NOT_FOUND',
-  413: 'PAYLOAD_TOO_LARGE',
-  415: 'UNSUPPORTED_MEDIA_TYPE',
-  429: 'RATE_LIMITED',
-  503: 'UNAVAILABLE',
-};
+// Fastify's own client errors carry only a status; answer them with the contract's code for it.
+const CODE_OF_STATUS: ReadonlyMap<number, RequestErrorCode> = new Map(
+  (Object.entries(REQUEST_ERRORS) as [RequestErrorCode, { status: number }][]).map(([code, { status }]) => [
+    status,
+    code,
+  ]),
+);
+
+/** Answers with the contract's error body and the HTTP status of `code`. */
+export function sendError(reply: FastifyReply, code: RequestErrorCode, message: string): FastifyReply {
+  return reply.status(httpStatusOf(code)).send(errorBody(code, message));
+}
 
 /**
  * Installs the one error handler (every failure becomes the contract's error body; 5xx bodies
@@ -34,21 +36,17 @@ export function installErrorHandlers(app: FastifyInstance): void {
       // A 5xx message would carry driver details (addresses, SQL); those stay in the log.
       const message =
         status >= 500 ? 'temporarily unavailable; retry after Retry-After seconds' : failure.message;
-      return reply.status(status).send(errorBody(failure.code, message));
+      return sendError(reply, failure.code, message);
     }
     // Fastify's own client errors (bad JSON, body limit, media type) carry a 4xx statusCode.
     const status = typeof error.statusCode === 'number' ? error.statusCode : 500;
-    const code = STATUS_CODES[status];
-    if (status < 500) {
-      if (code !== undefined) return reply.status(status).send(errorBody(code, error.message));
-      return reply.status(400).send(errorBody('INVALID_BATCH', error.message));
-    }
+    if (status < 500) return sendError(reply, CODE_OF_STATUS.get(status) ?? 'INVALID_BATCH', error.message);
     request.log.error(loggableError(error), 'request failed');
     if (sqlStateOf(error) !== undefined) app.metrics.dbErrors.inc({ reason: 'error' });
-    return reply.status(500).send(errorBody('INTERNAL', 'internal server error'));
+    return sendError(reply, 'INTERNAL', 'internal server error');
   });
 
   app.setNotFoundHandler(async (request, reply) =>
-    reply.status(404).send(errorBody('NOT_FOUND', `no route ${request.method} ${request.url}`)),
+    sendError(reply, 'NOT_FOUND', `no route ${request.method} ${request.url}`),
   );
 }

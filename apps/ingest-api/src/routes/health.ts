@@ -1,5 +1,6 @@
-import { API_PATHS, errorBody } from '@sluice/contracts';
+import { API_PATHS } from '@sluice/contracts';
 import type { FastifyPluginAsync } from 'fastify';
+import { sendError } from '../error-handler.js';
 
 /** `GET /healthz` (the process is up) and `GET /readyz` (the database answers and has every migration). */
 export const healthRoutes: FastifyPluginAsync = async (app) => {
@@ -11,7 +12,7 @@ export const healthRoutes: FastifyPluginAsync = async (app) => {
     } catch (error) {
       request.log.warn({ err: error }, 'not ready');
       reply.header('retry-after', '2');
-      return reply.status(503).send(errorBody('UNAVAILABLE', 'database unreachable or not migrated'));
+      return sendError(reply, 'UNAVAILABLE', 'database unreachable or not migrated');
     }
   });
 };
