@@ -1,6 +1,8 @@
 import { DEFAULT_LIMITS, type Limits } from '@sluice/contracts';
 import { z } from 'zod';
+import { isValidSourceName } from './auth/api-keys.js';
 import { ConfigError } from './errors.js';
+import type { S3ObjectStoreOptions } from './object-store/s3-object-store.js';
 
 /** One `source:key` pair of `API_KEYS`. */
 export interface ApiKeySeed {
@@ -8,24 +10,11 @@ export interface ApiKeySeed {
   readonly key: string;
 }
 
-/** Connection settings of an S3-compatible object store; absent means the local `DATA_DIR/objects`. */
-export interface S3Config {
-  readonly bucket: string;
-  /** Custom endpoint (MinIO, R2, s3rver…); unset uses AWS. */
-  readonly endpoint: string | undefined;
-  /** @default 'us-east-1' */
-  readonly region: string;
-  readonly accessKeyId: string | undefined;
-  readonly secretAccessKey: string | undefined;
-  /** @default false */
-  readonly forcePathStyle: boolean;
-  /** Longest wait for one request's response (`S3_REQUEST_TIMEOUT_MS`). @default 60_000 */
-  readonly requestTimeoutMs?: number | undefined;
-  /** Longest wait to open a connection (`S3_CONNECT_TIMEOUT_MS`). @default 5_000 */
-  readonly connectionTimeoutMs?: number | undefined;
-  /** Most concurrent connections to the store (`S3_MAX_SOCKETS`). @default 50 */
-  readonly maxSockets?: number | undefined;
-}
+/**
+ * Connection settings of an S3-compatible object store (`S3_*`); absent means the local `DATA_DIR/objects`.
+ * Unset variables are left `undefined` so the adapter's documented defaults apply.
+ */
+export type S3Config = S3ObjectStoreOptions;
 
 /** The ingest API's whole configuration, parsed once by {@link loadConfig}. */
 export interface Config {
@@ -57,16 +46,16 @@ export interface Config {
   readonly dbMaxWaiting: number;
   /** Milliseconds a request waits for a database connection before it gets 503. @default 5000 */
   readonly dbAcquireTimeoutMs: number;
-  /** Blob uploads one worker runs at once (`WORKER_CONCURRENCY`). @default 4 */
-  readonly workerConcurrency: number;
-  /** Milliseconds between worker polls while no blob is due (`WORKER_POLL_INTERVAL_MS`). @default 1000 */
-  readonly workerPollIntervalMs: number;
-  /** Milliseconds a worker's claim on a blob stays valid (`WORKER_LEASE_MS`). @default 300000 */
-  readonly workerLeaseMs: number;
-  /** Upload attempts before a blob is `failed` (`WORKER_MAX_ATTEMPTS`). @default 10 */
-  readonly workerMaxAttempts: number;
-  /** Delay before the first retry, doubled per attempt (`WORKER_BACKOFF_BASE_MS`). @default 1000 */
-  readonly workerBackoffBaseMs: number;
+  /** Blob uploads one worker runs at once (`WORKER_CONCURRENCY`); unset uses the worker's default. */
+  readonly workerConcurrency?: number | undefined;
+  /** Milliseconds between worker polls while no blob is due (`WORKER_POLL_INTERVAL_MS`); unset uses the worker's default. */
+  readonly workerPollIntervalMs?: number | undefined;
+  /** Milliseconds a worker's claim on a blob stays valid (`WORKER_LEASE_MS`); unset uses the worker's default. */
+  readonly workerLeaseMs?: number | undefined;
+  /** Upload attempts before a blob is `failed` (`WORKER_MAX_ATTEMPTS`); unset uses the worker's default. */
+  readonly workerMaxAttempts?: number | undefined;
+  /** Delay before the first retry, doubled per attempt (`WORKER_BACKOFF_BASE_MS`); unset uses the worker's default. */
+  readonly workerBackoffBaseMs?: number | undefined;
 }
 
 /** The development source used when `API_KEYS` is unset on a loopback address. */
@@ -105,8 +94,6 @@ const booleanFlag = z
     return z.NEVER;
   });
 
-const SOURCE_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
-
 const apiKeys = z
   .string()
   .optional()
@@ -119,7 +106,7 @@ const apiKeys = z
       const colon = text.indexOf(':');
       const source = colon === -1 ? '' : text.slice(0, colon);
       const key = colon === -1 ? '' : text.slice(colon + 1);
-      if (!SOURCE_PATTERN.test(source) || key.length < 8) {
+      if (!isValidSourceName(source) || key.length < 8) {
         ctx.addIssue({
           code: 'custom',
           message: 'entries must be source:key with a source of [A-Za-z0-9._-] and a key of 8+ characters',
@@ -147,13 +134,13 @@ const EnvSchema = z.object({
   HOST: optionalString.transform((value) => value ?? '127.0.0.1'),
   DATABASE_URL: optionalString,
   DATA_DIR: optionalString.transform((value) => value ?? './.data'),
+  // Unset S3_* and WORKER_* numbers stay undefined: the adapter and the worker own their defaults.
   S3_BUCKET: optionalString,
   S3_ENDPOINT: optionalString,
   S3_REGION: optionalString,
   S3_ACCESS_KEY_ID: optionalString,
   S3_SECRET_ACCESS_KEY: optionalString,
   S3_FORCE_PATH_STYLE: booleanFlag,
-  // Unset leaves the object store adapter's own defaults in force.
   S3_REQUEST_TIMEOUT_MS: positiveInt(undefined),
   S3_CONNECT_TIMEOUT_MS: positiveInt(undefined),
   S3_MAX_SOCKETS: positiveInt(undefined),
@@ -172,11 +159,11 @@ const EnvSchema = z.object({
   DB_POOL_SIZE: positiveInt(10),
   DB_MAX_WAITING: positiveInt(200),
   DB_ACQUIRE_TIMEOUT_MS: positiveInt(5000),
-  WORKER_CONCURRENCY: positiveInt(4),
-  WORKER_POLL_INTERVAL_MS: positiveInt(1000),
-  WORKER_LEASE_MS: positiveInt(300_000),
-  WORKER_MAX_ATTEMPTS: positiveInt(10),
-  WORKER_BACKOFF_BASE_MS: positiveInt(1000),
+  WORKER_CONCURRENCY: positiveInt(undefined),
+  WORKER_POLL_INTERVAL_MS: positiveInt(undefined),
+  WORKER_LEASE_MS: positiveInt(undefined),
+  WORKER_MAX_ATTEMPTS: positiveInt(undefined),
+  WORKER_BACKOFF_BASE_MS: positiveInt(undefined),
 });
 
 /** True for addresses only this machine can reach. */
@@ -213,7 +200,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
         : {
             bucket: e.S3_BUCKET,
             endpoint: e.S3_ENDPOINT,
-            region: e.S3_REGION ?? 'us-east-1',
+            region: e.S3_REGION,
             accessKeyId: e.S3_ACCESS_KEY_ID,
             secretAccessKey: e.S3_SECRET_ACCESS_KEY,
             forcePathStyle: e.S3_FORCE_PATH_STYLE,

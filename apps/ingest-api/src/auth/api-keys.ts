@@ -5,6 +5,14 @@ import type { ApiKeySeed } from '../config.js';
 import type { Database } from '../db/database.js';
 import { apiKeys, sources } from '../db/schema/index.js';
 
+/** Source names: 1–64 characters of `[A-Za-z0-9._-]`. */
+export const SOURCE_NAME_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
+
+/** True when `name` is a valid source name. */
+export function isValidSourceName(name: unknown): name is string {
+  return typeof name === 'string' && SOURCE_NAME_PATTERN.test(name);
+}
+
 /** How API keys are stored: SHA-256 hex of the key's UTF-8 bytes. */
 export function hashApiKey(key: string): string {
   return sha256Hex(key);
@@ -35,6 +43,11 @@ export async function seedApiKeys(db: Database, seeds: readonly ApiKeySeed[]): P
 
 /** Creates the source if needed and a new key for it; returns the key, which is stored only hashed. */
 export async function createSourceKey(db: Database, source: string): Promise<string> {
+  if (!isValidSourceName(source)) {
+    throw new TypeError(
+      `source name must be 1-64 characters of [A-Za-z0-9._-], got ${JSON.stringify(source)}`,
+    );
+  }
   const key = generateApiKey();
   await seedApiKeys(db, [{ source, key }]);
   return key;

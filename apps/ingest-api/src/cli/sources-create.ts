@@ -1,9 +1,9 @@
-import { createSourceKey } from '../auth/api-keys.js';
+import { createSourceKey, isValidSourceName } from '../auth/api-keys.js';
 import { loadConfig } from '../config.js';
 import { createDatabase } from '../db/database.js';
 
 const name = process.argv[2];
-if (name === undefined || !/^[A-Za-z0-9._-]{1,64}$/.test(name)) {
+if (!isValidSourceName(name)) {
   process.stderr.write('usage: sources:create NAME   (NAME: 1-64 characters of [A-Za-z0-9._-])\n');
   process.exitCode = 2;
 } else {
