@@ -1,3 +1,4 @@
+import type { ItemResult } from '@sluice/contracts';
 import { sql } from 'drizzle-orm';
 import type { Database, DbTransaction } from '../db/database.js';
 import { items } from '../db/schema/index.js';
@@ -15,6 +16,17 @@ export interface NewItem {
 
 /** What the idempotency gate decided for one {@link NewItem}. */
 export type InsertOutcome = 'stored' | 'duplicate' | 'conflict';
+
+/** The wire result for an item the gate answered: `conflict` carries `IDEMPOTENCY_CONFLICT`. */
+export function outcomeResult(id: string, outcome: InsertOutcome | undefined): ItemResult {
+  if (outcome === undefined) throw new Error('the idempotency gate answered fewer items than it was given');
+  if (outcome !== 'conflict') return { id, status: outcome };
+  return {
+    id,
+    status: 'conflict',
+    error: { code: 'IDEMPOTENCY_CONFLICT', message: 'this id is already stored with different content' },
+  };
+}
 
 function rowsOf<T>(result: unknown): T[] {
   // postgres.js returns the rows themselves, PGlite an object holding them.

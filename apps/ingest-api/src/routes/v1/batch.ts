@@ -12,7 +12,7 @@ import {
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import { InvalidBatchError } from '../../errors.js';
 import { decodeBody } from '../../http/decode-body.js';
-import { insertItems, type NewItem } from '../../ingest/insert-items.js';
+import { insertItems, type NewItem, outcomeResult } from '../../ingest/insert-items.js';
 import { unstorableJsonReason } from '../../ingest/storable-json.js';
 
 /** Options of {@link batchRoutes}. */
@@ -89,16 +89,7 @@ async function answerBatch(
   let next = 0;
   const results = checked.map((entry): ItemResult => {
     if (!entry.ok) return entry.result;
-    const outcome = outcomes[next++];
-    if (outcome === undefined) throw new Error('the idempotency gate answered fewer items than it was given');
-    if (outcome === 'conflict') {
-      return {
-        id: entry.row.id,
-        status: 'conflict',
-        error: { code: 'IDEMPOTENCY_CONFLICT', message: 'this id is already stored with different content' },
-      };
-    }
-    return { id: entry.row.id, status: outcome };
+    return outcomeResult(entry.row.id, outcomes[next++]);
   });
   return { results, counts: countStatuses(results) };
 }

@@ -27,7 +27,7 @@ import {
   PayloadTooLargeError,
   UnsupportedMediaTypeError,
 } from '../../errors.js';
-import { insertItemsInTransaction } from '../../ingest/insert-items.js';
+import { insertItemsInTransaction, outcomeResult } from '../../ingest/insert-items.js';
 
 /** Options of {@link blobRoutes}. */
 export interface BlobRoutesOptions {
@@ -231,19 +231,7 @@ async function stageAll(tx: DbTransaction, source: string, verified: readonly Ve
     await tx.insert(blobStaging).values({ source, id: item.id, bytes: await readFile(path) });
   }
   verified.forEach(({ entry, item }, index) => {
-    const outcome = outcomes[index];
-    if (outcome === undefined) throw new Error('the idempotency gate answered fewer items than it was given');
-    entry.result =
-      outcome === 'conflict'
-        ? {
-            id: item.id,
-            status: 'conflict',
-            error: {
-              code: 'IDEMPOTENCY_CONFLICT',
-              message: 'this id is already stored with different content',
-            },
-          }
-        : { id: item.id, status: outcome };
+    entry.result = outcomeResult(item.id, outcomes[index]);
   });
 }
 
