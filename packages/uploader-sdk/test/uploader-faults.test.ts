@@ -1,8 +1,8 @@
 import { startTestServer, type TestServer } from '@sluice/ingest-api/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { isAuthenticationError, type Uploader } from '../src/index.js';
+import { isAuthenticationError } from '../src/index.js';
 import { errorAnswer, type FaultProxy, startFaultProxy } from './support/fault-proxy.js';
-import { Cleanup, countsOf, notStoredOnce, openUploader } from './support/harness.js';
+import { Cleanup, countsOf, enqueueMany, notStoredOnce, openUploader } from './support/harness.js';
 
 let server: TestServer;
 const cleanup = new Cleanup();
@@ -17,15 +17,6 @@ async function proxy(): Promise<FaultProxy> {
   const started = await startFaultProxy(server.url);
   cleanup.add(() => started.close());
   return started;
-}
-
-async function enqueueMany(uploader: Uploader, count: number, size = 40): Promise<string[]> {
-  const results = await Promise.all(
-    Array.from({ length: count }, (_, i) =>
-      uploader.enqueue({ type: 'fault', data: { i, pad: 'p'.repeat(size) } }),
-    ),
-  );
-  return results.map((result) => result.id);
 }
 
 const batchRequests = (faults: FaultProxy) =>

@@ -1,7 +1,15 @@
 import { DEFAULT_LIMITS, recordHash } from '@sluice/contracts';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type DeliveredEvent, isUploaderClosedError } from '../src/index.js';
-import { Cleanup, notStoredOnce, openUploader, startServer, storedIds, waitFor } from './support/harness.js';
+import {
+  Cleanup,
+  enqueueMany,
+  notStoredOnce,
+  openUploader,
+  startServer,
+  storedIds,
+  waitFor,
+} from './support/harness.js';
 
 const cleanup = new Cleanup();
 afterEach(() => cleanup.run());
@@ -42,16 +50,9 @@ describe('uploader against the real ingest API', () => {
     const producers = Array.from({ length: 8 }, async () => {
       while (producing) await uploader.enqueue({ type: 'background', data: 'x' });
     });
-    const ids = await Promise.all(
-      Array.from({ length: 500 }, (_, i) => uploader.enqueue({ type: 'before', data: i })),
-    );
+    const ids = await enqueueMany(uploader, 500);
     await uploader.flush();
-    expect(
-      await notStoredOnce(
-        server,
-        ids.map(({ id }) => id),
-      ),
-    ).toEqual([]);
+    expect(await notStoredOnce(server, ids)).toEqual([]);
     producing = false;
     await Promise.all(producers);
   });
@@ -70,16 +71,9 @@ describe('uploader against the real ingest API', () => {
       },
     });
     await waitFor(() => uploader.stats().limits.maxBatchItems === 10);
-    const ids = await Promise.all(
-      Array.from({ length: 100 }, (_, i) => uploader.enqueue({ type: 't', data: i })),
-    );
+    const ids = await enqueueMany(uploader, 100);
     await uploader.flush();
-    expect(
-      await notStoredOnce(
-        server,
-        ids.map(({ id }) => id),
-      ),
-    ).toEqual([]);
+    expect(await notStoredOnce(server, ids)).toEqual([]);
     // Never a refused request: every batch already fitted the limit.
     expect(statuses.length).toBeGreaterThanOrEqual(10);
     expect(statuses.every((status) => status === 200)).toBe(true);

@@ -85,3 +85,13 @@ export async function notStoredOnce(server: TestServer, ids: readonly string[]):
   const counts = await countsOf(server, ids);
   return ids.flatMap((id, index) => (counts[index] === 1 ? [] : [`${id} stored ${counts[index]} times`]));
 }
+
+/** Enqueues `count` records of about `size` bytes of data at once; resolves with their ids. */
+export async function enqueueMany(uploader: Uploader, count: number, size = 40): Promise<string[]> {
+  const results = await Promise.all(
+    Array.from({ length: count }, (_, i) =>
+      uploader.enqueue({ type: 'fault', data: { i, pad: 'p'.repeat(size) } }),
+    ),
+  );
+  return results.map((result) => result.id);
+}
