@@ -86,7 +86,8 @@ describe('POST /v1/batch refuses bad input with its documented code and writes n
         record('slash/no'),
         record('x'.repeat(129)),
         record(''),
-        { id: 'bad-type', type: 'a b', ts: 1, data: 1 },
+        { id: 'bad-type', type: 'a\nb', ts: 1, data: 1 },
+        { id: 'long-type', type: 't'.repeat(129), ts: 1, data: 1 },
         { id: 'bad-ts', type: 't', ts: 1.5, data: 1 },
         { id: 'no-data', type: 't', ts: 1 },
         { id: 'extra', type: 't', ts: 1, data: 1, more: 1 },
@@ -103,6 +104,7 @@ describe('POST /v1/batch refuses bad input with its documented code and writes n
       'x'.repeat(128),
       '',
       'bad-type',
+      'long-type',
       'bad-ts',
       'no-data',
       'extra',
@@ -111,12 +113,15 @@ describe('POST /v1/batch refuses bad input with its documented code and writes n
     await expectNothingWritten();
   });
 
-  it('rejects only the items whose data PostgreSQL cannot store (NUL, unpaired surrogates)', async () => {
+  it('rejects only the items whose data PostgreSQL cannot store (NUL, unpaired surrogates, deep nesting)', async () => {
+    let deep: unknown = 1;
+    for (let level = 0; level < 3000; level++) deep = { a: deep };
     const response = await postBatch<IngestResponse>(server, {
       items: [
         record('nul', 'a\u0000b'),
         record('surrogate', { s: '\ud800' }),
         record('nul-key', { 'k\u0000': 1 }),
+        record('deep', deep),
         record('emoji', { s: '\ud83d\ude00 ok' }),
       ],
     });
@@ -125,8 +130,10 @@ describe('POST /v1/batch refuses bad input with its documented code and writes n
       ['nul', 'rejected', 'INVALID_ITEM'],
       ['surrogate', 'rejected', 'INVALID_ITEM'],
       ['nul-key', 'rejected', 'INVALID_ITEM'],
+      ['deep', 'rejected', 'INVALID_ITEM'],
       ['emoji', 'stored', undefined],
     ]);
+    expect(response.body.results[3]?.error?.message).toMatch(/deeper than 64 levels/);
     expect((await storedItems(server)).map((row) => [row.id, row.data])).toEqual([['emoji', { s: '😀 ok' }]]);
     await server.query('delete from items');
   });

@@ -1,12 +1,13 @@
 import { z } from 'zod';
 import { ItemIdSchema, ItemTypeSchema, Sha256HexSchema, TimestampSchema } from './item.js';
+import { JsonValueSchema } from './json-rules.js';
 
 /** One record of `POST /v1/batch`. `data` is any JSON value (`null` included) and is required. */
 export const RecordItemSchema = z.strictObject({
   id: ItemIdSchema,
   type: ItemTypeSchema,
   ts: TimestampSchema,
-  data: z.json(),
+  data: JsonValueSchema,
   hash: Sha256HexSchema.optional(),
 });
 export type RecordItem = z.infer<typeof RecordItemSchema>;

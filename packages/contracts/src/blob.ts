@@ -1,12 +1,20 @@
 import { z } from 'zod';
 import { ItemIdSchema, ItemTypeSchema, Sha256HexSchema, TimestampSchema } from './item.js';
+import { JsonObjectSchema } from './json-rules.js';
 
-/** MIME type of a blob, e.g. `image/png`. */
+/**
+ * MIME type of a blob, e.g. `image/png` or `text/plain; charset=utf-8`: `type/subtype` of word characters,
+ * `.`, `+` and `-`, then optional parameters of visible ASCII, spaces and tabs, so that it is always a
+ * legal HTTP header value when the blob is served or uploaded to object storage.
+ */
+export const CONTENT_TYPE_PATTERN = /^[\w.+-]+\/[\w.+-]+(?:[ \t]*;[\t\x20-\x7e]*)?$/;
+
+/** MIME type of a blob; see {@link CONTENT_TYPE_PATTERN}. */
 export const ContentTypeSchema = z
   .string()
   .min(1)
   .max(255)
-  .regex(/^[\w.+-]+\/[\w.+-]+(\s*;.*)?$/, 'contentType must be a MIME type such as image/png');
+  .regex(CONTENT_TYPE_PATTERN, 'contentType must be a MIME type such as image/png, in visible ASCII');
 
 /** One blob described in the `manifest` part of `POST /v1/blobs`. */
 export const BlobManifestItemSchema = z.strictObject({
@@ -16,7 +24,7 @@ export const BlobManifestItemSchema = z.strictObject({
   contentType: ContentTypeSchema,
   size: z.int().nonnegative(),
   sha256: Sha256HexSchema,
-  meta: z.record(z.string(), z.json()).optional(),
+  meta: JsonObjectSchema.optional(),
 });
 export type BlobManifestItem = z.infer<typeof BlobManifestItemSchema>;
 

@@ -39,6 +39,15 @@ export function recordHash(item: RecordHashInput): string {
   return sha256Hex(canonicalJson({ type: item.type, ts: item.ts, data: item.data }));
 }
 
+/**
+ * {@link recordHash} of a record whose `data` is already canonical JSON text (as `checkRecordData`
+ * returns it), without canonicalizing `data` a second time. The keys of `{ data, ts, type }` are
+ * already in canonical order.
+ */
+export function recordHashOfCanonical(type: string, ts: number, canonicalData: string): string {
+  return sha256Hex(`{"data":${canonicalData},"ts":${canonicalJson(ts)},"type":${canonicalJson(type)}}`);
+}
+
 /** The fields of a blob that its hash covers. */
 export type BlobHashInput = Pick<
   BlobManifestItem,

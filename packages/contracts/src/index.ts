@@ -4,5 +4,6 @@ export * from './error-codes.js';
 export * from './http.js';
 export * from './idempotency.js';
 export * from './item.js';
+export * from './json-rules.js';
 export * from './limits.js';
 export * from './retry.js';

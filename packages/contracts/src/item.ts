@@ -3,8 +3,11 @@ import { ItemErrorCodeSchema } from './error-codes.js';
 
 /** Item ids: 1–128 chars of `[A-Za-z0-9._:-]`, chosen by the client, unique within a source forever. */
 export const ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
-/** Item types: 1–64 chars of `[A-Za-z0-9._:-]`. */
-export const TYPE_PATTERN = /^[A-Za-z0-9._:-]{1,64}$/;
+/**
+ * Item types: 1–128 Unicode characters (code points), none of them a control character (C0, DEL, C1)
+ * or an unpaired surrogate. Analytics names such as `Order Completed` or `page view` are fine.
+ */
+export const TYPE_PATTERN = /^[^\p{Cc}\p{Cs}]{1,128}$/u;
 /** Lowercase hex SHA-256. */
 export const SHA256_HEX_PATTERN = /^[0-9a-f]{64}$/;
 
@@ -13,7 +16,7 @@ export type ItemId = z.infer<typeof ItemIdSchema>;
 
 export const ItemTypeSchema = z
   .string()
-  .regex(TYPE_PATTERN, 'type must be 1-64 characters of [A-Za-z0-9._:-]');
+  .regex(TYPE_PATTERN, 'type must be 1-128 characters without control characters');
 
 /** Integer epoch milliseconds. */
 export const TimestampSchema = z.int().nonnegative();

@@ -20,15 +20,22 @@ export function itemAction(status: ItemStatus): ItemAction {
 
 /**
  * What a client does with a whole request after its HTTP outcome.
- * - `per-item`: a 200; apply {@link itemAction} to each result.
- * - `retry`: resend later, no sooner than `afterMs` when the server said so.
- * - `split`: the body was too large; send the items in smaller requests.
+ * - `per-item`: a 2xx; apply {@link itemAction} to each result.
+ * - `retry`: resend later, no sooner than `afterMs` when the server said so. `hint`, when present, says
+ *   that the answer points at a deployment problem (wrong endpoint, a proxy, a server in the wrong
+ *   role) rather than a passing fault: the client keeps the items and tells its user.
+ * - `split`: send the items in smaller requests.
  * - `pause`: the key was refused; stop sending, keep the data, wait for a new key.
- * - `dead-letter`: the request can never succeed as sent (a single item the server refuses whole).
+ * - `dead-letter`: the server refused this one item as a whole with a contract-shaped 400 or 413.
  */
 export type RequestDecision =
   | { readonly action: 'per-item' }
-  | { readonly action: 'retry'; readonly afterMs: number | undefined; readonly reason: string }
+  | {
+      readonly action: 'retry';
+      readonly afterMs: number | undefined;
+      readonly reason: string;
+      readonly hint?: string;
+    }
   | { readonly action: 'split'; readonly reason: string }
   | { readonly action: 'pause'; readonly reason: string }
   | { readonly action: 'dead-letter'; readonly reason: string };
@@ -67,30 +74,59 @@ export interface RequestOutcome {
   /** HTTP status, or `undefined` when no response arrived (network error, timeout). */
   readonly status: number | undefined;
   readonly headers?: HeaderSource;
-  /** The `error.code` of the body, when the server sent one. */
+  /**
+   * The `error.code` of the body, only when the body matched the contract's `ErrorBodySchema`. An
+   * answer without it (HTML from a proxy, another server's JSON) is never taken as the items' fault.
+   */
   readonly code?: string;
   /** How many items the request carried; a single item that is too large cannot be split. */
   readonly itemCount: number;
   readonly nowMs?: number;
 }
 
+/** The contract-shaped answers that blame the items themselves: status and the code it must carry. */
+const ITEM_FAULT_CODES: Readonly<Record<number, RequestErrorCode>> = {
+  400: 'INVALID_BATCH',
+  413: 'PAYLOAD_TOO_LARGE',
+};
+
+function deploymentHint(status: number, contractShaped: boolean): string | undefined {
+  if (status >= 300 && status < 400) return 'the endpoint redirects; configure the final URL';
+  if (status === 404 || status === 405) {
+    return contractShaped
+      ? 'the server has no such route: is it running with ROLE=worker?'
+      : 'no Sluice ingest route answers there: check the endpoint (host, port and path prefix)';
+  }
+  if (status === 415) return 'the request was refused as an unsupported media type: a proxy may rewrite it';
+  if (status === 408 || status === 429) return undefined;
+  if (status >= 400 && status < 500 && !contractShaped) {
+    return 'something other than the Sluice ingest API answered (a proxy or another service)';
+  }
+  return undefined;
+}
+
 /**
- * Classifies a request's HTTP outcome. Network errors, timeouts, 408, 429 and 5xx are retried
- * (never sooner than `Retry-After`); 413 splits; 401/403 pause; other 4xx (which the SDK never
- * provokes with well-formed requests) split down to single items, and a single refused item is
- * dead-lettered with the reason.
+ * Classifies a request's HTTP outcome. Only a contract-shaped `400 INVALID_BATCH` or `413
+ * PAYLOAD_TOO_LARGE` blames the items: a request of several is split, and a single item is
+ * dead-lettered. 401/403 pause. Everything else (no response, a redirect, 404, 405, 408, 415, 429,
+ * 5xx, any answer whose body is not the contract's) is retried with backoff, never sooner than
+ * `Retry-After`, and keeps every item; a 413 from something other than the API still splits, as a
+ * smaller request may pass it.
  */
 export function classifyRequest(outcome: RequestOutcome): RequestDecision {
   const { status, itemCount } = outcome;
-  const afterMs = parseRetryAfter(headerValue(outcome.headers, 'retry-after'), outcome.nowMs);
-  const code = outcome.code ?? (status === undefined ? 'NETWORK_ERROR' : `HTTP_${status}`);
-  if (status === undefined) return { action: 'retry', afterMs: undefined, reason: code };
+  if (status === undefined)
+    return { action: 'retry', afterMs: undefined, reason: outcome.code ?? 'NETWORK_ERROR' };
   if (status >= 200 && status < 300) return { action: 'per-item' };
-  if (status === 401 || status === 403) return { action: 'pause', reason: code };
-  if (status === 408 || status === 429 || status >= 500) return { action: 'retry', afterMs, reason: code };
-  if (code in REQUEST_ERRORS && REQUEST_ERRORS[code as RequestErrorCode].retryable) {
-    return { action: 'retry', afterMs, reason: code };
-  }
-  if (itemCount > 1) return { action: 'split', reason: code };
-  return { action: 'dead-letter', reason: code };
+  const contractShaped = outcome.code !== undefined && outcome.code in REQUEST_ERRORS;
+  const reason = contractShaped ? (outcome.code as string) : `HTTP_${status}`;
+  if (status === 401 || status === 403) return { action: 'pause', reason };
+  const blamesItems = contractShaped && ITEM_FAULT_CODES[status] === outcome.code;
+  if ((blamesItems || status === 413) && itemCount > 1) return { action: 'split', reason };
+  if (blamesItems) return { action: 'dead-letter', reason };
+  const afterMs = parseRetryAfter(headerValue(outcome.headers, 'retry-after'), outcome.nowMs);
+  const hint = deploymentHint(status, contractShaped);
+  return hint === undefined
+    ? { action: 'retry', afterMs, reason }
+    : { action: 'retry', afterMs, reason, hint };
 }

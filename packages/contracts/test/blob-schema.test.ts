@@ -24,6 +24,12 @@ describe('blob manifest', () => {
     ['an empty content type', { contentType: '' }],
     ['meta that is an array', { meta: [1] }],
     ['meta that is a string', { meta: 'm' }],
+    ['meta with a NUL', { meta: { a: '\u0000' } }],
+    ['meta with a lone surrogate key', { meta: { '\ud800': 1 } }],
+    ['a content type with a newline', { contentType: 'text/plain; a=b\r\nX-Evil: 1' }],
+    ['a content type with a NUL', { contentType: 'text/plain;\u0000' }],
+    ['a content type with non-ASCII parameters', { contentType: 'text/plain; name=é' }],
+    ['a content type with a lone surrogate', { contentType: 'text/plain; x=\ud800' }],
     ['a bad id', { id: 'a b' }],
   ])('rejects %s', (_name, patch) => {
     expect(BlobManifestItemSchema.safeParse({ ...valid, ...patch }).success).toBe(false);

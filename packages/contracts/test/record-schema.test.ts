@@ -18,7 +18,7 @@ describe('record items', () => {
   });
 
   it('accepts ids and types at their length limits and every allowed character', () => {
-    expect(RecordItemSchema.safeParse({ ...valid, id: 'a'.repeat(128), type: 'b'.repeat(64) }).success).toBe(
+    expect(RecordItemSchema.safeParse({ ...valid, id: 'a'.repeat(128), type: 'b'.repeat(128) }).success).toBe(
       true,
     );
     expect(RecordItemSchema.safeParse({ ...valid, id: 'Az09._:-', type: 'Az09._:-' }).success).toBe(true);
@@ -32,7 +32,12 @@ describe('record items', () => {
     ['a non-ASCII id', { id: 'é' }],
     ['a numeric id', { id: 5 }],
     ['an empty type', { type: '' }],
-    ['a 65-char type', { type: 't'.repeat(65) }],
+    ['a 129-char type', { type: 't'.repeat(129) }],
+    ['a newline in the type', { type: 'page\nview' }],
+    ['a NUL in the type', { type: 'a\u0000' }],
+    ['a C1 control in the type', { type: 'a\u0085' }],
+    ['a DEL in the type', { type: 'a\u007f' }],
+    ['a lone surrogate in the type', { type: 'a\ud800' }],
     ['a fractional ts', { ts: 1.5 }],
     ['a negative ts', { ts: -1 }],
     ['a string ts', { ts: '1766557428498' }],
@@ -41,6 +46,12 @@ describe('record items', () => {
     ['a short hash', { hash: 'a'.repeat(63) }],
   ])('rejects %s', (_name, patch) => {
     expect(RecordItemSchema.safeParse({ ...valid, ...patch }).success).toBe(false);
+  });
+
+  it('accepts analytics-style type names, counting characters rather than UTF-16 units', () => {
+    for (const type of ['Order Completed', 'page view', 'checkout/step 2', 'Ünïcode ✓', '🙂'.repeat(128)]) {
+      expect(RecordItemSchema.safeParse({ ...valid, type }).success, type).toBe(true);
+    }
   });
 
   it('rejects a missing field and extra fields', () => {
@@ -53,6 +64,16 @@ describe('record items', () => {
     expect(RecordItemSchema.safeParse({ ...valid, data: undefined }).success).toBe(false);
     expect(RecordItemSchema.safeParse({ ...valid, data: { f: () => 1 } }).success).toBe(false);
     expect(RecordItemSchema.safeParse({ ...valid, data: Number.NaN }).success).toBe(false);
+  });
+
+  it('rejects data the database cannot store and nesting past the limit, without overflowing the stack', () => {
+    let deep: unknown = 1;
+    for (let level = 0; level < 100_000; level++) deep = [deep];
+    const result = RecordItemSchema.safeParse({ ...valid, data: deep });
+    expect(result.success).toBe(false);
+    expect(result.error?.issues[0]?.message).toMatch(/deeper than 64/);
+    expect(RecordItemSchema.safeParse({ ...valid, data: { a: 'x\u0000' } }).success).toBe(false);
+    expect(RecordItemSchema.safeParse({ ...valid, data: ['\udc00'] }).success).toBe(false);
   });
 });
 

@@ -2,19 +2,24 @@ import {
   type BlobManifestItem,
   ContentTypeSchema,
   canonicalJson,
+  checkBlobMeta,
+  checkRecordData,
+  isItemProblem,
   isValidItemId,
   isValidItemType,
   type Limits,
   newItemId,
-  type RecordItem,
-  recordHash,
+  recordHashOfCanonical,
 } from '@sluice/contracts';
 
 /** A record to enqueue. */
 export interface RecordInput {
-  /** 1–64 chars of `[A-Za-z0-9._:-]`. */
+  /** 1–128 characters without control characters, e.g. `click` or `Order Completed`. */
   readonly type: string;
-  /** Any JSON value (`null` included). */
+  /**
+   * Any JSON value (`null` included): plain objects, dense arrays, finite numbers, strings without NUL or
+   * unpaired surrogates, nested at most 64 levels (the contracts' `jsonValueProblem`). Anything else throws.
+   */
   readonly data: unknown;
   /** Unique within the source forever. @default newItemId() (UUIDv7) */
   readonly id?: string;
@@ -24,7 +29,7 @@ export interface RecordInput {
 
 /** A blob to enqueue. */
 export interface BlobInput {
-  /** 1–64 chars of `[A-Za-z0-9._:-]`. */
+  /** 1–128 characters without control characters, e.g. `click` or `Order Completed`. */
   readonly type: string;
   /** The bytes, or the path of a file to copy. */
   readonly body: Uint8Array | string;
@@ -46,7 +51,7 @@ function checkCommon(input: { type?: unknown; id?: unknown; ts?: unknown }, what
     throw new TypeError(`Expected the ${what} to be an object`);
   if (!isValidItemType(input.type)) {
     throw new TypeError(
-      `Expected \`type\` to be 1-64 characters of [A-Za-z0-9._:-], got ${JSON.stringify(input.type)}`,
+      `Expected \`type\` to be 1-128 characters without control characters, got ${JSON.stringify(input.type)}`,
     );
   }
   if (input.id !== undefined && !isValidItemId(input.id)) {
@@ -70,18 +75,18 @@ export function serializeRecord(
   limits: Limits,
 ): { readonly payload: Buffer; readonly id: string } {
   checkCommon(item, 'record');
-  if (item.data === undefined) throw new TypeError('Expected `data` to be a JSON value, got undefined');
+  const checked = checkRecordData(item.data, limits.maxItemDataBytes);
+  if (isItemProblem(checked)) {
+    if (checked.code === 'ITEM_TOO_LARGE') {
+      throw new RangeError(`record ${checked.message}; the server accepts no more`);
+    }
+    throw new TypeError(`Expected \`data\` to be JSON the server can store: ${checked.message}`);
+  }
   const id = item.id ?? newItemId();
   const ts = item.ts ?? Date.now();
   // Sending the canonical text makes the server parse exactly the value that was hashed here.
-  const dataText = canonicalJson(item.data);
-  const dataBytes = Buffer.byteLength(dataText);
-  if (dataBytes > limits.maxItemDataBytes) {
-    throw new RangeError(
-      `record data is ${dataBytes} bytes; the server accepts at most ${limits.maxItemDataBytes}`,
-    );
-  }
-  const hash = recordHash({ type: item.type, ts, data: item.data as RecordItem['data'] });
+  const dataText = checked.canonical;
+  const hash = recordHashOfCanonical(item.type, ts, dataText);
   const text = `{"id":${JSON.stringify(id)},"type":${JSON.stringify(item.type)},"ts":${ts},"data":${dataText},"hash":"${hash}"}`;
   return { payload: Buffer.from(text), id };
 }
@@ -114,16 +119,14 @@ export function blobHeader(blob: BlobInput, limits: Limits): BlobHeader {
   }
   let meta: BlobManifestItem['meta'];
   if (blob.meta !== undefined) {
-    if (typeof blob.meta !== 'object' || blob.meta === null || Array.isArray(blob.meta)) {
-      throw new TypeError('Expected `meta` to be a plain JSON object');
+    const problem = checkBlobMeta(blob.meta, limits.maxBlobMetaBytes);
+    if (problem?.code === 'ITEM_TOO_LARGE') {
+      throw new RangeError(`blob ${problem.message}; the server accepts no more`);
     }
-    const text = canonicalJson(blob.meta);
-    if (Buffer.byteLength(text) > limits.maxBlobMetaBytes) {
-      throw new RangeError(
-        `blob meta is ${Buffer.byteLength(text)} bytes; the server accepts at most ${limits.maxBlobMetaBytes}`,
-      );
+    if (problem !== undefined) {
+      throw new TypeError(`Expected \`meta\` to be a JSON object the server can store: ${problem.message}`);
     }
-    meta = JSON.parse(text) as BlobManifestItem['meta'];
+    meta = JSON.parse(canonicalJson(blob.meta)) as BlobManifestItem['meta'];
   }
   return {
     id: blob.id ?? newItemId(),

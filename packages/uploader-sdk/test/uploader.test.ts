@@ -131,13 +131,49 @@ describe('uploader against the real ingest API', () => {
   it('refuses invalid records at enqueue, before anything is written', async () => {
     const server = await startServer(cleanup);
     const { uploader } = await openUploader(cleanup, { endpoint: server.url });
-    await expect(uploader.enqueue({ type: 'bad type!', data: 1 })).rejects.toThrow(TypeError);
+    await expect(uploader.enqueue({ type: 'bad\ntype', data: 1 })).rejects.toThrow(TypeError);
+    await expect(uploader.enqueue({ type: 'x'.repeat(129), data: 1 })).rejects.toThrow(/`type`/);
     await expect(uploader.enqueue({ type: 't', id: 'no spaces', data: 1 })).rejects.toThrow(/`id`/);
     await expect(uploader.enqueue({ type: 't', ts: -1, data: 1 })).rejects.toThrow(/`ts`/);
     await expect(uploader.enqueue({ type: 't', data: undefined })).rejects.toThrow(/`data`/);
     await expect(uploader.enqueue({ type: 't', data: { n: Number.NaN } })).rejects.toThrow(TypeError);
     await expect(uploader.enqueue({ type: 't', data: 'x'.repeat(70_000) })).rejects.toThrow(RangeError);
     expect(uploader.stats().queued).toBe(0);
+  });
+
+  it('refuses at enqueue every value the server could never store, naming the problem', async () => {
+    const server = await startServer(cleanup);
+    const { uploader } = await openUploader(cleanup, { endpoint: server.url });
+    const sparse: unknown[] = [];
+    sparse[1] = 1;
+    let deep: unknown = 1;
+    for (let level = 0; level < 3000; level++) deep = { a: deep };
+    const poison: [unknown, RegExp][] = [
+      [{ list: sparse }, /data\.list\[0\] is a hole in a sparse array/],
+      [{ s: 'a\u0000b' }, /U\+0000/],
+      [{ s: '\ud800' }, /unpaired UTF-16 surrogate/],
+      [deep, /deeper than 64 levels/],
+      [{ m: new Map() }, /is a Map/],
+      [{ n: 10n }, /is a bigint/],
+    ];
+    for (const [data, message] of poison) {
+      await expect(uploader.enqueue({ type: 't', data })).rejects.toThrow(message);
+    }
+    expect(uploader.stats().queued).toBe(0);
+    await uploader.flush();
+    expect(await server.query('select id from items')).toHaveLength(0);
+  });
+
+  it('delivers analytics-style type names, with the hash the server computes', async () => {
+    const server = await startServer(cleanup);
+    const { uploader } = await openUploader(cleanup, { endpoint: server.url });
+    const types = ['Order Completed', 'page view', 'checkout/step 2', 'Überweisung ✓'];
+    for (const type of types)
+      await uploader.enqueue({ id: `t-${types.indexOf(type)}`, type, data: { ok: true } });
+    await uploader.flush();
+    const rows = await server.query<{ type: string }>('select type from items order by id');
+    expect(rows.map((row) => row.type)).toEqual(types);
+    expect(uploader.stats().dead).toBe(0);
   });
 
   it('emits drained when everything is delivered', async () => {

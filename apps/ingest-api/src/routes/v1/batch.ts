@@ -1,19 +1,20 @@
 import {
   API_PATHS,
   BatchEnvelopeSchema,
+  checkRecordData,
   countStatuses,
   type IngestResponse,
   type ItemErrorCode,
   type ItemResult,
+  isItemProblem,
   type Limits,
   RecordItemSchema,
-  recordHash,
+  recordHashOfCanonical,
 } from '@sluice/contracts';
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import { InvalidBatchError } from '../../errors.js';
 import { decodeBody } from '../../http/decode-body.js';
 import { insertItems, type NewItem, outcomeResult } from '../../ingest/insert-items.js';
-import { unstorableJsonReason } from '../../ingest/storable-json.js';
 
 /** Options of {@link batchRoutes}. */
 export interface BatchRoutesOptions {
@@ -40,17 +41,9 @@ function checkItem(item: unknown, limits: Limits): Checked {
     return rejected(idOf(item), 'INVALID_ITEM', message.join('; '));
   }
   const record = parsed.data;
-  const dataBytes = Buffer.byteLength(JSON.stringify(record.data));
-  if (dataBytes > limits.maxItemDataBytes) {
-    return rejected(
-      record.id,
-      'ITEM_TOO_LARGE',
-      `data is ${dataBytes} bytes; the limit is ${limits.maxItemDataBytes}`,
-    );
-  }
-  const unstorable = unstorableJsonReason(record.data);
-  if (unstorable !== undefined) return rejected(record.id, 'INVALID_ITEM', `data: ${unstorable}`);
-  const hash = recordHash(record);
+  const data = checkRecordData(record.data, limits.maxItemDataBytes);
+  if (isItemProblem(data)) return rejected(record.id, data.code, data.message);
+  const hash = recordHashOfCanonical(record.type, record.ts, data.canonical);
   if (record.hash !== undefined && record.hash !== hash) {
     return rejected(
       record.id,

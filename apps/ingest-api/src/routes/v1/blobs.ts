@@ -10,6 +10,7 @@ import {
   type BlobManifestItem,
   BlobManifestItemSchema,
   blobItemHash,
+  checkBlobMeta,
   countStatuses,
   type IngestResponse,
   type ItemErrorCode,
@@ -67,10 +68,9 @@ function checkEntry(raw: unknown, limits: Limits): Entry {
     const message = `size is ${item.size} bytes; the limit is ${limits.maxBlobBytes}`;
     return { id: item.id, item: undefined, result: rejected(item.id, 'ITEM_TOO_LARGE', message) };
   }
-  const metaBytes = item.meta === undefined ? 0 : Buffer.byteLength(JSON.stringify(item.meta));
-  if (metaBytes > limits.maxBlobMetaBytes) {
-    const message = `meta is ${metaBytes} bytes; the limit is ${limits.maxBlobMetaBytes}`;
-    return { id: item.id, item: undefined, result: rejected(item.id, 'ITEM_TOO_LARGE', message) };
+  const meta = checkBlobMeta(item.meta, limits.maxBlobMetaBytes);
+  if (meta !== undefined) {
+    return { id: item.id, item: undefined, result: rejected(item.id, meta.code, meta.message) };
   }
   return { id: item.id, item, result: undefined };
 }

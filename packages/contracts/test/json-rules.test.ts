@@ -1,0 +1,116 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  checkBlobMeta,
+  checkRecordData,
+  isItemProblem,
+  jsonValueProblem,
+  MAX_JSON_DEPTH,
+  recordHash,
+  recordHashOfCanonical,
+} from '../src/index.js';
+
+function nested(depth: number): unknown {
+  let value: unknown = 0;
+  for (let level = 0; level < depth; level++) value = level % 2 === 0 ? [value] : { a: value };
+  return value;
+}
+
+function sparse(): unknown[] {
+  const array: unknown[] = [];
+  array[1] = 1;
+  return array;
+}
+
+class Point {
+  constructor(readonly x: number) {}
+}
+
+describe('the JSON rule shared by the SDK and the server', () => {
+  it('accepts every JSON value, null included, and what JSON.parse returns', () => {
+    fc.assert(
+      fc.property(fc.jsonValue({ maxDepth: 10 }), (value) => {
+        expect(jsonValueProblem(value)).toBeUndefined();
+        expect(jsonValueProblem(JSON.parse(JSON.stringify(value)))).toBeUndefined();
+      }),
+    );
+  });
+
+  it('accepts a Date through its toJSON, a null-prototype object, and leaves out undefined properties', () => {
+    expect(jsonValueProblem({ at: new Date(0) })).toBeUndefined();
+    expect(jsonValueProblem(Object.assign(Object.create(null), { a: 1 }))).toBeUndefined();
+    expect(jsonValueProblem({ a: undefined, b: 1 })).toBeUndefined();
+  });
+
+  it('accepts nesting up to the limit and refuses one level more', () => {
+    expect(jsonValueProblem(nested(MAX_JSON_DEPTH))).toBeUndefined();
+    expect(jsonValueProblem(nested(MAX_JSON_DEPTH + 1))).toMatch(/deeper than 64 levels/);
+  });
+
+  it.each([
+    ['a sparse array', { list: sparse() }, /data\.list\[0\] is a hole in a sparse array/],
+    ['an undefined array element', [1, undefined], /data\[1\] is undefined/],
+    ['NaN', { n: Number.NaN }, /data\.n is NaN/],
+    ['Infinity', [Number.POSITIVE_INFINITY], /is Infinity/],
+    ['a bigint', { n: 1n }, /is a bigint/],
+    ['a function', { f: () => 1 }, /is a function/],
+    ['a symbol', [Symbol('s')], /is a symbol/],
+    ['a Map', { m: new Map([[1, 2]]) }, /is a Map, not a plain object/],
+    ['a Set', new Set([1]), /is a Set/],
+    ['a class instance', { p: new Point(1) }, /is a Point/],
+    ['a NUL in a string', { s: 'a\u0000b' }, /data\.s contains U\+0000/],
+    ['a NUL in a key', { 'a\u0000': 1 }, /a key of data contains U\+0000/],
+    ['a lone high surrogate', ['\ud800x'], /unpaired UTF-16 surrogate/],
+    ['a lone low surrogate in a key', { '\udc00': 1 }, /unpaired UTF-16 surrogate/],
+    ['undefined itself', undefined, /data is undefined/],
+  ])('refuses %s, naming where', (_name, value, message) => {
+    expect(jsonValueProblem(value, 'data')).toMatch(message);
+  });
+
+  it('accepts paired surrogates (emoji) in strings and keys', () => {
+    expect(jsonValueProblem({ '🙂': '🙂 ok' })).toBeUndefined();
+  });
+
+  it('checks a hostile nesting of a million levels without overflowing the stack', () => {
+    expect(jsonValueProblem(nested(1_000_000))).toMatch(/deeper than/);
+  });
+});
+
+describe('record data and blob meta checks', () => {
+  it('measures data as the UTF-8 bytes of its canonical JSON', () => {
+    const data = { b: 'é', a: 1 };
+    const checked = checkRecordData(data, 100);
+    expect(checked).toEqual({ canonical: '{"a":1,"b":"é"}', bytes: 16 });
+    expect(checkRecordData(data, 15)).toEqual({
+      code: 'ITEM_TOO_LARGE',
+      message: 'data is 16 bytes; the limit is 15',
+    });
+    expect(checkRecordData('x'.repeat(10), 12)).toEqual({ canonical: `"${'x'.repeat(10)}"`, bytes: 12 });
+  });
+
+  it('refuses data that is not JSON as INVALID_ITEM', () => {
+    const checked = checkRecordData({ list: sparse() }, 1000);
+    expect(isItemProblem(checked) && checked.code).toBe('INVALID_ITEM');
+  });
+
+  it('hashes the canonical text exactly as recordHash hashes the value', () => {
+    fc.assert(
+      fc.property(fc.string({ minLength: 1, maxLength: 20 }), fc.nat(), fc.jsonValue(), (type, ts, data) => {
+        const checked = checkRecordData(data, Number.MAX_SAFE_INTEGER);
+        if (isItemProblem(checked)) return; // fast-check may generate lone surrogates and NUL
+        expect(recordHashOfCanonical(type, ts, checked.canonical)).toBe(recordHash({ type, ts, data }));
+      }),
+    );
+  });
+
+  it('checks blob meta: an object, the JSON rule, and its canonical size', () => {
+    expect(checkBlobMeta(undefined, 10)).toBeUndefined();
+    expect(checkBlobMeta({ a: 1 }, 7)).toBeUndefined();
+    expect(checkBlobMeta({ a: 1 }, 6)).toEqual({
+      code: 'ITEM_TOO_LARGE',
+      message: 'meta is 7 bytes; the limit is 6',
+    });
+    expect(checkBlobMeta([1], 100)?.code).toBe('INVALID_ITEM');
+    expect(checkBlobMeta({ a: '\u0000' }, 100)?.message).toMatch(/meta\.a contains U\+0000/);
+  });
+});
