@@ -24,8 +24,11 @@ export interface BlobCopy {
 export class BlobFiles {
   #bytes = 0;
   #reserved = 0;
-  /** Copies not yet referenced by a queue entry: never swept. */
-  readonly #uncommitted = new Set<string>();
+  /**
+   * Copies this process made and has not removed. Orphans can only be left by an earlier process, so
+   * these are never swept, however their enqueue and a sweep interleave.
+   */
+  readonly #created = new Set<string>();
 
   private constructor(
     readonly directory: string,
@@ -69,7 +72,7 @@ export class BlobFiles {
     const partial = this.path(file + PARTIAL_SUFFIX);
     const hash = createHash('sha256');
     let size = 0;
-    this.#uncommitted.add(file);
+    this.#created.add(file);
     try {
       const handle = await open(partial, 'wx');
       try {
@@ -92,8 +95,10 @@ export class BlobFiles {
       await rename(partial, this.path(file));
       if (this.durability === 'fsync') await syncDirectory(this.directory);
     } catch (error) {
-      this.#uncommitted.delete(file);
       await rm(partial, { force: true });
+      // A directory fsync that failed after the rename leaves the copy under its final name.
+      await rm(this.path(file), { force: true });
+      this.#created.delete(file);
       throw error;
     } finally {
       this.#reserved -= expected;
@@ -102,30 +107,26 @@ export class BlobFiles {
     return { file, size, sha256: hash.digest('hex') };
   }
 
-  /** The copy is now referenced by a durable queue entry. */
-  commit(file: string): void {
-    this.#uncommitted.delete(file);
-  }
-
   /** Removes a copy once its blob is acknowledged or dead-lettered (or its enqueue failed). */
   async remove(file: string, size: number): Promise<void> {
-    this.#uncommitted.delete(file);
     await rm(this.path(file), { force: true });
+    this.#created.delete(file);
     this.#bytes = Math.max(0, this.#bytes - size);
   }
 
   /**
-   * Deletes copies no queue entry refers to: left by a crash between copying and appending the entry.
-   * Call only while the blob queue holds no entries; copies of enqueues in progress are kept.
+   * Deletes copies no queue entry refers to: left by a crash of an earlier process between copying and
+   * appending the entry. Call only when the blob queue held no entries at the call: entries appended
+   * while the sweep runs refer to copies this process made, which it never deletes.
    * @returns how many copies were removed.
    */
   async sweepOrphans(): Promise<number> {
     let removed = 0;
     for (const name of await readdir(this.directory)) {
-      if (name.endsWith(PARTIAL_SUFFIX) || this.#uncommitted.has(name)) continue;
+      if (name.endsWith(PARTIAL_SUFFIX) || this.#created.has(name)) continue;
       const path = join(this.directory, name);
       const size = (await stat(path).catch(ignoreMissing))?.size;
-      if (size === undefined || this.#uncommitted.has(name)) continue;
+      if (size === undefined) continue;
       await rm(path, { force: true });
       this.#bytes = Math.max(0, this.#bytes - size);
       removed += 1;

@@ -393,7 +393,6 @@ class SluiceUploader implements Uploader {
       await this.blobFiles.remove(copy.file, copy.size);
       throw error;
     }
-    this.blobFiles.commit(copy.file);
     this.#busy = true;
     return { id: header.id };
   }
