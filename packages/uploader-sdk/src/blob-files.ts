@@ -4,6 +4,7 @@ import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Durability } from './disk-queue/types.js';
 import { QueueFullError } from './errors.js';
+import { linkOrCopy } from './link-or-copy.js';
 
 const PARTIAL_SUFFIX = '.partial';
 
@@ -68,7 +69,7 @@ export class BlobFiles {
       throw new QueueFullError(this.maxBytes, expected);
     }
     this.#reserved += expected;
-    const file = `${id}.${randomBytes(6).toString('hex')}`;
+    const file = newFileName(id);
     const partial = this.path(file + PARTIAL_SUFFIX);
     const hash = createHash('sha256');
     let size = 0;
@@ -105,6 +106,31 @@ export class BlobFiles {
     }
     this.#bytes += size;
     return { file, size, sha256: hash.digest('hex') };
+  }
+
+  /**
+   * Queues bytes already on disk again (a requeued dead letter's): links `source` in under a new name (or
+   * copies it where links are not supported), counted against the quota like a copy.
+   * @throws {QueueFullError} when they would exceed the quota; nothing is written.
+   */
+  async adopt(id: string, source: string): Promise<{ readonly file: string; readonly size: number }> {
+    const { size } = await stat(source);
+    if (this.#bytes + this.#reserved + size > this.maxBytes) throw new QueueFullError(this.maxBytes, size);
+    this.#reserved += size;
+    const file = newFileName(id);
+    this.#created.add(file);
+    try {
+      await linkOrCopy(source, this.path(file));
+      if (this.durability === 'fsync') await syncDirectory(this.directory);
+    } catch (error) {
+      await rm(this.path(file), { force: true });
+      this.#created.delete(file);
+      throw error;
+    } finally {
+      this.#reserved -= size;
+    }
+    this.#bytes += size;
+    return { file, size };
   }
 
   /** Removes a copy once its blob is acknowledged or dead-lettered (or its enqueue failed). */
@@ -144,6 +170,11 @@ export class BlobFiles {
       throw error;
     }
   }
+}
+
+/** A copy's file name: unique, so a name is never reused for other bytes. */
+function newFileName(id: string): string {
+  return `${id}.${randomBytes(6).toString('hex')}`;
 }
 
 function ignoreMissing(error: unknown): undefined {
