@@ -1,6 +1,5 @@
-import { loadConfig } from '../config.js';
-import { createDatabase } from '../db/database.js';
 import { retryFailedBlobs } from '../worker/retry-failed-blobs.js';
+import { withDatabase } from './with-database.js';
 
 const args = process.argv.slice(2);
 const all = args.includes('--all');
@@ -9,14 +8,12 @@ if ((all && ids.length > 0) || (!all && ids.length === 0) || ids.some((id) => id
   process.stderr.write('usage: blobs:retry --all | ID…   (failed blobs back to pending, attempts reset)\n');
   process.exitCode = 2;
 } else {
-  const db = await createDatabase(loadConfig(process.env));
-  try {
+  await withDatabase(async (db) => {
     const retried = await retryFailedBlobs(db, all ? { all: true } : { ids });
     for (const blob of retried) process.stdout.write(`${blob.source}\t${blob.id}\n`);
     const missed = ids.filter((id) => !retried.some((blob) => blob.id === id));
     if (missed.length > 0) process.stderr.write(`not failed or unknown, left alone: ${missed.join(' ')}\n`);
     process.stderr.write(`${retried.length} failed blob(s) back to pending\n`);
-  } finally {
-    await db.close();
-  }
+    return 0;
+  });
 }
