@@ -23,7 +23,15 @@ if (db.kind !== 'postgres') {
   process.exit(0);
 }
 const counter = await startPgQueryCounter(db.url ?? '');
-const app = await buildApp(testConfig(db, { databaseUrl: counter.url, logLevel: 'error' }));
+// The per-source rate limit would answer the valid-key phase with 429s; this measures authentication only.
+const app = await buildApp(
+  testConfig(db, {
+    databaseUrl: counter.url,
+    logLevel: 'error',
+    rateLimitRps: 1_000_000,
+    rateLimitBurst: 1_000_000,
+  }),
+);
 const url = new URL(await app.listen({ port: 0, host: '127.0.0.1' }));
 let open = 0;
 let maxOpen = 0;
