@@ -77,6 +77,18 @@ describe('API keys across starts', () => {
       ]),
     );
 
+    // A worker process serves no keys, so it neither grants the development key nor disables any.
+    const worker = await start({ apiKeys: undefined, host: '127.0.0.1', role: 'worker' });
+    const afterWorker = await worker.db.query<{ key_hash: string; disabled: boolean }>(
+      `select key_hash, disabled from api_keys where origin = 'config' order by key_hash`,
+    );
+    expect(afterWorker).toEqual(
+      rows
+        .filter((row) => row.origin === 'config')
+        .map(({ key_hash, disabled }) => ({ key_hash, disabled }))
+        .sort((a, b) => a.key_hash.localeCompare(b.key_hash)),
+    );
+
     // A later loopback start without API_KEYS grants the development key again, and only it.
     await start({ apiKeys: undefined, host: '127.0.0.1' });
     expect(await accepted('dev-key')).toBe(true);
