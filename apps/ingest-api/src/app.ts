@@ -24,8 +24,9 @@ export interface BuildAppOptions {
 }
 
 /**
- * Builds the ingest API on `config`: database (migrated, keys seeded), metrics, health, docs and,
- * unless `config.role` is `worker`, the authenticated, rate-limited `/v1` routes. Does not listen.
+ * Builds the ingest API on `config`: database (migrated), metrics, health, docs and, unless
+ * `config.role` is `worker`, the authenticated (configured keys reconciled), rate-limited `/v1` routes.
+ * Does not listen.
  * On failure everything opened so far is closed again.
  */
 export async function buildApp(config: Config, options: BuildAppOptions = {}): Promise<FastifyInstance> {
@@ -45,7 +46,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
     await app.register(docsRoutes);
     if (config.role !== 'worker') {
       await app.register(async (v1) => {
-        await v1.register(authPlugin);
+        await v1.register(authPlugin, { config });
         await v1.register(rateLimitPlugin, { rps: config.rateLimitRps, burst: config.rateLimitBurst });
         await v1.register(batchRoutes, { limits: config.limits });
         await v1.register(blobRoutes, { limits: config.limits });

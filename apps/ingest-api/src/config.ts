@@ -28,7 +28,10 @@ export interface Config {
   readonly dataDir: string;
   /** Object store; unset uses the local directory `DATA_DIR/objects`. */
   readonly s3: S3Config | undefined;
-  /** Keys seeded into the sources table; unset means the development source `dev` / `dev-key`. */
+  /**
+   * Keys seeded into the sources table; unset means the development source `dev` / `dev-key` on a
+   * loopback `HOST`, and on any other only keys made with `sources:create`.
+   */
   readonly apiKeys: readonly ApiKeySeed[] | undefined;
   /** @default 'all' */
   readonly role: 'api' | 'worker' | 'all';
@@ -173,8 +176,10 @@ export function isLoopbackHost(host: string): boolean {
 
 /**
  * Parses the environment (SPEC §4) into a {@link Config}. This is the only place that reads it.
+ * Whether a non-loopback `HOST` without `API_KEYS` may start depends on the database (keys made with
+ * `sources:create`), so that is checked when the app starts, not here.
  * @param env the variables to read. @default process.env
- * @throws {ConfigError} naming every bad variable, or when a non-loopback `HOST` has no `API_KEYS`.
+ * @throws {ConfigError} naming every bad variable.
  */
 export function loadConfig(env: Readonly<Record<string, string | undefined>> = process.env): Config {
   const parsed = EnvSchema.safeParse(env);
@@ -183,12 +188,6 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     throw new ConfigError(`invalid configuration: ${problems.join('; ')}`, { cause: parsed.error });
   }
   const e = parsed.data;
-  if (e.API_KEYS === undefined && !isLoopbackHost(e.HOST)) {
-    throw new ConfigError(
-      `refusing to listen on ${e.HOST} without API_KEYS: the development key is only allowed on loopback; ` +
-        'set API_KEYS=source:key[,source:key…] or create keys with `pnpm --filter @sluice/ingest-api sources:create NAME`',
-    );
-  }
   return {
     port: e.PORT,
     host: e.HOST,

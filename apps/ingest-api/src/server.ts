@@ -1,5 +1,7 @@
 import { buildApp } from './app.js';
+import { grantsDevKey } from './auth/config-keys.js';
 import { DEV_API_KEY, loadConfig } from './config.js';
+import { EmbeddedDatabaseLockedError } from './db/embedded-lock.js';
 import { ConfigError } from './errors.js';
 
 async function main(): Promise<void> {
@@ -27,7 +29,7 @@ async function main(): Promise<void> {
 
   const address = await app.listen({ port: config.port, host: config.host });
   app.log.info({ url: address, role: config.role }, `Sluice ingest API listening on ${address}`);
-  if (config.apiKeys === undefined) {
+  if (config.role !== 'worker' && grantsDevKey(config)) {
     app.log.warn(
       `development key: Authorization: Bearer ${DEV_API_KEY.key} (source "${DEV_API_KEY.source}")`,
     );
@@ -35,7 +37,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  if (error instanceof ConfigError) process.stderr.write(`sluice ingest-api: ${error.message}\n`);
+  if (error instanceof ConfigError || error instanceof EmbeddedDatabaseLockedError)
+    process.stderr.write(`sluice ingest-api: ${error.message}\n`);
   else console.error(error);
   process.exitCode = 1;
 });

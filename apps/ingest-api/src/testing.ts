@@ -40,12 +40,52 @@ export function testDatabaseUrl(): string {
   return process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 }
 
+/** True when the environment says it is CI: `CI=true` (or `1`), as CI services set it. */
+export function isCiEnvironment(env: Readonly<Record<string, string | undefined>> = process.env): boolean {
+  const value = env.CI?.trim().toLowerCase();
+  return value === 'true' || value === '1';
+}
+
+/** What {@link chooseTestDatabase} decides from. */
+export interface TestDatabaseFacts {
+  /** Running in CI ({@link isCiEnvironment}). */
+  readonly ci: boolean;
+  /** Whether the server of `TEST_DATABASE_URL` answered. */
+  readonly reachable: boolean;
+  /** `TEST_DATABASE_URL`, for the error message. */
+  readonly url?: string;
+  /** Why it did not answer, for the error message. */
+  readonly reason?: string;
+}
+
+/**
+ * The one rule for which database the database-backed tests run on: real PostgreSQL when it answers;
+ * otherwise PGlite on a developer's machine, but never in CI, where a silent fallback would skip the
+ * concurrency and outage tests and still report green.
+ * @throws {Error} in CI when PostgreSQL does not answer.
+ */
+export function chooseTestDatabase(facts: TestDatabaseFacts): 'postgres' | 'pglite' {
+  if (facts.reachable) return 'postgres';
+  if (facts.ci) {
+    throw new Error(
+      `CI=true but PostgreSQL at ${facts.url ?? testDatabaseUrl()} did not answer (${facts.reason ?? 'no answer'}): ` +
+        'in CI the database-backed tests must run on real PostgreSQL, so they fail instead of falling back to PGlite. ' +
+        'Start a PostgreSQL server or set TEST_DATABASE_URL.',
+    );
+  }
+  return 'pglite';
+}
+
 let availability: Promise<boolean> | undefined;
 let unavailableReason = '';
 let warned = false;
 
-/** Whether the PostgreSQL server of `TEST_DATABASE_URL` answers within ~2 s (checked once per process). */
-export const realPostgresAvailable = (): Promise<boolean> => {
+/**
+ * Whether the tests run on the PostgreSQL server of `TEST_DATABASE_URL` (it answered within ~2 s;
+ * checked once per process), by {@link chooseTestDatabase}.
+ * @throws {Error} in CI when it does not answer, so every database-backed test file fails.
+ */
+export const realPostgresAvailable = async (): Promise<boolean> => {
   availability ??= (async () => {
     const sql = postgres(testDatabaseUrl(), { max: 1, connect_timeout: 2, onnotice: () => {} });
     try {
@@ -58,17 +98,26 @@ export const realPostgresAvailable = (): Promise<boolean> => {
       await sql.end({ timeout: 1 });
     }
   })();
-  return availability;
+  const reachable = await availability;
+  const choice = chooseTestDatabase({
+    ci: isCiEnvironment(),
+    reachable,
+    url: testDatabaseUrl(),
+    reason: unavailableReason,
+  });
+  return choice === 'postgres';
 };
 
 /**
  * A fresh database per call: `CREATE DATABASE sluice_test_<random>` on the server of
  * `TEST_DATABASE_URL`; when that server does not answer, a PGlite directory in a temp dir, with
- * one loud warning that real-PostgreSQL-only tests will be skipped.
+ * one loud warning that real-PostgreSQL-only tests will be skipped — except in CI, where it throws
+ * ({@link chooseTestDatabase}).
  */
 export async function createTestDatabase(): Promise<TestDatabase> {
+  const onPostgres = await realPostgresAvailable();
   const dataDir = await mkdtemp(join(tmpdir(), 'sluice-test-'));
-  if (!(await realPostgresAvailable())) {
+  if (!onPostgres) {
     if (!warned) {
       warned = true;
       console.warn(

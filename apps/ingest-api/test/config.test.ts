@@ -1,7 +1,7 @@
 import { DEFAULT_LIMITS } from '@sluice/contracts';
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../src/config.js';
-import { ConfigError } from '../src/errors.js';
+import { configKeySeeds, grantsDevKey } from '../src/auth/config-keys.js';
+import { DEV_API_KEY, loadConfig } from '../src/config.js';
 
 describe('loadConfig', () => {
   it('gives the documented defaults for an empty environment', () => {
@@ -71,11 +71,20 @@ describe('loadConfig', () => {
     });
   });
 
-  it('refuses a non-loopback HOST without API_KEYS', () => {
-    expect(() => loadConfig({ HOST: '0.0.0.0' })).toThrow(ConfigError);
-    expect(() => loadConfig({ HOST: '0.0.0.0' })).toThrow(/API_KEYS/);
-    expect(loadConfig({ HOST: '::1' }).host).toBe('::1');
-    expect(loadConfig({ HOST: 'localhost' }).host).toBe('localhost');
+  it('grants the development key only on loopback without API_KEYS; the database decides the rest at start', () => {
+    // A non-loopback HOST without API_KEYS parses: whether it may start depends on keys made with
+    // sources:create, which the auth plugin checks (test/api-key-lifecycle.test.ts).
+    const open = loadConfig({ HOST: '0.0.0.0' });
+    expect(open.host).toBe('0.0.0.0');
+    expect(grantsDevKey(open)).toBe(false);
+    expect(configKeySeeds(open)).toEqual([]);
+    for (const host of ['127.0.0.1', '::1', 'localhost']) {
+      expect(grantsDevKey(loadConfig({ HOST: host }))).toBe(true);
+      expect(configKeySeeds(loadConfig({ HOST: host }))).toEqual([DEV_API_KEY]);
+    }
+    const keyed = loadConfig({ HOST: '127.0.0.1', API_KEYS: 'web:key-web-123' });
+    expect(grantsDevKey(keyed)).toBe(false);
+    expect(configKeySeeds(keyed)).toEqual([{ source: 'web', key: 'key-web-123' }]);
   });
 
   it('names each bad variable', () => {

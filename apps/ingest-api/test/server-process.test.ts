@@ -1,48 +1,17 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { IngestResponse } from '@sluice/contracts';
 import postgres from 'postgres';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createTestDatabase, realPostgresAvailable, type TestDatabase } from '../src/testing.js';
+import { runCli } from './support/cli.js';
 import { postBatch, record } from './support/http.js';
+import { spawnServer, startServerProcess } from './support/server-process.js';
 
-const packageDir = fileURLToPath(new URL('..', import.meta.url));
 const realPg = await realPostgresAvailable();
 
-interface Running {
-  readonly child: ChildProcess;
-  readonly url: string;
-  readonly output: () => string;
-  /** Resolves with the exit code. */
-  readonly exited: Promise<number | null>;
-}
-
-async function startServer(env: Record<string, string>): Promise<Running> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
-    cwd: packageDir,
-    env: { PATH: process.env.PATH ?? '', PORT: '0', LOG_LEVEL: 'info', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const exited = once(child, 'exit').then(([code]) => code as number | null);
-  let output = '';
-  child.stdout?.on('data', (chunk: Buffer) => {
-    output += chunk.toString();
-  });
-  child.stderr?.on('data', (chunk: Buffer) => {
-    output += chunk.toString();
-  });
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const match = /listening on (http:\/\/[^\s"]+)/.exec(output);
-    if (match?.[1] !== undefined) return { child, url: match[1], output: () => output, exited };
-    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`server did not start:\n${output}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
+const startServer = startServerProcess;
 
 describe('the server process', () => {
   let db: TestDatabase | undefined;
@@ -67,21 +36,29 @@ describe('the server process', () => {
     expect(await server.exited).toBe(0);
   });
 
-  it('refuses to start on a non-loopback address without API_KEYS, saying why', async () => {
+  it('refuses to start on a non-loopback address without keys, saying what works, and starts once sources:create made one', async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'sluice-server-'));
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
-      cwd: packageDir,
-      env: { PATH: process.env.PATH ?? '', HOST: '0.0.0.0', PORT: '0', DATA_DIR: dataDir },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stderr = '';
-    child.stderr?.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    const [code] = await once(child, 'exit');
-    expect(code).toBe(1);
-    expect(stderr).toMatch(/refusing to listen on 0\.0\.0\.0 without API_KEYS/);
-  });
+    const refused = spawnServer({ HOST: '0.0.0.0', DATA_DIR: dataDir });
+    expect(await refused.exited).toBe(1);
+    expect(refused.output()).toMatch(/refusing to listen on 0\.0\.0\.0 without API keys/);
+    expect(refused.output()).toMatch(/API_KEYS=source:key/);
+    expect(refused.output()).toMatch(/sources:create NAME.*same (DATA_DIR|DATABASE_URL)/s);
+
+    // The second way the message names: a key made with sources:create on the same database.
+    const created = await runCli('sources-create', ['edge'], { DATA_DIR: dataDir });
+    expect(created.code).toBe(0);
+    const key = created.stdout.trim();
+    const server = await startServer({ HOST: '0.0.0.0', DATA_DIR: dataDir });
+    try {
+      expect(server.output()).not.toContain('dev-key');
+      const client = { url: server.url, apiKey: key, source: 'edge', query: async () => [] };
+      expect((await postBatch<IngestResponse>(client, { items: [record('edge-1')] })).status).toBe(200);
+      expect((await postBatch(client, { items: [record('edge-2')] }, { key: 'dev-key' })).status).toBe(401);
+    } finally {
+      server.child.kill('SIGTERM');
+      expect(await server.exited).toBe(0);
+    }
+  }, 180_000);
 
   it.skipIf(!realPg)(
     'finishes an in-flight request on SIGTERM, then closes the pool and exits 0',

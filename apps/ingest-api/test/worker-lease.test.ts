@@ -68,7 +68,7 @@ describe('blob leases left behind by a worker that stopped responding', () => {
       [blob.item.id],
     );
     expect(row?.state).toBe('failed');
-    expect(row?.last_error).toMatch(/ghost-worker.*expired/);
+    expect(row?.last_error).toMatch(/lease expired/);
     expect(row?.staged).toBe(1);
     expect(await store.head(blobObjectKey(blob.item.sha256))).toBeUndefined();
   });

@@ -1,18 +1,19 @@
-import { createSourceKey, isValidSourceName } from '../auth/api-keys.js';
-import { loadConfig } from '../config.js';
-import { createDatabase } from '../db/database.js';
+import { isValidSourceName } from '../auth/api-keys.js';
+import { createSourceKey } from '../auth/source-keys.js';
+import { withDatabase } from './with-database.js';
 
 const name = process.argv[2];
-if (!isValidSourceName(name)) {
+if (!isValidSourceName(name) || process.argv.length > 3) {
   process.stderr.write('usage: sources:create NAME   (NAME: 1-64 characters of [A-Za-z0-9._-])\n');
   process.exitCode = 2;
 } else {
-  const db = await createDatabase(loadConfig(process.env));
-  try {
-    const key = await createSourceKey(db, name);
-    process.stderr.write(`Created a key for source "${name}". It is shown only once; store it now:\n`);
-    process.stdout.write(`${key}\n`);
-  } finally {
-    await db.close();
-  }
+  await withDatabase(async (db) => {
+    const created = await createSourceKey(db, name);
+    process.stderr.write(
+      `Created a key for source "${name}", key id ${created.keyId} (for sources:list and sources:revoke).\n` +
+        'The key is shown only once; store it now:\n',
+    );
+    process.stdout.write(`${created.key}\n`);
+    return 0;
+  });
 }

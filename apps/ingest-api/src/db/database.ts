@@ -11,6 +11,7 @@ import postgres from 'postgres';
 import type { Config } from '../config.js';
 import { MigrationsMissingError } from '../errors.js';
 import { asUnavailable, sqlStateOf } from './connection-errors.js';
+import { lockEmbeddedDatabase } from './embedded-lock.js';
 import { Gate } from './gate.js';
 import { migrationsFolder, shippedMigrationCount } from './migrations-folder.js';
 import * as schema from './schema/index.js';
@@ -46,6 +47,14 @@ export interface Database {
    * @throws {MigrationsMissingError} when the database has fewer migrations applied.
    */
   ping(): Promise<void>;
+  /**
+   * Calls `onNotify` for every `NOTIFY` on `channel`, and `onListen` each time listening starts,
+   * including after the listening connection was lost and re-established (notifications sent in
+   * between are lost, so `onListen` should resynchronise). On PostgreSQL a dedicated connection
+   * listens; embedded PGlite has one process, so only its own notifications arrive.
+   * @returns a function that stops listening.
+   */
+  listen(channel: string, onNotify: () => void, onListen?: () => void): Promise<() => Promise<void>>;
   /** Releases every connection (or closes the embedded database). Idempotent. */
   close(): Promise<void>;
 }
@@ -76,6 +85,7 @@ function gated(
   orm: Db,
   gate: Gate,
   raw: Database['query'],
+  listen: Database['listen'],
   end: () => Promise<void>,
 ) {
   let closed: Promise<void> | undefined;
@@ -124,6 +134,7 @@ function gated(
         throw new MigrationsMissingError(`${applied} of ${expected} migrations applied`);
       }
     },
+    listen,
     close() {
       closed ??= end();
       return closed;
@@ -134,7 +145,9 @@ function gated(
 
 /**
  * Opens the configured database and applies the committed migrations: PostgreSQL at
- * `config.databaseUrl`, or PGlite in `config.dataDir/pglite` when it is unset.
+ * `config.databaseUrl`, or PGlite in `config.dataDir/pglite` when it is unset. The PGlite directory
+ * is locked for as long as the database is open (until `close()` or the process ends).
+ * @throws {EmbeddedDatabaseLockedError} when another process (or open database) holds the PGlite directory.
  */
 export async function createDatabase(
   config: Pick<Config, 'databaseUrl' | 'dataDir' | 'dbPoolSize' | 'dbMaxWaiting' | 'dbAcquireTimeoutMs'>,
@@ -159,12 +172,28 @@ export async function createDatabase(
       gate,
       async <T>(text: string, params: readonly unknown[]) =>
         (await client.unsafe(text, params as postgres.ParameterOrJSON<never>[])) as unknown as T[],
+      // postgres.js keeps one connection for all listeners and re-LISTENs (calling onListen again)
+      // when it is lost.
+      async (channel, onNotify, onListen) => {
+        const { unlisten } = await client.listen(channel, () => onNotify(), onListen);
+        return async () => {
+          await unlisten().catch(() => {});
+        };
+      },
       () => client.end({ timeout: 5 }),
     );
   }
   const dir = join(config.dataDir, 'pglite');
   await mkdir(dir, { recursive: true });
-  const pg = await PGlite.create(dir);
+  // PGlite itself does not stop a second process from opening the same files, which corrupts them.
+  const lock = await lockEmbeddedDatabase(dir);
+  let pg: PGlite;
+  try {
+    pg = await PGlite.create(dir);
+  } catch (error) {
+    await lock.release();
+    throw error;
+  }
   try {
     const orm = drizzlePglite(pg, { schema });
     await migratePglite(orm, { migrationsFolder: migrationsFolder() });
@@ -179,10 +208,24 @@ export async function createDatabase(
       orm as unknown as Db,
       gate,
       async <T>(text: string, params: readonly unknown[]) => (await pg.query<T>(text, [...params])).rows,
-      () => pg.close(),
+      async (channel, onNotify, onListen) => {
+        const unlisten = await pg.listen(channel, () => onNotify());
+        onListen?.();
+        return async () => {
+          await unlisten().catch(() => {});
+        };
+      },
+      async () => {
+        try {
+          await pg.close();
+        } finally {
+          await lock.release();
+        }
+      },
     );
   } catch (error) {
     await pg.close();
+    await lock.release();
     throw error;
   }
 }

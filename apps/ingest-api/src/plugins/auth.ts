@@ -1,7 +1,11 @@
-import { timingSafeEqual } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import { findEnabledKey, hashApiKey } from '../auth/api-keys.js';
+import { Counter } from 'prom-client';
+import { hashApiKey } from '../auth/api-keys.js';
+import { configKeySeeds, grantsDevKey } from '../auth/config-keys.js';
+import { ApiKeySet } from '../auth/key-set.js';
+import { reconcileConfigKeys } from '../auth/reconcile-config-keys.js';
+import { type Config, DEV_API_KEY } from '../config.js';
 import { UnauthorizedError } from '../errors.js';
 
 declare module 'fastify' {
@@ -13,21 +17,11 @@ declare module 'fastify' {
 
 /** Options of {@link authPlugin}. */
 export interface AuthPluginOptions {
-  /**
-   * Milliseconds a key lookup (found or not) is remembered, so steady traffic does not query the
-   * keys table per request. A disabled key stops working within this time.
-   * @default 5000
-   */
-  readonly cacheTtlMs?: number;
+  /** `apiKeys` and `host` decide the keys this start grants. */
+  readonly config: Pick<Config, 'apiKeys' | 'host'>;
+  /** Milliseconds between reloads of the keys without a change notification (safety net). @default 5000 */
+  readonly refreshMs?: number;
 }
-
-interface CachedKey {
-  /** The stored row, or `undefined` for an unknown or disabled key. */
-  readonly row: { readonly source: string; readonly keyHash: string } | undefined;
-  readonly expiresAt: number;
-}
-
-const MAX_CACHED_KEYS = 10_000;
 
 function bearerToken(request: FastifyRequest): string | undefined {
   const header = request.headers.authorization;
@@ -38,35 +32,52 @@ function bearerToken(request: FastifyRequest): string | undefined {
 
 /**
  * Authenticates every request of the scope it is registered in with `Authorization: Bearer <key>`,
- * before the body is read, and sets `request.source`. Unknown, disabled or missing keys get 401.
+ * before the body is read, and sets `request.source`. Unknown, disabled, revoked or missing keys get
+ * 401. At registration it reconciles the configured keys (`API_KEYS` or the development key) with the
+ * database and loads the valid keys into an {@link ApiKeySet}, so no request queries the database to
+ * authenticate; changes made anywhere reach it within a second via `LISTEN/NOTIFY`.
+ * @throws {ConfigError} at registration when this start may not run with its keys (see {@link reconcileConfigKeys}).
  */
 export const authPlugin = fp<AuthPluginOptions>(
-  async (app, options) => {
-    const ttlMs = options.cacheTtlMs ?? 5000;
-    const cache = new Map<string, CachedKey>();
+  async (app, { config, refreshMs }) => {
+    const seeds = configKeySeeds(config);
+    const { retired } = await reconcileConfigKeys(app.db, seeds, config.host);
+    if (retired.length > 0) {
+      app.log.info(
+        { keyIds: retired },
+        'disabled API keys an earlier start configured and this one does not',
+      );
+    }
+    if (grantsDevKey(config)) {
+      app.log.warn(
+        { source: DEV_API_KEY.source },
+        `API_KEYS is unset: accepting the development key "${DEV_API_KEY.key}" for source "${DEV_API_KEY.source}". ` +
+          'Set API_KEYS=source:key before exposing this server.',
+      );
+    }
+    const loads = new Counter({
+      name: 'sluice_api_key_loads_total',
+      help: 'Reads of the API keys table (start, key changes, periodic refresh); never one per request',
+      registers: [app.metrics.registry],
+    });
+    const keys = new ApiKeySet(app.db, {
+      refreshMs,
+      onLoad: () => loads.inc(),
+      logger: app.log,
+    });
+    await keys.start();
+    // preClose: the database is still open, so listening can be stopped cleanly.
+    app.addHook('preClose', () => keys.stop());
+
     app.decorateRequest('source', '');
     app.addHook('onRequest', async (request) => {
       const key = bearerToken(request);
       if (key === undefined) throw new UnauthorizedError('missing Authorization: Bearer <key> header');
-      const keyHash = hashApiKey(key);
-      const now = Date.now();
-      let entry = cache.get(keyHash);
-      if (entry === undefined || entry.expiresAt <= now) {
-        const row = await findEnabledKey(app.db, keyHash);
-        if (cache.size >= MAX_CACHED_KEYS) cache.clear();
-        entry = { row, expiresAt: now + ttlMs };
-        cache.set(keyHash, entry);
-      }
-      // Lookups go by hash, which reveals nothing about the key; the stored hash is still compared
-      // in constant time so that no lookup quirk (padding, collation) can admit a different key.
-      const stored = entry.row;
-      const expected = Buffer.from(keyHash, 'hex');
-      const actual = Buffer.from(stored?.keyHash ?? '', 'hex');
-      if (stored === undefined || actual.length !== expected.length || !timingSafeEqual(actual, expected)) {
-        throw new UnauthorizedError('unknown or disabled API key');
-      }
-      request.source = stored.source;
+      // A map lookup by the key's hash: an unknown key costs no query, whatever the traffic.
+      const source = keys.sourceOf(hashApiKey(key));
+      if (source === undefined) throw new UnauthorizedError('unknown, disabled or revoked API key');
+      request.source = source;
     });
   },
-  { name: 'sluice-auth', dependencies: ['sluice-db'] },
+  { name: 'sluice-auth', dependencies: ['sluice-db', 'sluice-metrics'] },
 );

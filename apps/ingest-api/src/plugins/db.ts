@@ -1,11 +1,10 @@
 import fp from 'fastify-plugin';
-import { seedApiKeys } from '../auth/api-keys.js';
-import { type Config, DEV_API_KEY } from '../config.js';
+import type { Config } from '../config.js';
 import { createDatabase, type Database } from '../db/database.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
-    /** The database, migrated and seeded with the configured API keys. */
+    /** The database, migrated. */
     db: Database;
   }
 }
@@ -16,22 +15,14 @@ export interface DbPluginOptions {
 }
 
 /**
- * Opens the database (PostgreSQL or embedded PGlite), applies migrations, seeds `API_KEYS` (or the
- * development key when unset) and closes the pool when the app closes.
+ * Opens the database (PostgreSQL or embedded PGlite, locked to this process), applies migrations and
+ * closes it when the app closes. API keys are the auth plugin's business.
  */
 export const dbPlugin = fp<DbPluginOptions>(
   async (app, { config }) => {
     const db = await createDatabase(config);
     app.addHook('onClose', () => db.close());
     app.decorate('db', db);
-    if (config.apiKeys === undefined) {
-      app.log.warn(
-        { source: DEV_API_KEY.source },
-        `API_KEYS is unset: accepting the development key "${DEV_API_KEY.key}" for source "${DEV_API_KEY.source}". ` +
-          'Set API_KEYS=source:key before exposing this server.',
-      );
-    }
-    await seedApiKeys(db, config.apiKeys ?? [DEV_API_KEY]);
     app.log.info({ database: db.kind }, 'database ready');
   },
   { name: 'sluice-db' },

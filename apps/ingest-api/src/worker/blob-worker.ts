@@ -5,6 +5,13 @@ import PQueue from 'p-queue';
 import type { Database } from '../db/database.js';
 import type { ObjectStore } from '../object-store/object-store.js';
 import { LeaseExpiredError, StagedBytesCorruptError, StagedBytesMissingError } from './blob-worker-errors.js';
+import { clientSafeError, LEASE_EXPIRED_ERROR } from './client-safe-error.js';
+import {
+  DEFAULT_BACKOFF_BASE_MS,
+  DEFAULT_BACKOFF_MAX_MS,
+  DEFAULT_MAX_ATTEMPTS,
+  retryDelayMs,
+} from './retry-schedule.js';
 
 /** The few logger methods the worker uses (pino and Fastify loggers fit). */
 export interface WorkerLogger {
@@ -17,7 +24,7 @@ export interface WorkerLogger {
 export interface BlobWorkerHooks {
   /** A blob is now in object storage (`skipped` when identical bytes were already there). */
   onUploaded?(blob: ClaimedBlob, skipped: boolean): void;
-  /** An attempt failed; `final` when the blob is now `failed` for good. */
+  /** An attempt failed; `final` when the blob is now `failed` (until `blobs:retry`). */
   onAttemptFailed?(blob: ClaimedBlob | undefined, final: boolean, error: unknown): void;
 }
 
@@ -38,11 +45,11 @@ export interface BlobWorkerOptions {
    * never uploads a blob another worker may already have reclaimed. @default 300000
    */
   readonly leaseMs?: number | undefined;
-  /** Attempts before a blob is `failed` for good. @default 10 */
+  /** Attempts before a blob is `failed` (until `blobs:retry`). @default 48, see {@link DEFAULT_MAX_ATTEMPTS} */
   readonly maxAttempts?: number | undefined;
   /** Delay after the first failed attempt, doubled per attempt (±25 % jitter). @default 1000 */
   readonly backoffBaseMs?: number | undefined;
-  /** Cap on the delay between attempts, before the ±25 % jitter. @default 600000 */
+  /** Cap on the delay between attempts, before the ±25 % jitter. @default 3600000 */
   readonly backoffMaxMs?: number | undefined;
   /** Receives progress and failures. @default silent */
   readonly logger?: WorkerLogger | undefined;
@@ -85,11 +92,6 @@ function positiveInt(name: string, value: number | undefined, fallback: number):
   return result;
 }
 
-function describe(error: unknown): string {
-  const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-  return text.slice(0, 1000);
-}
-
 // A claim takes due pending blobs, oldest first; SKIP LOCKED lets any number of workers claim side by
 // side without waiting on each other. The attempt is counted when it starts, so a worker that dies
 // mid-upload still spends one.
@@ -106,14 +108,17 @@ update blobs b
 returning b.source, b.id, b.sha256, b.size::float8 as size, b.content_type, b.attempts`;
 
 // Blobs whose worker stopped responding (crashed, hung, partitioned) go back to pending, or to failed
-// when that was their last allowed attempt.
+// when that was their last allowed attempt. The old lease owner is returned for the log only: it
+// names a host and pid, which last_error (shown to clients) must not.
 const EXPIRE_SQL = `
-update blobs
-   set state = case when attempts >= $1::int then 'failed' else 'pending' end,
-       last_error = 'the lease of ' || coalesce(lease_owner, 'a worker') || ' expired before the upload finished',
-       lease_owner = null, lease_until = null, next_attempt_at = now()
- where state = 'uploading' and lease_until < now()
-returning id, state`;
+update blobs b
+   set state = case when b.attempts >= $1::int then 'failed' else 'pending' end,
+       last_error = $2, lease_owner = null, lease_until = null, next_attempt_at = now()
+  from (select source, id, lease_owner from blobs
+         where state = 'uploading' and lease_until < now()
+           for update skip locked) expired
+ where b.source = expired.source and b.id = expired.id
+returning b.id, b.state, expired.lease_owner`;
 
 // Marking the blob uploaded and freeing its staged bytes is one statement, so a blob is never
 // uploaded without its bytes being freed nor freed without being uploaded. Only the lease owner may.
@@ -127,13 +132,13 @@ with done as (
 delete from blob_staging s using done where s.source = done.source and s.id = done.id
 returning s.id`;
 
-// Exponential backoff lives with the state: the next attempt time is computed in the same update.
+// The delay comes from retryDelayMs() (the one backoff rule, also behind the documented schedule); the
+// next attempt time is relative to the database's clock, like the claim's.
 const RETRY_SQL = `
 update blobs
    set state = case when attempts >= $4::int then 'failed' else 'pending' end,
-       next_attempt_at = now() + least($6::float8, $5::float8 * power(2, least(attempts - 1, 30)))
-                                 * (0.75 + random() * 0.5) * interval '1 millisecond',
-       last_error = $7, lease_owner = null, lease_until = null
+       next_attempt_at = now() + $5::float8 * interval '1 millisecond',
+       last_error = $6, lease_owner = null, lease_until = null
  where source = $1 and id = $2 and lease_owner = $3 and state = 'uploading'
 returning state`;
 
@@ -178,9 +183,9 @@ export class BlobWorker {
     this.#concurrency = positiveInt('concurrency', options.concurrency, 4);
     this.#pollIntervalMs = positiveInt('pollIntervalMs', options.pollIntervalMs, 1000);
     this.#leaseMs = positiveInt('leaseMs', options.leaseMs, 300_000);
-    this.#maxAttempts = positiveInt('maxAttempts', options.maxAttempts, 10);
-    this.#backoffBaseMs = positiveInt('backoffBaseMs', options.backoffBaseMs, 1000);
-    this.#backoffMaxMs = positiveInt('backoffMaxMs', options.backoffMaxMs, 600_000);
+    this.#maxAttempts = positiveInt('maxAttempts', options.maxAttempts, DEFAULT_MAX_ATTEMPTS);
+    this.#backoffBaseMs = positiveInt('backoffBaseMs', options.backoffBaseMs, DEFAULT_BACKOFF_BASE_MS);
+    this.#backoffMaxMs = positiveInt('backoffMaxMs', options.backoffMaxMs, DEFAULT_BACKOFF_MAX_MS);
     this.#log = options.logger ?? SILENT;
     this.#hooks = options.hooks ?? {};
     this.#queue = new PQueue({ concurrency: this.#concurrency });
@@ -208,14 +213,17 @@ export class BlobWorker {
    */
   async claimOnce(): Promise<number> {
     // Expired leases are rare; looking for them once per poll interval is soon enough.
-    let expired: { id: string; state: string }[] = [];
+    let expired: { id: string; state: string; lease_owner: string | null }[] = [];
     if (Date.now() - this.#lastSweep >= this.#pollIntervalMs) {
       this.#lastSweep = Date.now();
-      expired = await this.#db.query<{ id: string; state: string }>(EXPIRE_SQL, [this.#maxAttempts]);
+      expired = await this.#db.query(EXPIRE_SQL, [this.#maxAttempts, LEASE_EXPIRED_ERROR]);
     }
     for (const row of expired) {
       const final = row.state === 'failed';
-      this.#log.warn({ id: row.id, final }, 'a blob lease expired; its worker stopped responding');
+      this.#log.warn(
+        { id: row.id, final, leaseOwner: row.lease_owner },
+        'a blob lease expired; its worker stopped responding',
+      );
       this.#hooks.onAttemptFailed?.(
         undefined,
         final,
@@ -331,14 +339,16 @@ export class BlobWorker {
         blob.id,
         this.workerId,
         this.#maxAttempts,
-        this.#backoffBaseMs,
-        this.#backoffMaxMs,
-        describe(error),
+        retryDelayMs(blob.attempts, { baseMs: this.#backoffBaseMs, maxMs: this.#backoffMaxMs }),
+        clientSafeError(error),
       ]);
       const final = rows[0]?.state === 'failed';
       this.#hooks.onAttemptFailed?.(blob, final, error);
       if (final) {
-        this.#log.error({ err: error, id: blob.id, attempts: blob.attempts }, 'blob failed for good');
+        this.#log.error(
+          { err: error, id: blob.id, attempts: blob.attempts },
+          'blob failed after its last attempt; its bytes stay staged for blobs:retry',
+        );
       } else {
         this.#log.warn(
           { err: error, id: blob.id, attempts: blob.attempts },

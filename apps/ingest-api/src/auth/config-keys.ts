@@ -1,0 +1,15 @@
+import { type ApiKeySeed, type Config, DEV_API_KEY, isLoopbackHost } from '../config.js';
+
+/** True when this start grants the development key: `API_KEYS` unset and a loopback `HOST`. */
+export function grantsDevKey(config: Pick<Config, 'apiKeys' | 'host'>): boolean {
+  return config.apiKeys === undefined && isLoopbackHost(config.host);
+}
+
+/**
+ * The keys this start's configuration grants: `API_KEYS`, else the development key on loopback,
+ * else none (a non-loopback start then needs keys made with `sources:create`).
+ */
+export function configKeySeeds(config: Pick<Config, 'apiKeys' | 'host'>): readonly ApiKeySeed[] {
+  if (config.apiKeys !== undefined) return config.apiKeys;
+  return grantsDevKey(config) ? [DEV_API_KEY] : [];
+}

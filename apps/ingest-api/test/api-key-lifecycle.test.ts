@@ -1,0 +1,153 @@
+import { sha256Hex } from '@sluice/contracts';
+import type { FastifyInstance } from 'fastify';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from '../src/app.js';
+import { createSourceKey, listKeys, revokeKeys } from '../src/auth/source-keys.js';
+import type { Config } from '../src/config.js';
+import { ConfigError } from '../src/errors.js';
+import { createTestDatabase, type TestDatabase, testConfig } from '../src/testing.js';
+
+/** Keys valid after each start are exactly that start's configured keys plus those made with sources:create. */
+describe('API keys across starts', () => {
+  let db: TestDatabase;
+  let app: FastifyInstance | undefined;
+  let url = '';
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+  });
+  afterEach(async () => {
+    await app?.close();
+    app = undefined;
+  });
+  afterAll(async () => {
+    await db?.drop();
+  });
+
+  async function start(overrides: Partial<Config>): Promise<FastifyInstance> {
+    await app?.close();
+    app = await buildApp(testConfig(db, overrides));
+    url = await app.listen({ port: 0, host: '127.0.0.1' });
+    return app;
+  }
+
+  /** Whether `key` is accepted: `GET /v1/limits` needs a valid key and touches nothing else. */
+  async function accepted(key: string): Promise<boolean> {
+    const response = await fetch(`${url}/v1/limits`, { headers: { authorization: `Bearer ${key}` } });
+    expect([200, 401]).toContain(response.status);
+    return response.status === 200;
+  }
+
+  /** Whether `key` is accepted within a second: key changes reach the instance by notification. */
+  async function acceptedSoon(key: string, expected: boolean): Promise<boolean> {
+    const deadline = performance.now() + 1000;
+    for (;;) {
+      const now = await accepted(key);
+      if (now === expected || performance.now() > deadline) return now;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+
+  it('disables keys a previous start configured but this one does not, and keeps sources:create keys', async () => {
+    const first = await start({ apiKeys: undefined, host: '127.0.0.1' });
+    expect(await accepted('dev-key')).toBe(true);
+    const created = await createSourceKey(first.db, 'mobile');
+    expect(created.keyId).toMatch(/^key_[0-9a-f]{12}$/);
+    expect(await acceptedSoon(created.key, true)).toBe(true);
+
+    // The issue's case: same data, now on a public address with API_KEYS.
+    await start({ apiKeys: [{ source: 'web', key: 'web-key-123' }], host: '0.0.0.0' });
+    expect(await accepted('dev-key')).toBe(false);
+    expect(await accepted('web-key-123')).toBe(true);
+    expect(await accepted(created.key)).toBe(true);
+
+    const third = await start({ apiKeys: [{ source: 'app', key: 'app-key-456' }], host: '0.0.0.0' });
+    expect(await accepted('web-key-123')).toBe(false);
+    expect(await accepted('app-key-456')).toBe(true);
+    expect(await accepted(created.key)).toBe(true);
+    const rows = await third.db.query<{ key_hash: string; origin: string; disabled: boolean }>(
+      'select key_hash, origin, disabled from api_keys order by origin, source',
+    );
+    expect(rows).toEqual(
+      expect.arrayContaining([
+        { key_hash: sha256Hex('dev-key'), origin: 'config', disabled: true },
+        { key_hash: sha256Hex('web-key-123'), origin: 'config', disabled: true },
+        { key_hash: sha256Hex('app-key-456'), origin: 'config', disabled: false },
+        { key_hash: sha256Hex(created.key), origin: 'cli', disabled: false },
+      ]),
+    );
+
+    // A worker process serves no keys, so it neither grants the development key nor disables any.
+    const worker = await start({ apiKeys: undefined, host: '127.0.0.1', role: 'worker' });
+    const afterWorker = await worker.db.query<{ key_hash: string; disabled: boolean }>(
+      `select key_hash, disabled from api_keys where origin = 'config' order by key_hash`,
+    );
+    expect(afterWorker).toEqual(
+      rows
+        .filter((row) => row.origin === 'config')
+        .map(({ key_hash, disabled }) => ({ key_hash, disabled }))
+        .sort((a, b) => a.key_hash.localeCompare(b.key_hash)),
+    );
+
+    // A later loopback start without API_KEYS grants the development key again, and only it.
+    await start({ apiKeys: undefined, host: '127.0.0.1' });
+    expect(await accepted('dev-key')).toBe(true);
+    expect(await accepted('app-key-456')).toBe(false);
+    expect(await accepted(created.key)).toBe(true);
+  });
+
+  it('creates and revokes by source or key id within a second in this process, and lists keys by id only', async () => {
+    const running = await start({ apiKeys: [{ source: 'web', key: 'web-key-123' }] });
+    const one = await createSourceKey(running.db, 'tablet');
+    const two = await createSourceKey(running.db, 'tablet');
+    expect(await acceptedSoon(one.key, true)).toBe(true);
+    expect(await acceptedSoon(two.key, true)).toBe(true);
+
+    expect(await revokeKeys(running.db, one.keyId)).toEqual([{ source: 'tablet', keyId: one.keyId }]);
+    expect(await acceptedSoon(one.key, false)).toBe(false);
+    expect(await accepted(two.key)).toBe(true);
+    expect(await revokeKeys(running.db, 'tablet')).toEqual([{ source: 'tablet', keyId: two.keyId }]);
+    expect(await acceptedSoon(two.key, false)).toBe(false);
+    expect(await revokeKeys(running.db, 'tablet')).toEqual([]);
+
+    const listed = await listKeys(running.db);
+    expect(
+      listed
+        .filter((key) => key.source === 'tablet')
+        .map((key) => [key.keyId, key.state])
+        .sort(),
+    ).toEqual(
+      [
+        [one.keyId, 'revoked'],
+        [two.keyId, 'revoked'],
+      ].sort(),
+    );
+    expect(listed.find((key) => key.source === 'web')).toMatchObject({ origin: 'config', state: 'active' });
+    expect(JSON.stringify(listed)).not.toContain(one.key);
+  });
+
+  it('refuses to start when the configured keys include a revoked one, naming its key id', async () => {
+    const running = await start({ apiKeys: [{ source: 'web', key: 'leaked-key-1' }] });
+    const [revoked] = await revokeKeys(running.db, 'web');
+    await running.close();
+    app = undefined;
+    const refused = await buildApp(
+      testConfig(db, { apiKeys: [{ source: 'web', key: 'leaked-key-1' }] }),
+    ).catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(ConfigError);
+    expect((refused as Error).message).toContain(revoked?.keyId ?? 'no key id');
+  });
+
+  it('refuses a non-loopback start without API_KEYS when no key was made with sources:create', async () => {
+    const empty = await createTestDatabase();
+    try {
+      const refused = await buildApp(testConfig(empty, { apiKeys: undefined, host: '0.0.0.0' })).catch(
+        (error: unknown) => error,
+      );
+      expect(refused).toBeInstanceOf(ConfigError);
+      expect((refused as Error).message).toMatch(/refusing to listen on 0\.0\.0\.0 without API keys/);
+    } finally {
+      await empty.drop();
+    }
+  });
+});

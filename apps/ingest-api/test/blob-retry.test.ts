@@ -1,0 +1,204 @@
+import { execFile } from 'node:child_process';
+import { hostname } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { blobObjectKey, type ItemStatusResponse } from '@sluice/contracts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { S3ObjectStore } from '../src/object-store/s3-object-store.js';
+import { realPostgresAvailable, startTestServer, type TestServer } from '../src/testing.js';
+import { BlobWorker } from '../src/worker/blob-worker.js';
+import { retryFailedBlobs } from '../src/worker/retry-failed-blobs.js';
+import {
+  DEFAULT_BACKOFF_BASE_MS,
+  DEFAULT_BACKOFF_MAX_MS,
+  DEFAULT_MAX_ATTEMPTS,
+  retryDelayMs,
+} from '../src/worker/retry-schedule.js';
+import { makeBlob, partsFor, postBlobs, sha256Hex, waitFor } from './blob-support.js';
+import { type S3TestServer, startS3Server } from './support/s3-server.js';
+
+const packageDir = fileURLToPath(new URL('..', import.meta.url));
+const realPg = await realPostgresAvailable();
+
+describe('failed blobs are recoverable', () => {
+  let s3: S3TestServer;
+  let server: TestServer;
+  let good: S3ObjectStore;
+  let down: S3ObjectStore;
+
+  beforeAll(async () => {
+    s3 = await startS3Server();
+    server = await startTestServer();
+    good = new S3ObjectStore(s3.storeOptions());
+    // Nothing listens on port 9: every attempt fails at once with connection refused.
+    down = new S3ObjectStore({ ...s3.storeOptions(), endpoint: 'http://127.0.0.1:9', maxAttempts: 1 });
+  });
+  afterAll(async () => {
+    await good?.close();
+    await down?.close();
+    await server?.close();
+    await s3?.close();
+  });
+
+  /** Stores a blob and runs a worker against the unreachable store until the blob is `failed`. */
+  async function failedBlob(maxAttempts = 2) {
+    const blob = makeBlob({ size: 5000 });
+    expect((await postBlobs(server, partsFor([blob]))).body.counts.stored).toBe(1);
+    const worker = new BlobWorker({
+      db: server.app.db,
+      objectStore: down,
+      pollIntervalMs: 10,
+      backoffBaseMs: 5,
+      backoffMaxMs: 10,
+      maxAttempts,
+    });
+    worker.start();
+    try {
+      await waitFor('the blob to fail', async () => (await blobRow(blob.item.id))?.state === 'failed');
+    } finally {
+      await worker.stop();
+    }
+    return blob;
+  }
+
+  async function blobRow(id: string) {
+    const [row] = await server.query<{
+      state: string;
+      attempts: number;
+      last_error: string | null;
+      staged: number;
+    }>(
+      `select state, attempts, last_error, (select count(*)::int from blob_staging s where s.id = b.id) as staged
+         from blobs b where id = $1`,
+      [id],
+    );
+    return row;
+  }
+
+  async function uploadAll(): Promise<void> {
+    const worker = new BlobWorker({ db: server.app.db, objectStore: good, pollIntervalMs: 10 });
+    worker.start();
+    try {
+      await waitFor('no blob pending', async () => {
+        const [row] = await server.query<{ n: number }>(
+          `select count(*)::int as n from blobs where state in ('pending', 'uploading')`,
+        );
+        return row?.n === 0;
+      });
+    } finally {
+      await worker.stop();
+    }
+  }
+
+  it('keeps the staged bytes of a failed blob; retrying it resets attempts and the worker uploads it', async () => {
+    const blob = await failedBlob();
+    expect(await blobRow(blob.item.id)).toMatchObject({ state: 'failed', attempts: 2, staged: 1 });
+
+    expect(await retryFailedBlobs(server.app.db, { ids: [blob.item.id, 'no-such-blob'] })).toEqual([
+      { source: server.source, id: blob.item.id },
+    ]);
+    expect(await blobRow(blob.item.id)).toMatchObject({ state: 'pending', attempts: 0, staged: 1 });
+
+    await uploadAll();
+    expect(await blobRow(blob.item.id)).toMatchObject({ state: 'uploaded', staged: 0, last_error: null });
+    const stored = await good.get(blobObjectKey(blob.item.sha256));
+    expect(stored).toBeDefined();
+    expect(sha256Hex(stored!)).toBe(blob.item.sha256);
+  });
+
+  it('retries every failed blob with all, and leaves blobs in other states alone', async () => {
+    const first = await failedBlob();
+    const second = await failedBlob();
+    const pending = makeBlob({ size: 100 });
+    expect((await postBlobs(server, partsFor([pending]))).body.counts.stored).toBe(1);
+    const retried = await retryFailedBlobs(server.app.db, { all: true });
+    expect(retried.map((blob) => blob.id).sort()).toEqual([first.item.id, second.item.id].sort());
+    expect(await retryFailedBlobs(server.app.db, { all: true })).toEqual([]);
+    await uploadAll();
+    for (const blob of [first, second, pending]) {
+      expect(sha256Hex((await good.get(blobObjectKey(blob.item.sha256)))!)).toBe(blob.item.sha256);
+    }
+  });
+
+  it('shows clients a lastError without hostnames, addresses or pids', async () => {
+    const failed = await failedBlob(1);
+    // A blob whose worker died mid-upload: its lease names the worker's host and pid.
+    const orphan = makeBlob({ size: 100 });
+    expect((await postBlobs(server, partsFor([orphan]))).body.counts.stored).toBe(1);
+    await server.query(
+      `update blobs set state = 'uploading', attempts = 1, lease_owner = $2,
+              lease_until = now() - interval '1 second' where id = $1`,
+      [orphan.item.id, `${hostname()}:${process.pid}:dead`],
+    );
+    const sweeper = new BlobWorker({ db: server.app.db, objectStore: down, maxAttempts: 1 });
+    await sweeper.claimOnce();
+    await sweeper.stop();
+
+    for (const id of [failed.item.id, orphan.item.id]) {
+      const response = await fetch(`${server.url}/v1/items/${id}`, {
+        headers: { authorization: `Bearer ${server.apiKey}` },
+      });
+      const body = (await response.json()) as ItemStatusResponse;
+      expect(body.blob?.state).toBe('failed');
+      const lastError = body.blob?.lastError ?? '';
+      expect(lastError.length).toBeGreaterThan(0);
+      expect(lastError).not.toContain(hostname());
+      expect(lastError).not.toContain(String(process.pid));
+      expect(lastError).not.toMatch(/127\.0\.0\.1|:9\b|ECONNREFUSED/);
+    }
+  });
+
+  it.skipIf(!realPg)(
+    'blobs:retry brings failed blobs back from the command line, beside a running server',
+    async () => {
+      const blob = await failedBlob();
+      const run = (args: string[]) =>
+        promisify(execFile)(process.execPath, ['--import', 'tsx', 'src/cli/blobs-retry.ts', ...args], {
+          cwd: packageDir,
+          env: {
+            PATH: process.env.PATH ?? '',
+            DATABASE_URL: server.db.url ?? '',
+            DATA_DIR: server.db.dataDir,
+          },
+        });
+      const { stdout } = await run([blob.item.id]);
+      expect(stdout).toContain(blob.item.id);
+      expect(await blobRow(blob.item.id)).toMatchObject({ state: 'pending', attempts: 0, staged: 1 });
+      const usage = await run([]).catch((error: { code: number; stderr: string }) => error);
+      expect(usage).toMatchObject({ code: 2 });
+    },
+  );
+});
+
+describe('the default retry schedule', () => {
+  it('spreads the attempts over at least 24 hours even with the shortest jitter', () => {
+    let shortest = 0;
+    let longest = 0;
+    // The delay after attempt n (1-based) comes before attempt n + 1; the last attempt has none.
+    for (let attempt = 1; attempt < DEFAULT_MAX_ATTEMPTS; attempt += 1) {
+      const options = { baseMs: DEFAULT_BACKOFF_BASE_MS, maxMs: DEFAULT_BACKOFF_MAX_MS };
+      shortest += retryDelayMs(attempt, options, () => 0);
+      longest += retryDelayMs(attempt, options, () => 0.999_999);
+    }
+    const hours = 3_600_000;
+    expect(shortest).toBeGreaterThanOrEqual(24 * hours);
+    // A one-hour outage costs at most a few attempts: no single delay exceeds the cap plus jitter.
+    expect(
+      retryDelayMs(
+        DEFAULT_MAX_ATTEMPTS,
+        { baseMs: DEFAULT_BACKOFF_BASE_MS, maxMs: DEFAULT_BACKOFF_MAX_MS },
+        () => 0.999_999,
+      ),
+    ).toBeLessThanOrEqual(1.25 * DEFAULT_BACKOFF_MAX_MS);
+    expect(longest).toBeGreaterThan(shortest);
+  });
+
+  it('doubles from the base and stops at the cap, within ±25 %', () => {
+    const options = { baseMs: 1000, maxMs: 20_000 };
+    expect(retryDelayMs(1, options, () => 0.5)).toBe(1000);
+    expect(retryDelayMs(3, options, () => 0.5)).toBe(4000);
+    expect(retryDelayMs(3, options, () => 0)).toBe(3000);
+    expect(retryDelayMs(9, options, () => 0.5)).toBe(20_000);
+    expect(retryDelayMs(500, options, () => 0.5)).toBe(20_000);
+  });
+});
