@@ -1,4 +1,5 @@
 import type { Durability, WhenFull } from './disk-queue/types.js';
+import { MAX_TIMER_MS } from './timers.js';
 
 /** A logger the uploader may write diagnostics to (pino, console or anything shaped like them). */
 export interface UploaderLogger {
@@ -90,10 +91,17 @@ export interface UploaderOptions {
    */
   readonly backoffBaseMs?: number;
   /**
-   * Cap of the exponential backoff (a server's `Retry-After` may ask for longer and is honoured).
+   * Cap of the exponential backoff (a server's `Retry-After` may ask for longer and is honoured, up to
+   * `maxRetryDelayMs`).
    * @default 30_000
    */
   readonly backoffMaxMs?: number;
+  /**
+   * No retry waits longer than this, whatever a server's `Retry-After` asks for (`Retry-After: 2592000` is
+   * legal): the items are tried again after this long. At most 2_147_483_647 (what a timer can hold).
+   * @default 3_600_000 (1 hour)
+   */
+  readonly maxRetryDelayMs?: number;
   /**
    * While the API key is refused (401/403), sending pauses; it is tried again this often, or at once after
    * `setApiKey`.
@@ -133,6 +141,7 @@ export const DEFAULT_UPLOADER_OPTIONS = Object.freeze({
   requestTimeoutMs: 30_000,
   backoffBaseMs: 250,
   backoffMaxMs: 30_000,
+  maxRetryDelayMs: 3_600_000,
   authRetryMs: 60_000,
 } as const satisfies Omit<ResolvedUploaderOptions, 'endpoint' | 'apiKey' | 'directory'>);
 
@@ -149,6 +158,13 @@ function nonEmptyString(name: string, value: unknown): void {
 function integerAtLeast(name: string, value: unknown, min: number): void {
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) {
     fail(name, value, `an integer >= ${min}`);
+  }
+}
+
+/** A duration in ms that a timer can hold. */
+function durationAtLeast(name: string, value: unknown, min: number): void {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min || value > MAX_TIMER_MS) {
+    fail(name, value, `an integer from ${min} to ${MAX_TIMER_MS} (ms)`);
   }
 }
 
@@ -191,16 +207,17 @@ export function resolveOptions(options: UploaderOptions): ResolvedUploaderOption
   integerAtLeast('maxBlobQueueBytes', resolved.maxBlobQueueBytes, 1);
   integerAtLeast('maxBatchItems', resolved.maxBatchItems, 1);
   integerAtLeast('maxBatchBytes', resolved.maxBatchBytes, 64);
-  integerAtLeast('maxBatchDelayMs', resolved.maxBatchDelayMs, 0);
+  durationAtLeast('maxBatchDelayMs', resolved.maxBatchDelayMs, 0);
   integerAtLeast('gzipMinBytes', resolved.gzipMinBytes, 0);
   integerAtLeast('minConcurrency', resolved.minConcurrency, 1);
   integerAtLeast('maxConcurrency', resolved.maxConcurrency, resolved.minConcurrency);
-  integerAtLeast('latencyTargetMs', resolved.latencyTargetMs, 1);
+  durationAtLeast('latencyTargetMs', resolved.latencyTargetMs, 1);
   integerAtLeast('blobConcurrency', resolved.blobConcurrency, 1);
-  integerAtLeast('requestTimeoutMs', resolved.requestTimeoutMs, 1);
-  integerAtLeast('backoffBaseMs', resolved.backoffBaseMs, 1);
-  integerAtLeast('backoffMaxMs', resolved.backoffMaxMs, resolved.backoffBaseMs);
-  integerAtLeast('authRetryMs', resolved.authRetryMs, 1);
+  durationAtLeast('requestTimeoutMs', resolved.requestTimeoutMs, 1);
+  durationAtLeast('backoffBaseMs', resolved.backoffBaseMs, 1);
+  durationAtLeast('backoffMaxMs', resolved.backoffMaxMs, resolved.backoffBaseMs);
+  durationAtLeast('maxRetryDelayMs', resolved.maxRetryDelayMs, 1);
+  durationAtLeast('authRetryMs', resolved.authRetryMs, 1);
   if (resolved.fetch !== undefined && typeof resolved.fetch !== 'function')
     fail('fetch', resolved.fetch, 'a function');
   if (resolved.logger !== undefined && typeof resolved.logger?.warn !== 'function') {

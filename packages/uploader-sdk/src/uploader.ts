@@ -177,7 +177,11 @@ class SluiceUploader implements Uploader {
       requestTimeoutMs: options.requestTimeoutMs,
       ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
     });
-    const backoff = { baseMs: options.backoffBaseMs, maxMs: options.backoffMaxMs };
+    const backoff = {
+      baseMs: options.backoffBaseMs,
+      maxMs: options.backoffMaxMs,
+      capMs: options.maxRetryDelayMs,
+    };
     this.#authGate = new BackoffGate(backoff);
     this.#concurrency = new AdaptiveConcurrency({
       min: options.minConcurrency,
