@@ -4,7 +4,7 @@ import { type BackoffGate, backoffDelay, isWaitAbortedError, sleep } from './bac
 import type { BatchSource } from './batcher.js';
 import type { AdaptiveConcurrency } from './concurrency.js';
 import type { DiskQueue, QueueEntry } from './disk-queue/types.js';
-import { AuthenticationError, UploaderClosedError } from './errors.js';
+import { AuthenticationError } from './errors.js';
 import type { DeadEvent, DeliveredEvent, ItemKind, RetryEvent } from './events.js';
 import type { TransportResult } from './transport.js';
 
@@ -82,11 +82,16 @@ export interface LaneCounters {
   inFlight: number;
 }
 
+/**
+ * How a lane's flush ended: everything it waited for settled, the lane stopped (`close()`), or the
+ * caller's signal aborted first.
+ */
+export type LaneFlushOutcome = 'complete' | 'closed' | 'timeout';
+
 interface FlushWaiter {
   /** Every entry up to this seq must be settled; `undefined` when nothing was appended in this process. */
   readonly seq: number | undefined;
-  readonly resolve: () => void;
-  readonly reject: (error: Error) => void;
+  readonly resolve: (outcome: LaneFlushOutcome) => void;
 }
 
 /**
@@ -168,15 +173,28 @@ export class DeliveryLane<T extends LaneItem> {
   }
 
   /**
-   * Resolves once the backlog found at open and every entry up to `lastAppendedSeq` (the newest seq whose
-   * append resolved before the flush) are delivered or dead-lettered.
+   * Resolves with `complete` once the backlog found at open and every entry up to `lastAppendedSeq` (the
+   * newest seq whose append resolved before the flush) are delivered or dead-lettered; with `closed` when
+   * the lane stops first, with `timeout` when `signal` aborts first. Never rejects.
    */
-  async flush(lastAppendedSeq: number | undefined): Promise<void> {
-    if (this.#options.signal.aborted) throw new UploaderClosedError();
-    if (this.#flushedThrough(lastAppendedSeq)) return;
-    await new Promise<void>((resolve, reject) =>
-      this.#flushWaiters.add({ seq: lastAppendedSeq, resolve, reject }),
-    );
+  flush(lastAppendedSeq: number | undefined, signal?: AbortSignal): Promise<LaneFlushOutcome> {
+    if (this.#options.signal.aborted) return Promise.resolve('closed');
+    if (this.#flushedThrough(lastAppendedSeq)) return Promise.resolve('complete');
+    if (signal?.aborted) return Promise.resolve('timeout');
+    return new Promise((resolve) => {
+      const onAbort = (): void => {
+        if (this.#flushWaiters.delete(waiter)) resolve('timeout');
+      };
+      const waiter: FlushWaiter = {
+        seq: lastAppendedSeq,
+        resolve: (outcome) => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve(outcome);
+        },
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.#flushWaiters.add(waiter);
+    });
   }
 
   /** Waits for the read loop and the requests to stop (after the shared signal aborted). */
@@ -186,7 +204,9 @@ export class DeliveryLane<T extends LaneItem> {
     await this.#loop;
     while (this.#tasks.size > 0) await Promise.all([...this.#tasks]);
     await this.#requests.onIdle();
-    for (const waiter of this.#flushWaiters) waiter.reject(new UploaderClosedError());
+    // A pending flush ends with what it achieved: rejecting it would crash the usual shutdown pattern of a
+    // signal handler calling close() while the main code awaits flush().
+    for (const waiter of this.#flushWaiters) waiter.resolve('closed');
     this.#flushWaiters.clear();
   }
 
@@ -214,7 +234,7 @@ export class DeliveryLane<T extends LaneItem> {
     for (const waiter of this.#flushWaiters) {
       if (this.#flushedThrough(waiter.seq)) {
         this.#flushWaiters.delete(waiter);
-        waiter.resolve();
+        waiter.resolve('complete');
       }
     }
   }

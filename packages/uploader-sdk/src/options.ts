@@ -229,3 +229,14 @@ export function resolveOptions(options: UploaderOptions): ResolvedUploaderOption
 function stripUndefined<T extends object>(value: T): T {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
 }
+
+/**
+ * Validates the options of `flush()`.
+ * @throws {TypeError} naming `timeoutMs` when it is not an integer from 0 to 2_147_483_647.
+ */
+export function validateFlushOptions(options: unknown): { timeoutMs: number | undefined } {
+  if (typeof options !== 'object' || options === null) fail('options', options, 'an object');
+  const { timeoutMs } = options as { timeoutMs?: unknown };
+  if (timeoutMs !== undefined) durationAtLeast('timeoutMs', timeoutMs, 0);
+  return { timeoutMs: timeoutMs as number | undefined };
+}

@@ -18,8 +18,10 @@ import {
   resolveOptions,
   type UploaderOptions,
   validateApiKey,
+  validateFlushOptions,
 } from './options.js';
 import { createRecordAdapter, type QueuedRecord } from './record-adapter.js';
+import { KeepAlive, timerDelay } from './timers.js';
 import { Transport } from './transport.js';
 
 export type { BlobInput, RecordInput } from './item-input.js';
@@ -56,6 +58,32 @@ export interface UploaderStats {
   readonly limits: Limits;
 }
 
+/** Options of {@link Uploader.flush}. */
+export interface FlushOptions {
+  /**
+   * Stop waiting after this many ms and resolve with `timedOut: true` (nothing is given up: the items stay
+   * queued and keep being sent). At most 2_147_483_647.
+   * @default undefined (wait as long as it takes)
+   */
+  readonly timeoutMs?: number;
+}
+
+/** What a `flush()` achieved. */
+export interface FlushResult {
+  /** Everything enqueued before the call was delivered or dead-lettered. */
+  readonly complete: boolean;
+  /** `timeoutMs` passed first. */
+  readonly timedOut: boolean;
+  /** `close()` ended the flush first. */
+  readonly closed: boolean;
+  /** Items acknowledged by the server while the flush was pending (stored or duplicate). */
+  readonly delivered: number;
+  /** Items dead-lettered while the flush was pending. */
+  readonly dead: number;
+  /** Items still queued on disk when it resolved (`stats().queued`); they are sent later or after a restart. */
+  readonly queued: number;
+}
+
 /** The uploader: a durable queue on disk drained to the ingest API exactly once. */
 export interface Uploader {
   /**
@@ -77,14 +105,18 @@ export interface Uploader {
   /** Removes a listener. */
   off<E extends keyof UploaderEvents>(event: E, listener: UploaderListener<E>): void;
   /**
-   * Resolves once everything enqueued before the call is delivered or dead-lettered (waiting through outages
-   * and auth pauses). @throws {UploaderClosedError} when the uploader closes first.
+   * Waits until everything enqueued before the call is delivered or dead-lettered (through outages and auth
+   * pauses), until `timeoutMs` passed, or until `close()` ends it; resolves with what it achieved. What was
+   * not delivered stays queued on disk for later (or the next start). While it is pending the process stays
+   * alive; an idle uploader never keeps it alive.
+   * @throws {TypeError} for a bad `timeoutMs`. @throws {UploaderClosedError} when called after `close()`.
    */
-  flush(): Promise<void>;
+  flush(options?: FlushOptions): Promise<FlushResult>;
   /**
    * Stops cleanly: pending enqueues finish, no new request starts, requests already sent get up to 2 s to
-   * finish (their items are resent after the next start otherwise), queues close. Nothing durable is lost.
-   * Idempotent.
+   * finish (their items are resent after the next start otherwise), queues close. A pending `flush()`
+   * resolves with `closed: true`. Nothing durable is lost, and no event is emitted once it resolved. The
+   * process stays alive until it resolves. Idempotent.
    */
   close(): Promise<void>;
   stats(): UploaderStats;
@@ -149,6 +181,7 @@ class SluiceUploader implements Uploader {
   readonly #concurrency: AdaptiveConcurrency;
   readonly #authGate: BackoffGate;
   readonly #enqueues = new Set<Promise<unknown>>();
+  readonly #keepAlive = new KeepAlive();
   #limits: Limits = DEFAULT_LIMITS;
   #limitsTask: Promise<void> | undefined;
   #closing: Promise<void> | undefined;
@@ -293,23 +326,46 @@ class SluiceUploader implements Uploader {
     return this.#trackEnqueue(this.#enqueueBlob(blob));
   }
 
-  async flush(): Promise<void> {
+  async flush(options: FlushOptions = {}): Promise<FlushResult> {
     if (this.#closing !== undefined) throw new UploaderClosedError();
-    // Only enqueues already started belong to this flush; later ones must not keep it waiting.
-    await Promise.allSettled([...this.#enqueues]);
-    const endFlush = this.#batcher.beginFlush();
+    const { timeoutMs } = validateFlushOptions(options);
+    const release = this.#keepAlive.hold();
+    const before = this.#settledCounts();
+    const deadline = new AbortController();
+    const timer =
+      timeoutMs === undefined ? undefined : setTimeout(() => deadline.abort(), timerDelay(timeoutMs));
+    let endFlush: (() => void) | undefined;
     try {
-      await Promise.all([
-        this.recordLane.flush(this.#lastRecordSeq),
-        this.#blobLane.flush(this.#lastBlobSeq),
+      // Only enqueues already started belong to this flush; later ones must not keep it waiting.
+      await Promise.allSettled([...this.#enqueues]);
+      endFlush = this.#batcher.beginFlush();
+      const outcomes = await Promise.all([
+        this.recordLane.flush(this.#lastRecordSeq, deadline.signal),
+        this.#blobLane.flush(this.#lastBlobSeq, deadline.signal),
       ]);
+      const after = this.#settledCounts();
+      const complete = outcomes.every((outcome) => outcome === 'complete');
+      const closed = outcomes.includes('closed');
+      return {
+        complete,
+        timedOut: !complete && !closed,
+        closed,
+        delivered: after.delivered - before.delivered,
+        dead: after.dead - before.dead,
+        queued: this.stats().queued,
+      };
     } finally {
-      endFlush();
+      clearTimeout(timer);
+      endFlush?.();
+      release();
     }
   }
 
   close(): Promise<void> {
-    this.#closing ??= this.#close();
+    if (this.#closing === undefined) {
+      const release = this.#keepAlive.hold();
+      this.#closing = this.#close().finally(release);
+    }
     return this.#closing;
   }
 
@@ -366,6 +422,14 @@ class SluiceUploader implements Uploader {
     await this.records.close();
     await this.blobs.close();
     await this.deadLetterStore.close();
+  }
+
+  #settledCounts(): { delivered: number; dead: number } {
+    const lanes = [this.recordLane.counters, this.#blobLane.counters];
+    return {
+      delivered: lanes.reduce((total, lane) => total + lane.delivered, 0),
+      dead: lanes.reduce((total, lane) => total + lane.dead, 0),
+    };
   }
 
   #trackEnqueue<T>(promise: Promise<T>): Promise<T> {
