@@ -200,7 +200,7 @@ export class DeliveryLane<T extends LaneItem> {
   /** Waits for the read loop and the requests to stop (after the shared signal aborted). */
   async stop(): Promise<void> {
     this.#slotFreed?.();
-    // Queued requests leave the p-queue through the aborted signal, which settles their promises.
+    // Requests not yet started return at once; those on the wire end with their answer or `sendSignal`.
     await this.#loop;
     while (this.#tasks.size > 0) await Promise.all([...this.#tasks]);
     await this.#requests.onIdle();
@@ -272,9 +272,12 @@ export class DeliveryLane<T extends LaneItem> {
 
   #schedule(batch: readonly T[], attempt: number): void {
     if (this.#options.signal.aborted) return;
+    // No signal for p-queue: on abort it would settle `add` at once while the request runs on untracked,
+    // and its late outcome (an ack on a closed queue) would surface after close() resolved. `#deliver`
+    // returns at once for a request that had not started.
     this.#track(
       this.#requests
-        .add(() => this.#deliver(batch, attempt), { signal: this.#options.signal })
+        .add(() => this.#deliver(batch, attempt))
         .catch((error: unknown) => {
           if (this.#options.signal.aborted) return;
           // An unexpected local failure (e.g. a disk error while preparing the request): report it and try
@@ -293,6 +296,7 @@ export class DeliveryLane<T extends LaneItem> {
 
   async #deliver(batch: readonly T[], attempt: number): Promise<void> {
     const { gate, authGate, signal } = this.#options;
+    if (signal.aborted) return;
     try {
       // A pause may begin while waiting for the backoff; then wait for the pause again rather than send
       // with a key just refused.

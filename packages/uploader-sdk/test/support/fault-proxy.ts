@@ -9,7 +9,8 @@ import type { AddressInfo } from 'node:net';
 
 /** What the proxy does with one request. */
 export type ProxyAction =
-  | { readonly kind: 'forward' }
+  /** Forwards; with `delayMs`, holds the server's answer back that long before passing it on. */
+  | { readonly kind: 'forward'; readonly delayMs?: number }
   /** Forwards, lets the server commit, then destroys the client's socket instead of answering. */
   | { readonly kind: 'drop-response' }
   /** Answers itself without forwarding. */
@@ -91,8 +92,12 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
           upstreamResponse.on('end', () => res.socket?.destroy());
           return;
         }
-        res.writeHead(upstreamResponse.statusCode ?? 502, upstreamResponse.headers);
-        upstreamResponse.pipe(res);
+        const answer = (): void => {
+          res.writeHead(upstreamResponse.statusCode ?? 502, upstreamResponse.headers);
+          upstreamResponse.pipe(res);
+        };
+        if (action.kind === 'forward' && action.delayMs !== undefined) setTimeout(answer, action.delayMs);
+        else answer();
       },
     );
     forwarded.on('error', () => res.socket?.destroy());
