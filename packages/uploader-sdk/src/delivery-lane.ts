@@ -1,11 +1,12 @@
-import { classifyRequest, type ItemResult, itemAction, type RequestDecision } from '@sluice/contracts';
+import { type ItemResult, itemAction } from '@sluice/contracts';
 import PQueue from 'p-queue';
 import { type BackoffGate, backoffDelay, isWaitAbortedError, sleep } from './backoff.js';
 import type { BatchSource } from './batcher.js';
 import type { AdaptiveConcurrency } from './concurrency.js';
 import type { DiskQueue, QueueEntry } from './disk-queue/types.js';
-import { AuthenticationError } from './errors.js';
+import { AuthenticationError, EndpointError } from './errors.js';
 import type { DeadEvent, DeliveredEvent, ItemKind, RetryEvent } from './events.js';
+import { decideRequest, endpointProblem, type LaneDecision } from './request-decision.js';
 import type { TransportResult } from './transport.js';
 
 /** One queued item as a lane handles it. */
@@ -119,6 +120,8 @@ export class DeliveryLane<T extends LaneItem> {
   /** Read but not yet acknowledged or dead-lettered: seq → read index. */
   readonly #unsettled = new Map<number, number>();
   readonly #flushWaiters = new Set<FlushWaiter>();
+  /** Deployment problems already reported since the last successful request. */
+  readonly #reportedProblems = new Set<string>();
 
   constructor(options: LaneOptions<T>) {
     this.#options = options;
@@ -339,27 +342,20 @@ export class DeliveryLane<T extends LaneItem> {
       this.counters.inFlight -= items.length;
     }
     this.#feedConcurrency(startedAt, result);
-    // results[i] must answer items[i]; an answer for other ids is as unusable as an unparsable body.
-    const answered = result.response?.results.every((answer, i) => answer.id === items[i]?.id) === true;
-    const invalid = result.code === 'INVALID_RESPONSE' || (result.response !== undefined && !answered);
-    const decision: RequestDecision = answered
-      ? { action: 'per-item' }
-      : classifyRequest({
-          status: invalid ? undefined : result.status,
-          ...(result.headers === undefined ? {} : { headers: result.headers }),
-          ...(invalid
-            ? { code: 'INVALID_RESPONSE' }
-            : result.code === undefined
-              ? {}
-              : { code: result.code }),
-          itemCount: items.length,
-        });
+    const decision = decideRequest({
+      result,
+      itemCount: items.length,
+      // results[i] must answer items[i]; an answer for other ids is as unusable as an unparsable body.
+      answered: result.response?.results.every((answer, i) => answer.id === items[i]?.id) === true,
+    });
     switch (decision.action) {
       case 'per-item':
         gate.success();
         authGate.success();
+        this.#reportedProblems.clear();
         return this.#perItem(items, result.response?.results ?? [], attempt);
       case 'retry': {
+        this.#reportProblem(decision, result);
         const delayMs = gate.failure(startedAt, decision.afterMs);
         this.#retryLater(items, attempt + 1, delayMs, decision.reason, false);
         return;
@@ -392,6 +388,18 @@ export class DeliveryLane<T extends LaneItem> {
         return this.#batchDone();
       }
     }
+  }
+
+  /** Tells the user, once per cause until a request succeeds, that the endpoint looks misconfigured. */
+  #reportProblem(decision: LaneDecision, result: TransportResult): void {
+    const hint = endpointProblem(decision, result);
+    if (hint === undefined || result.status === undefined) return;
+    const key = `${result.status} ${result.code ?? ''} ${hint}`;
+    if (this.#reportedProblems.has(key)) return;
+    this.#reportedProblems.add(key);
+    this.#options.hooks.error(
+      new EndpointError(result.status, result.method, result.url, result.code, hint, { cause: result.error }),
+    );
   }
 
   #feedConcurrency(startedAt: number, result: TransportResult): void {

@@ -31,6 +31,9 @@ export interface TransportOptions {
 
 /** What one request produced. Exactly one of `response` (a valid 2xx body) or a failure description is set. */
 export interface TransportResult {
+  /** Method and absolute URL of the request, for reports. */
+  readonly method: string;
+  readonly url: string;
   /** HTTP status, or `undefined` when no response arrived (network error, timeout). */
   readonly status: number | undefined;
   readonly headers: Headers | undefined;
@@ -76,6 +79,11 @@ export class Transport {
       timeout: options.requestTimeoutMs,
       ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
     });
+  }
+
+  #urlOf(path: string): string {
+    const { endpoint } = this.options;
+    return `${endpoint.endsWith('/') ? endpoint : `${endpoint}/`}${stripSlash(path)}`;
   }
 
   /** Replaces the API key for the following requests. */
@@ -137,6 +145,7 @@ export class Transport {
   ): Promise<TransportResult> {
     const startedAt = performance.now();
     const elapsed = (): number => performance.now() - startedAt;
+    const request = { method: 'POST', url: this.#urlOf(path) };
     let response: Response;
     let text: string;
     try {
@@ -149,6 +158,7 @@ export class Transport {
     } catch (error) {
       if (signal?.aborted) throw error;
       return {
+        ...request,
         status: undefined,
         headers: undefined,
         code: isTimeoutError(error) ? 'TIMEOUT' : 'NETWORK_ERROR',
@@ -159,6 +169,7 @@ export class Transport {
       };
     }
     const base = {
+      ...request,
       status: response.status,
       headers: response.headers,
       timedOut: false,
