@@ -343,6 +343,7 @@ export class DeliveryLane<T extends LaneItem> {
     }
     this.#feedConcurrency(startedAt, result);
     const decision = decideRequest({
+      kind: adapter.kind,
       result,
       itemCount: items.length,
       // results[i] must answer items[i]; an answer for other ids is as unusable as an unparsable body.
@@ -360,11 +361,23 @@ export class DeliveryLane<T extends LaneItem> {
         this.#retryLater(items, attempt + 1, delayMs, decision.reason, false);
         return;
       }
+      case 'retry-items':
+        this.#retryLater(
+          items,
+          attempt + 1,
+          backoffDelay(attempt, this.#options.backoff),
+          decision.reason,
+          true,
+        );
+        return;
       case 'split': {
         const middle = Math.ceil(items.length / 2);
-        this.#pendingBatches += 1;
-        this.#schedule(items.slice(0, middle), attempt);
-        this.#schedule(items.slice(middle), attempt);
+        const pieces =
+          decision.into === 'singles'
+            ? items.map((item) => [item])
+            : [items.slice(0, middle), items.slice(middle)];
+        this.#pendingBatches += pieces.length - 1;
+        for (const piece of pieces) this.#schedule(piece, attempt);
         return;
       }
       case 'pause': {

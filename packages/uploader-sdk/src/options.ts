@@ -81,10 +81,19 @@ export interface UploaderOptions {
    */
   readonly blobConcurrency?: number;
   /**
-   * A request without a complete response after this long is abandoned and retried.
+   * A record request without a response after this long is abandoned and retried. A blob request gets this
+   * plus the time its bytes take at `minUploadBytesPerSecond`.
    * @default 30_000
    */
   readonly requestTimeoutMs?: number;
+  /**
+   * The slowest uplink blobs must still get through on: a blob request's timeout is `requestTimeoutMs` plus
+   * its bytes at this rate (64 MiB at the default: 30 s + 1024 s), so a large blob on a slow link is not
+   * abandoned and resent forever. A blob request that times out anyway is split into one request per blob,
+   * so that one huge blob cannot hold the others back.
+   * @default 65_536 (64 KiB/s, about 0.5 Mbit/s)
+   */
+  readonly minUploadBytesPerSecond?: number;
   /**
    * Base of the exponential backoff: the first retry waits up to this long (full jitter).
    * @default 250
@@ -139,6 +148,7 @@ export const DEFAULT_UPLOADER_OPTIONS = Object.freeze({
   latencyTargetMs: 2000,
   blobConcurrency: 2,
   requestTimeoutMs: 30_000,
+  minUploadBytesPerSecond: 64 * 1024,
   backoffBaseMs: 250,
   backoffMaxMs: 30_000,
   maxRetryDelayMs: 3_600_000,
@@ -214,6 +224,7 @@ export function resolveOptions(options: UploaderOptions): ResolvedUploaderOption
   durationAtLeast('latencyTargetMs', resolved.latencyTargetMs, 1);
   integerAtLeast('blobConcurrency', resolved.blobConcurrency, 1);
   durationAtLeast('requestTimeoutMs', resolved.requestTimeoutMs, 1);
+  integerAtLeast('minUploadBytesPerSecond', resolved.minUploadBytesPerSecond, 1);
   durationAtLeast('backoffBaseMs', resolved.backoffBaseMs, 1);
   durationAtLeast('backoffMaxMs', resolved.backoffMaxMs, resolved.backoffBaseMs);
   durationAtLeast('maxRetryDelayMs', resolved.maxRetryDelayMs, 1);

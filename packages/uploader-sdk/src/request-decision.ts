@@ -1,4 +1,5 @@
 import { classifyRequest, type RequestDecision } from '@sluice/contracts';
+import type { ItemKind } from './events.js';
 import type { TransportResult } from './transport.js';
 
 /**
@@ -7,10 +8,13 @@ import type { TransportResult } from './transport.js';
  */
 export type LaneDecision =
   | Exclude<RequestDecision, { readonly action: 'split' }>
-  | { readonly action: 'split'; readonly reason: string; readonly into: 'halves' };
+  | { readonly action: 'split'; readonly reason: string; readonly into: 'halves' | 'singles' }
+  /** Retry these items on their own backoff: the request failed for its own size, not the endpoint's state. */
+  | { readonly action: 'retry-items'; readonly reason: string };
 
 /** What the lane knows about one request when it decides. */
 export interface RequestFacts {
+  readonly kind: ItemKind;
   readonly result: TransportResult;
   readonly itemCount: number;
   /** The 2xx body answers exactly the items sent, in order. */
@@ -19,8 +23,16 @@ export interface RequestFacts {
 
 /** Decides what to do with a request's outcome. Pure. */
 export function decideRequest(facts: RequestFacts): LaneDecision {
-  const { result, itemCount, answered } = facts;
+  const { kind, result, itemCount, answered } = facts;
   if (answered) return { action: 'per-item' };
+  // A blob request's timeout already allows for its size at the slowest supported uplink: one that still
+  // ran out is too big for this link right now. Alone, each blob gets its own chance, and a huge one keeps
+  // neither the others nor the shared backoff waiting.
+  if (kind === 'blob' && result.timedOut) {
+    return itemCount > 1
+      ? { action: 'split', reason: 'TIMEOUT', into: 'singles' }
+      : { action: 'retry-items', reason: 'TIMEOUT' };
+  }
   // An unusable 2xx (unparsable, or answering other ids) is as good as no answer.
   const invalid = result.code === 'INVALID_RESPONSE' || result.response !== undefined;
   const decision = classifyRequest({

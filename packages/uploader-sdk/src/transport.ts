@@ -12,6 +12,7 @@ import {
   MANIFEST_FIELD,
 } from '@sluice/contracts';
 import ky, { isTimeoutError, type KyInstance } from 'ky';
+import { timerDelay } from './timers.js';
 
 const gzipAsync = promisify(gzip);
 
@@ -23,8 +24,10 @@ export interface TransportOptions {
   readonly apiKey: string;
   /** Bodies of at least this many bytes are gzip-compressed. */
   readonly gzipMinBytes: number;
-  /** A request without a complete response after this long is abandoned. */
+  /** A request without a response after this long is abandoned (blob requests: see {@link blobRequestTimeoutMs}). */
   readonly requestTimeoutMs: number;
+  /** The slowest uplink blob requests are given time for. */
+  readonly minUploadBytesPerSecond: number;
   /** @default globalThis.fetch */
   readonly fetch?: typeof globalThis.fetch;
 }
@@ -106,18 +109,25 @@ export class Transport {
     return this.#send(API_PATHS.batch, { body: sent, headers }, payloads.length, signal);
   }
 
-  /** `POST /v1/blobs`: the manifest part, then one file part per blob, streamed from disk. */
+  /**
+   * `POST /v1/blobs`: the manifest part, then one file part per blob, streamed from disk; its timeout grows
+   * with its bytes ({@link blobRequestTimeoutMs}).
+   */
   async sendBlobs(blobs: readonly BlobUpload[], signal?: AbortSignal): Promise<TransportResult> {
     const form = new FormData();
-    form.append(MANIFEST_FIELD, JSON.stringify({ items: blobs.map((blob) => blob.manifest) }));
+    const manifest = JSON.stringify({ items: blobs.map((blob) => blob.manifest) });
+    form.append(MANIFEST_FIELD, manifest);
+    let bytes = manifest.length;
     for (const blob of blobs) {
       form.append(
         blob.manifest.id,
         await openAsBlob(blob.path, { type: blob.manifest.contentType }),
         blob.manifest.id,
       );
+      bytes += blob.manifest.size;
     }
-    return this.#send(API_PATHS.blobs, { body: form, headers: {} }, blobs.length, signal);
+    const timeoutMs = blobRequestTimeoutMs(bytes, this.options);
+    return this.#send(API_PATHS.blobs, { body: form, headers: {}, timeoutMs }, blobs.length, signal);
   }
 
   /** `GET /v1/limits`; `undefined` when the server cannot be asked or answers something else. */
@@ -139,7 +149,7 @@ export class Transport {
 
   async #send(
     path: string,
-    init: { body: Uint8Array | FormData; headers: Record<string, string> },
+    init: { body: Uint8Array | FormData; headers: Record<string, string>; timeoutMs?: number },
     itemCount: number,
     signal: AbortSignal | undefined,
   ): Promise<TransportResult> {
@@ -152,6 +162,7 @@ export class Transport {
       response = await this.#http.post(stripSlash(path), {
         body: init.body,
         headers: { ...init.headers, authorization: `Bearer ${this.#apiKey}` },
+        ...(init.timeoutMs === undefined ? {} : { timeout: init.timeoutMs }),
         ...(signal === undefined ? {} : { signal }),
       });
       text = await response.text();
@@ -201,6 +212,17 @@ export class Transport {
       error: new Error(errorBody.success ? errorBody.data.error.message : `HTTP ${response.status}`),
     };
   }
+}
+
+/**
+ * Timeout of a blob request of `bytes`: `requestTimeoutMs` plus the time the bytes take at
+ * `minUploadBytesPerSecond`, at most what a timer can hold. Pure.
+ */
+export function blobRequestTimeoutMs(
+  bytes: number,
+  options: Pick<TransportOptions, 'requestTimeoutMs' | 'minUploadBytesPerSecond'>,
+): number {
+  return timerDelay(options.requestTimeoutMs + Math.ceil((bytes * 1000) / options.minUploadBytesPerSecond));
 }
 
 /** The JSON body `{"items":[…]}` from serialized items. */

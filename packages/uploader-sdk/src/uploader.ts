@@ -208,6 +208,7 @@ class SluiceUploader implements Uploader {
       apiKey: options.apiKey,
       gzipMinBytes: options.gzipMinBytes,
       requestTimeoutMs: options.requestTimeoutMs,
+      minUploadBytesPerSecond: options.minUploadBytesPerSecond,
       ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
     });
     const backoff = {

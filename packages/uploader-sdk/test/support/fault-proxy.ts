@@ -9,8 +9,11 @@ import type { AddressInfo } from 'node:net';
 
 /** What the proxy does with one request. */
 export type ProxyAction =
-  /** Forwards; with `delayMs`, holds the server's answer back that long before passing it on. */
-  | { readonly kind: 'forward'; readonly delayMs?: number }
+  /**
+   * Forwards; with `delayMs`, holds the server's answer back that long before passing it on; with
+   * `bytesPerSecond`, reads the client's body no faster than that (a slow uplink).
+   */
+  | { readonly kind: 'forward'; readonly delayMs?: number; readonly bytesPerSecond?: number }
   /** Forwards, lets the server commit, then destroys the client's socket instead of answering. */
   | { readonly kind: 'drop-response' }
   /** Answers itself without forwarding. */
@@ -101,7 +104,21 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
       },
     );
     forwarded.on('error', () => res.socket?.destroy());
-    req.pipe(forwarded);
+    const bytesPerSecond = action.kind === 'forward' ? action.bytesPerSecond : undefined;
+    if (bytesPerSecond === undefined) {
+      req.pipe(forwarded);
+      return;
+    }
+    req.on('data', (chunk: Buffer) => {
+      req.pause();
+      forwarded.write(chunk);
+      setTimeout(() => req.resume(), (chunk.byteLength / bytesPerSecond) * 1000);
+    });
+    req.on('end', () => forwarded.end());
+    // A client that gave up must not leave the server waiting for the rest of the body.
+    req.on('close', () => {
+      if (!req.complete) forwarded.destroy();
+    });
   };
 
   let server: Server | undefined;
