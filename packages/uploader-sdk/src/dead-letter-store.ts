@@ -127,6 +127,7 @@ class FileDeadLetterStore implements DeadLetterStore {
   #writing: Promise<void> | undefined;
   #closed = false;
   #closing: Promise<void> | undefined;
+  #torn = false;
 
   constructor(path: string, handle: FileHandle | undefined) {
     this.#path = path;
@@ -191,10 +192,14 @@ class FileDeadLetterStore implements DeadLetterStore {
       while (this.#pending.length > 0) {
         const batch = this.#pending.splice(0);
         try {
-          await this.#handle!.appendFile(batch.map((add) => add.text).join(''));
+          // A failed append (disk full) may have left part of a line: start on a line of our own.
+          const text = batch.map((add) => add.text).join('');
+          await this.#handle!.appendFile(this.#torn ? `\n${text}` : text);
           await this.#handle!.datasync();
+          this.#torn = false;
           for (const add of batch) add.resolve();
         } catch (error) {
+          this.#torn = true;
           for (const add of batch) add.reject(error);
         }
       }

@@ -4,7 +4,7 @@ import { type BackoffGate, backoffDelay, isWaitAbortedError, sleep } from './bac
 import type { BatchSource } from './batcher.js';
 import type { AdaptiveConcurrency } from './concurrency.js';
 import type { DiskQueue, QueueEntry } from './disk-queue/types.js';
-import { AuthenticationError, EndpointError } from './errors.js';
+import { AuthenticationError, EndpointError, QueueWriteError, type QueueWriteOperation } from './errors.js';
 import type { DeadEvent, DeliveredEvent, ItemKind, RetryEvent } from './events.js';
 import { decideRequest, endpointProblem, type LaneDecision } from './request-decision.js';
 import type { TransportResult } from './transport.js';
@@ -81,6 +81,8 @@ export interface LaneCounters {
   dead: number;
   retries: number;
   inFlight: number;
+  /** Items the server answered whose acknowledgement is not on disk yet (a write failed; it is retried). */
+  unwritten: number;
 }
 
 /**
@@ -102,7 +104,14 @@ interface FlushWaiter {
  * or persisted as a dead letter.
  */
 export class DeliveryLane<T extends LaneItem> {
-  readonly counters: LaneCounters = { delivered: 0, duplicates: 0, dead: 0, retries: 0, inFlight: 0 };
+  readonly counters: LaneCounters = {
+    delivered: 0,
+    duplicates: 0,
+    dead: 0,
+    retries: 0,
+    inFlight: 0,
+    unwritten: 0,
+  };
   readonly #options: LaneOptions<T>;
   readonly #requests: PQueue;
   readonly #tasks = new Set<Promise<void>>();
@@ -122,6 +131,8 @@ export class DeliveryLane<T extends LaneItem> {
   readonly #flushWaiters = new Set<FlushWaiter>();
   /** Deployment problems already reported since the last successful request. */
   readonly #reportedProblems = new Set<string>();
+  /** Failing local writes already reported since the last one that succeeded. */
+  readonly #reportedWriteProblems = new Set<string>();
 
   constructor(options: LaneOptions<T>) {
     this.#options = options;
@@ -325,7 +336,7 @@ export class DeliveryLane<T extends LaneItem> {
     const unsendable = await adapter.unsendable(batch);
     let items = batch;
     if (unsendable.length > 0) {
-      await this.#deadLetter(unsendable);
+      if (!(await this.#deadLetter(unsendable))) return;
       const gone = new Set(unsendable.map((dead) => dead.item.seq));
       items = batch.filter((item) => !gone.has(item.seq));
       if (items.length === 0) return this.#batchDone();
@@ -397,7 +408,7 @@ export class DeliveryLane<T extends LaneItem> {
       }
       case 'dead-letter': {
         const reason = { code: decision.reason, message: result.error?.message ?? decision.reason };
-        await this.#deadLetter(items.map((item) => ({ item, status: 'rejected', reason })));
+        if (!(await this.#deadLetter(items.map((item) => ({ item, status: 'rejected', reason }))))) return;
         return this.#batchDone();
       }
     }
@@ -440,7 +451,7 @@ export class DeliveryLane<T extends LaneItem> {
       } else retry.push(item);
     });
     if (acked.length > 0) {
-      await this.#ack(acked.map((entry) => entry.item));
+      if (!(await this.#ack(acked.map((entry) => entry.item)))) return;
       for (const entry of acked) {
         this.counters.delivered += 1;
         if (entry.status === 'duplicate') this.counters.duplicates += 1;
@@ -450,7 +461,7 @@ export class DeliveryLane<T extends LaneItem> {
         items: acked.map((entry) => ({ id: entry.item.id, status: entry.status })),
       });
     }
-    if (dead.length > 0) await this.#deadLetter(dead);
+    if (dead.length > 0 && !(await this.#deadLetter(dead))) return;
     if (retry.length > 0) {
       const first = results[items.indexOf(retry[0]!)];
       const delayMs = backoffDelay(attempt, this.#options.backoff);
@@ -487,31 +498,64 @@ export class DeliveryLane<T extends LaneItem> {
     );
   }
 
-  async #ack(items: readonly T[]): Promise<void> {
-    try {
-      await this.#options.adapter.ack(items);
-    } catch (error) {
-      // The items stay on disk and are sent again after a restart, where the server answers `duplicate`.
-      this.#options.hooks.error(asError(error));
-    }
-    this.#settle(items);
+  /**
+   * Acknowledges items in the queue, retrying a failed write until it succeeds: an item counts as delivered
+   * (and a flush as done) only once that is on disk. False when the lane stopped first; the items then stay
+   * queued and are sent again after the next start, where the server answers `duplicate`.
+   */
+  async #ack(items: readonly T[]): Promise<boolean> {
+    const written = await this.#durably('ack', items.length, () => this.#options.adapter.ack(items));
+    if (written) this.#settle(items);
+    return written;
   }
 
-  async #deadLetter(dead: readonly DeadItem<T>[]): Promise<void> {
-    try {
-      await this.#options.adapter.deadLetter(dead);
-    } catch (error) {
-      // Not acknowledged: the items stay queued and are tried again after a restart.
-      this.#options.hooks.error(asError(error));
-      this.#settle(dead.map((entry) => entry.item));
-      return;
-    }
-    await this.#ack(dead.map((entry) => entry.item));
+  /** Persists dead letters, then acknowledges their items; retried like {@link #ack}, never skipped. */
+  async #deadLetter(dead: readonly DeadItem<T>[]): Promise<boolean> {
+    const written = await this.#durably('dead-letter', dead.length, () =>
+      this.#options.adapter.deadLetter(dead),
+    );
+    if (!written || !(await this.#ack(dead.map((entry) => entry.item)))) return false;
     this.counters.dead += dead.length;
     this.#options.hooks.dead({
       kind: this.#options.adapter.kind,
       items: dead.map((entry) => ({ id: entry.item.id, status: entry.status, reason: entry.reason })),
     });
+    return true;
+  }
+
+  /** Runs `write` until it succeeds (backing off, reporting each cause once); false when the lane stopped. */
+  async #durably(
+    operation: QueueWriteOperation,
+    count: number,
+    write: () => Promise<void>,
+  ): Promise<boolean> {
+    const { signal, backoff, adapter } = this.#options;
+    // Until then the disk queue may count an ack as done in memory; the items are still queued on disk.
+    const pending = operation === 'ack' ? count : 0;
+    for (let attempt = 0; ; attempt += 1) {
+      try {
+        await write();
+        if (attempt > 0) {
+          this.counters.unwritten -= pending;
+          this.#reportedWriteProblems.clear();
+        }
+        return true;
+      } catch (error) {
+        if (attempt === 0) this.counters.unwritten += pending;
+        if (signal.aborted) return false;
+        const cause = asError(error);
+        const key = `${operation} ${(cause as NodeJS.ErrnoException).code ?? cause.message}`;
+        if (!this.#reportedWriteProblems.has(key)) {
+          this.#reportedWriteProblems.add(key);
+          this.#options.hooks.error(new QueueWriteError(operation, adapter.kind, count, { cause }));
+        }
+        try {
+          await sleep(backoffDelay(attempt, backoff), signal);
+        } catch {
+          return false;
+        }
+      }
+    }
   }
 
   #settle(items: readonly T[]): void {

@@ -90,3 +90,32 @@ export class EndpointError extends Error {
 export function isEndpointError(error: unknown): error is EndpointError {
   return error instanceof EndpointError && error.name === 'EndpointError';
 }
+
+/** What a {@link QueueWriteError} failed to write. */
+export type QueueWriteOperation = 'ack' | 'dead-letter';
+
+/**
+ * Recording in the queue directory that items were delivered (`ack`) or dead-lettered failed (disk full,
+ * read-only, I/O error). Nothing is lost: the items stay queued, do not count as delivered or dead, keep a
+ * `flush()` from completing, and the write is retried with backoff. Reported once per cause and lane until
+ * a write succeeds again.
+ */
+export class QueueWriteError extends Error {
+  override name = 'QueueWriteError' as const;
+  constructor(
+    readonly operation: QueueWriteOperation,
+    readonly kind: 'record' | 'blob',
+    /** How many items the failed write was for. */
+    readonly count: number,
+    options?: ErrorOptions & { readonly cause?: Error },
+  ) {
+    super(
+      `could not record ${count} ${kind}(s) as ${operation === 'ack' ? 'delivered' : 'dead-lettered'} in the queue directory (${options?.cause?.message ?? 'unknown error'}); they stay queued and the write is retried`,
+      options,
+    );
+  }
+}
+
+export function isQueueWriteError(error: unknown): error is QueueWriteError {
+  return error instanceof QueueWriteError && error.name === 'QueueWriteError';
+}

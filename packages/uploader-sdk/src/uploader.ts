@@ -381,7 +381,7 @@ class SluiceUploader implements Uploader {
     const sum = (key: keyof (typeof lanes)[number]): number =>
       lanes.reduce((total, lane) => total + lane[key], 0);
     return {
-      queued: records.entries + blobs.entries,
+      queued: records.entries + blobs.entries + sum('unwritten'),
       queuedBytes: records.bytes + this.blobFiles.bytes,
       queuedBlobs: blobs.entries,
       inFlight: sum('inFlight'),
