@@ -51,6 +51,8 @@ export interface LaneHooks {
   error(error: Error): void;
   /** Called after items settled or the lane went idle, to check for `drained`. */
   settled(): void;
+  /** A request was refused as too large (413): the server's limits may have changed. */
+  tooLarge(): void;
 }
 
 /** How a lane runs. */
@@ -353,6 +355,7 @@ export class DeliveryLane<T extends LaneItem> {
       this.counters.inFlight -= items.length;
     }
     this.#feedConcurrency(startedAt, result);
+    if (result.status === 413) this.#options.hooks.tooLarge();
     const decision = decideRequest({
       kind: adapter.kind,
       result,

@@ -112,6 +112,12 @@ export interface UploaderOptions {
    */
   readonly maxRetryDelayMs?: number;
   /**
+   * The server's limits (`GET /v1/limits`) are asked for again this often, and at once after a 413, so that
+   * batches follow a server whose limits changed without a restart.
+   * @default 300_000 (5 minutes)
+   */
+  readonly limitsRefreshMs?: number;
+  /**
    * While the API key is refused (401/403), sending pauses; it is tried again this often, or at once after
    * `setApiKey`.
    * @default 60_000
@@ -152,6 +158,7 @@ export const DEFAULT_UPLOADER_OPTIONS = Object.freeze({
   backoffBaseMs: 250,
   backoffMaxMs: 30_000,
   maxRetryDelayMs: 3_600_000,
+  limitsRefreshMs: 300_000,
   authRetryMs: 60_000,
 } as const satisfies Omit<ResolvedUploaderOptions, 'endpoint' | 'apiKey' | 'directory'>);
 
@@ -228,6 +235,7 @@ export function resolveOptions(options: UploaderOptions): ResolvedUploaderOption
   durationAtLeast('backoffBaseMs', resolved.backoffBaseMs, 1);
   durationAtLeast('backoffMaxMs', resolved.backoffMaxMs, resolved.backoffBaseMs);
   durationAtLeast('maxRetryDelayMs', resolved.maxRetryDelayMs, 1);
+  durationAtLeast('limitsRefreshMs', resolved.limitsRefreshMs, 1);
   durationAtLeast('authRetryMs', resolved.authRetryMs, 1);
   if (resolved.fetch !== undefined && typeof resolved.fetch !== 'function')
     fail('fetch', resolved.fetch, 'a function');

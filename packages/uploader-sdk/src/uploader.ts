@@ -126,7 +126,8 @@ export interface Uploader {
   setApiKey(apiKey: string): void;
 }
 
-const LIMITS_REFRESH_MS = 60_000;
+/** How soon limits are asked for again when the server could not be asked or gave no answer. */
+const LIMITS_RETRY_MS = 60_000;
 /** How long `close` lets requests already sent finish before abandoning them. */
 const CLOSE_GRACE_MS = 2000;
 
@@ -184,6 +185,8 @@ class SluiceUploader implements Uploader {
   readonly #keepAlive = new KeepAlive();
   #limits: Limits = DEFAULT_LIMITS;
   #limitsTask: Promise<void> | undefined;
+  #limitsStale = false;
+  #wakeLimits: (() => void) | undefined;
   #closing: Promise<void> | undefined;
   #busy = false;
   #lastRecordSeq: number | undefined;
@@ -236,6 +239,7 @@ class SluiceUploader implements Uploader {
       },
       error: (error: Error) => this.#error(error),
       settled: () => this.#checkDrained(),
+      tooLarge: () => this.#limitsMayHaveChanged(),
     };
     const common = {
       authGate: this.#authGate,
@@ -474,9 +478,14 @@ class SluiceUploader implements Uploader {
     };
   }
 
+  /**
+   * Asks for the server's limits at start, then every `limitsRefreshMs` (sooner while it cannot be asked),
+   * and at once when a request was refused as too large. The timer is unref'd like every other.
+   */
   async #refreshLimits(): Promise<void> {
     const signal = this.#abort.signal;
     while (!signal.aborted) {
+      this.#limitsStale = false;
       const limits = await this.#transport.fetchLimits(signal).catch((error: unknown) => {
         if (!signal.aborted) throw error;
         return undefined;
@@ -484,15 +493,28 @@ class SluiceUploader implements Uploader {
       if (limits !== undefined) {
         this.#limits = limits;
         this.#batcher.setLimits(this.#batchLimits());
-        return;
       }
+      if (this.#limitsStale) continue;
+      const wake = new AbortController();
+      this.#wakeLimits = () => wake.abort();
+      const waitMs =
+        limits === undefined
+          ? Math.min(LIMITS_RETRY_MS, this.#options.limitsRefreshMs)
+          : this.#options.limitsRefreshMs;
       try {
-        await sleep(LIMITS_REFRESH_MS, signal);
+        await sleep(waitMs, AbortSignal.any([signal, wake.signal]));
       } catch (error) {
-        if (isWaitAbortedError(error)) return;
-        throw error;
+        if (!isWaitAbortedError(error)) throw error;
+      } finally {
+        this.#wakeLimits = undefined;
       }
     }
+  }
+
+  /** A request was refused as too large: the server's limits may have changed. */
+  #limitsMayHaveChanged(): void {
+    this.#limitsStale = true;
+    this.#wakeLimits?.();
   }
 
   #error(error: Error): void {
