@@ -27,6 +27,8 @@ export interface BlobAdapterDeps {
   readonly limits: () => Limits;
   /** Called after an acknowledgement left the blob queue empty. */
   readonly emptied: () => Promise<void>;
+  /** Resolves when acknowledging is safe: no requeue is between appending and removing dead letters. */
+  readonly ackBarrier: () => Promise<void>;
 }
 
 /** Manifest bytes read from the queue per read; blobs' own sizes are bounded by the request grouping. */
@@ -63,8 +65,18 @@ export function createBlobAdapter(deps: BlobAdapterDeps): LaneAdapter<QueuedBlob
         batch.map((item) => ({ manifest: item.manifest, path: deps.files.path(item.file) })),
         signal,
       ),
-    deadLetter: (items) => deps.deadLetters.add(items.map(blobDeadLetter)),
+    deadLetter: async (items) => {
+      const letters: DeadLetter[] = [];
+      // The bytes get a second name under the dead letters before the letter names them; the queued copy
+      // goes with the acknowledgement, so a crash anywhere leaves the bytes queued or kept.
+      for (const dead of items) {
+        const kept = await deps.deadLetters.keepBlob(deps.files.path(dead.item.file), dead.item.file);
+        letters.push(blobDeadLetter(dead, kept));
+      }
+      await deps.deadLetters.add(letters);
+    },
     ack: async (items) => {
+      await deps.ackBarrier();
       await deps.queue.ack(items.map((item) => item.seq));
       for (const item of items) await deps.files.remove(item.file, item.manifest.size);
       if (deps.queue.stats().entries === 0) await deps.emptied();
@@ -102,7 +114,7 @@ export function groupBlobs<T extends { readonly manifest: BlobManifestItem }>(
   return groups;
 }
 
-function blobDeadLetter(dead: DeadItem<QueuedBlob>): DeadLetter {
+function blobDeadLetter(dead: DeadItem<QueuedBlob>, kept: boolean): DeadLetter {
   return {
     id: dead.item.id,
     kind: 'blob',
@@ -112,5 +124,6 @@ function blobDeadLetter(dead: DeadItem<QueuedBlob>): DeadLetter {
     status: dead.status,
     deadAt: Date.now(),
     item: dead.item.manifest,
+    ...(kept ? { file: dead.item.file } : {}),
   };
 }

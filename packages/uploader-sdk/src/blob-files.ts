@@ -4,6 +4,7 @@ import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Durability } from './disk-queue/types.js';
 import { QueueFullError } from './errors.js';
+import { linkOrCopy } from './link-or-copy.js';
 
 const PARTIAL_SUFFIX = '.partial';
 
@@ -24,8 +25,11 @@ export interface BlobCopy {
 export class BlobFiles {
   #bytes = 0;
   #reserved = 0;
-  /** Copies not yet referenced by a queue entry: never swept. */
-  readonly #uncommitted = new Set<string>();
+  /**
+   * Copies this process made and has not removed. Orphans can only be left by an earlier process, so
+   * these are never swept, however their enqueue and a sweep interleave.
+   */
+  readonly #created = new Set<string>();
 
   private constructor(
     readonly directory: string,
@@ -65,11 +69,11 @@ export class BlobFiles {
       throw new QueueFullError(this.maxBytes, expected);
     }
     this.#reserved += expected;
-    const file = `${id}.${randomBytes(6).toString('hex')}`;
+    const file = newFileName(id);
     const partial = this.path(file + PARTIAL_SUFFIX);
     const hash = createHash('sha256');
     let size = 0;
-    this.#uncommitted.add(file);
+    this.#created.add(file);
     try {
       const handle = await open(partial, 'wx');
       try {
@@ -92,8 +96,10 @@ export class BlobFiles {
       await rename(partial, this.path(file));
       if (this.durability === 'fsync') await syncDirectory(this.directory);
     } catch (error) {
-      this.#uncommitted.delete(file);
       await rm(partial, { force: true });
+      // A directory fsync that failed after the rename leaves the copy under its final name.
+      await rm(this.path(file), { force: true });
+      this.#created.delete(file);
       throw error;
     } finally {
       this.#reserved -= expected;
@@ -102,30 +108,51 @@ export class BlobFiles {
     return { file, size, sha256: hash.digest('hex') };
   }
 
-  /** The copy is now referenced by a durable queue entry. */
-  commit(file: string): void {
-    this.#uncommitted.delete(file);
+  /**
+   * Queues bytes already on disk again (a requeued dead letter's): links `source` in under a new name (or
+   * copies it where links are not supported), counted against the quota like a copy.
+   * @throws {QueueFullError} when they would exceed the quota; nothing is written.
+   */
+  async adopt(id: string, source: string): Promise<{ readonly file: string; readonly size: number }> {
+    const { size } = await stat(source);
+    if (this.#bytes + this.#reserved + size > this.maxBytes) throw new QueueFullError(this.maxBytes, size);
+    this.#reserved += size;
+    const file = newFileName(id);
+    this.#created.add(file);
+    try {
+      await linkOrCopy(source, this.path(file));
+      if (this.durability === 'fsync') await syncDirectory(this.directory);
+    } catch (error) {
+      await rm(this.path(file), { force: true });
+      this.#created.delete(file);
+      throw error;
+    } finally {
+      this.#reserved -= size;
+    }
+    this.#bytes += size;
+    return { file, size };
   }
 
   /** Removes a copy once its blob is acknowledged or dead-lettered (or its enqueue failed). */
   async remove(file: string, size: number): Promise<void> {
-    this.#uncommitted.delete(file);
     await rm(this.path(file), { force: true });
+    this.#created.delete(file);
     this.#bytes = Math.max(0, this.#bytes - size);
   }
 
   /**
-   * Deletes copies no queue entry refers to: left by a crash between copying and appending the entry.
-   * Call only while the blob queue holds no entries; copies of enqueues in progress are kept.
+   * Deletes copies no queue entry refers to: left by a crash of an earlier process between copying and
+   * appending the entry. Call only when the blob queue held no entries at the call: entries appended
+   * while the sweep runs refer to copies this process made, which it never deletes.
    * @returns how many copies were removed.
    */
   async sweepOrphans(): Promise<number> {
     let removed = 0;
     for (const name of await readdir(this.directory)) {
-      if (name.endsWith(PARTIAL_SUFFIX) || this.#uncommitted.has(name)) continue;
+      if (name.endsWith(PARTIAL_SUFFIX) || this.#created.has(name)) continue;
       const path = join(this.directory, name);
       const size = (await stat(path).catch(ignoreMissing))?.size;
-      if (size === undefined || this.#uncommitted.has(name)) continue;
+      if (size === undefined) continue;
       await rm(path, { force: true });
       this.#bytes = Math.max(0, this.#bytes - size);
       removed += 1;
@@ -143,6 +170,11 @@ export class BlobFiles {
       throw error;
     }
   }
+}
+
+/** A copy's file name: unique, so a name is never reused for other bytes. */
+function newFileName(id: string): string {
+  return `${id}.${randomBytes(6).toString('hex')}`;
 }
 
 function ignoreMissing(error: unknown): undefined {

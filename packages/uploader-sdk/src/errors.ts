@@ -9,18 +9,37 @@ export class QueueFullError extends Error {
   }
 }
 
+/** What the lock file says about the holder of a locked queue directory, when it could be read. */
+export interface QueueLockedErrorOptions extends ErrorOptions {
+  /** Host name of the holder. */
+  readonly ownerHost?: string;
+  /** When the holder took the lock (ISO 8601). */
+  readonly lockedSince?: string;
+}
+
 /** Another process (or another uploader in this one) owns the queue directory. */
 export class QueueLockedError extends Error {
   override name = 'QueueLockedError' as const;
+  /** Host name of the holder, when its lock file says. */
+  readonly ownerHost: string | undefined;
+  /** When the holder took the lock (ISO 8601), when its lock file says. */
+  readonly lockedSince: string | undefined;
   constructor(
     readonly directory: string,
     readonly ownerPid: number | undefined,
-    options?: ErrorOptions,
+    options?: QueueLockedErrorOptions,
   ) {
+    const { ownerHost, lockedSince, ...errorOptions } = options ?? {};
+    const holder =
+      (ownerPid === undefined ? '' : ` by process ${ownerPid}`) +
+      (ownerHost === undefined ? '' : ` on host ${ownerHost}`) +
+      (lockedSince === undefined ? '' : ` since ${lockedSince}`);
     super(
-      `queue directory ${directory} is in use${ownerPid === undefined ? '' : ` by process ${ownerPid}`}; one process owns a directory at a time`,
-      options,
+      `queue directory ${directory} is in use${holder}; one process owns a directory at a time`,
+      errorOptions,
     );
+    this.ownerHost = ownerHost;
+    this.lockedSince = lockedSince;
   }
 }
 

@@ -46,34 +46,29 @@ export type UploaderListener<E extends keyof UploaderEvents> = (payload: Uploade
 /**
  * A small typed event emitter. Unlike node's `EventEmitter`, an `error` without listeners does not throw
  * (the uploader keeps working and logs it); a listener that throws is reported as an uncaught exception
- * rather than breaking the delivery loop.
+ * rather than breaking the delivery loop. Listeners are keyed by the function passed in, so `off(fn)`
+ * removes `fn` whether it was added with `on` or `once`, and a listener removed during an emit (by an
+ * earlier listener) is not called by that emit.
  */
 export class TypedEmitter<Events extends object> {
-  readonly #listeners = new Map<keyof Events, Set<(payload: never) => void>>();
+  // Value: whether the listener runs once. Adding a listener again only updates that flag.
+  readonly #listeners = new Map<keyof Events, Map<(payload: never) => void, { readonly once: boolean }>>();
 
   /** Adds a listener; returns a function that removes it. */
   on<E extends keyof Events>(event: E, listener: (payload: Events[E]) => void): () => void {
-    let set = this.#listeners.get(event);
-    if (set === undefined) {
-      set = new Set();
-      this.#listeners.set(event, set);
-    }
-    set.add(listener as (payload: never) => void);
-    return () => this.off(event, listener);
+    return this.#add(event, listener, false);
   }
 
-  /** Adds a listener that runs once. */
+  /** Adds a listener that runs once; `off` with the same function removes it before it ran. */
   once<E extends keyof Events>(event: E, listener: (payload: Events[E]) => void): () => void {
-    const off = this.on(event, (payload) => {
-      off();
-      listener(payload);
-    });
-    return off;
+    return this.#add(event, listener, true);
   }
 
-  /** Removes a listener. */
+  /** Removes a listener added with `on` or `once`. */
   off<E extends keyof Events>(event: E, listener: (payload: Events[E]) => void): void {
-    this.#listeners.get(event)?.delete(listener as (payload: never) => void);
+    const listeners = this.#listeners.get(event);
+    listeners?.delete(listener as (payload: never) => void);
+    if (listeners?.size === 0) this.#listeners.delete(event);
   }
 
   /** Number of listeners of `event`. */
@@ -83,9 +78,12 @@ export class TypedEmitter<Events extends object> {
 
   /** Calls every listener of `event` with `payload`. */
   emit<E extends keyof Events>(event: E, payload: Events[E]): void {
-    const set = this.#listeners.get(event);
-    if (set === undefined) return;
-    for (const listener of [...set]) {
+    const listeners = this.#listeners.get(event);
+    if (listeners === undefined) return;
+    for (const [listener, registration] of [...listeners]) {
+      // Removed by an earlier listener of this emit (or re-added with other options): skip this one.
+      if (listeners.get(listener) !== registration) continue;
+      if (registration.once) this.off(event, listener as (payload: Events[E]) => void);
       try {
         (listener as (payload: Events[E]) => void)(payload);
       } catch (error) {
@@ -94,5 +92,21 @@ export class TypedEmitter<Events extends object> {
         });
       }
     }
+  }
+
+  #add<E extends keyof Events>(event: E, listener: (payload: Events[E]) => void, once: boolean): () => void {
+    let listeners = this.#listeners.get(event);
+    if (listeners === undefined) {
+      listeners = new Map();
+      this.#listeners.set(event, listeners);
+    }
+    const registration = { once };
+    listeners.set(listener as (payload: never) => void, registration);
+    return () => {
+      // Removes only this registration: a later `on`/`once` of the same function stays.
+      if (this.#listeners.get(event)?.get(listener as (payload: never) => void) === registration) {
+        this.off(event, listener);
+      }
+    };
   }
 }

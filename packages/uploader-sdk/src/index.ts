@@ -1,3 +1,4 @@
+export type { RequeueResult } from './dead-letter-requeue.js';
 export type { DeadLetter } from './dead-letter-store.js';
 export type * from './disk-queue/types.js';
 export * from './errors.js';

@@ -16,6 +16,8 @@ export interface RecordAdapterDeps {
   readonly batcher: { next(signal: AbortSignal): Promise<QueueEntry[][]> };
   readonly transport: Transport;
   readonly deadLetters: DeadLetterStore;
+  /** Resolves when acknowledging is safe: no requeue is between appending and removing dead letters. */
+  readonly ackBarrier: () => Promise<void>;
 }
 
 /** Records through `POST /v1/batch`: batches from the batcher, bodies from the serialized items as they are. */
@@ -33,7 +35,10 @@ export function createRecordAdapter(deps: RecordAdapterDeps): LaneAdapter<Queued
         signal,
       ),
     deadLetter: (items) => deps.deadLetters.add(items.map(recordDeadLetter)),
-    ack: (items) => deps.queue.ack(items.map((item) => item.seq)),
+    ack: async (items) => {
+      await deps.ackBarrier();
+      await deps.queue.ack(items.map((item) => item.seq));
+    },
   };
 }
 

@@ -6,6 +6,7 @@ import { Batcher, type BatchLimits } from './batcher.js';
 import { type BlobEntry, createBlobAdapter, type QueuedBlob } from './blob-adapter.js';
 import { BlobFiles } from './blob-files.js';
 import { AdaptiveConcurrency } from './concurrency.js';
+import { DeadLetterRequeue, type RequeueResult, recoverRequeue } from './dead-letter-requeue.js';
 import { type DeadLetter, type DeadLetterStore, openDeadLetterStore } from './dead-letter-store.js';
 import { DeliveryLane } from './delivery-lane.js';
 import { openDiskQueue } from './disk-queue/index.js';
@@ -120,8 +121,20 @@ export interface Uploader {
    */
   close(): Promise<void>;
   stats(): UploaderStats;
-  /** Dead letters on disk, oldest first. */
+  /**
+   * Dead letters on disk, oldest first: records and blobs with the server's status and reason. A blob's
+   * bytes are kept in `<directory>/dead-letters/blobs/<file>`.
+   */
   deadLetters(options?: { readonly limit?: number; readonly offset?: number }): Promise<DeadLetter[]>;
+  /**
+   * Puts dead letters back in the queue (all of them without `ids`) with their ids, timestamps, content
+   * and hashes unchanged, once you fixed what refused them (e.g. with `setApiKey`). Durable before it
+   * resolves; a crash midway leaves each item a dead letter or queued, never both, never neither. An
+   * item requeued twice is queued once: its dead letter is gone after the first.
+   * @throws {TypeError} when `ids` is not an array of strings. @throws {QueueFullError} when the items do
+   * not fit the quotas. @throws {UploaderClosedError} after `close()`.
+   */
+  requeue(ids?: readonly string[]): Promise<RequeueResult>;
   /** Replaces the API key and resumes sending at once if it was paused. */
   setApiKey(apiKey: string): void;
 }
@@ -160,6 +173,7 @@ export async function createUploader(options: UploaderOptions): Promise<Uploader
       resolved.maxBlobQueueBytes,
       resolved.durability,
     );
+    await recoverRequeue({ records, blobs, files: blobFiles, deadLetters });
     const uploader = new SluiceUploader(resolved, records, blobs, deadLetters, blobFiles);
     lane = uploader.recordLane;
     await uploader.start();
@@ -183,6 +197,7 @@ class SluiceUploader implements Uploader {
   readonly #authGate: BackoffGate;
   readonly #enqueues = new Set<Promise<unknown>>();
   readonly #keepAlive = new KeepAlive();
+  readonly #requeue: DeadLetterRequeue;
   #limits: Limits = DEFAULT_LIMITS;
   #limitsTask: Promise<void> | undefined;
   #limitsStale = false;
@@ -203,6 +218,8 @@ class SluiceUploader implements Uploader {
     private readonly blobFiles: BlobFiles,
   ) {
     this.#options = options;
+    this.#requeue = new DeadLetterRequeue({ records, blobs, files: blobFiles, deadLetters: deadLetterStore });
+    const ackBarrier = (): Promise<void> => this.#requeue.settled();
     // Every pending request, timer and wait listens to the one close signal; their number is bounded by
     // the pending-batch limits, not by a leak.
     setMaxListeners(0, this.#abort.signal, this.#abortSends.signal);
@@ -256,6 +273,7 @@ class SluiceUploader implements Uploader {
         batcher: { next: (signal) => this.#batcher.next(signal) },
         transport: this.#transport,
         deadLetters: deadLetterStore,
+        ackBarrier,
       }),
       queue: records,
       gate: new BackoffGate(backoff),
@@ -271,6 +289,7 @@ class SluiceUploader implements Uploader {
         transport: this.#transport,
         deadLetters: deadLetterStore,
         limits: () => this.#limits,
+        ackBarrier,
         emptied: async () => {
           if (!this.#orphanSweepDue) return;
           this.#orphanSweepDue = false;
@@ -406,6 +425,26 @@ class SluiceUploader implements Uploader {
     return this.deadLetterStore.list(options ?? {});
   }
 
+  requeue(ids?: readonly string[]): Promise<RequeueResult> {
+    if (this.#closing !== undefined) return Promise.reject(new UploaderClosedError());
+    return this.#trackEnqueue(
+      this.#requeue.requeue(ids).then((outcome) => {
+        const lastRecord = outcome.recordSeqs.at(-1);
+        const lastBlob = outcome.blobSeqs.at(-1);
+        if (lastRecord !== undefined) {
+          this.#lastRecordSeq = Math.max(lastRecord, this.#lastRecordSeq ?? lastRecord);
+          this.#batcher.appended(outcome.recordBytes);
+        }
+        if (lastBlob !== undefined) this.#lastBlobSeq = Math.max(lastBlob, this.#lastBlobSeq ?? lastBlob);
+        if (outcome.result.requeued.length > 0) {
+          this.#busy = true;
+          this.#options.logger?.info({ ...outcome.result }, 'dead letters requeued');
+        }
+        return outcome.result;
+      }),
+    );
+  }
+
   setApiKey(apiKey: string): void {
     validateApiKey(apiKey);
     this.#transport.setApiKey(apiKey);
@@ -466,7 +505,6 @@ class SluiceUploader implements Uploader {
       await this.blobFiles.remove(copy.file, copy.size);
       throw error;
     }
-    this.blobFiles.commit(copy.file);
     this.#busy = true;
     return { id: header.id };
   }

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { readFile, utimes, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -9,6 +10,7 @@ import { isQueueLockedError, QueueLockedError } from '../src/errors.js';
 import { numbersOf, payloadOf, readAll, tempDirectory, track } from './disk-queue-helpers.js';
 
 const CHILD = fileURLToPath(new URL('./disk-queue-crash-child.ts', import.meta.url));
+const HOLDER = fileURLToPath(new URL('./disk-queue-holder-child.ts', import.meta.url));
 const PACKAGE_DIRECTORY = fileURLToPath(new URL('..', import.meta.url));
 const LOCK = 'queue.lock';
 
@@ -23,6 +25,32 @@ function deadPid(): Promise<number> {
 
 const hasBootId = existsSync('/proc/sys/kernel/random/boot_id');
 if (!hasBootId) console.warn('SKIPPING the lock-from-before-a-reboot test: this system has no boot id.');
+
+/** A child process that opened the queue in `directory` and holds it until killed. */
+async function holdInChild(directory: string): Promise<{ pid: number; kill(): Promise<void> }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', HOLDER, directory], {
+    cwd: PACKAGE_DIRECTORY,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const exited = new Promise((resolve) => child.on('exit', resolve));
+  const kill = async (): Promise<void> => {
+    child.kill('SIGKILL');
+    await exited;
+  };
+  try {
+    await new Promise<void>((resolve, reject) => {
+      child.stdout.on('data', (chunk: Buffer) => {
+        if (chunk.toString().includes('ready')) resolve();
+      });
+      child.on('error', reject);
+      child.on('exit', (code) => reject(new Error(`the child exited with ${code} before it was ready`)));
+    });
+  } catch (error) {
+    await kill();
+    throw error;
+  }
+  return { pid: child.pid!, kill };
+}
 
 /** The pid written on the first line of the lock file. */
 async function ownerOf(directory: string): Promise<number> {
@@ -69,6 +97,55 @@ describe('disk queue directory lock', () => {
     expect(queue.stats().entries).toBeGreaterThanOrEqual(0);
   }, 30_000);
 
+  it.each([
+    ['this process (two containers both running node as pid 1)', () => `${process.pid}\n`],
+    [
+      'a live process on another boot (another host on a shared volume)',
+      () => `${process.ppid}\n00000000-0000-0000-0000-000000000000\n`,
+    ],
+    ['a process that is gone', async () => `${await deadPid()}\n`],
+  ])(
+    'refuses a directory a live process holds even when its lock file claims %s',
+    async (_, claim) => {
+      const directory = await tempDirectory();
+      const holder = await holdInChild(directory);
+      try {
+        await writeFile(join(directory, LOCK), await claim());
+        const error = await openDiskQueue({ directory }).catch((caught: unknown) => caught);
+        expect(isQueueLockedError(error)).toBe(true);
+        expect((error as Error).message).toContain(directory);
+      } finally {
+        await holder.kill();
+      }
+    },
+    30_000,
+  );
+
+  it('is free the moment its holder is killed, whatever the lock file still claims', async () => {
+    const directory = await tempDirectory();
+    const holder = await holdInChild(directory);
+    await holder.kill();
+    // The content claims a live process of this boot: only the kernel's lock can say it is free.
+    await writeFile(join(directory, LOCK), `${process.ppid}\n`);
+    const queue = track(await openDiskQueue({ directory }));
+    await queue.append(payloadOf(1));
+    expect(await ownerOf(directory)).toBe(process.pid);
+  }, 30_000);
+
+  it('names the holder in the error: pid, host and since when', async () => {
+    const directory = await tempDirectory();
+    const holder = await holdInChild(directory);
+    try {
+      const error = await openDiskQueue({ directory }).catch((caught: unknown) => caught);
+      expect(error).toMatchObject({ name: 'QueueLockedError', ownerPid: holder.pid });
+      expect((error as Error).message).toMatch(
+        new RegExp(`is in use by process ${holder.pid} on host ${hostname()} since \\d{4}-\\d\\d-\\d\\dT`),
+      );
+    } finally {
+      await holder.kill();
+    }
+  }, 30_000);
+
   it('takes over a lock left by a dead process, or by an earlier process with this pid', async () => {
     const directory = await tempDirectory();
     await writeFile(join(directory, LOCK), `${await deadPid()}\n`);
@@ -91,14 +168,14 @@ describe('disk queue directory lock', () => {
     },
   );
 
-  it('leaves a fresh unreadable lock alone but takes over an old one', async () => {
+  it('takes a lock file with garbage or no text at once when no process holds it', async () => {
     const directory = await tempDirectory();
     const path = join(directory, LOCK);
     await writeFile(path, '');
-    const error = await openDiskQueue({ directory }).catch((caught: unknown) => caught);
-    expect(error).toMatchObject({ name: 'QueueLockedError', ownerPid: undefined });
-    const longAgo = new Date(Date.now() - 60_000);
-    await utimes(path, longAgo, longAgo);
+    const queue = await openDiskQueue({ directory });
+    expect(await ownerOf(directory)).toBe(process.pid);
+    await queue.close();
+    await writeFile(path, '\u0000\u0000 not a lock file');
     track(await openDiskQueue({ directory }));
     expect(await ownerOf(directory)).toBe(process.pid);
   });

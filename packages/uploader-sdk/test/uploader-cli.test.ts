@@ -72,6 +72,49 @@ describe('sluice CLI', () => {
     expect(status.stdout).toMatch(/dead letters\t1/);
   }, 30_000);
 
+  it('dead-letters --requeue puts dead letters back for the next uploader and reports ids it could not', async () => {
+    const { uploader, directory } = await openUploader(cleanup, { endpoint: server.url });
+    await uploader.enqueue({ id: 'cli-requeue', ts: 1, type: 't', data: 1 });
+    await uploader.flush();
+    await uploader.enqueue({ id: 'cli-requeue', ts: 1, type: 't', data: 2 });
+    await uploader.flush();
+
+    const busy = await sluice(['dead-letters', '--requeue', '--dir', directory]);
+    expect(busy.code).toBe(1);
+    expect(busy.stderr).toContain(`in use by process ${process.pid}`);
+    await uploader.close();
+
+    const partial = await sluice([
+      'dead-letters',
+      '--requeue',
+      'cli-requeue',
+      'no-such-id',
+      '--dir',
+      directory,
+    ]);
+    expect(partial.code).toBe(3);
+    expect(partial.stdout).toContain('requeued\tcli-requeue\n');
+    expect(partial.stdout).toContain('missing\tno-such-id\n');
+    expect(partial.stdout).toMatch(/^1 requeued, 1 missing, 0 unavailable\b/m);
+    expect((await sluice(['dead-letters', '--dir', directory])).stdout).toBe('');
+    const nothing = await sluice(['dead-letters', '--requeue', '--dir', directory]);
+    expect(nothing.code).toBe(0);
+    expect(nothing.stdout).toMatch(/^0 requeued, 0 missing, 0 unavailable\b/m);
+
+    // The item was meant for the other source, where its id is free: the next uploader delivers it.
+    const next = await openUploader(cleanup, { endpoint: server.url, directory, apiKey: 'other-key' });
+    await next.uploader.flush();
+    const rows = await server.query<{ source: string; data: unknown }>(
+      'select source, data from items where id = $1 order by source',
+      ['cli-requeue'],
+    );
+    expect(rows).toEqual([
+      { source: 'other', data: 2 },
+      { source: 'test', data: 1 },
+    ]);
+    expect((await sluice(['dead-letters', '--requeue', '--limit', '1', '--dir', directory])).code).toBe(2);
+  }, 30_000);
+
   it('status <id> shows the server state of an item; usage errors exit 2', async () => {
     const { uploader } = await openUploader(cleanup, { endpoint: server.url });
     const { id } = await uploader.enqueue({ type: 't', data: 'x' });

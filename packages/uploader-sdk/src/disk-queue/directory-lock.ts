@@ -1,39 +1,42 @@
-import { randomUUID } from 'node:crypto';
-import { link, open, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { type FileHandle, open, readFile, stat, unlink } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
+import fsNative from 'fs-native-extensions';
 import { QueueLockedError } from '../errors.js';
 
-/** File name of the lock inside an owned directory: the owner's pid, then the boot id of the machine. */
+/**
+ * File name of the lock inside an owned directory. The owner holds an OS lock on it for as long as the
+ * directory is open; its text (pid, boot id, host, since when) only serves error messages.
+ */
 export const LOCK_FILE = 'queue.lock';
 
-/** A lock file whose content is unreadable is left alone this long, as its owner may still be writing it. */
-const UNREADABLE_LOCK_GRACE_MS = 10_000;
-const TAKEOVER_ATTEMPTS = 5;
+/** Rounds of "the file we locked was just removed by its releasing owner" before giving up. */
+const ACQUIRE_ATTEMPTS = 5;
 
-/** Directories locked by this process, so a second open in the same process fails before touching the file. */
-const lockedHere = new Set<string>();
+// Windows locks are mandatory: a lock over the text would keep other processes from reading who holds
+// it, so there the lock covers one byte far past it. POSIX (flock on macOS, OFD locks on Linux) locks the
+// whole file, which reading ignores.
+const LOCK_RANGE: readonly [offset: number, length: number] =
+  process.platform === 'win32' ? [2 ** 31, 1] : [0, 0];
 
-/** An acquired directory lock; `release` removes the lock file. */
+/** Directories locked by this process, with since when, so a second open here fails before touching the file. */
+const lockedHere = new Map<string, string>();
+
+/** An acquired directory lock; `release` removes the lock file and lets the OS lock go. */
 export interface DirectoryLock {
   release(): Promise<void>;
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: the process exists but belongs to someone else.
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
+interface LockOwner {
+  readonly pid: number | undefined;
+  readonly host: string | undefined;
+  readonly since: string | undefined;
 }
 
-/**
- * Identifies the current boot (Linux), so that a lock written before a reboot or power loss is known to
- * be stale even if its pid now belongs to another live process. Empty where the system does not say.
- */
 let bootId: Promise<string> | undefined;
 
+/** The boot id (Linux), written for people reading the lock file; empty where the system does not say. */
 function currentBootId(): Promise<string> {
   bootId ??= readFile('/proc/sys/kernel/random/boot_id', 'utf8').then(
     (text) => text.trim(),
@@ -42,112 +45,110 @@ function currentBootId(): Promise<string> {
   return bootId;
 }
 
-async function fromAnotherBoot(owner: LockOwner): Promise<boolean> {
-  const current = await currentBootId();
-  return owner.bootId !== '' && current !== '' && owner.bootId !== current;
-}
-
-interface LockOwner {
-  readonly pid: number | undefined;
-  readonly bootId: string;
-  readonly text: string;
-}
-
 function parseOwner(text: string): LockOwner {
-  const [pidLine = '', bootLine = ''] = text.split('\n');
+  const [pidLine = '', , hostLine = '', sinceLine = ''] = text.split('\n');
   const pid = Number.parseInt(pidLine, 10);
-  return { pid: Number.isSafeInteger(pid) && pid > 0 ? pid : undefined, bootId: bootLine.trim(), text };
+  return {
+    pid: Number.isSafeInteger(pid) && pid > 0 ? pid : undefined,
+    host: hostLine.trim() || undefined,
+    since: sinceLine.trim() || undefined,
+  };
 }
 
-async function readOwner(path: string): Promise<LockOwner | undefined> {
+/** Who the lock file says holds it; nothing when it cannot be read (e.g. its owner is still writing it). */
+async function readOwner(path: string): Promise<LockOwner> {
   try {
     return parseOwner(await readFile(path, 'utf8'));
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
+  } catch {
+    return { pid: undefined, host: undefined, since: undefined };
   }
 }
 
-async function createLockFile(path: string): Promise<boolean> {
-  let handle: Awaited<ReturnType<typeof open>>;
-  try {
-    handle = await open(path, 'wx');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
-    throw error;
-  }
-  try {
-    await handle.writeFile(`${process.pid}\n${await currentBootId()}\n`);
-  } finally {
-    await handle.close();
-  }
-  return true;
+function lockedError(directory: string, owner: LockOwner): QueueLockedError {
+  return new QueueLockedError(directory, owner.pid, {
+    ...(owner.host === undefined ? {} : { ownerHost: owner.host }),
+    ...(owner.since === undefined ? {} : { lockedSince: owner.since }),
+  });
 }
 
 /**
- * Moves a stale lock file out of the way. The rename is atomic, so of several processes taking over the
- * same stale lock only one moves it; if what was moved turns out to be a fresh lock (someone took over
- * first), it is linked back and the directory counts as locked.
+ * Opens the lock file and tries to lock it. `held` when another open file holds the lock; `gone` when the
+ * file was removed (by an owner releasing it) between our open and our lock, so the lock guards nothing.
  */
-async function removeStaleLock(path: string, staleText: string, directory: string): Promise<void> {
-  const aside = `${path}.stale-${process.pid}-${randomUUID()}`;
+async function tryAcquire(path: string): Promise<FileHandle | 'held' | 'gone'> {
+  const handle = await open(path, constants.O_RDWR | constants.O_CREAT, 0o644);
   try {
-    await rename(path, aside);
+    if (!fsNative.tryLock(handle.fd, ...LOCK_RANGE)) {
+      await handle.close();
+      return 'held';
+    }
+    const locked = await handle.stat();
+    const current = await stat(path).catch((error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT') return undefined;
+      throw error;
+    });
+    if (current === undefined || current.ino !== locked.ino || current.dev !== locked.dev) {
+      await handle.close();
+      return 'gone';
+    }
+    return handle;
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+    await handle.close();
     throw error;
   }
-  const moved = await readFile(aside, 'utf8');
-  if (moved !== staleText) {
-    try {
-      await link(aside, path);
-    } finally {
-      await unlink(aside);
-    }
-    throw new QueueLockedError(directory, parseOwner(moved).pid);
-  }
-  await unlink(aside);
 }
 
 /**
- * Takes exclusive ownership of `directory` (which must exist) for this process: creates the lock file
- * with O_EXCL, takes over a lock whose owner is no longer alive, and otherwise throws `QueueLockedError`
- * naming the owner's pid. A second lock of the same directory in this process fails too.
+ * Takes exclusive ownership of `directory` (which must exist) for this process with an OS lock on its lock
+ * file (OFD lock on Linux, flock on macOS, LockFileEx on Windows) held open until `release`. The kernel
+ * drops the lock when the process dies, however it dies, so no pid or boot id is ever guessed stale:
+ * two containers that both run as pid 1 on one volume still exclude each other. Throws `QueueLockedError`
+ * naming the holder (from the lock file's text) when another process, or this one, holds it.
  */
 export async function lockDirectory(directory: string): Promise<DirectoryLock> {
-  if (lockedHere.has(directory)) throw new QueueLockedError(directory, process.pid);
-  lockedHere.add(directory);
+  const heldSince = lockedHere.get(directory);
+  if (heldSince !== undefined) {
+    throw lockedError(directory, { pid: process.pid, host: hostname(), since: heldSince });
+  }
+  const since = new Date().toISOString();
+  lockedHere.set(directory, since);
   const path = join(directory, LOCK_FILE);
+  let handle: FileHandle | undefined;
   try {
-    for (let attempt = 0; ; attempt += 1) {
-      if (await createLockFile(path)) break;
-      const owner = await readOwner(path);
-      if (owner === undefined) continue;
-      if (attempt >= TAKEOVER_ATTEMPTS) throw new QueueLockedError(directory, owner.pid);
-      if (owner.pid === undefined) {
-        const { mtimeMs } = await stat(path);
-        if (Date.now() - mtimeMs < UNREADABLE_LOCK_GRACE_MS) throw new QueueLockedError(directory, undefined);
-      } else if (owner.pid !== process.pid && isAlive(owner.pid) && !(await fromAnotherBoot(owner))) {
-        throw new QueueLockedError(directory, owner.pid);
+    for (let attempt = 0; handle === undefined; attempt += 1) {
+      const acquired = await tryAcquire(path);
+      if (acquired === 'held' || (acquired === 'gone' && attempt + 1 >= ACQUIRE_ATTEMPTS)) {
+        throw lockedError(directory, await readOwner(path));
       }
-      // Our own pid without an in-process owner is a lock left by an earlier process that had our pid
-      // (containers restart as pid 1), so it is as stale as a dead owner's or one from before a reboot.
-      await removeStaleLock(path, owner.text, directory);
+      if (acquired !== 'gone') handle = acquired;
     }
+    const text = `${process.pid}\n${await currentBootId()}\n${hostname()}\n${since}\n`;
+    await handle.truncate(0);
+    await handle.write(text, 0);
   } catch (error) {
+    await handle?.close();
     lockedHere.delete(directory);
     throw error;
   }
+  const owned = handle;
   let released = false;
   return {
     async release() {
       if (released) return;
       released = true;
       try {
-        const owner = await readOwner(path);
-        if (owner?.pid === process.pid) await unlink(path);
+        // Removed while still locked: whoever opens the path next creates a new file, and whoever had
+        // opened this one sees it is gone once it gets the lock.
+        await unlink(path).catch((error: NodeJS.ErrnoException) => {
+          if (error.code !== 'ENOENT') throw error;
+        });
       } finally {
-        lockedHere.delete(directory);
+        try {
+          fsNative.unlock(owned.fd, ...LOCK_RANGE);
+        } finally {
+          await owned.close();
+          lockedHere.delete(directory);
+        }
       }
     },
   };

@@ -254,6 +254,21 @@ class FileDiskQueue implements DiskQueue {
     });
   }
 
+  async scan(visit: (entry: QueueEntry) => void): Promise<void> {
+    if (this.#closed) throw new UploaderClosedError();
+    const cursor = new QueueCursor(() => this.#segments);
+    try {
+      for (let next = await cursor.peek(); next !== undefined; next = await cursor.peek()) {
+        cursor.advance(next);
+        if (next.event.kind !== 'frame') continue;
+        const { seq, payload } = next.event.frame;
+        if (!this.#acks.has(seq)) visit({ seq, payload });
+      }
+    } finally {
+      await cursor.close();
+    }
+  }
+
   async ack(seqs: readonly number[]): Promise<void> {
     if (this.#closed) throw new UploaderClosedError();
     let changed = false;

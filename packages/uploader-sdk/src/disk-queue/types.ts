@@ -53,6 +53,11 @@ export interface DiskQueue {
   read(maxEntries: number, maxBytes: number): Promise<QueueEntry[]>;
   /** Resolves when there is something to `read`, or when the signal aborts or the queue closes. */
   waitForUnread(signal?: AbortSignal): Promise<void>;
+  /**
+   * Calls `visit` with every entry on disk not yet acknowledged, oldest first, read or not; hands nothing
+   * out and changes nothing. Entries appended while it runs may or may not be visited.
+   */
+  scan(visit: (entry: QueueEntry) => void): Promise<void>;
   /** Durably records these entries as done; fully acknowledged segments are deleted. */
   ack(seqs: readonly number[]): Promise<void>;
   stats(): DiskQueueStats;
