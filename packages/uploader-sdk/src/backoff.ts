@@ -1,14 +1,21 @@
+import { MAX_TIMER_MS, timerDelay } from './timers.js';
+
 /** Parameters of the exponential backoff. */
 export interface BackoffPolicy {
   /** The first retry waits up to this long. */
   readonly baseMs: number;
-  /** No computed delay exceeds this (a server's `Retry-After` may). */
+  /** No computed delay exceeds this (a server's `Retry-After` may, up to `capMs`). */
   readonly maxMs: number;
+  /**
+   * No delay at all exceeds this, not even one a server's `Retry-After` asks for.
+   * @default MAX_TIMER_MS
+   */
+  readonly capMs?: number;
 }
 
 /**
  * Delay before retry number `attempt` (0-based): full jitter, `random(0, min(maxMs, baseMs * 2^attempt))`,
- * then never sooner than the server's `Retry-After`.
+ * then never sooner than the server's `Retry-After`, and never later than `capMs`.
  * @param random a source of numbers in [0, 1); @default Math.random
  */
 export function backoffDelay(
@@ -19,7 +26,12 @@ export function backoffDelay(
 ): number {
   const ceiling = Math.min(policy.maxMs, policy.baseMs * 2 ** Math.min(attempt, 52));
   const jittered = Math.floor(random() * ceiling);
-  return Math.max(jittered, retryAfterMs ?? 0);
+  return cappedDelay(Math.max(jittered, retryAfterMs ?? 0), policy);
+}
+
+/** `ms` bounded by the policy's cap and by what a timer can hold. */
+export function cappedDelay(ms: number, policy: Pick<BackoffPolicy, 'capMs'>): number {
+  return timerDelay(Math.min(ms, policy.capMs ?? MAX_TIMER_MS));
 }
 
 /** The wait was cut short because the uploader is closing. */
@@ -36,7 +48,7 @@ export function isWaitAbortedError(error: unknown): error is WaitAbortedError {
 }
 
 /**
- * Sleeps `ms` on an unref'd timer.
+ * Sleeps `ms` (at most {@link MAX_TIMER_MS}) on an unref'd timer.
  * @throws {WaitAbortedError} when `signal` aborts first.
  */
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
@@ -52,7 +64,7 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
     const timer = setTimeout(() => {
       signal?.removeEventListener('abort', onAbort);
       resolve();
-    }, ms);
+    }, timerDelay(ms));
     timer.unref();
     signal?.addEventListener('abort', onAbort, { once: true });
   });
@@ -105,7 +117,7 @@ export class BackoffGate {
       this.#lastFailureAt = now;
       this.#openAt = Math.max(this.#openAt, now + delay);
     } else if (retryAfterMs !== undefined) {
-      this.#openAt = Math.max(this.#openAt, now + retryAfterMs);
+      this.#openAt = Math.max(this.#openAt, now + cappedDelay(retryAfterMs, this.policy));
     }
     this.endProbe();
     return Math.max(0, this.#openAt - now);
@@ -152,7 +164,7 @@ export class BackoffGate {
       const remaining = this.remainingMs();
       if (remaining > 0) await this.#sleepOrWake(remaining, signal);
       else if (this.#attempt === 0) return;
-      else if (this.#probing) await this.#sleepOrWake(2 ** 31 - 1, signal);
+      else if (this.#probing) await this.#sleepOrWake(MAX_TIMER_MS, signal);
       else {
         this.#probing = true;
         return;

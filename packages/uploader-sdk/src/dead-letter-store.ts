@@ -166,6 +166,7 @@ class FileDeadLetterStore implements DeadLetterStore {
   #writes: Promise<void> = Promise.resolve();
   #closed = false;
   #closing: Promise<void> | undefined;
+  #torn = false;
 
   constructor(directory: string, handle: FileHandle | undefined) {
     this.directory = directory;
@@ -292,10 +293,14 @@ class FileDeadLetterStore implements DeadLetterStore {
     try {
       if (this.#handle === undefined)
         throw new Error('the dead-letter file could not be reopened after a rewrite');
-      await this.#handle.appendFile(batch.map((add) => add.text).join(''));
+      // A failed append (disk full) may have left part of a line: start on a line of our own.
+      const text = batch.map((add) => add.text).join('');
+      await this.#handle.appendFile(this.#torn ? `\n${text}` : text);
       await this.#handle.datasync();
+      this.#torn = false;
       for (const add of batch) add.resolve();
     } catch (error) {
+      this.#torn = true;
       for (const add of batch) add.reject(error);
     }
   }

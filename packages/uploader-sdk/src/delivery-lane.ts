@@ -1,11 +1,12 @@
-import { classifyRequest, type ItemResult, itemAction, type RequestDecision } from '@sluice/contracts';
+import { type ItemResult, itemAction } from '@sluice/contracts';
 import PQueue from 'p-queue';
 import { type BackoffGate, backoffDelay, isWaitAbortedError, sleep } from './backoff.js';
 import type { BatchSource } from './batcher.js';
 import type { AdaptiveConcurrency } from './concurrency.js';
 import type { DiskQueue, QueueEntry } from './disk-queue/types.js';
-import { AuthenticationError, UploaderClosedError } from './errors.js';
+import { AuthenticationError, EndpointError, QueueWriteError, type QueueWriteOperation } from './errors.js';
 import type { DeadEvent, DeliveredEvent, ItemKind, RetryEvent } from './events.js';
+import { decideRequest, endpointProblem, type LaneDecision } from './request-decision.js';
 import type { TransportResult } from './transport.js';
 
 /** One queued item as a lane handles it. */
@@ -50,6 +51,8 @@ export interface LaneHooks {
   error(error: Error): void;
   /** Called after items settled or the lane went idle, to check for `drained`. */
   settled(): void;
+  /** A request was refused as too large (413): the server's limits may have changed. */
+  tooLarge(): void;
 }
 
 /** How a lane runs. */
@@ -80,13 +83,20 @@ export interface LaneCounters {
   dead: number;
   retries: number;
   inFlight: number;
+  /** Items the server answered whose acknowledgement is not on disk yet (a write failed; it is retried). */
+  unwritten: number;
 }
+
+/**
+ * How a lane's flush ended: everything it waited for settled, the lane stopped (`close()`), or the
+ * caller's signal aborted first.
+ */
+export type LaneFlushOutcome = 'complete' | 'closed' | 'timeout';
 
 interface FlushWaiter {
   /** Every entry up to this seq must be settled; `undefined` when nothing was appended in this process. */
   readonly seq: number | undefined;
-  readonly resolve: () => void;
-  readonly reject: (error: Error) => void;
+  readonly resolve: (outcome: LaneFlushOutcome) => void;
 }
 
 /**
@@ -96,7 +106,14 @@ interface FlushWaiter {
  * or persisted as a dead letter.
  */
 export class DeliveryLane<T extends LaneItem> {
-  readonly counters: LaneCounters = { delivered: 0, duplicates: 0, dead: 0, retries: 0, inFlight: 0 };
+  readonly counters: LaneCounters = {
+    delivered: 0,
+    duplicates: 0,
+    dead: 0,
+    retries: 0,
+    inFlight: 0,
+    unwritten: 0,
+  };
   readonly #options: LaneOptions<T>;
   readonly #requests: PQueue;
   readonly #tasks = new Set<Promise<void>>();
@@ -114,6 +131,10 @@ export class DeliveryLane<T extends LaneItem> {
   /** Read but not yet acknowledged or dead-lettered: seq → read index. */
   readonly #unsettled = new Map<number, number>();
   readonly #flushWaiters = new Set<FlushWaiter>();
+  /** Deployment problems already reported since the last successful request. */
+  readonly #reportedProblems = new Set<string>();
+  /** Failing local writes already reported since the last one that succeeded. */
+  readonly #reportedWriteProblems = new Set<string>();
 
   constructor(options: LaneOptions<T>) {
     this.#options = options;
@@ -168,25 +189,40 @@ export class DeliveryLane<T extends LaneItem> {
   }
 
   /**
-   * Resolves once the backlog found at open and every entry up to `lastAppendedSeq` (the newest seq whose
-   * append resolved before the flush) are delivered or dead-lettered.
+   * Resolves with `complete` once the backlog found at open and every entry up to `lastAppendedSeq` (the
+   * newest seq whose append resolved before the flush) are delivered or dead-lettered; with `closed` when
+   * the lane stops first, with `timeout` when `signal` aborts first. Never rejects.
    */
-  async flush(lastAppendedSeq: number | undefined): Promise<void> {
-    if (this.#options.signal.aborted) throw new UploaderClosedError();
-    if (this.#flushedThrough(lastAppendedSeq)) return;
-    await new Promise<void>((resolve, reject) =>
-      this.#flushWaiters.add({ seq: lastAppendedSeq, resolve, reject }),
-    );
+  flush(lastAppendedSeq: number | undefined, signal?: AbortSignal): Promise<LaneFlushOutcome> {
+    if (this.#options.signal.aborted) return Promise.resolve('closed');
+    if (this.#flushedThrough(lastAppendedSeq)) return Promise.resolve('complete');
+    if (signal?.aborted) return Promise.resolve('timeout');
+    return new Promise((resolve) => {
+      const onAbort = (): void => {
+        if (this.#flushWaiters.delete(waiter)) resolve('timeout');
+      };
+      const waiter: FlushWaiter = {
+        seq: lastAppendedSeq,
+        resolve: (outcome) => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve(outcome);
+        },
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.#flushWaiters.add(waiter);
+    });
   }
 
   /** Waits for the read loop and the requests to stop (after the shared signal aborted). */
   async stop(): Promise<void> {
     this.#slotFreed?.();
-    // Queued requests leave the p-queue through the aborted signal, which settles their promises.
+    // Requests not yet started return at once; those on the wire end with their answer or `sendSignal`.
     await this.#loop;
     while (this.#tasks.size > 0) await Promise.all([...this.#tasks]);
     await this.#requests.onIdle();
-    for (const waiter of this.#flushWaiters) waiter.reject(new UploaderClosedError());
+    // A pending flush ends with what it achieved: rejecting it would crash the usual shutdown pattern of a
+    // signal handler calling close() while the main code awaits flush().
+    for (const waiter of this.#flushWaiters) waiter.resolve('closed');
     this.#flushWaiters.clear();
   }
 
@@ -214,7 +250,7 @@ export class DeliveryLane<T extends LaneItem> {
     for (const waiter of this.#flushWaiters) {
       if (this.#flushedThrough(waiter.seq)) {
         this.#flushWaiters.delete(waiter);
-        waiter.resolve();
+        waiter.resolve('complete');
       }
     }
   }
@@ -252,9 +288,12 @@ export class DeliveryLane<T extends LaneItem> {
 
   #schedule(batch: readonly T[], attempt: number): void {
     if (this.#options.signal.aborted) return;
+    // No signal for p-queue: on abort it would settle `add` at once while the request runs on untracked,
+    // and its late outcome (an ack on a closed queue) would surface after close() resolved. `#deliver`
+    // returns at once for a request that had not started.
     this.#track(
       this.#requests
-        .add(() => this.#deliver(batch, attempt), { signal: this.#options.signal })
+        .add(() => this.#deliver(batch, attempt))
         .catch((error: unknown) => {
           if (this.#options.signal.aborted) return;
           // An unexpected local failure (e.g. a disk error while preparing the request): report it and try
@@ -273,6 +312,7 @@ export class DeliveryLane<T extends LaneItem> {
 
   async #deliver(batch: readonly T[], attempt: number): Promise<void> {
     const { gate, authGate, signal } = this.#options;
+    if (signal.aborted) return;
     try {
       // A pause may begin while waiting for the backoff; then wait for the pause again rather than send
       // with a key just refused.
@@ -298,7 +338,7 @@ export class DeliveryLane<T extends LaneItem> {
     const unsendable = await adapter.unsendable(batch);
     let items = batch;
     if (unsendable.length > 0) {
-      await this.#deadLetter(unsendable);
+      if (!(await this.#deadLetter(unsendable))) return;
       const gone = new Set(unsendable.map((dead) => dead.item.seq));
       items = batch.filter((item) => !gone.has(item.seq));
       if (items.length === 0) return this.#batchDone();
@@ -315,36 +355,43 @@ export class DeliveryLane<T extends LaneItem> {
       this.counters.inFlight -= items.length;
     }
     this.#feedConcurrency(startedAt, result);
-    // results[i] must answer items[i]; an answer for other ids is as unusable as an unparsable body.
-    const answered = result.response?.results.every((answer, i) => answer.id === items[i]?.id) === true;
-    const invalid = result.code === 'INVALID_RESPONSE' || (result.response !== undefined && !answered);
-    const decision: RequestDecision = answered
-      ? { action: 'per-item' }
-      : classifyRequest({
-          status: invalid ? undefined : result.status,
-          ...(result.headers === undefined ? {} : { headers: result.headers }),
-          ...(invalid
-            ? { code: 'INVALID_RESPONSE' }
-            : result.code === undefined
-              ? {}
-              : { code: result.code }),
-          itemCount: items.length,
-        });
+    if (result.status === 413) this.#options.hooks.tooLarge();
+    const decision = decideRequest({
+      kind: adapter.kind,
+      result,
+      itemCount: items.length,
+      // results[i] must answer items[i]; an answer for other ids is as unusable as an unparsable body.
+      answered: result.response?.results.every((answer, i) => answer.id === items[i]?.id) === true,
+    });
     switch (decision.action) {
       case 'per-item':
         gate.success();
         authGate.success();
+        this.#reportedProblems.clear();
         return this.#perItem(items, result.response?.results ?? [], attempt);
       case 'retry': {
+        this.#reportProblem(decision, result);
         const delayMs = gate.failure(startedAt, decision.afterMs);
         this.#retryLater(items, attempt + 1, delayMs, decision.reason, false);
         return;
       }
+      case 'retry-items':
+        this.#retryLater(
+          items,
+          attempt + 1,
+          backoffDelay(attempt, this.#options.backoff),
+          decision.reason,
+          true,
+        );
+        return;
       case 'split': {
         const middle = Math.ceil(items.length / 2);
-        this.#pendingBatches += 1;
-        this.#schedule(items.slice(0, middle), attempt);
-        this.#schedule(items.slice(middle), attempt);
+        const pieces =
+          decision.into === 'singles'
+            ? items.map((item) => [item])
+            : [items.slice(0, middle), items.slice(middle)];
+        this.#pendingBatches += pieces.length - 1;
+        for (const piece of pieces) this.#schedule(piece, attempt);
         return;
       }
       case 'pause': {
@@ -364,10 +411,22 @@ export class DeliveryLane<T extends LaneItem> {
       }
       case 'dead-letter': {
         const reason = { code: decision.reason, message: result.error?.message ?? decision.reason };
-        await this.#deadLetter(items.map((item) => ({ item, status: 'rejected', reason })));
+        if (!(await this.#deadLetter(items.map((item) => ({ item, status: 'rejected', reason }))))) return;
         return this.#batchDone();
       }
     }
+  }
+
+  /** Tells the user, once per cause until a request succeeds, that the endpoint looks misconfigured. */
+  #reportProblem(decision: LaneDecision, result: TransportResult): void {
+    const hint = endpointProblem(decision, result);
+    if (hint === undefined || result.status === undefined) return;
+    const key = `${result.status} ${result.code ?? ''} ${hint}`;
+    if (this.#reportedProblems.has(key)) return;
+    this.#reportedProblems.add(key);
+    this.#options.hooks.error(
+      new EndpointError(result.status, result.method, result.url, result.code, hint, { cause: result.error }),
+    );
   }
 
   #feedConcurrency(startedAt: number, result: TransportResult): void {
@@ -395,7 +454,7 @@ export class DeliveryLane<T extends LaneItem> {
       } else retry.push(item);
     });
     if (acked.length > 0) {
-      await this.#ack(acked.map((entry) => entry.item));
+      if (!(await this.#ack(acked.map((entry) => entry.item)))) return;
       for (const entry of acked) {
         this.counters.delivered += 1;
         if (entry.status === 'duplicate') this.counters.duplicates += 1;
@@ -405,7 +464,7 @@ export class DeliveryLane<T extends LaneItem> {
         items: acked.map((entry) => ({ id: entry.item.id, status: entry.status })),
       });
     }
-    if (dead.length > 0) await this.#deadLetter(dead);
+    if (dead.length > 0 && !(await this.#deadLetter(dead))) return;
     if (retry.length > 0) {
       const first = results[items.indexOf(retry[0]!)];
       const delayMs = backoffDelay(attempt, this.#options.backoff);
@@ -442,31 +501,64 @@ export class DeliveryLane<T extends LaneItem> {
     );
   }
 
-  async #ack(items: readonly T[]): Promise<void> {
-    try {
-      await this.#options.adapter.ack(items);
-    } catch (error) {
-      // The items stay on disk and are sent again after a restart, where the server answers `duplicate`.
-      this.#options.hooks.error(asError(error));
-    }
-    this.#settle(items);
+  /**
+   * Acknowledges items in the queue, retrying a failed write until it succeeds: an item counts as delivered
+   * (and a flush as done) only once that is on disk. False when the lane stopped first; the items then stay
+   * queued and are sent again after the next start, where the server answers `duplicate`.
+   */
+  async #ack(items: readonly T[]): Promise<boolean> {
+    const written = await this.#durably('ack', items.length, () => this.#options.adapter.ack(items));
+    if (written) this.#settle(items);
+    return written;
   }
 
-  async #deadLetter(dead: readonly DeadItem<T>[]): Promise<void> {
-    try {
-      await this.#options.adapter.deadLetter(dead);
-    } catch (error) {
-      // Not acknowledged: the items stay queued and are tried again after a restart.
-      this.#options.hooks.error(asError(error));
-      this.#settle(dead.map((entry) => entry.item));
-      return;
-    }
-    await this.#ack(dead.map((entry) => entry.item));
+  /** Persists dead letters, then acknowledges their items; retried like {@link #ack}, never skipped. */
+  async #deadLetter(dead: readonly DeadItem<T>[]): Promise<boolean> {
+    const written = await this.#durably('dead-letter', dead.length, () =>
+      this.#options.adapter.deadLetter(dead),
+    );
+    if (!written || !(await this.#ack(dead.map((entry) => entry.item)))) return false;
     this.counters.dead += dead.length;
     this.#options.hooks.dead({
       kind: this.#options.adapter.kind,
       items: dead.map((entry) => ({ id: entry.item.id, status: entry.status, reason: entry.reason })),
     });
+    return true;
+  }
+
+  /** Runs `write` until it succeeds (backing off, reporting each cause once); false when the lane stopped. */
+  async #durably(
+    operation: QueueWriteOperation,
+    count: number,
+    write: () => Promise<void>,
+  ): Promise<boolean> {
+    const { signal, backoff, adapter } = this.#options;
+    // Until then the disk queue may count an ack as done in memory; the items are still queued on disk.
+    const pending = operation === 'ack' ? count : 0;
+    for (let attempt = 0; ; attempt += 1) {
+      try {
+        await write();
+        if (attempt > 0) {
+          this.counters.unwritten -= pending;
+          this.#reportedWriteProblems.clear();
+        }
+        return true;
+      } catch (error) {
+        if (attempt === 0) this.counters.unwritten += pending;
+        if (signal.aborted) return false;
+        const cause = asError(error);
+        const key = `${operation} ${(cause as NodeJS.ErrnoException).code ?? cause.message}`;
+        if (!this.#reportedWriteProblems.has(key)) {
+          this.#reportedWriteProblems.add(key);
+          this.#options.hooks.error(new QueueWriteError(operation, adapter.kind, count, { cause }));
+        }
+        try {
+          await sleep(backoffDelay(attempt, backoff), signal);
+        } catch {
+          return false;
+        }
+      }
+    }
   }
 
   #settle(items: readonly T[]): void {

@@ -78,3 +78,63 @@ export function isUploaderClosedError(error: unknown): error is UploaderClosedEr
 export function isAuthenticationError(error: unknown): error is AuthenticationError {
   return error instanceof AuthenticationError && error.name === 'AuthenticationError';
 }
+
+/**
+ * The endpoint answers requests with something other than the ingest API's answer (a 404 or 405, a proxy's
+ * page, a server running in the worker role…): a deployment problem rather than a passing fault. Nothing
+ * is lost: the items stay queued and are retried with backoff. Reported once per cause and lane until a
+ * request succeeds again.
+ */
+export class EndpointError extends Error {
+  override name = 'EndpointError' as const;
+  constructor(
+    /** The HTTP status of the answer. */
+    readonly status: number,
+    /** Method and URL of the request that got it. */
+    readonly method: string,
+    readonly url: string,
+    /** The contract's error code, when the body carried one. */
+    readonly code: string | undefined,
+    /** What the answer most likely means. */
+    readonly hint: string,
+    options?: ErrorOptions,
+  ) {
+    super(
+      `endpoint answers ${status}${code === undefined ? '' : ` ${code}`} for ${method} ${url}: ${hint} (the items stay queued and are retried)`,
+      options,
+    );
+  }
+}
+
+export function isEndpointError(error: unknown): error is EndpointError {
+  return error instanceof EndpointError && error.name === 'EndpointError';
+}
+
+/** What a {@link QueueWriteError} failed to write. */
+export type QueueWriteOperation = 'ack' | 'dead-letter';
+
+/**
+ * Recording in the queue directory that items were delivered (`ack`) or dead-lettered failed (disk full,
+ * read-only, I/O error). Nothing is lost: the items stay queued, do not count as delivered or dead, keep a
+ * `flush()` from completing, and the write is retried with backoff. Reported once per cause and lane until
+ * a write succeeds again.
+ */
+export class QueueWriteError extends Error {
+  override name = 'QueueWriteError' as const;
+  constructor(
+    readonly operation: QueueWriteOperation,
+    readonly kind: 'record' | 'blob',
+    /** How many items the failed write was for. */
+    readonly count: number,
+    options?: ErrorOptions & { readonly cause?: Error },
+  ) {
+    super(
+      `could not record ${count} ${kind}(s) as ${operation === 'ack' ? 'delivered' : 'dead-lettered'} in the queue directory (${options?.cause?.message ?? 'unknown error'}); they stay queued and the write is retried`,
+      options,
+    );
+  }
+}
+
+export function isQueueWriteError(error: unknown): error is QueueWriteError {
+  return error instanceof QueueWriteError && error.name === 'QueueWriteError';
+}

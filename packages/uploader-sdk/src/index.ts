@@ -14,6 +14,8 @@ export { DEFAULT_UPLOADER_OPTIONS, type UploaderLogger, type UploaderOptions } f
 export {
   type BlobInput,
   createUploader,
+  type FlushOptions,
+  type FlushResult,
   type RecordInput,
   type Uploader,
   type UploaderStats,

@@ -1,4 +1,5 @@
 import type { Durability, WhenFull } from './disk-queue/types.js';
+import { MAX_TIMER_MS } from './timers.js';
 
 /** A logger the uploader may write diagnostics to (pino, console or anything shaped like them). */
 export interface UploaderLogger {
@@ -80,20 +81,42 @@ export interface UploaderOptions {
    */
   readonly blobConcurrency?: number;
   /**
-   * A request without a complete response after this long is abandoned and retried.
+   * A record request without a response after this long is abandoned and retried. A blob request gets this
+   * plus the time its bytes take at `minUploadBytesPerSecond`.
    * @default 30_000
    */
   readonly requestTimeoutMs?: number;
+  /**
+   * The slowest uplink blobs must still get through on: a blob request's timeout is `requestTimeoutMs` plus
+   * its bytes at this rate (64 MiB at the default: 30 s + 1024 s), so a large blob on a slow link is not
+   * abandoned and resent forever. A blob request that times out anyway is split into one request per blob,
+   * so that one huge blob cannot hold the others back.
+   * @default 65_536 (64 KiB/s, about 0.5 Mbit/s)
+   */
+  readonly minUploadBytesPerSecond?: number;
   /**
    * Base of the exponential backoff: the first retry waits up to this long (full jitter).
    * @default 250
    */
   readonly backoffBaseMs?: number;
   /**
-   * Cap of the exponential backoff (a server's `Retry-After` may ask for longer and is honoured).
+   * Cap of the exponential backoff (a server's `Retry-After` may ask for longer and is honoured, up to
+   * `maxRetryDelayMs`).
    * @default 30_000
    */
   readonly backoffMaxMs?: number;
+  /**
+   * No retry waits longer than this, whatever a server's `Retry-After` asks for (`Retry-After: 2592000` is
+   * legal): the items are tried again after this long. At most 2_147_483_647 (what a timer can hold).
+   * @default 3_600_000 (1 hour)
+   */
+  readonly maxRetryDelayMs?: number;
+  /**
+   * The server's limits (`GET /v1/limits`) are asked for again this often, and at once after a 413, so that
+   * batches follow a server whose limits changed without a restart.
+   * @default 300_000 (5 minutes)
+   */
+  readonly limitsRefreshMs?: number;
   /**
    * While the API key is refused (401/403), sending pauses; it is tried again this often, or at once after
    * `setApiKey`.
@@ -131,8 +154,11 @@ export const DEFAULT_UPLOADER_OPTIONS = Object.freeze({
   latencyTargetMs: 2000,
   blobConcurrency: 2,
   requestTimeoutMs: 30_000,
+  minUploadBytesPerSecond: 64 * 1024,
   backoffBaseMs: 250,
   backoffMaxMs: 30_000,
+  maxRetryDelayMs: 3_600_000,
+  limitsRefreshMs: 300_000,
   authRetryMs: 60_000,
 } as const satisfies Omit<ResolvedUploaderOptions, 'endpoint' | 'apiKey' | 'directory'>);
 
@@ -149,6 +175,13 @@ function nonEmptyString(name: string, value: unknown): void {
 function integerAtLeast(name: string, value: unknown, min: number): void {
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) {
     fail(name, value, `an integer >= ${min}`);
+  }
+}
+
+/** A duration in ms that a timer can hold. */
+function durationAtLeast(name: string, value: unknown, min: number): void {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min || value > MAX_TIMER_MS) {
+    fail(name, value, `an integer from ${min} to ${MAX_TIMER_MS} (ms)`);
   }
 }
 
@@ -191,16 +224,19 @@ export function resolveOptions(options: UploaderOptions): ResolvedUploaderOption
   integerAtLeast('maxBlobQueueBytes', resolved.maxBlobQueueBytes, 1);
   integerAtLeast('maxBatchItems', resolved.maxBatchItems, 1);
   integerAtLeast('maxBatchBytes', resolved.maxBatchBytes, 64);
-  integerAtLeast('maxBatchDelayMs', resolved.maxBatchDelayMs, 0);
+  durationAtLeast('maxBatchDelayMs', resolved.maxBatchDelayMs, 0);
   integerAtLeast('gzipMinBytes', resolved.gzipMinBytes, 0);
   integerAtLeast('minConcurrency', resolved.minConcurrency, 1);
   integerAtLeast('maxConcurrency', resolved.maxConcurrency, resolved.minConcurrency);
-  integerAtLeast('latencyTargetMs', resolved.latencyTargetMs, 1);
+  durationAtLeast('latencyTargetMs', resolved.latencyTargetMs, 1);
   integerAtLeast('blobConcurrency', resolved.blobConcurrency, 1);
-  integerAtLeast('requestTimeoutMs', resolved.requestTimeoutMs, 1);
-  integerAtLeast('backoffBaseMs', resolved.backoffBaseMs, 1);
-  integerAtLeast('backoffMaxMs', resolved.backoffMaxMs, resolved.backoffBaseMs);
-  integerAtLeast('authRetryMs', resolved.authRetryMs, 1);
+  durationAtLeast('requestTimeoutMs', resolved.requestTimeoutMs, 1);
+  integerAtLeast('minUploadBytesPerSecond', resolved.minUploadBytesPerSecond, 1);
+  durationAtLeast('backoffBaseMs', resolved.backoffBaseMs, 1);
+  durationAtLeast('backoffMaxMs', resolved.backoffMaxMs, resolved.backoffBaseMs);
+  durationAtLeast('maxRetryDelayMs', resolved.maxRetryDelayMs, 1);
+  durationAtLeast('limitsRefreshMs', resolved.limitsRefreshMs, 1);
+  durationAtLeast('authRetryMs', resolved.authRetryMs, 1);
   if (resolved.fetch !== undefined && typeof resolved.fetch !== 'function')
     fail('fetch', resolved.fetch, 'a function');
   if (resolved.logger !== undefined && typeof resolved.logger?.warn !== 'function') {
@@ -211,4 +247,15 @@ export function resolveOptions(options: UploaderOptions): ResolvedUploaderOption
 
 function stripUndefined<T extends object>(value: T): T {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+}
+
+/**
+ * Validates the options of `flush()`.
+ * @throws {TypeError} naming `timeoutMs` when it is not an integer from 0 to 2_147_483_647.
+ */
+export function validateFlushOptions(options: unknown): { timeoutMs: number | undefined } {
+  if (typeof options !== 'object' || options === null) fail('options', options, 'an object');
+  const { timeoutMs } = options as { timeoutMs?: unknown };
+  if (timeoutMs !== undefined) durationAtLeast('timeoutMs', timeoutMs, 0);
+  return { timeoutMs: timeoutMs as number | undefined };
 }

@@ -12,6 +12,7 @@ import {
   MANIFEST_FIELD,
 } from '@sluice/contracts';
 import ky, { isTimeoutError, type KyInstance } from 'ky';
+import { timerDelay } from './timers.js';
 
 const gzipAsync = promisify(gzip);
 
@@ -23,14 +24,19 @@ export interface TransportOptions {
   readonly apiKey: string;
   /** Bodies of at least this many bytes are gzip-compressed. */
   readonly gzipMinBytes: number;
-  /** A request without a complete response after this long is abandoned. */
+  /** A request without a response after this long is abandoned (blob requests: see {@link blobRequestTimeoutMs}). */
   readonly requestTimeoutMs: number;
+  /** The slowest uplink blob requests are given time for. */
+  readonly minUploadBytesPerSecond: number;
   /** @default globalThis.fetch */
   readonly fetch?: typeof globalThis.fetch;
 }
 
 /** What one request produced. Exactly one of `response` (a valid 2xx body) or a failure description is set. */
 export interface TransportResult {
+  /** Method and absolute URL of the request, for reports. */
+  readonly method: string;
+  readonly url: string;
   /** HTTP status, or `undefined` when no response arrived (network error, timeout). */
   readonly status: number | undefined;
   readonly headers: Headers | undefined;
@@ -78,6 +84,11 @@ export class Transport {
     });
   }
 
+  #urlOf(path: string): string {
+    const { endpoint } = this.options;
+    return `${endpoint.endsWith('/') ? endpoint : `${endpoint}/`}${stripSlash(path)}`;
+  }
+
   /** Replaces the API key for the following requests. */
   setApiKey(apiKey: string): void {
     this.#apiKey = apiKey;
@@ -98,18 +109,25 @@ export class Transport {
     return this.#send(API_PATHS.batch, { body: sent, headers }, payloads.length, signal);
   }
 
-  /** `POST /v1/blobs`: the manifest part, then one file part per blob, streamed from disk. */
+  /**
+   * `POST /v1/blobs`: the manifest part, then one file part per blob, streamed from disk; its timeout grows
+   * with its bytes ({@link blobRequestTimeoutMs}).
+   */
   async sendBlobs(blobs: readonly BlobUpload[], signal?: AbortSignal): Promise<TransportResult> {
     const form = new FormData();
-    form.append(MANIFEST_FIELD, JSON.stringify({ items: blobs.map((blob) => blob.manifest) }));
+    const manifest = JSON.stringify({ items: blobs.map((blob) => blob.manifest) });
+    form.append(MANIFEST_FIELD, manifest);
+    let bytes = manifest.length;
     for (const blob of blobs) {
       form.append(
         blob.manifest.id,
         await openAsBlob(blob.path, { type: blob.manifest.contentType }),
         blob.manifest.id,
       );
+      bytes += blob.manifest.size;
     }
-    return this.#send(API_PATHS.blobs, { body: form, headers: {} }, blobs.length, signal);
+    const timeoutMs = blobRequestTimeoutMs(bytes, this.options);
+    return this.#send(API_PATHS.blobs, { body: form, headers: {}, timeoutMs }, blobs.length, signal);
   }
 
   /** `GET /v1/limits`; `undefined` when the server cannot be asked or answers something else. */
@@ -131,24 +149,27 @@ export class Transport {
 
   async #send(
     path: string,
-    init: { body: Uint8Array | FormData; headers: Record<string, string> },
+    init: { body: Uint8Array | FormData; headers: Record<string, string>; timeoutMs?: number },
     itemCount: number,
     signal: AbortSignal | undefined,
   ): Promise<TransportResult> {
     const startedAt = performance.now();
     const elapsed = (): number => performance.now() - startedAt;
+    const request = { method: 'POST', url: this.#urlOf(path) };
     let response: Response;
     let text: string;
     try {
       response = await this.#http.post(stripSlash(path), {
         body: init.body,
         headers: { ...init.headers, authorization: `Bearer ${this.#apiKey}` },
+        ...(init.timeoutMs === undefined ? {} : { timeout: init.timeoutMs }),
         ...(signal === undefined ? {} : { signal }),
       });
       text = await response.text();
     } catch (error) {
       if (signal?.aborted) throw error;
       return {
+        ...request,
         status: undefined,
         headers: undefined,
         code: isTimeoutError(error) ? 'TIMEOUT' : 'NETWORK_ERROR',
@@ -159,6 +180,7 @@ export class Transport {
       };
     }
     const base = {
+      ...request,
       status: response.status,
       headers: response.headers,
       timedOut: false,
@@ -190,6 +212,17 @@ export class Transport {
       error: new Error(errorBody.success ? errorBody.data.error.message : `HTTP ${response.status}`),
     };
   }
+}
+
+/**
+ * Timeout of a blob request of `bytes`: `requestTimeoutMs` plus the time the bytes take at
+ * `minUploadBytesPerSecond`, at most what a timer can hold. Pure.
+ */
+export function blobRequestTimeoutMs(
+  bytes: number,
+  options: Pick<TransportOptions, 'requestTimeoutMs' | 'minUploadBytesPerSecond'>,
+): number {
+  return timerDelay(options.requestTimeoutMs + Math.ceil((bytes * 1000) / options.minUploadBytesPerSecond));
 }
 
 /** The JSON body `{"items":[…]}` from serialized items. */

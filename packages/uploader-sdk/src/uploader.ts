@@ -19,8 +19,10 @@ import {
   resolveOptions,
   type UploaderOptions,
   validateApiKey,
+  validateFlushOptions,
 } from './options.js';
 import { createRecordAdapter, type QueuedRecord } from './record-adapter.js';
+import { KeepAlive, timerDelay } from './timers.js';
 import { Transport } from './transport.js';
 
 export type { BlobInput, RecordInput } from './item-input.js';
@@ -57,6 +59,32 @@ export interface UploaderStats {
   readonly limits: Limits;
 }
 
+/** Options of {@link Uploader.flush}. */
+export interface FlushOptions {
+  /**
+   * Stop waiting after this many ms and resolve with `timedOut: true` (nothing is given up: the items stay
+   * queued and keep being sent). At most 2_147_483_647.
+   * @default undefined (wait as long as it takes)
+   */
+  readonly timeoutMs?: number;
+}
+
+/** What a `flush()` achieved. */
+export interface FlushResult {
+  /** Everything enqueued before the call was delivered or dead-lettered. */
+  readonly complete: boolean;
+  /** `timeoutMs` passed first. */
+  readonly timedOut: boolean;
+  /** `close()` ended the flush first. */
+  readonly closed: boolean;
+  /** Items acknowledged by the server while the flush was pending (stored or duplicate). */
+  readonly delivered: number;
+  /** Items dead-lettered while the flush was pending. */
+  readonly dead: number;
+  /** Items still queued on disk when it resolved (`stats().queued`); they are sent later or after a restart. */
+  readonly queued: number;
+}
+
 /** The uploader: a durable queue on disk drained to the ingest API exactly once. */
 export interface Uploader {
   /**
@@ -78,14 +106,18 @@ export interface Uploader {
   /** Removes a listener. */
   off<E extends keyof UploaderEvents>(event: E, listener: UploaderListener<E>): void;
   /**
-   * Resolves once everything enqueued before the call is delivered or dead-lettered (waiting through outages
-   * and auth pauses). @throws {UploaderClosedError} when the uploader closes first.
+   * Waits until everything enqueued before the call is delivered or dead-lettered (through outages and auth
+   * pauses), until `timeoutMs` passed, or until `close()` ends it; resolves with what it achieved. What was
+   * not delivered stays queued on disk for later (or the next start). While it is pending the process stays
+   * alive; an idle uploader never keeps it alive.
+   * @throws {TypeError} for a bad `timeoutMs`. @throws {UploaderClosedError} when called after `close()`.
    */
-  flush(): Promise<void>;
+  flush(options?: FlushOptions): Promise<FlushResult>;
   /**
    * Stops cleanly: pending enqueues finish, no new request starts, requests already sent get up to 2 s to
-   * finish (their items are resent after the next start otherwise), queues close. Nothing durable is lost.
-   * Idempotent.
+   * finish (their items are resent after the next start otherwise), queues close. A pending `flush()`
+   * resolves with `closed: true`. Nothing durable is lost, and no event is emitted once it resolved. The
+   * process stays alive until it resolves. Idempotent.
    */
   close(): Promise<void>;
   stats(): UploaderStats;
@@ -107,7 +139,8 @@ export interface Uploader {
   setApiKey(apiKey: string): void;
 }
 
-const LIMITS_REFRESH_MS = 60_000;
+/** How soon limits are asked for again when the server could not be asked or gave no answer. */
+const LIMITS_RETRY_MS = 60_000;
 /** How long `close` lets requests already sent finish before abandoning them. */
 const CLOSE_GRACE_MS = 2000;
 
@@ -163,9 +196,12 @@ class SluiceUploader implements Uploader {
   readonly #concurrency: AdaptiveConcurrency;
   readonly #authGate: BackoffGate;
   readonly #enqueues = new Set<Promise<unknown>>();
+  readonly #keepAlive = new KeepAlive();
   readonly #requeue: DeadLetterRequeue;
   #limits: Limits = DEFAULT_LIMITS;
   #limitsTask: Promise<void> | undefined;
+  #limitsStale = false;
+  #wakeLimits: (() => void) | undefined;
   #closing: Promise<void> | undefined;
   #busy = false;
   #lastRecordSeq: number | undefined;
@@ -192,9 +228,14 @@ class SluiceUploader implements Uploader {
       apiKey: options.apiKey,
       gzipMinBytes: options.gzipMinBytes,
       requestTimeoutMs: options.requestTimeoutMs,
+      minUploadBytesPerSecond: options.minUploadBytesPerSecond,
       ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
     });
-    const backoff = { baseMs: options.backoffBaseMs, maxMs: options.backoffMaxMs };
+    const backoff = {
+      baseMs: options.backoffBaseMs,
+      maxMs: options.backoffMaxMs,
+      capMs: options.maxRetryDelayMs,
+    };
     this.#authGate = new BackoffGate(backoff);
     this.#concurrency = new AdaptiveConcurrency({
       min: options.minConcurrency,
@@ -215,6 +256,7 @@ class SluiceUploader implements Uploader {
       },
       error: (error: Error) => this.#error(error),
       settled: () => this.#checkDrained(),
+      tooLarge: () => this.#limitsMayHaveChanged(),
     };
     const common = {
       authGate: this.#authGate,
@@ -308,23 +350,46 @@ class SluiceUploader implements Uploader {
     return this.#trackEnqueue(this.#enqueueBlob(blob));
   }
 
-  async flush(): Promise<void> {
+  async flush(options: FlushOptions = {}): Promise<FlushResult> {
     if (this.#closing !== undefined) throw new UploaderClosedError();
-    // Only enqueues already started belong to this flush; later ones must not keep it waiting.
-    await Promise.allSettled([...this.#enqueues]);
-    const endFlush = this.#batcher.beginFlush();
+    const { timeoutMs } = validateFlushOptions(options);
+    const release = this.#keepAlive.hold();
+    const before = this.#settledCounts();
+    const deadline = new AbortController();
+    const timer =
+      timeoutMs === undefined ? undefined : setTimeout(() => deadline.abort(), timerDelay(timeoutMs));
+    let endFlush: (() => void) | undefined;
     try {
-      await Promise.all([
-        this.recordLane.flush(this.#lastRecordSeq),
-        this.#blobLane.flush(this.#lastBlobSeq),
+      // Only enqueues already started belong to this flush; later ones must not keep it waiting.
+      await Promise.allSettled([...this.#enqueues]);
+      endFlush = this.#batcher.beginFlush();
+      const outcomes = await Promise.all([
+        this.recordLane.flush(this.#lastRecordSeq, deadline.signal),
+        this.#blobLane.flush(this.#lastBlobSeq, deadline.signal),
       ]);
+      const after = this.#settledCounts();
+      const complete = outcomes.every((outcome) => outcome === 'complete');
+      const closed = outcomes.includes('closed');
+      return {
+        complete,
+        timedOut: !complete && !closed,
+        closed,
+        delivered: after.delivered - before.delivered,
+        dead: after.dead - before.dead,
+        queued: this.stats().queued,
+      };
     } finally {
-      endFlush();
+      clearTimeout(timer);
+      endFlush?.();
+      release();
     }
   }
 
   close(): Promise<void> {
-    this.#closing ??= this.#close();
+    if (this.#closing === undefined) {
+      const release = this.#keepAlive.hold();
+      this.#closing = this.#close().finally(release);
+    }
     return this.#closing;
   }
 
@@ -339,7 +404,7 @@ class SluiceUploader implements Uploader {
     const sum = (key: keyof (typeof lanes)[number]): number =>
       lanes.reduce((total, lane) => total + lane[key], 0);
     return {
-      queued: records.entries + blobs.entries,
+      queued: records.entries + blobs.entries + sum('unwritten'),
       queuedBytes: records.bytes + this.blobFiles.bytes,
       queuedBlobs: blobs.entries,
       inFlight: sum('inFlight'),
@@ -403,6 +468,14 @@ class SluiceUploader implements Uploader {
     await this.deadLetterStore.close();
   }
 
+  #settledCounts(): { delivered: number; dead: number } {
+    const lanes = [this.recordLane.counters, this.#blobLane.counters];
+    return {
+      delivered: lanes.reduce((total, lane) => total + lane.delivered, 0),
+      dead: lanes.reduce((total, lane) => total + lane.dead, 0),
+    };
+  }
+
   #trackEnqueue<T>(promise: Promise<T>): Promise<T> {
     this.#enqueues.add(promise);
     const forget = (): void => {
@@ -443,9 +516,14 @@ class SluiceUploader implements Uploader {
     };
   }
 
+  /**
+   * Asks for the server's limits at start, then every `limitsRefreshMs` (sooner while it cannot be asked),
+   * and at once when a request was refused as too large. The timer is unref'd like every other.
+   */
   async #refreshLimits(): Promise<void> {
     const signal = this.#abort.signal;
     while (!signal.aborted) {
+      this.#limitsStale = false;
       const limits = await this.#transport.fetchLimits(signal).catch((error: unknown) => {
         if (!signal.aborted) throw error;
         return undefined;
@@ -453,15 +531,28 @@ class SluiceUploader implements Uploader {
       if (limits !== undefined) {
         this.#limits = limits;
         this.#batcher.setLimits(this.#batchLimits());
-        return;
       }
+      if (this.#limitsStale) continue;
+      const wake = new AbortController();
+      this.#wakeLimits = () => wake.abort();
+      const waitMs =
+        limits === undefined
+          ? Math.min(LIMITS_RETRY_MS, this.#options.limitsRefreshMs)
+          : this.#options.limitsRefreshMs;
       try {
-        await sleep(LIMITS_REFRESH_MS, signal);
+        await sleep(waitMs, AbortSignal.any([signal, wake.signal]));
       } catch (error) {
-        if (isWaitAbortedError(error)) return;
-        throw error;
+        if (!isWaitAbortedError(error)) throw error;
+      } finally {
+        this.#wakeLimits = undefined;
       }
     }
+  }
+
+  /** A request was refused as too large: the server's limits may have changed. */
+  #limitsMayHaveChanged(): void {
+    this.#limitsStale = true;
+    this.#wakeLimits?.();
   }
 
   #error(error: Error): void {

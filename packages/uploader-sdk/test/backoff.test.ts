@@ -25,6 +25,11 @@ describe('backoffDelay', () => {
     expect(backoffDelay(0, policy, 5000, () => 0.5)).toBe(5000);
     expect(backoffDelay(8, policy, 10, () => 0.5)).toBe(1000);
   });
+
+  it('is never later than capMs, nor than a timer can hold, whatever Retry-After asks', () => {
+    expect(backoffDelay(0, { ...policy, capMs: 3_600_000 }, 2_592_000_000)).toBe(3_600_000);
+    expect(backoffDelay(0, policy, 2_592_000_000)).toBe(2 ** 31 - 1);
+  });
 });
 
 describe('BackoffGate', () => {

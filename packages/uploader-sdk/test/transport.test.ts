@@ -37,6 +37,7 @@ function transport(overrides: Partial<ConstructorParameters<typeof Transport>[0]
     apiKey: 'k1',
     gzipMinBytes: 1024,
     requestTimeoutMs: 2000,
+    minUploadBytesPerSecond: 64 * 1024,
     ...overrides,
   });
 }

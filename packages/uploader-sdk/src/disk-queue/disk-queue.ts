@@ -290,7 +290,9 @@ class FileDiskQueue implements DiskQueue {
       }
       // Otherwise a reader passed it without handing it out: it was lost to damage, nothing to record.
     }
-    if (changed) await this.#saveLedger();
+    // Acks are taken in memory before the ledger is written; when a write failed, acking the same seqs
+    // again must write it again rather than find nothing new and report success.
+    if (changed || this.#ledgerSaved < this.#ledgerRequested) await this.#saveLedger();
   }
 
   stats(): DiskQueueStats {

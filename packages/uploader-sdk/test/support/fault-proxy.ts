@@ -9,7 +9,11 @@ import type { AddressInfo } from 'node:net';
 
 /** What the proxy does with one request. */
 export type ProxyAction =
-  | { readonly kind: 'forward' }
+  /**
+   * Forwards; with `delayMs`, holds the server's answer back that long before passing it on; with
+   * `bytesPerSecond`, reads the client's body no faster than that (a slow uplink).
+   */
+  | { readonly kind: 'forward'; readonly delayMs?: number; readonly bytesPerSecond?: number }
   /** Forwards, lets the server commit, then destroys the client's socket instead of answering. */
   | { readonly kind: 'drop-response' }
   /** Answers itself without forwarding. */
@@ -91,12 +95,30 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
           upstreamResponse.on('end', () => res.socket?.destroy());
           return;
         }
-        res.writeHead(upstreamResponse.statusCode ?? 502, upstreamResponse.headers);
-        upstreamResponse.pipe(res);
+        const answer = (): void => {
+          res.writeHead(upstreamResponse.statusCode ?? 502, upstreamResponse.headers);
+          upstreamResponse.pipe(res);
+        };
+        if (action.kind === 'forward' && action.delayMs !== undefined) setTimeout(answer, action.delayMs);
+        else answer();
       },
     );
     forwarded.on('error', () => res.socket?.destroy());
-    req.pipe(forwarded);
+    const bytesPerSecond = action.kind === 'forward' ? action.bytesPerSecond : undefined;
+    if (bytesPerSecond === undefined) {
+      req.pipe(forwarded);
+      return;
+    }
+    req.on('data', (chunk: Buffer) => {
+      req.pause();
+      forwarded.write(chunk);
+      setTimeout(() => req.resume(), (chunk.byteLength / bytesPerSecond) * 1000);
+    });
+    req.on('end', () => forwarded.end());
+    // A client that gave up must not leave the server waiting for the rest of the body.
+    req.on('close', () => {
+      if (!req.complete) forwarded.destroy();
+    });
   };
 
   let server: Server | undefined;

@@ -1,0 +1,64 @@
+import { classifyRequest, type RequestDecision } from '@sluice/contracts';
+import type { ItemKind } from './events.js';
+import type { TransportResult } from './transport.js';
+
+/**
+ * What a lane does with one request's outcome: the contracts' {@link RequestDecision}, with how a split
+ * cuts the items.
+ */
+export type LaneDecision =
+  | Exclude<RequestDecision, { readonly action: 'split' }>
+  | { readonly action: 'split'; readonly reason: string; readonly into: 'halves' | 'singles' }
+  /** Retry these items on their own backoff: the request failed for its own size, not the endpoint's state. */
+  | { readonly action: 'retry-items'; readonly reason: string };
+
+/** What the lane knows about one request when it decides. */
+export interface RequestFacts {
+  readonly kind: ItemKind;
+  readonly result: TransportResult;
+  readonly itemCount: number;
+  /** The 2xx body answers exactly the items sent, in order. */
+  readonly answered: boolean;
+}
+
+/** Decides what to do with a request's outcome. Pure. */
+export function decideRequest(facts: RequestFacts): LaneDecision {
+  const { kind, result, itemCount, answered } = facts;
+  if (answered) return { action: 'per-item' };
+  // A blob request's timeout already allows for its size at the slowest supported uplink: one that still
+  // ran out is too big for this link right now. Alone, each blob gets its own chance, and a huge one keeps
+  // neither the others nor the shared backoff waiting.
+  if (kind === 'blob' && result.timedOut) {
+    return itemCount > 1
+      ? { action: 'split', reason: 'TIMEOUT', into: 'singles' }
+      : { action: 'retry-items', reason: 'TIMEOUT' };
+  }
+  // An unusable 2xx (unparsable, or answering other ids) is as good as no answer.
+  const invalid = result.code === 'INVALID_RESPONSE' || result.response !== undefined;
+  const decision = classifyRequest({
+    status: invalid ? undefined : result.status,
+    ...(result.headers === undefined ? {} : { headers: result.headers }),
+    ...(invalid ? { code: 'INVALID_RESPONSE' } : result.code === undefined ? {} : { code: result.code }),
+    itemCount,
+  });
+  return decision.action === 'split' ? { ...decision, into: 'halves' } : decision;
+}
+
+/**
+ * What an answer says about the deployment, when it points at one rather than at a passing fault: the
+ * decision's hint (wrong endpoint, a proxy, a server in the worker role), or, for a 5xx whose body is not
+ * the contract's, a proxy or gateway answering for an API it cannot reach. `undefined` otherwise. Pure.
+ */
+export function endpointProblem(decision: LaneDecision, result: TransportResult): string | undefined {
+  if (decision.action !== 'retry' || result.status === undefined) return undefined;
+  const contractShaped = result.code !== undefined;
+  if (decision.hint !== undefined) {
+    return contractShaped && (result.status === 404 || result.status === 405)
+      ? `${decision.hint} Or its path is not the API's: check \`endpoint\``
+      : decision.hint;
+  }
+  if (result.status >= 500 && !contractShaped && result.response === undefined) {
+    return 'a proxy or gateway answered instead of the Sluice ingest API: is the API running and reachable behind it?';
+  }
+  return undefined;
+}

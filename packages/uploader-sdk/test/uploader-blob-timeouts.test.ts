@@ -1,0 +1,99 @@
+import { randomBytes } from 'node:crypto';
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { startTestServer, type TestServer } from '@sluice/ingest-api/testing';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { blobRequestTimeoutMs } from '../src/transport.js';
+import { type FaultProxy, startFaultProxy } from './support/fault-proxy.js';
+import { Cleanup, countsOf, notStoredOnce, openUploader } from './support/harness.js';
+
+let server: TestServer;
+const cleanup = new Cleanup();
+beforeAll(async () => {
+  // Requests abandoned mid-body are logged by the server as warnings; they are the point here.
+  server = await startTestServer({ logLevel: 'error' });
+});
+afterAll(() => server.close());
+afterEach(() => cleanup.run());
+
+const MiB = 1024 * 1024;
+
+async function slowUplink(bytesPerSecond: number): Promise<FaultProxy> {
+  const faults = await startFaultProxy(server.url);
+  cleanup.add(() => faults.close());
+  faults.decide = (request) =>
+    request.url === '/v1/blobs' ? { kind: 'forward', bytesPerSecond } : { kind: 'forward' };
+  return faults;
+}
+
+describe('blob request timeouts scale with size', () => {
+  it('gives a blob request the base timeout plus its bytes at the minimum throughput; records keep the base', () => {
+    const options = { requestTimeoutMs: 30_000, minUploadBytesPerSecond: 64 * 1024 };
+    expect(blobRequestTimeoutMs(0, options)).toBe(30_000);
+    expect(blobRequestTimeoutMs(64 * MiB, options)).toBe(30_000 + 1024 * 1000);
+    expect(blobRequestTimeoutMs(2 ** 60, options)).toBe(2 ** 31 - 1);
+  });
+
+  it('delivers a blob that takes several base timeouts to upload on a slow uplink', async () => {
+    const faults = await slowUplink(MiB);
+    const { uploader } = await openUploader(cleanup, {
+      endpoint: faults.url,
+      requestTimeoutMs: 1000,
+      minUploadBytesPerSecond: 512 * 1024,
+    });
+    const { id } = await uploader.enqueueBlob({
+      type: 'video',
+      body: randomBytes(3 * MiB),
+      contentType: 'video/mp4',
+    });
+    expect(await uploader.flush({ timeoutMs: 20_000 })).toMatchObject({ complete: true, delivered: 1 });
+    expect(await countsOf(server, [id])).toEqual([1]);
+  });
+
+  it('splits a timed-out blob request down to single blobs: the small ones go through, the huge one waits alone', async () => {
+    const unreachable = 'http://127.0.0.1:9';
+    // Queue the three while nothing answers, so that the next start reads them into one request.
+    const offline = await openUploader(cleanup, { endpoint: unreachable });
+    const huge = await offline.uploader.enqueueBlob({
+      type: 'video',
+      body: randomBytes(3 * MiB),
+      contentType: 'video/mp4',
+    });
+    const small = [
+      await offline.uploader.enqueueBlob({
+        type: 'shot',
+        body: randomBytes(10_000),
+        contentType: 'image/png',
+      }),
+      await offline.uploader.enqueueBlob({
+        type: 'shot',
+        body: randomBytes(20_000),
+        contentType: 'image/png',
+      }),
+    ];
+    await offline.uploader.close();
+
+    const faults = await slowUplink(256 * 1024);
+    const { uploader } = await openUploader(cleanup, {
+      endpoint: faults.url,
+      directory: offline.directory,
+      requestTimeoutMs: 1500,
+      // The scaled part is negligible: 3 MiB at 256 KiB/s needs 12 s, far beyond its 1.5 s.
+      minUploadBytesPerSecond: 100 * MiB,
+    });
+    const result = await uploader.flush({ timeoutMs: 6000 });
+    expect(result).toMatchObject({ complete: false, delivered: 2, dead: 0, queued: 1 });
+    expect(
+      await notStoredOnce(
+        server,
+        small.map((blob) => blob.id),
+      ),
+    ).toEqual([]);
+    expect(await countsOf(server, [huge.id])).toEqual([0]);
+    expect(await readdir(join(offline.directory, 'blob-data'))).toHaveLength(1);
+
+    faults.decide = () => ({ kind: 'forward' });
+    expect(await uploader.flush({ timeoutMs: 20_000 })).toMatchObject({ complete: true, queued: 0 });
+    expect(await countsOf(server, [huge.id])).toEqual([1]);
+  });
+});

@@ -1,0 +1,140 @@
+import { readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { startTestServer, type TestServer } from '@sluice/ingest-api/testing';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { isEndpointError, type UploaderLogger } from '../src/index.js';
+import { Cleanup, notStoredOnce, openUploader, waitFor } from './support/harness.js';
+import { sendJson, startScriptedServer } from './support/scripted-server.js';
+
+let server: TestServer;
+const cleanup = new Cleanup();
+beforeAll(async () => {
+  server = await startTestServer();
+});
+afterAll(() => server.close());
+afterEach(() => cleanup.run());
+
+/** A server answering every request with an HTML page, as an ingress or another service would. */
+async function htmlServer(status: number): Promise<string> {
+  const scripted = await startScriptedServer((_request, response) => {
+    const page = `<html><body><h1>${status}</h1>nginx</body></html>`;
+    response.writeHead(status, { 'content-type': 'text/html', 'content-length': Buffer.byteLength(page) });
+    response.end(page);
+  });
+  cleanup.add(() => scripted.close());
+  return scripted.url;
+}
+
+/** A server answering every request with the contract's 404 body, as a Sluice server without the route. */
+async function contractNotFoundServer(): Promise<string> {
+  const scripted = await startScriptedServer((request, response) =>
+    sendJson(response, 404, {
+      error: { code: 'NOT_FOUND', message: `no route ${request.method} ${request.path}`, retryable: false },
+    }),
+  );
+  cleanup.add(() => scripted.close());
+  return scripted.url;
+}
+
+async function workerServer(): Promise<string> {
+  const worker = await startTestServer({ role: 'worker' });
+  cleanup.add(() => worker.close());
+  return worker.url;
+}
+
+const cases: [string, () => Promise<string>, RegExp, RegExp][] = [
+  [
+    'the real API under a wrong path prefix',
+    async () => `${server.url}/wrong-prefix`,
+    /^endpoint answers 404 NOT_FOUND for POST http:\/\/127\.0\.0\.1:\d+\/wrong-prefix\/v1\/batch: .*check `endpoint`/,
+    /\/wrong-prefix\/v1\/blobs/,
+  ],
+  [
+    'an ingress answering 404 in HTML',
+    () => htmlServer(404),
+    /^endpoint answers 404 for POST http:\/\/127\.0\.0\.1:\d+\/v1\/batch: no Sluice ingest route answers there/,
+    /404 for POST \S+\/v1\/blobs/,
+  ],
+  [
+    'an ingress answering 405 in HTML',
+    () => htmlServer(405),
+    /^endpoint answers 405 for POST \S+\/v1\/batch: no Sluice ingest route answers there/,
+    /405 for POST \S+\/v1\/blobs/,
+  ],
+  [
+    'an ingress answering 502 in HTML',
+    () => htmlServer(502),
+    /^endpoint answers 502 for POST \S+\/v1\/batch: .*proxy or gateway/,
+    /502 for POST \S+\/v1\/blobs/,
+  ],
+  [
+    'a Sluice-shaped 404 for the route',
+    contractNotFoundServer,
+    /^endpoint answers 404 NOT_FOUND for POST \S+\/v1\/batch: .*ROLE=worker/,
+    /404 NOT_FOUND for POST \S+\/v1\/blobs/,
+  ],
+  [
+    'an ingest server running with ROLE=worker',
+    workerServer,
+    /^endpoint answers 404 NOT_FOUND for POST \S+\/v1\/batch: .*ROLE=worker/,
+    /404 NOT_FOUND for POST \S+\/v1\/blobs/,
+  ],
+];
+
+describe('a wrong endpoint never destroys data', () => {
+  it.each(cases)(
+    '%s: keeps records and blobs queued, reports the cause once per lane, then delivers once pointed right',
+    async (_, endpointOf, recordMessage, blobMessage) => {
+      const endpoint = await endpointOf();
+      const logged: string[] = [];
+      const logger: UploaderLogger = {
+        debug: () => {},
+        info: () => {},
+        warn: () => {},
+        error: (_object, message) => logged.push(message),
+      };
+      const first = await openUploader(cleanup, { endpoint, backoffBaseMs: 20, backoffMaxMs: 100, logger });
+      const errors: Error[] = [];
+      first.uploader.on('error', (error) => errors.push(error));
+      const retries = { record: 0, blob: 0 };
+      first.uploader.on('retry', (event) => {
+        retries[event.kind] += 1;
+      });
+      const records: string[] = [];
+      for (let i = 0; i < 30; i++)
+        records.push((await first.uploader.enqueue({ type: 'click', data: { i } })).id);
+      const blobs: string[] = [];
+      for (let i = 0; i < 2; i++) {
+        const body = Buffer.alloc(3000 + i, i);
+        blobs.push((await first.uploader.enqueueBlob({ type: 'shot', body, contentType: 'image/png' })).id);
+      }
+      await waitFor(() => retries.record >= 5 && retries.blob >= 5);
+
+      // Many failed rounds, one report per lane.
+      expect(errors.every(isEndpointError)).toBe(true);
+      expect(errors).toHaveLength(2);
+      expect(errors.find((error) => error.message.includes('/v1/batch'))?.message).toMatch(recordMessage);
+      expect(errors.find((error) => error.message.includes('/v1/blobs'))?.message).toMatch(blobMessage);
+      expect(logged).toEqual(errors.map((error) => error.message));
+      expect(first.uploader.stats()).toMatchObject({ queued: 32, queuedBlobs: 2, delivered: 0, dead: 0 });
+      expect(await first.uploader.deadLetters()).toEqual([]);
+      const copies = await readdir(join(first.directory, 'blob-data'));
+      const sizes = await Promise.all(
+        copies.map(async (file) => (await stat(join(first.directory, 'blob-data', file))).size),
+      );
+      expect(sizes.sort()).toEqual([3000, 3001]);
+      await first.uploader.close();
+
+      const second = await openUploader(cleanup, { endpoint: server.url, directory: first.directory });
+      expect(await second.uploader.flush()).toMatchObject({
+        complete: true,
+        delivered: 32,
+        dead: 0,
+        queued: 0,
+      });
+      expect(await notStoredOnce(server, records)).toEqual([]);
+      expect(await notStoredOnce(server, blobs)).toEqual([]);
+      expect(await readdir(join(first.directory, 'blob-data'))).toEqual([]);
+    },
+  );
+});
