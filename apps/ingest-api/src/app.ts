@@ -1,6 +1,6 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Config } from './config.js';
-import { installErrorHandlers } from './error-handler.js';
+import { answerClientError, answerFrameworkError, installErrorHandlers } from './error-handler.js';
 import type { ObjectStore } from './object-store/object-store.js';
 import { authPlugin } from './plugins/auth.js';
 import { dbPlugin } from './plugins/db.js';
@@ -34,6 +34,10 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
       ? { logger: { level: config.logLevel } }
       : { loggerInstance: options.logger }),
     bodyLimit: config.limits.maxBatchBytes,
+    // An id is at most 128 characters, each at most 3 when percent-encoded (`:` is `%3A`).
+    routerOptions: { maxParamLength: 3 * 128 },
+    frameworkErrors: answerFrameworkError,
+    clientErrorHandler: answerClientError,
   }) as unknown as FastifyInstance;
   try {
     await app.register(drainPlugin);

@@ -10,6 +10,14 @@ export class MigrationsMissingError extends Error {
   override name = 'MigrationsMissingError' as const;
 }
 
+/**
+ * A fault of the server's own resources (its disk, its spool), never of the input: answered 500
+ * even while the request's input is still being read.
+ */
+export class ServerFault extends Error {
+  override name = 'ServerFault' as const;
+}
+
 /** A failure of a whole request that maps to one contract error code. */
 export abstract class RequestError extends Error {
   abstract readonly code: RequestErrorCode;

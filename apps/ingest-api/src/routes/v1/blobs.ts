@@ -22,10 +22,13 @@ import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { sqlStateOf } from '../../db/connection-errors.js';
 import type { DbTransaction } from '../../db/database.js';
 import { blobStaging, blobs } from '../../db/schema/blobs.js';
+import { beginStoring } from '../../error-handler.js';
 import {
   DatabaseOverloadedError,
   InvalidBatchError,
+  isRequestError,
   PayloadTooLargeError,
+  ServerFault,
   UnsupportedMediaTypeError,
 } from '../../errors.js';
 import { insertItemsInTransaction, outcomeResult } from '../../ingest/insert-items.js';
@@ -98,6 +101,32 @@ class RequestMeter {
 
 type PartOutcome = { readonly ok: true } | { readonly ok: false; readonly message: string };
 
+/** What a failure while reading the multipart body stands for: the body's fault, never the server's. */
+function malformedBody(error: unknown): Error {
+  if (isRequestError(error)) return error;
+  if ((error as { statusCode?: unknown }).statusCode === 413) {
+    return new PayloadTooLargeError('the multipart body exceeds a limit', { cause: error });
+  }
+  return new InvalidBatchError('the multipart body is malformed or was cut short', { cause: error });
+}
+
+/** The chunks of one part; a body that is malformed or breaks off inside the part fails as {@link malformedBody}. */
+async function* chunksOf(file: Readable): AsyncGenerator<Buffer> {
+  try {
+    for await (const chunk of file as AsyncIterable<Buffer>) yield chunk;
+  } catch (error) {
+    throw malformedBody(error);
+  }
+}
+
+async function spoolWrite<T>(what: string, write: () => Promise<T>): Promise<T> {
+  try {
+    return await write();
+  } catch (error) {
+    throw new ServerFault(`could not ${what} the spool file`, { cause: error });
+  }
+}
+
 /**
  * Streams one file part to `path` through a SHA-256 and a byte count, never holding more than a chunk
  * in memory. Writes only while the bytes fit the manifest size; the rest is read and dropped.
@@ -110,14 +139,14 @@ async function spoolPart(
 ): Promise<PartOutcome> {
   const hash: Hash = createHash('sha256');
   let size = 0;
-  const out = await open(path, 'wx');
+  const out = await spoolWrite('create', () => open(path, 'wx'));
   try {
-    for await (const chunk of file as AsyncIterable<Buffer>) {
+    for await (const chunk of chunksOf(file)) {
       meter.check();
       size += chunk.length;
       if (size <= item.size) {
         hash.update(chunk);
-        await out.write(chunk);
+        await spoolWrite('write', () => out.write(chunk));
       }
     }
   } finally {
@@ -136,7 +165,7 @@ async function spoolPart(
 }
 
 async function drain(file: Readable, meter: RequestMeter): Promise<void> {
-  for await (const _chunk of file) meter.check();
+  for await (const _chunk of chunksOf(file)) meter.check();
 }
 
 async function manifestText(part: Multipart, limit: number): Promise<string> {
@@ -146,7 +175,7 @@ async function manifestText(part: Multipart, limit: number): Promise<string> {
   }
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of part.file as AsyncIterable<Buffer>) {
+  for await (const chunk of chunksOf(part.file)) {
     size += chunk.length;
     if (size > limit) throw new InvalidBatchError(`the manifest exceeds ${limit} bytes`);
     chunks.push(chunk);
@@ -183,10 +212,7 @@ async function nextPart(parts: AsyncIterator<Multipart>): Promise<Multipart | un
     const next = await parts.next();
     return next.done ? undefined : next.value;
   } catch (error) {
-    const status = (error as { statusCode?: unknown }).statusCode;
-    if (status === 413)
-      throw new PayloadTooLargeError('the multipart body exceeds a limit', { cause: error });
-    throw new InvalidBatchError('the multipart body is malformed or was cut short', { cause: error });
+    throw malformedBody(error);
   }
 }
 
@@ -262,6 +288,11 @@ export const blobRoutes: FastifyPluginAsync<BlobRoutesOptions> = async (app, { l
     if (!request.isMultipart()) {
       throw new UnsupportedMediaTypeError('POST /v1/blobs takes multipart/form-data');
     }
+    const encoding = (request.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
+    if (encoding !== 'identity' && encoding !== '') {
+      // Blobs are verified byte for byte against their SHA-256; they travel as they are.
+      throw new UnsupportedMediaTypeError(`POST /v1/blobs takes no Content-Encoding, got ${encoding}`);
+    }
     const declared = Number(request.headers['content-length'] ?? Number.NaN);
     if (declared > limits.maxBlobRequestBytes) {
       reply.header('connection', 'close');
@@ -335,6 +366,7 @@ export const blobRoutes: FastifyPluginAsync<BlobRoutesOptions> = async (app, { l
         }
       }
       meter.check();
+      beginStoring(request);
       if (verified.length > 0) {
         await app.db.transaction((tx) => stageAll(tx, request.source, verified));
       }
