@@ -149,3 +149,42 @@ describe('the error handler: an unexpected error is the input’s fault (400) un
     },
   );
 });
+
+describe('a client that goes away mid-body', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer();
+  });
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  async function unavailableCount(): Promise<number> {
+    const metrics = await get<string>(server, '/metrics', null);
+    const match = /sluice_db_errors_total\{reason="unavailable"\} (\d+)/.exec(metrics.body);
+    return Number(match?.[1] ?? 0);
+  }
+
+  it('is not counted as the database being unavailable, and writes nothing', async () => {
+    const before = await unavailableCount();
+    for (const path of ['/v1/batch', '/v1/blobs']) {
+      const { hostname, port } = new URL(server.url);
+      const socket = connect(Number(port), hostname);
+      const type = path === '/v1/batch' ? 'application/json' : 'multipart/form-data; boundary=b';
+      socket.write(
+        `POST ${path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${server.apiKey}\r\n` +
+          `Content-Type: ${type}\r\nContent-Length: 100000\r\n\r\n`,
+      );
+      socket.write(
+        path === '/v1/batch'
+          ? '{"items":['
+          : '--b\r\nContent-Disposition: form-data; name="manifest"\r\n\r\n{',
+      );
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      socket.destroy();
+    }
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(await unavailableCount()).toBe(before);
+    expect(await server.query('select id from items')).toEqual([]);
+  });
+});
