@@ -38,6 +38,15 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
     routerOptions: { maxParamLength: 3 * 128 },
     frameworkErrors: answerFrameworkError,
     clientErrorHandler: answerClientError,
+    // Slow senders are cut off; Node checks the header and request deadlines every interval.
+    requestTimeout: config.requestTimeoutMs,
+    connectionTimeout: config.connectionTimeoutMs,
+    keepAliveTimeout: config.keepAliveTimeoutMs,
+    http: {
+      headersTimeout: config.headersTimeoutMs,
+      requestTimeout: config.requestTimeoutMs,
+      connectionsCheckingInterval: Math.max(10, Math.min(1000, Math.floor(config.headersTimeoutMs / 4))),
+    },
   }) as unknown as FastifyInstance;
   try {
     await app.register(drainPlugin);

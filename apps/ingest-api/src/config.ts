@@ -56,6 +56,14 @@ export interface Config {
   readonly workerMaxAttempts?: number | undefined;
   /** Delay before the first retry, doubled per attempt (`WORKER_BACKOFF_BASE_MS`); unset uses the worker's default. */
   readonly workerBackoffBaseMs?: number | undefined;
+  /** Milliseconds a client has to send a request's headers (`HEADERS_TIMEOUT_MS`). @default 10000 */
+  readonly headersTimeoutMs: number;
+  /** Milliseconds a client has to send a whole request, headers and body (`REQUEST_TIMEOUT_MS`). @default 300000 */
+  readonly requestTimeoutMs: number;
+  /** Milliseconds a connection may stay silent, mid-request or mid-answer (`CONNECTION_TIMEOUT_MS`). @default 30000 */
+  readonly connectionTimeoutMs: number;
+  /** Milliseconds an idle keep-alive connection stays open between requests (`KEEP_ALIVE_TIMEOUT_MS`). @default 72000 */
+  readonly keepAliveTimeoutMs: number;
 }
 
 /** The development source used when `API_KEYS` is unset on a loopback address. */
@@ -164,6 +172,10 @@ const EnvSchema = z.object({
   WORKER_LEASE_MS: positiveInt(undefined),
   WORKER_MAX_ATTEMPTS: positiveInt(undefined),
   WORKER_BACKOFF_BASE_MS: positiveInt(undefined),
+  HEADERS_TIMEOUT_MS: positiveInt(10_000),
+  REQUEST_TIMEOUT_MS: positiveInt(300_000),
+  CONNECTION_TIMEOUT_MS: positiveInt(30_000),
+  KEEP_ALIVE_TIMEOUT_MS: positiveInt(72_000),
 });
 
 /** True for addresses only this machine can reach. */
@@ -183,6 +195,11 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     throw new ConfigError(`invalid configuration: ${problems.join('; ')}`, { cause: parsed.error });
   }
   const e = parsed.data;
+  if (e.HEADERS_TIMEOUT_MS > e.REQUEST_TIMEOUT_MS) {
+    throw new ConfigError(
+      `HEADERS_TIMEOUT_MS (${e.HEADERS_TIMEOUT_MS}) must not exceed REQUEST_TIMEOUT_MS (${e.REQUEST_TIMEOUT_MS})`,
+    );
+  }
   if (e.API_KEYS === undefined && !isLoopbackHost(e.HOST)) {
     throw new ConfigError(
       `refusing to listen on ${e.HOST} without API_KEYS: the development key is only allowed on loopback; ` +
@@ -230,5 +247,9 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     workerLeaseMs: e.WORKER_LEASE_MS,
     workerMaxAttempts: e.WORKER_MAX_ATTEMPTS,
     workerBackoffBaseMs: e.WORKER_BACKOFF_BASE_MS,
+    headersTimeoutMs: e.HEADERS_TIMEOUT_MS,
+    requestTimeoutMs: e.REQUEST_TIMEOUT_MS,
+    connectionTimeoutMs: e.CONNECTION_TIMEOUT_MS,
+    keepAliveTimeoutMs: e.KEEP_ALIVE_TIMEOUT_MS,
   };
 }

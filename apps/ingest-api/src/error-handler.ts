@@ -47,6 +47,9 @@ export function beginStoring(request: FastifyRequest): void {
 export function installErrorHandlers(app: FastifyInstance): void {
   app.decorateRequest('storing', false);
   app.setErrorHandler(async (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+    // Refused before its body was read (a bad key, a wrong type): the sender may not keep the
+    // connection by trickling a body nobody will read.
+    if (!request.raw.complete) reply.header('connection', 'close');
     if (!isRequestError(error) && typeof error.statusCode === 'number' && error.statusCode < 500) {
       // Fastify's and its plugins' client errors (bad JSON, body limit, media type, a reset body).
       return sendError(reply, CODE_OF_STATUS.get(error.statusCode) ?? 'INVALID_BATCH', error.message);
