@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Config } from './config.js';
 import { answerClientError, answerFrameworkError, installErrorHandlers } from './error-handler.js';
@@ -7,6 +8,7 @@ import { dbPlugin } from './plugins/db.js';
 import { drainPlugin } from './plugins/drain.js';
 import { metricsPlugin } from './plugins/metrics.js';
 import { rateLimitPlugin } from './plugins/rate-limit.js';
+import { spoolPlugin } from './plugins/spool.js';
 import { docsRoutes } from './routes/docs.js';
 import { healthRoutes } from './routes/health.js';
 import { batchRoutes } from './routes/v1/batch.js';
@@ -61,6 +63,10 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
         await v1.register(authPlugin);
         await v1.register(rateLimitPlugin, { rps: config.rateLimitRps, burst: config.rateLimitBurst });
         await v1.register(batchRoutes, { limits: config.limits });
+        await v1.register(spoolPlugin, {
+          directory: join(config.dataDir, 'spool'),
+          maxBytes: config.spoolMaxBytes,
+        });
         await v1.register(blobRoutes, { limits: config.limits });
         await v1.register(itemRoutes);
         await v1.register(limitsRoutes, { limits: config.limits });

@@ -64,6 +64,8 @@ export interface Config {
   readonly connectionTimeoutMs: number;
   /** Milliseconds an idle keep-alive connection stays open between requests (`KEEP_ALIVE_TIMEOUT_MS`). @default 72000 */
   readonly keepAliveTimeoutMs: number;
+  /** Most bytes blob uploads in flight may hold in `DATA_DIR/spool` (`SPOOL_MAX_BYTES`). @default 1 GiB */
+  readonly spoolMaxBytes: number;
 }
 
 /** The development source used when `API_KEYS` is unset on a loopback address. */
@@ -176,6 +178,7 @@ const EnvSchema = z.object({
   REQUEST_TIMEOUT_MS: positiveInt(300_000),
   CONNECTION_TIMEOUT_MS: positiveInt(30_000),
   KEEP_ALIVE_TIMEOUT_MS: positiveInt(72_000),
+  SPOOL_MAX_BYTES: positiveInt(1024 * 1024 * 1024),
 });
 
 /** True for addresses only this machine can reach. */
@@ -195,6 +198,12 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     throw new ConfigError(`invalid configuration: ${problems.join('; ')}`, { cause: parsed.error });
   }
   const e = parsed.data;
+  if (e.SPOOL_MAX_BYTES < e.MAX_BLOB_REQUEST_BYTES) {
+    // A request the spool could never hold would be refused with a retryable 503 forever.
+    throw new ConfigError(
+      `SPOOL_MAX_BYTES (${e.SPOOL_MAX_BYTES}) must be at least MAX_BLOB_REQUEST_BYTES (${e.MAX_BLOB_REQUEST_BYTES})`,
+    );
+  }
   if (e.HEADERS_TIMEOUT_MS > e.REQUEST_TIMEOUT_MS) {
     throw new ConfigError(
       `HEADERS_TIMEOUT_MS (${e.HEADERS_TIMEOUT_MS}) must not exceed REQUEST_TIMEOUT_MS (${e.REQUEST_TIMEOUT_MS})`,
@@ -251,5 +260,6 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     requestTimeoutMs: e.REQUEST_TIMEOUT_MS,
     connectionTimeoutMs: e.CONNECTION_TIMEOUT_MS,
     keepAliveTimeoutMs: e.KEEP_ALIVE_TIMEOUT_MS,
+    spoolMaxBytes: e.SPOOL_MAX_BYTES,
   };
 }

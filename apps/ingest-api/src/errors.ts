@@ -80,6 +80,13 @@ export class DatabaseOverloadedError extends RequestError {
   override readonly retryAfterSeconds = 1;
 }
 
+/** The blob spool has no room for the request's bytes (its byte budget or its disk); retry later. */
+export class SpoolFullError extends RequestError {
+  override name = 'SpoolFullError' as const;
+  readonly code = 'UNAVAILABLE' as const;
+  override readonly retryAfterSeconds = 5;
+}
+
 /** True for every {@link RequestError}. */
 export function isRequestError(error: unknown): error is RequestError {
   return error instanceof RequestError;

@@ -112,4 +112,13 @@ describe('loadConfig', () => {
       /HEADERS_TIMEOUT_MS.*REQUEST_TIMEOUT_MS/,
     );
   });
+
+  it('bounds the blob spool, never below one whole blob request', () => {
+    expect(loadConfig({}).spoolMaxBytes).toBe(1024 * 1024 * 1024);
+    expect(loadConfig({ SPOOL_MAX_BYTES: String(DEFAULT_LIMITS.maxBlobRequestBytes) }).spoolMaxBytes).toBe(
+      DEFAULT_LIMITS.maxBlobRequestBytes,
+    );
+    expect(() => loadConfig({ SPOOL_MAX_BYTES: '1000' })).toThrow(/SPOOL_MAX_BYTES.*MAX_BLOB_REQUEST_BYTES/);
+    expect(loadConfig({ SPOOL_MAX_BYTES: '1000', MAX_BLOB_REQUEST_BYTES: '1000' }).spoolMaxBytes).toBe(1000);
+  });
 });

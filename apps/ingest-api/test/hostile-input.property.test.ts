@@ -2,6 +2,8 @@
 // PROPERTY_RUNS (runs per route, default 200) and PROPERTY_SEED (default random, printed) repeat or
 // lengthen a run: PROPERTY_RUNS=2000 PROPERTY_SEED=123 pnpm exec vitest run test/hostile-input.property.test.ts
 import { createHash } from 'node:crypto';
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import {
   BlobManifestItemSchema,
@@ -462,12 +464,14 @@ const blobsRequest = fc
 
 describe('hostile input against both ingest routes (property)', () => {
   let server: TestServer;
+  let spool: string;
 
   beforeAll(async () => {
     console.log(
       `hostile-input property: seed ${SEED}, ${RUNS} runs per route; repeat with PROPERTY_SEED=${SEED} PROPERTY_RUNS=${RUNS}`,
     );
     server = await startTestServer({ limits: LIMITS, rateLimitRps: 1_000_000, rateLimitBurst: 1_000_000 });
+    spool = join(server.db.dataDir, 'spool', String(process.pid));
   });
   afterAll(async () => {
     await server?.close();
@@ -575,6 +579,7 @@ describe('hostile input against both ingest routes (property)', () => {
           const before = await rowCounts(server);
           const answer = await send('/v1/blobs', body);
           const after = await rowCounts(server);
+          expect(await readdir(spool), 'spool files left behind').toEqual([]);
           const response = checkAnswer(answer, before, after);
           if (response === undefined) return;
           expect(manifest, 'a 200 without a manifest sent first').toBeDefined();

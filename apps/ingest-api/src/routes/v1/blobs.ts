@@ -1,6 +1,5 @@
 import { createHash, type Hash } from 'node:crypto';
-import { mkdtemp, open, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { open, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import multipart, { type Multipart } from '@fastify/multipart';
@@ -28,9 +27,9 @@ import {
   InvalidBatchError,
   isRequestError,
   PayloadTooLargeError,
-  ServerFault,
   UnsupportedMediaTypeError,
 } from '../../errors.js';
+import { spoolFault } from '../../ingest/blob-spool.js';
 import { insertItemsInTransaction, outcomeResult } from '../../ingest/insert-items.js';
 
 /** Options of {@link blobRoutes}. */
@@ -123,7 +122,7 @@ async function spoolWrite<T>(what: string, write: () => Promise<T>): Promise<T> 
   try {
     return await write();
   } catch (error) {
-    throw new ServerFault(`could not ${what} the spool file`, { cause: error });
+    throw spoolFault(what, error);
   }
 }
 
@@ -139,14 +138,14 @@ async function spoolPart(
 ): Promise<PartOutcome> {
   const hash: Hash = createHash('sha256');
   let size = 0;
-  const out = await spoolWrite('create', () => open(path, 'wx'));
+  const out = await spoolWrite('create a file in', () => open(path, 'wx'));
   try {
     for await (const chunk of chunksOf(file)) {
       meter.check();
       size += chunk.length;
       if (size <= item.size) {
         hash.update(chunk);
-        await spoolWrite('write', () => out.write(chunk));
+        await spoolWrite('write to', () => out.write(chunk));
       }
     }
   } finally {
@@ -265,7 +264,7 @@ async function stageAll(tx: DbTransaction, source: string, verified: readonly Ve
  * `POST /v1/blobs` (`multipart/form-data`): the `manifest` field first, then one file part per manifest
  * item, named by its id, in any order. Each part is streamed through SHA-256 and a size count; a part
  * that differs from its manifest entry is `rejected` `CHECKSUM_MISMATCH`, a missing one `MISSING_PART`.
- * Verified parts are spooled to a temp file, then staged in the database in one transaction with
+ * Verified parts are spooled to `DATA_DIR/spool`, then staged in the database in one transaction with
  * their item rows, so `stored` means durable and reachable by every worker. A part no manifest item names, a bad or misplaced
  * manifest (400) and a body over the request limit (413) fail the whole request, writing nothing.
  */
@@ -341,8 +340,11 @@ export const blobRoutes: FastifyPluginAsync<BlobRoutesOptions> = async (app, { l
     }
 
     // Parts are spooled to disk while they arrive, so a slow client holds no database connection and
-    // memory stays at a chunk per request; the transaction at the end is short.
-    const spool = await mkdtemp(join(tmpdir(), 'sluice-blobs-'));
+    // memory stays at a chunk per request; the transaction at the end is short. The spool reserves
+    // what the manifest declares (a part is written only up to its declared size) before any part
+    // is read, so a request it cannot hold is refused having written nothing.
+    const declared = entries.reduce((sum, entry) => sum + (entry.item?.size ?? 0), 0);
+    const spool = await app.blobSpool.begin(Math.min(declared, limits.maxBlobRequestBytes));
     try {
       const verified: Verified[] = [];
       let partNumber = 0;
@@ -357,7 +359,7 @@ export const blobRoutes: FastifyPluginAsync<BlobRoutesOptions> = async (app, { l
           continue;
         }
         partNumber += 1;
-        const path = join(spool, `part-${partNumber}`);
+        const path = join(spool.directory, `part-${partNumber}`);
         const outcome = await spoolPart(part.file, entry.item, meter, path);
         if (outcome.ok) verified.push({ entry, item: entry.item, path });
         else {
@@ -377,7 +379,9 @@ export const blobRoutes: FastifyPluginAsync<BlobRoutesOptions> = async (app, { l
       }
       throw error;
     } finally {
-      await rm(spool, { recursive: true, force: true });
+      await spool.end().catch((error: unknown) => {
+        request.log.warn({ err: error }, 'could not remove spool files; the next start sweeps them');
+      });
     }
 
     return entries.map(
