@@ -66,6 +66,8 @@ export interface Config {
   readonly keepAliveTimeoutMs: number;
   /** Most bytes blob uploads in flight may hold in `DATA_DIR/spool` (`SPOOL_MAX_BYTES`). @default 1 GiB */
   readonly spoolMaxBytes: number;
+  /** Milliseconds one reading of the blob counts serves `/metrics` scrapes (`METRICS_CACHE_MS`). @default 5000 */
+  readonly metricsCacheMs: number;
 }
 
 /** The development source used when `API_KEYS` is unset on a loopback address. */
@@ -179,6 +181,7 @@ const EnvSchema = z.object({
   CONNECTION_TIMEOUT_MS: positiveInt(30_000),
   KEEP_ALIVE_TIMEOUT_MS: positiveInt(72_000),
   SPOOL_MAX_BYTES: positiveInt(1024 * 1024 * 1024),
+  METRICS_CACHE_MS: positiveInt(5000),
 });
 
 /** True for addresses only this machine can reach. */
@@ -261,5 +264,6 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     connectionTimeoutMs: e.CONNECTION_TIMEOUT_MS,
     keepAliveTimeoutMs: e.KEEP_ALIVE_TIMEOUT_MS,
     spoolMaxBytes: e.SPOOL_MAX_BYTES,
+    metricsCacheMs: e.METRICS_CACHE_MS,
   };
 }

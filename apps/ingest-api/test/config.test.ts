@@ -121,4 +121,10 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ SPOOL_MAX_BYTES: '1000' })).toThrow(/SPOOL_MAX_BYTES.*MAX_BLOB_REQUEST_BYTES/);
     expect(loadConfig({ SPOOL_MAX_BYTES: '1000', MAX_BLOB_REQUEST_BYTES: '1000' }).spoolMaxBytes).toBe(1000);
   });
+
+  it('reads how long one reading of the blob counts serves /metrics', () => {
+    expect(loadConfig({}).metricsCacheMs).toBe(5000);
+    expect(loadConfig({ METRICS_CACHE_MS: '15000' }).metricsCacheMs).toBe(15_000);
+    expect(() => loadConfig({ METRICS_CACHE_MS: 'soon' })).toThrow(/METRICS_CACHE_MS/);
+  });
 });
