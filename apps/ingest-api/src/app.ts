@@ -1,12 +1,14 @@
+import { join } from 'node:path';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Config } from './config.js';
-import { installErrorHandlers } from './error-handler.js';
+import { answerClientError, answerFrameworkError, installErrorHandlers } from './error-handler.js';
 import type { ObjectStore } from './object-store/object-store.js';
 import { authPlugin } from './plugins/auth.js';
 import { dbPlugin } from './plugins/db.js';
 import { drainPlugin } from './plugins/drain.js';
 import { metricsPlugin } from './plugins/metrics.js';
 import { rateLimitPlugin } from './plugins/rate-limit.js';
+import { spoolPlugin } from './plugins/spool.js';
 import { docsRoutes } from './routes/docs.js';
 import { healthRoutes } from './routes/health.js';
 import { batchRoutes } from './routes/v1/batch.js';
@@ -35,6 +37,19 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
       ? { logger: { level: config.logLevel } }
       : { loggerInstance: options.logger }),
     bodyLimit: config.limits.maxBatchBytes,
+    // An id is at most 128 characters, each at most 3 when percent-encoded (`:` is `%3A`).
+    routerOptions: { maxParamLength: 3 * 128 },
+    frameworkErrors: answerFrameworkError,
+    clientErrorHandler: answerClientError,
+    // Slow senders are cut off; Node checks the header and request deadlines every interval.
+    requestTimeout: config.requestTimeoutMs,
+    connectionTimeout: config.connectionTimeoutMs,
+    keepAliveTimeout: config.keepAliveTimeoutMs,
+    http: {
+      headersTimeout: config.headersTimeoutMs,
+      requestTimeout: config.requestTimeoutMs,
+      connectionsCheckingInterval: Math.max(10, Math.min(1000, Math.floor(config.headersTimeoutMs / 4))),
+    },
   }) as unknown as FastifyInstance;
   try {
     await app.register(drainPlugin);
@@ -49,6 +64,10 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
         await v1.register(authPlugin, { config });
         await v1.register(rateLimitPlugin, { rps: config.rateLimitRps, burst: config.rateLimitBurst });
         await v1.register(batchRoutes, { limits: config.limits });
+        await v1.register(spoolPlugin, {
+          directory: join(config.dataDir, 'spool'),
+          maxBytes: config.spoolMaxBytes,
+        });
         await v1.register(blobRoutes, { limits: config.limits });
         await v1.register(itemRoutes);
         await v1.register(limitsRoutes, { limits: config.limits });

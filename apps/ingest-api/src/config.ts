@@ -59,6 +59,18 @@ export interface Config {
   readonly workerMaxAttempts?: number | undefined;
   /** Delay before the first retry, doubled per attempt (`WORKER_BACKOFF_BASE_MS`); unset uses the worker's default. */
   readonly workerBackoffBaseMs?: number | undefined;
+  /** Milliseconds a client has to send a request's headers (`HEADERS_TIMEOUT_MS`). @default 10000 */
+  readonly headersTimeoutMs: number;
+  /** Milliseconds a client has to send a whole request, headers and body (`REQUEST_TIMEOUT_MS`). @default 300000 */
+  readonly requestTimeoutMs: number;
+  /** Milliseconds a connection may stay silent, mid-request or mid-answer (`CONNECTION_TIMEOUT_MS`). @default 30000 */
+  readonly connectionTimeoutMs: number;
+  /** Milliseconds an idle keep-alive connection stays open between requests (`KEEP_ALIVE_TIMEOUT_MS`). @default 72000 */
+  readonly keepAliveTimeoutMs: number;
+  /** Most bytes blob uploads in flight may hold in `DATA_DIR/spool` (`SPOOL_MAX_BYTES`). @default 1 GiB */
+  readonly spoolMaxBytes: number;
+  /** Milliseconds one reading of the blob counts serves `/metrics` scrapes (`METRICS_CACHE_MS`). @default 5000 */
+  readonly metricsCacheMs: number;
 }
 
 /** The development source used when `API_KEYS` is unset on a loopback address. */
@@ -167,6 +179,12 @@ const EnvSchema = z.object({
   WORKER_LEASE_MS: positiveInt(undefined),
   WORKER_MAX_ATTEMPTS: positiveInt(undefined),
   WORKER_BACKOFF_BASE_MS: positiveInt(undefined),
+  HEADERS_TIMEOUT_MS: positiveInt(10_000),
+  REQUEST_TIMEOUT_MS: positiveInt(300_000),
+  CONNECTION_TIMEOUT_MS: positiveInt(30_000),
+  KEEP_ALIVE_TIMEOUT_MS: positiveInt(72_000),
+  SPOOL_MAX_BYTES: positiveInt(1024 * 1024 * 1024),
+  METRICS_CACHE_MS: positiveInt(5000),
 });
 
 /** True for addresses only this machine can reach. */
@@ -188,6 +206,17 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     throw new ConfigError(`invalid configuration: ${problems.join('; ')}`, { cause: parsed.error });
   }
   const e = parsed.data;
+  if (e.SPOOL_MAX_BYTES < e.MAX_BLOB_REQUEST_BYTES) {
+    // A request the spool could never hold would be refused with a retryable 503 forever.
+    throw new ConfigError(
+      `SPOOL_MAX_BYTES (${e.SPOOL_MAX_BYTES}) must be at least MAX_BLOB_REQUEST_BYTES (${e.MAX_BLOB_REQUEST_BYTES})`,
+    );
+  }
+  if (e.HEADERS_TIMEOUT_MS > e.REQUEST_TIMEOUT_MS) {
+    throw new ConfigError(
+      `HEADERS_TIMEOUT_MS (${e.HEADERS_TIMEOUT_MS}) must not exceed REQUEST_TIMEOUT_MS (${e.REQUEST_TIMEOUT_MS})`,
+    );
+  }
   return {
     port: e.PORT,
     host: e.HOST,
@@ -229,5 +258,11 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     workerLeaseMs: e.WORKER_LEASE_MS,
     workerMaxAttempts: e.WORKER_MAX_ATTEMPTS,
     workerBackoffBaseMs: e.WORKER_BACKOFF_BASE_MS,
+    headersTimeoutMs: e.HEADERS_TIMEOUT_MS,
+    requestTimeoutMs: e.REQUEST_TIMEOUT_MS,
+    connectionTimeoutMs: e.CONNECTION_TIMEOUT_MS,
+    keepAliveTimeoutMs: e.KEEP_ALIVE_TIMEOUT_MS,
+    spoolMaxBytes: e.SPOOL_MAX_BYTES,
+    metricsCacheMs: e.METRICS_CACHE_MS,
   };
 }

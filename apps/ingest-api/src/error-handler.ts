@@ -1,7 +1,15 @@
+import type { Socket } from 'node:net';
 import { errorBody, httpStatusOf, REQUEST_ERRORS, type RequestErrorCode } from '@sluice/contracts';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { asUnavailable, loggableError, sqlStateOf } from './db/connection-errors.js';
-import { DatabaseOverloadedError, DatabaseUnavailableError, isRequestError } from './errors.js';
+import { DatabaseOverloadedError, DatabaseUnavailableError, isRequestError, ServerFault } from './errors.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Set by {@link beginStoring}: the request's input is read and checked and its writes begin. */
+    storing: boolean;
+  }
+}
 
 // Fastify's own client errors carry only a status; answer them with the contract's code for it.
 const CODE_OF_STATUS: ReadonlyMap<number, RequestErrorCode> = new Map(
@@ -11,17 +19,41 @@ const CODE_OF_STATUS: ReadonlyMap<number, RequestErrorCode> = new Map(
   ]),
 );
 
+// SQLSTATE classes of values PostgreSQL refuses: 22 data exception (22021: U+0000 in text), 54 program
+// limit exceeded (54001: nesting too deep). Input that validation let through; a retry cannot help.
+const REFUSED_VALUE_CLASSES = new Set(['22', '54']);
+
 /** Answers with the contract's error body and the HTTP status of `code`. */
 export function sendError(reply: FastifyReply, code: RequestErrorCode, message: string): FastifyReply {
   return reply.status(httpStatusOf(code)).send(errorBody(code, message));
 }
 
 /**
+ * Marks `request` as past its input: it has been read and checked, and the route begins to write.
+ * Until then an unexpected error is blamed on the input and answered 400, since the same input sent
+ * again would fail again (a retryable 500 would have the client resend it forever); from then on it
+ * is the server's and answered 500.
+ */
+export function beginStoring(request: FastifyRequest): void {
+  request.storing = true;
+}
+
+/**
  * Installs the one error handler (every failure becomes the contract's error body; 5xx bodies
- * never carry internals) and the not-found handler.
+ * never carry internals) and the not-found handler. Only the server's own faults are 5xx: an
+ * unavailable or saturated database (503), any other database error or {@link ServerFault}, and an
+ * unexpected error after {@link beginStoring} (500). Anything else is the input's: 4xx.
  */
 export function installErrorHandlers(app: FastifyInstance): void {
+  app.decorateRequest('storing', false);
   app.setErrorHandler(async (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+    // Refused before its body was read (a bad key, a wrong type): the sender may not keep the
+    // connection by trickling a body nobody will read.
+    if (!request.raw.complete) reply.header('connection', 'close');
+    if (!isRequestError(error) && typeof error.statusCode === 'number' && error.statusCode < 500) {
+      // Fastify's and its plugins' client errors (bad JSON, body limit, media type, a reset body).
+      return sendError(reply, CODE_OF_STATUS.get(error.statusCode) ?? 'INVALID_BATCH', error.message);
+    }
     const failure = isRequestError(error) ? error : (asUnavailable(error) ?? error);
     if (failure instanceof DatabaseUnavailableError || failure instanceof DatabaseOverloadedError) {
       app.metrics.dbErrors.inc({
@@ -38,15 +70,53 @@ export function installErrorHandlers(app: FastifyInstance): void {
         status >= 500 ? 'temporarily unavailable; retry after Retry-After seconds' : failure.message;
       return sendError(reply, failure.code, message);
     }
-    // Fastify's own client errors (bad JSON, body limit, media type) carry a 4xx statusCode.
-    const status = typeof error.statusCode === 'number' ? error.statusCode : 500;
-    if (status < 500) return sendError(reply, CODE_OF_STATUS.get(status) ?? 'INVALID_BATCH', error.message);
+    const state = sqlStateOf(error);
+    if (state !== undefined && REFUSED_VALUE_CLASSES.has(state.slice(0, 2))) {
+      request.log.warn(loggableError(error), 'the database refused a value of the request');
+      return sendError(reply, 'INVALID_BATCH', 'the request holds a value the database cannot store');
+    }
+    if (state === undefined && !(error instanceof ServerFault) && !request.storing) {
+      request.log.error({ err: error }, 'unexpected error while reading the request; answered as bad input');
+      return sendError(reply, 'INVALID_BATCH', 'the request could not be read or checked');
+    }
     request.log.error(loggableError(error), 'request failed');
-    if (sqlStateOf(error) !== undefined) app.metrics.dbErrors.inc({ reason: 'error' });
+    if (state !== undefined) app.metrics.dbErrors.inc({ reason: 'error' });
     return sendError(reply, 'INTERNAL', 'internal server error');
   });
 
   app.setNotFoundHandler(async (request, reply) =>
     sendError(reply, 'NOT_FOUND', `no route ${request.method} ${request.url}`),
   );
+}
+
+/**
+ * Fastify's `frameworkErrors`: the router's refusals (a URL that is not percent-encoded UTF-8, a
+ * path parameter over `maxParamLength`) in the contract's shape.
+ */
+export function answerFrameworkError(
+  error: FastifyError,
+  _request: FastifyRequest,
+  reply: FastifyReply,
+): void {
+  sendError(reply, 'INVALID_BATCH', error.message);
+}
+
+/**
+ * Fastify's `clientErrorHandler`: what the HTTP parser refuses (malformed request, headers over the
+ * size limit) is answered 400 in the contract's shape. A request not received within
+ * `HEADERS_TIMEOUT_MS`/`REQUEST_TIMEOUT_MS` is cut off without an answer: the contract has no code
+ * for it, and a dropped connection is what clients already retry.
+ */
+export function answerClientError(error: NodeJS.ErrnoException, socket: Socket): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  if (socket.writable && error.code !== 'ERR_HTTP_REQUEST_TIMEOUT') {
+    const message =
+      error.code === 'HPE_HEADER_OVERFLOW' ? 'the request headers are too large' : 'malformed HTTP request';
+    const body = JSON.stringify(errorBody('INVALID_BATCH', message));
+    socket.write(
+      'HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Type: application/json; charset=utf-8\r\n' +
+        `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy();
 }

@@ -10,6 +10,14 @@ export class MigrationsMissingError extends Error {
   override name = 'MigrationsMissingError' as const;
 }
 
+/**
+ * A fault of the server's own resources (its disk, its spool), never of the input: answered 500
+ * even while the request's input is still being read.
+ */
+export class ServerFault extends Error {
+  override name = 'ServerFault' as const;
+}
+
 /** A failure of a whole request that maps to one contract error code. */
 export abstract class RequestError extends Error {
   abstract readonly code: RequestErrorCode;
@@ -70,6 +78,13 @@ export class DatabaseOverloadedError extends RequestError {
   override name = 'DatabaseOverloadedError' as const;
   readonly code = 'UNAVAILABLE' as const;
   override readonly retryAfterSeconds = 1;
+}
+
+/** The blob spool has no room for the request's bytes (its byte budget or its disk); retry later. */
+export class SpoolFullError extends RequestError {
+  override name = 'SpoolFullError' as const;
+  readonly code = 'UNAVAILABLE' as const;
+  override readonly retryAfterSeconds = 5;
 }
 
 /** True for every {@link RequestError}. */

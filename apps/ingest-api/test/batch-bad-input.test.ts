@@ -1,5 +1,12 @@
 import { gzipSync } from 'node:zlib';
-import { type ErrorBody, type IngestResponse, REQUEST_ERRORS, sha256Hex } from '@sluice/contracts';
+import {
+  type ErrorBody,
+  ErrorBodySchema,
+  type IngestResponse,
+  type JsonValue,
+  REQUEST_ERRORS,
+  sha256Hex,
+} from '@sluice/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../src/testing.js';
 import { postBatch, record, storedItems } from './support/http.js';
@@ -114,7 +121,7 @@ describe('POST /v1/batch refuses bad input with its documented code and writes n
   });
 
   it('rejects only the items whose data PostgreSQL cannot store (NUL, unpaired surrogates, deep nesting)', async () => {
-    let deep: unknown = 1;
+    let deep: JsonValue = 1;
     for (let level = 0; level < 3000; level++) deep = { a: deep };
     const response = await postBatch<IngestResponse>(server, {
       items: [
@@ -220,5 +227,57 @@ describe('POST /v1/batch refuses bad input with its documented code and writes n
   it('answers unknown routes with 404 NOT_FOUND in the contract shape', async () => {
     const response = await fetch(`${server.url}/v1/nope`, { headers: { authorization: 'Bearer test-key' } });
     expectError({ status: response.status, body: await response.json() }, 'NOT_FOUND');
+  });
+});
+
+describe('POST /v1/batch with hostile nesting at the default limits', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer();
+  });
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  function expectError(response: { status: number; body: unknown }, code: keyof typeof REQUEST_ERRORS): void {
+    expect(response.status).toBe(REQUEST_ERRORS[code].status);
+    expect(ErrorBodySchema.parse(response.body).error.code).toBe(code);
+  }
+
+  it('answers JSON nested 100,000 deep with 400 or per-item rejections, never a 5xx', async () => {
+    const depth = 100_000;
+    const deepArray = `${'['.repeat(depth)}${']'.repeat(depth)}`;
+    const deepObject = `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`;
+    // secure-json-parse walks parsed bodies that mention __proto__ or constructor.
+    const deepProto = `${'{"a":'.repeat(depth)}{"__proto__":{"x":1}}${'}'.repeat(depth)}`;
+    const deepConstructor = `${'['.repeat(depth)}{"constructor":{"prototype":{}}}${']'.repeat(depth)}`;
+    for (const body of [
+      deepArray,
+      deepObject,
+      `{"items":${deepObject}}`,
+      `{"items":[],"x":${deepArray}}`,
+      `{"items":[{"id":"p","type":"t","ts":1,"data":${deepProto}}]}`,
+      `{"items":[{"id":"c","type":"t","ts":1,"data":${deepConstructor}}]}`,
+    ]) {
+      expectError(await postBatch(server, body), 'INVALID_BATCH');
+    }
+    for (const [id, data] of [
+      ['arr', deepArray],
+      ['obj', deepObject],
+    ]) {
+      const response = await postBatch<IngestResponse>(
+        server,
+        `{"items":[{"id":"${id}","type":"t","ts":1,"data":${data}},${deepArray},{"id":"ok-${id}","type":"t","ts":1,"data":1}]}`,
+      );
+      expect(response.status).toBe(200);
+      expect(response.body.results.map((r) => [r.id, r.status, r.error?.code])).toEqual([
+        [id, 'rejected', 'INVALID_ITEM'],
+        ['', 'rejected', 'INVALID_ITEM'],
+        [`ok-${id}`, 'stored', undefined],
+      ]);
+    }
+    const gzipped = await postBatch(server, `{"items":[${deepArray}]}`, { gzip: true });
+    expect(gzipped.status).toBe(200);
+    expect((await storedItems(server)).map((row) => row.id)).toEqual(['ok-arr', 'ok-obj']);
   });
 });

@@ -1,7 +1,15 @@
-import { DEFAULT_LIMITS, type ErrorBody, type IngestResponse } from '@sluice/contracts';
+import { gzipSync } from 'node:zlib';
+import {
+  DEFAULT_LIMITS,
+  type ErrorBody,
+  ErrorBodySchema,
+  type IngestResponse,
+  IngestResponseSchema,
+  REQUEST_ERRORS,
+} from '@sluice/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../src/testing.js';
-import { makeBlob, type Part, partsFor, postBlobs, rowCounts } from './blob-support.js';
+import { makeBlob, multipartBody, type Part, partsFor, postBlobs, rowCounts } from './blob-support.js';
 
 const KiB = 1024;
 
@@ -203,5 +211,229 @@ describe('POST /v1/blobs with bad input', () => {
       { name: blob.item.id, bytes: blob.bytes },
     ]);
     expect(sent.body.results.map((result) => result.status)).toEqual(['stored', 'duplicate']);
+  });
+});
+
+/** `{"a":{"a":…1…}}` nested `levels` deep, as JSON text. */
+function nestedObjectText(levels: number): string {
+  return `${'{"a":'.repeat(levels)}1${'}'.repeat(levels)}`;
+}
+
+describe('POST /v1/blobs with hostile values: per-item rejections or a 400, never a 5xx', () => {
+  let server: TestServer;
+
+  beforeAll(async () => {
+    // Default limits: the manifest may be ~512 KB, room for JSON nested 100,000 deep.
+    server = await startTestServer();
+  });
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  /** Posts a hand-written manifest text with the given file parts. */
+  async function postManifest(manifest: string, files: Part[]) {
+    return postBlobs<IngestResponse | ErrorBody>(server, [{ name: 'manifest', value: manifest }, ...files]);
+  }
+
+  function expectWhole(sent: { status: number; body: unknown }, code: keyof typeof REQUEST_ERRORS): void {
+    expect(sent.status).toBe(REQUEST_ERRORS[code].status);
+    expect(ErrorBodySchema.parse(sent.body).error.code).toBe(code);
+  }
+
+  it('rejects meta holding NUL, unpaired surrogates or nesting past 64 levels, item by item', async () => {
+    const good = makeBlob({ size: 64 });
+    const cases = {
+      'meta-nul': { note: 'a\u0000b' },
+      'meta-nul-key': { 'k\u0000': 'v' },
+      'meta-lone-high': { note: 'x\ud800' },
+      'meta-lone-low': { note: '\udc00y' },
+      'meta-lone-key': { '\udfff': 'v' },
+    } as const;
+    const hostile = Object.entries(cases).map(([id, meta]) => ({ ...makeBlob({ size: 64, id }), meta }));
+    const deep = makeBlob({ size: 64, id: 'meta-deep-3000' });
+    // JSON.stringify escapes lone surrogates, so they arrive as `\ud800` escapes that JSON.parse turns back.
+    const items = [good.item, ...hostile.map(({ item, meta }) => ({ ...item, meta }))];
+    const text = JSON.stringify({ items }).replace(
+      /\]\}$/,
+      `,${JSON.stringify(deep.item).replace(/\}$/, `,"meta":${nestedObjectText(3000)}}`)}]}`,
+    );
+    const before = await rowCounts(server);
+    const sent = await postManifest(text, [
+      { name: good.item.id, bytes: good.bytes },
+      ...hostile.map(({ item, bytes }) => ({ name: item.id, bytes })),
+      { name: deep.item.id, bytes: deep.bytes },
+    ]);
+    expect(sent.status).toBe(200);
+    const body = IngestResponseSchema.parse(sent.body);
+    expect(body.results.map((result) => [result.id, result.status, result.error?.code])).toEqual([
+      [good.item.id, 'stored', undefined],
+      ...hostile.map(({ item }) => [item.id, 'rejected', 'INVALID_ITEM']),
+      ['meta-deep-3000', 'rejected', 'INVALID_ITEM'],
+    ]);
+    expect(body.results.at(-1)?.error?.message).toMatch(/deeper than 64 levels/);
+    expect(await rowCounts(server)).toEqual({
+      items: before.items + 1,
+      blobs: before.blobs + 1,
+      staged: before.staged + 1,
+    });
+  });
+
+  it('rejects a contentType that could not be an HTTP header value, item by item', async () => {
+    const bad = {
+      'ct-nul': 'image/png\u0000',
+      'ct-crlf': 'image/png\r\nX-Injected: 1',
+      'ct-lf': 'text/plain;\ncharset=utf-8',
+      'ct-del': 'image/png;a=\u007f',
+      'ct-latin1': 'image/png; name=caf\u00e9',
+      'ct-emoji': 'image/\ud83d\ude00',
+      'ct-lone-surrogate': 'image/png; x=\ud800',
+      'ct-empty': '',
+      'ct-long': `application/${'x'.repeat(300)}`,
+    };
+    const blobs = Object.entries(bad).map(([id, contentType]) => {
+      const blob = makeBlob({ size: 32, id });
+      return { ...blob, item: { ...blob.item, contentType } };
+    });
+    const fine = makeBlob({ size: 32, id: 'ct-fine' });
+    const params = { ...fine, item: { ...fine.item, contentType: 'text/plain; charset="utf-8"' } };
+    const before = await rowCounts(server);
+    const sent = await postBlobs<IngestResponse>(server, partsFor([...blobs, params]));
+    expect(sent.status).toBe(200);
+    expect(sent.body.results.map((result) => [result.id, result.status, result.error?.code])).toEqual([
+      ...blobs.map(({ item }) => [item.id, 'rejected', 'INVALID_ITEM']),
+      ['ct-fine', 'stored', undefined],
+    ]);
+    expect(await rowCounts(server)).toEqual({
+      items: before.items + 1,
+      blobs: before.blobs + 1,
+      staged: before.staged + 1,
+    });
+    const [row] = await server.query<{ content_type: string }>(
+      `select content_type from blobs where id = 'ct-fine'`,
+    );
+    expect(row?.content_type).toBe('text/plain; charset="utf-8"');
+  });
+
+  it('rejects sizes and timestamps beyond safe integers, negative or fractional, item by item', async () => {
+    const base = makeBlob({ size: 16 });
+    const variants: [string, Record<string, unknown>][] = [
+      ['size-2e53', { size: 2 ** 53 }],
+      ['size-1e300', { size: 1e300 }],
+      ['size-neg', { size: -1 }],
+      ['size-frac', { size: 1.5 }],
+      ['size-string', { size: '16' }],
+      ['ts-2e53', { ts: 2 ** 53 }],
+      ['ts-neg', { ts: -1 }],
+      ['ts-string', { ts: '2025-01-01' }],
+    ];
+    const items = variants.map(([id, change]) => ({ ...base.item, id, ...change }));
+    // 1e400 is Infinity to JSON.parse: it can only be written by hand.
+    const text = JSON.stringify({ items }).replace(
+      /\]\}$/,
+      `,{"id":"ts-1e400","type":"t","ts":1e400,"contentType":"a/b","size":16,"sha256":"${base.item.sha256}"}]}`,
+    );
+    const before = await rowCounts(server);
+    const sent = await postManifest(text, [
+      ...variants.map(([id]) => ({ name: id, bytes: base.bytes })),
+      { name: 'ts-1e400', bytes: base.bytes },
+    ]);
+    expect(sent.status).toBe(200);
+    const body = IngestResponseSchema.parse(sent.body);
+    expect(body.results.map((result) => result.id)).toEqual([...variants.map(([id]) => id), 'ts-1e400']);
+    // 2^53 bytes is also over the size limit, which may be said first; either way the item is refused.
+    expect(body.results.every((result) => result.status === 'rejected')).toBe(true);
+    expect(await rowCounts(server)).toEqual(before);
+  });
+
+  it('answers a manifest nested 100,000 deep as a whole with 400, or its deep item as rejected', async () => {
+    const deepArray = `${'['.repeat(100_000)}${']'.repeat(100_000)}`;
+    const before = await rowCounts(server);
+    expectWhole(await postManifest(`{"items":${nestedObjectText(100_000)}}`, []), 'INVALID_BATCH');
+    expectWhole(await postManifest(`{"items":[],"x":${deepArray}}`, []), 'INVALID_BATCH');
+    expectWhole(await postManifest(deepArray, []), 'INVALID_BATCH');
+    expectWhole(await postManifest(nestedObjectText(100_000), []), 'INVALID_BATCH');
+
+    const inItem = await postManifest(`{"items":${deepArray}}`, []);
+    expect(inItem.status).toBe(200);
+    expect(IngestResponseSchema.parse(inItem.body).results).toEqual([
+      expect.objectContaining({
+        id: '',
+        status: 'rejected',
+        error: expect.objectContaining({ code: 'INVALID_ITEM' }),
+      }),
+    ]);
+    const blob = makeBlob({ size: 16, id: 'meta-deep-100k' });
+    const inMeta = await postManifest(
+      `{"items":[${JSON.stringify(blob.item).replace(/\}$/, `,"meta":{"a":${deepArray}}}`)}]}`,
+      [{ name: blob.item.id, bytes: blob.bytes }],
+    );
+    expect(inMeta.status).toBe(200);
+    expect(IngestResponseSchema.parse(inMeta.body).results).toEqual([
+      expect.objectContaining({ id: 'meta-deep-100k', status: 'rejected' }),
+    ]);
+    expect(await rowCounts(server)).toEqual(before);
+  });
+
+  it('fails the whole request with 400 when the body ends inside a file part, writing nothing', async () => {
+    const blobs = [makeBlob({ size: 4000 }), makeBlob({ size: 4000 })];
+    const { body, contentType } = multipartBody(partsFor(blobs));
+    const before = await rowCounts(server);
+    for (const cut of [body.length - 2000, body.length - 6000, body.length - 10]) {
+      const response = await fetch(`${server.url}/v1/blobs`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${server.apiKey}`, 'content-type': contentType },
+        body: body.subarray(0, cut),
+      });
+      expectWhole({ status: response.status, body: await response.json() }, 'INVALID_BATCH');
+    }
+    expect(await rowCounts(server)).toEqual(before);
+  });
+
+  it('fails the whole request with 400 on a missing or wrong boundary and on two manifest fields', async () => {
+    const blob = makeBlob({ size: 100 });
+    const { body, contentType } = multipartBody(partsFor([blob]));
+    const before = await rowCounts(server);
+    for (const type of [
+      'multipart/form-data',
+      'multipart/form-data; boundary=elsewhere',
+      `${contentType}x`,
+    ]) {
+      const response = await fetch(`${server.url}/v1/blobs`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${server.apiKey}`, 'content-type': type },
+        body,
+      });
+      expectWhole({ status: response.status, body: await response.json() }, 'INVALID_BATCH');
+    }
+    const twice = await postBlobs<ErrorBody>(server, [
+      { name: 'manifest', value: JSON.stringify({ items: [blob.item] }) },
+      { name: 'manifest', value: JSON.stringify({ items: [blob.item] }) },
+      { name: blob.item.id, bytes: blob.bytes },
+    ]);
+    expectWhole(twice, 'INVALID_BATCH');
+    expect(await rowCounts(server)).toEqual(before);
+  });
+
+  it('refuses a Content-Encoding on a blob request with 415 instead of storing undecoded bytes', async () => {
+    const blob = makeBlob({ size: 100 });
+    const { body, contentType } = multipartBody(partsFor([blob]));
+    const before = await rowCounts(server);
+    for (const [encoding, payload] of [
+      ['gzip', body],
+      ['gzip', gzipSync(body)],
+      ['br', body],
+    ] as const) {
+      const response = await fetch(`${server.url}/v1/blobs`, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${server.apiKey}`,
+          'content-type': contentType,
+          'content-encoding': encoding,
+        },
+        body: payload,
+      });
+      expectWhole({ status: response.status, body: await response.json() }, 'UNSUPPORTED_MEDIA_TYPE');
+    }
+    expect(await rowCounts(server)).toEqual(before);
   });
 });

@@ -18,6 +18,8 @@ describe('ROLE=all: the app runs the blob worker itself', () => {
     server = await startTestServer({
       role: 'all',
       workerPollIntervalMs: 20,
+      // Each scrape here must see the blobs table as it is now.
+      metricsCacheMs: 1,
       s3: {
         bucket: options.bucket,
         endpoint: options.endpoint,

@@ -95,4 +95,45 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ API_KEYS: 'no-colon' })).toThrow(/API_KEYS/);
     expect(() => loadConfig({ API_KEYS: 'web:short' })).toThrow(/API_KEYS/);
   });
+
+  it('reads the connection timeouts, with defaults that cut off slow senders', () => {
+    expect(loadConfig({})).toMatchObject({
+      headersTimeoutMs: 10_000,
+      requestTimeoutMs: 300_000,
+      connectionTimeoutMs: 30_000,
+      keepAliveTimeoutMs: 72_000,
+    });
+    expect(
+      loadConfig({
+        HEADERS_TIMEOUT_MS: '2000',
+        REQUEST_TIMEOUT_MS: '60000',
+        CONNECTION_TIMEOUT_MS: '5000',
+        KEEP_ALIVE_TIMEOUT_MS: '65000',
+      }),
+    ).toMatchObject({
+      headersTimeoutMs: 2000,
+      requestTimeoutMs: 60_000,
+      connectionTimeoutMs: 5000,
+      keepAliveTimeoutMs: 65_000,
+    });
+    expect(() => loadConfig({ REQUEST_TIMEOUT_MS: '0' })).toThrow(/REQUEST_TIMEOUT_MS/);
+    expect(() => loadConfig({ HEADERS_TIMEOUT_MS: '20000', REQUEST_TIMEOUT_MS: '10000' })).toThrow(
+      /HEADERS_TIMEOUT_MS.*REQUEST_TIMEOUT_MS/,
+    );
+  });
+
+  it('bounds the blob spool, never below one whole blob request', () => {
+    expect(loadConfig({}).spoolMaxBytes).toBe(1024 * 1024 * 1024);
+    expect(loadConfig({ SPOOL_MAX_BYTES: String(DEFAULT_LIMITS.maxBlobRequestBytes) }).spoolMaxBytes).toBe(
+      DEFAULT_LIMITS.maxBlobRequestBytes,
+    );
+    expect(() => loadConfig({ SPOOL_MAX_BYTES: '1000' })).toThrow(/SPOOL_MAX_BYTES.*MAX_BLOB_REQUEST_BYTES/);
+    expect(loadConfig({ SPOOL_MAX_BYTES: '1000', MAX_BLOB_REQUEST_BYTES: '1000' }).spoolMaxBytes).toBe(1000);
+  });
+
+  it('reads how long one reading of the blob counts serves /metrics', () => {
+    expect(loadConfig({}).metricsCacheMs).toBe(5000);
+    expect(loadConfig({ METRICS_CACHE_MS: '15000' }).metricsCacheMs).toBe(15_000);
+    expect(() => loadConfig({ METRICS_CACHE_MS: 'soon' })).toThrow(/METRICS_CACHE_MS/);
+  });
 });

@@ -43,7 +43,8 @@ export interface Database {
   /** Raw SQL with `$1…` parameters; rows as plain objects. Errors as {@link Database.use}. */
   query<T = Record<string, unknown>>(text: string, params?: readonly unknown[]): Promise<T[]>;
   /**
-   * Resolves when the database answers and has every migration this build ships.
+   * Resolves when the database answers and has every migration this build ships. Waits for a
+   * connection slot like {@link Database.query}.
    * @throws {MigrationsMissingError} when the database has fewer migrations applied.
    */
   ping(): Promise<void>;
@@ -121,9 +122,9 @@ function gated(
     async ping() {
       let applied: number;
       try {
-        const rows = await raw<{ count: number }>(
-          'select count(*)::int as count from drizzle.__drizzle_migrations',
-          [],
+        // Through the gate like every other query: a saturated pool answers 503, not a hung probe.
+        const rows = await gate.run(() =>
+          raw<{ count: number }>('select count(*)::int as count from drizzle.__drizzle_migrations', []),
         );
         applied = rows[0]?.count ?? 0;
       } catch (error) {

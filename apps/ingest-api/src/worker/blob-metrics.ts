@@ -5,32 +5,84 @@ import type { BlobWorkerHooks } from './blob-worker.js';
 
 const STATES = ['pending', 'uploading', 'uploaded', 'failed'] as const;
 
+/** Options of {@link registerBlobMetrics}. */
+export interface BlobMetricsOptions {
+  /** Milliseconds one reading of the blobs table serves scrapes. @default 5000 */
+  readonly cacheMs?: number;
+}
+
+interface BlobCounts {
+  readonly byState: ReadonlyMap<string, number>;
+  readonly backlogAgeSeconds: number;
+}
+
 /**
  * Registers the blob pipeline's metrics on `registry`: blobs by state and the age of the oldest
- * unfinished blob (both read from the database at scrape time, so every API or worker process reports
- * the shared truth), and upload attempts by outcome (this process's worker). Returns the worker hooks
- * that feed the attempt counter.
+ * unfinished blob (read from the database, so every API or worker process reports the shared
+ * truth), and upload attempts by outcome (this process's worker). Returns the worker hooks that
+ * feed the attempt counter. The blobs table is read by one statement at most once per `cacheMs`,
+ * however many scrapes come in, and concurrent scrapes share the reading in flight, so that
+ * scrapes cannot load the database with counts of a large table.
  */
 export function registerBlobMetrics(
   registry: Registry,
   db: Database,
   log: FastifyBaseLogger,
+  options: BlobMetricsOptions = {},
 ): BlobWorkerHooks {
+  const cacheMs = options.cacheMs ?? 5000;
+  let last: BlobCounts | undefined;
+  let readAt = Number.NEGATIVE_INFINITY;
+  let reading: Promise<BlobCounts | undefined> | undefined;
+
+  async function read(): Promise<BlobCounts> {
+    const rows = await db.query<{ state: string | null; count: number | null; age: number | null }>(
+      `select state, count(*)::float8 as count, null::float8 as age from blobs group by state
+       union all
+       select null, null, coalesce(extract(epoch from now() - min(i.received_at)), 0)::float8
+         from blobs b join items i on i.source = b.source and i.id = b.id
+        where b.state in ('pending', 'uploading')`,
+    );
+    const byState = new Map<string, number>(STATES.map((state) => [state, 0]));
+    let backlogAgeSeconds = 0;
+    for (const row of rows) {
+      if (row.state === null) backlogAgeSeconds = Number(row.age ?? 0);
+      else byState.set(row.state, Number(row.count));
+    }
+    return { byState, backlogAgeSeconds };
+  }
+
+  /** The latest reading, at most `cacheMs` old; after a failed reading, the one before it. */
+  function counts(): Promise<BlobCounts | undefined> {
+    if (Date.now() - readAt < cacheMs) return Promise.resolve(last);
+    reading ??= read()
+      .then(
+        (fresh) => {
+          last = fresh;
+          return fresh;
+        },
+        (error: unknown) => {
+          log.warn({ err: error }, 'could not read blob counts for /metrics; reporting the last values');
+          return last;
+        },
+      )
+      .finally(() => {
+        // A failed reading is not retried before the interval is over either.
+        readAt = Date.now();
+        reading = undefined;
+      });
+    return reading;
+  }
+
   new Gauge({
     name: 'sluice_blobs',
-    help: 'Blobs by state (pending, uploading, uploaded, failed).',
+    help: 'Blobs by state (pending, uploading, uploaded, failed), read at most every METRICS_CACHE_MS.',
     labelNames: ['state'],
     registers: [registry],
     async collect() {
-      try {
-        const rows = await db.query<{ state: string; count: number }>(
-          'select state, count(*)::float8 as count from blobs group by state',
-        );
-        for (const state of STATES) this.set({ state }, 0);
-        for (const row of rows) this.set({ state: row.state }, Number(row.count));
-      } catch (error) {
-        log.warn({ err: error }, 'could not count blobs by state for /metrics; reporting the last values');
-      }
+      const current = await counts();
+      if (current === undefined) return;
+      for (const [state, count] of current.byState) this.set({ state }, count);
     },
   });
   new Gauge({
@@ -38,19 +90,8 @@ export function registerBlobMetrics(
     help: 'Seconds since the oldest blob not yet in object storage (pending or uploading) was received; 0 when none.',
     registers: [registry],
     async collect() {
-      try {
-        const rows = await db.query<{ age: number }>(
-          `select coalesce(extract(epoch from now() - min(i.received_at)), 0)::float8 as age
-             from blobs b join items i on i.source = b.source and i.id = b.id
-            where b.state in ('pending', 'uploading')`,
-        );
-        this.set(Number(rows[0]?.age ?? 0));
-      } catch (error) {
-        log.warn(
-          { err: error },
-          'could not read the blob backlog age for /metrics; reporting the last value',
-        );
-      }
+      const current = await counts();
+      if (current !== undefined) this.set(current.backlogAgeSeconds);
     },
   });
   const attempts = new Counter({

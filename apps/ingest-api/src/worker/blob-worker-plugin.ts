@@ -26,7 +26,9 @@ export interface BlobWorkerPluginOptions {
  */
 export const blobWorkerPlugin = fp<BlobWorkerPluginOptions>(
   async (app, { config, objectStore }) => {
-    const hooks = registerBlobMetrics(app.metrics.registry, app.db, app.log);
+    const hooks = registerBlobMetrics(app.metrics.registry, app.db, app.log, {
+      cacheMs: config.metricsCacheMs,
+    });
     if (config.role === 'api') {
       app.decorate('blobWorker', undefined);
       return;

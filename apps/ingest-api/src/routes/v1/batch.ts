@@ -11,7 +11,8 @@ import {
   RecordItemSchema,
   recordHashOfCanonical,
 } from '@sluice/contracts';
-import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import { beginStoring } from '../../error-handler.js';
 import { InvalidBatchError } from '../../errors.js';
 import { decodeBody } from '../../http/decode-body.js';
 import { insertItems, type NewItem, outcomeResult } from '../../ingest/insert-items.js';
@@ -57,12 +58,8 @@ function checkItem(item: unknown, limits: Limits): Checked {
   };
 }
 
-async function answerBatch(
-  db: FastifyInstance['db'],
-  source: string,
-  body: unknown,
-  limits: Limits,
-): Promise<IngestResponse> {
+async function answerBatch(request: FastifyRequest, limits: Limits): Promise<IngestResponse> {
+  const { body } = request;
   const envelope = BatchEnvelopeSchema.safeParse(body);
   if (!envelope.success) {
     throw new InvalidBatchError('body must be a JSON object { "items": [ … ] } and nothing else', {
@@ -77,7 +74,8 @@ async function answerBatch(
 
   const checked = items.map((item) => checkItem(item, limits));
   const rows = checked.flatMap((entry) => (entry.ok ? [entry.row] : []));
-  const outcomes = await insertItems(db, source, rows);
+  beginStoring(request);
+  const outcomes = await insertItems(request.server.db, request.source, rows);
 
   let next = 0;
   const results = checked.map((entry): ItemResult => {
@@ -101,7 +99,7 @@ export const batchRoutes: FastifyPluginAsync<BatchRoutesOptions> = async (app, {
     async (request): Promise<IngestResponse> => {
       const stopTimer = app.metrics.batchDuration.startTimer({ route: 'batch' });
       try {
-        const response = await answerBatch(app.db, request.source, request.body, limits);
+        const response = await answerBatch(request, limits);
         for (const [status, count] of Object.entries(response.counts)) {
           if (count > 0) app.metrics.items.inc({ kind: 'record', status }, count);
         }

@@ -1,6 +1,5 @@
 import { createHash, type Hash } from 'node:crypto';
-import { mkdtemp, open, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { open, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import multipart, { type Multipart } from '@fastify/multipart';
@@ -22,12 +21,15 @@ import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { sqlStateOf } from '../../db/connection-errors.js';
 import type { DbTransaction } from '../../db/database.js';
 import { blobStaging, blobs } from '../../db/schema/blobs.js';
+import { beginStoring } from '../../error-handler.js';
 import {
   DatabaseOverloadedError,
   InvalidBatchError,
+  isRequestError,
   PayloadTooLargeError,
   UnsupportedMediaTypeError,
 } from '../../errors.js';
+import { spoolFault } from '../../ingest/blob-spool.js';
 import { insertItemsInTransaction, outcomeResult } from '../../ingest/insert-items.js';
 
 /** Options of {@link blobRoutes}. */
@@ -98,6 +100,32 @@ class RequestMeter {
 
 type PartOutcome = { readonly ok: true } | { readonly ok: false; readonly message: string };
 
+/** What a failure while reading the multipart body stands for: the body's fault, never the server's. */
+function malformedBody(error: unknown): Error {
+  if (isRequestError(error)) return error;
+  if ((error as { statusCode?: unknown }).statusCode === 413) {
+    return new PayloadTooLargeError('the multipart body exceeds a limit', { cause: error });
+  }
+  return new InvalidBatchError('the multipart body is malformed or was cut short', { cause: error });
+}
+
+/** The chunks of one part; a body that is malformed or breaks off inside the part fails as {@link malformedBody}. */
+async function* chunksOf(file: Readable): AsyncGenerator<Buffer> {
+  try {
+    for await (const chunk of file as AsyncIterable<Buffer>) yield chunk;
+  } catch (error) {
+    throw malformedBody(error);
+  }
+}
+
+async function spoolWrite<T>(what: string, write: () => Promise<T>): Promise<T> {
+  try {
+    return await write();
+  } catch (error) {
+    throw spoolFault(what, error);
+  }
+}
+
 /**
  * Streams one file part to `path` through a SHA-256 and a byte count, never holding more than a chunk
  * in memory. Writes only while the bytes fit the manifest size; the rest is read and dropped.
@@ -110,14 +138,14 @@ async function spoolPart(
 ): Promise<PartOutcome> {
   const hash: Hash = createHash('sha256');
   let size = 0;
-  const out = await open(path, 'wx');
+  const out = await spoolWrite('create a file in', () => open(path, 'wx'));
   try {
-    for await (const chunk of file as AsyncIterable<Buffer>) {
+    for await (const chunk of chunksOf(file)) {
       meter.check();
       size += chunk.length;
       if (size <= item.size) {
         hash.update(chunk);
-        await out.write(chunk);
+        await spoolWrite('write to', () => out.write(chunk));
       }
     }
   } finally {
@@ -136,7 +164,7 @@ async function spoolPart(
 }
 
 async function drain(file: Readable, meter: RequestMeter): Promise<void> {
-  for await (const _chunk of file) meter.check();
+  for await (const _chunk of chunksOf(file)) meter.check();
 }
 
 async function manifestText(part: Multipart, limit: number): Promise<string> {
@@ -146,7 +174,7 @@ async function manifestText(part: Multipart, limit: number): Promise<string> {
   }
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of part.file as AsyncIterable<Buffer>) {
+  for await (const chunk of chunksOf(part.file)) {
     size += chunk.length;
     if (size > limit) throw new InvalidBatchError(`the manifest exceeds ${limit} bytes`);
     chunks.push(chunk);
@@ -183,10 +211,7 @@ async function nextPart(parts: AsyncIterator<Multipart>): Promise<Multipart | un
     const next = await parts.next();
     return next.done ? undefined : next.value;
   } catch (error) {
-    const status = (error as { statusCode?: unknown }).statusCode;
-    if (status === 413)
-      throw new PayloadTooLargeError('the multipart body exceeds a limit', { cause: error });
-    throw new InvalidBatchError('the multipart body is malformed or was cut short', { cause: error });
+    throw malformedBody(error);
   }
 }
 
@@ -239,7 +264,7 @@ async function stageAll(tx: DbTransaction, source: string, verified: readonly Ve
  * `POST /v1/blobs` (`multipart/form-data`): the `manifest` field first, then one file part per manifest
  * item, named by its id, in any order. Each part is streamed through SHA-256 and a size count; a part
  * that differs from its manifest entry is `rejected` `CHECKSUM_MISMATCH`, a missing one `MISSING_PART`.
- * Verified parts are spooled to a temp file, then staged in the database in one transaction with
+ * Verified parts are spooled to `DATA_DIR/spool`, then staged in the database in one transaction with
  * their item rows, so `stored` means durable and reachable by every worker. A part no manifest item names, a bad or misplaced
  * manifest (400) and a body over the request limit (413) fail the whole request, writing nothing.
  */
@@ -261,6 +286,11 @@ export const blobRoutes: FastifyPluginAsync<BlobRoutesOptions> = async (app, { l
   app.post(API_PATHS.blobs, async (request, reply): Promise<IngestResponse> => {
     if (!request.isMultipart()) {
       throw new UnsupportedMediaTypeError('POST /v1/blobs takes multipart/form-data');
+    }
+    const encoding = (request.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
+    if (encoding !== 'identity' && encoding !== '') {
+      // Blobs are verified byte for byte against their SHA-256; they travel as they are.
+      throw new UnsupportedMediaTypeError(`POST /v1/blobs takes no Content-Encoding, got ${encoding}`);
     }
     const declared = Number(request.headers['content-length'] ?? Number.NaN);
     if (declared > limits.maxBlobRequestBytes) {
@@ -310,8 +340,11 @@ export const blobRoutes: FastifyPluginAsync<BlobRoutesOptions> = async (app, { l
     }
 
     // Parts are spooled to disk while they arrive, so a slow client holds no database connection and
-    // memory stays at a chunk per request; the transaction at the end is short.
-    const spool = await mkdtemp(join(tmpdir(), 'sluice-blobs-'));
+    // memory stays at a chunk per request; the transaction at the end is short. The spool reserves
+    // what the manifest declares (a part is written only up to its declared size) before any part
+    // is read, so a request it cannot hold is refused having written nothing.
+    const declared = entries.reduce((sum, entry) => sum + (entry.item?.size ?? 0), 0);
+    const spool = await app.blobSpool.begin(Math.min(declared, limits.maxBlobRequestBytes));
     try {
       const verified: Verified[] = [];
       let partNumber = 0;
@@ -326,7 +359,7 @@ export const blobRoutes: FastifyPluginAsync<BlobRoutesOptions> = async (app, { l
           continue;
         }
         partNumber += 1;
-        const path = join(spool, `part-${partNumber}`);
+        const path = join(spool.directory, `part-${partNumber}`);
         const outcome = await spoolPart(part.file, entry.item, meter, path);
         if (outcome.ok) verified.push({ entry, item: entry.item, path });
         else {
@@ -335,6 +368,7 @@ export const blobRoutes: FastifyPluginAsync<BlobRoutesOptions> = async (app, { l
         }
       }
       meter.check();
+      beginStoring(request);
       if (verified.length > 0) {
         await app.db.transaction((tx) => stageAll(tx, request.source, verified));
       }
@@ -345,7 +379,9 @@ export const blobRoutes: FastifyPluginAsync<BlobRoutesOptions> = async (app, { l
       }
       throw error;
     } finally {
-      await rm(spool, { recursive: true, force: true });
+      await spool.end().catch((error: unknown) => {
+        request.log.warn({ err: error }, 'could not remove spool files; the next start sweeps them');
+      });
     }
 
     return entries.map(

@@ -1,4 +1,4 @@
-import { API_PATHS, type ItemStatusResponse } from '@sluice/contracts';
+import { API_PATHS, ID_PATTERN, type ItemStatusResponse } from '@sluice/contracts';
 import { and, eq } from 'drizzle-orm';
 import type { FastifyPluginAsync } from 'fastify';
 import { blobs, items } from '../../db/schema/index.js';
@@ -8,6 +8,8 @@ import { NotFoundError } from '../../errors.js';
 export const itemRoutes: FastifyPluginAsync = async (app) => {
   app.get<{ Params: { id: string } }>(API_PATHS.item, async (request): Promise<ItemStatusResponse> => {
     const { id } = request.params;
+    // No item has any other id, and PostgreSQL would refuse some of them (U+0000) with an error.
+    if (!ID_PATTERN.test(id)) throw new NotFoundError(`no item ${JSON.stringify(id.slice(0, 128))}`);
     const rows = await app.db.use((db) =>
       db
         .select({ item: items, blob: blobs })
