@@ -34,6 +34,16 @@ function isPlainObject(value: object): boolean {
   return proto === Object.prototype || proto === null;
 }
 
+/** `{"constructor":{"prototype":…}}`, which servers' JSON parsers (secure-json-parse) refuse. */
+function hasPrototypeKey(value: object): boolean {
+  const constructorValue: unknown = (value as Record<string, unknown>).constructor;
+  return (
+    typeof constructorValue === 'object' &&
+    constructorValue !== null &&
+    Object.hasOwn(constructorValue, 'prototype')
+  );
+}
+
 function at(path: string, key: string | number): string {
   return typeof key === 'number' ? `${path}[${key}]` : `${path}.${key}`;
 }
@@ -76,6 +86,9 @@ function problemAt(value: unknown, path: string, depth: number, maxDepth: number
   for (const key of Object.keys(value)) {
     const keyProblem = stringProblem(key);
     if (keyProblem !== undefined) return `a key of ${path} ${keyProblem}`;
+    if (key === '__proto__' || (key === 'constructor' && hasPrototypeKey(value))) {
+      return `${at(path, key)} is a key that JSON parsers refuse as prototype pollution`;
+    }
     const entry: unknown = (value as Record<string, unknown>)[key];
     // As in JSON, a property whose value is undefined is left out.
     if (entry === undefined) continue;
@@ -93,6 +106,8 @@ function problemAt(value: unknown, path: string, depth: number, maxDepth: number
  * - strings and keys hold Unicode text without U+0000 (PostgreSQL `jsonb` refuses both NUL and
  *   unpaired surrogates);
  * - arrays and objects nest at most `maxDepth` levels;
+ * - no key `__proto__`, and no `constructor` key holding a `prototype` key (prototype pollution, which
+ *   the server's JSON parser refuses);
  * - a property whose value is `undefined` is left out, as JSON leaves it out; an `undefined` array
  *   element, a hole in a sparse array, `NaN`, `Infinity`, a bigint, a function, a symbol, a `Map`, a
  *   `Set` or any other non-plain object is refused.

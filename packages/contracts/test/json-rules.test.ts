@@ -40,6 +40,7 @@ describe('the JSON rule shared by the SDK and the server', () => {
     expect(jsonValueProblem({ at: new Date(0) })).toBeUndefined();
     expect(jsonValueProblem(Object.assign(Object.create(null), { a: 1 }))).toBeUndefined();
     expect(jsonValueProblem({ a: undefined, b: 1 })).toBeUndefined();
+    expect(jsonValueProblem({ constructor: 'a name', prototype: 1 })).toBeUndefined();
   });
 
   it('accepts nesting up to the limit and refuses one level more', () => {
@@ -63,6 +64,16 @@ describe('the JSON rule shared by the SDK and the server', () => {
     ['a lone high surrogate', ['\ud800x'], /unpaired UTF-16 surrogate/],
     ['a lone low surrogate in a key', { '\udc00': 1 }, /unpaired UTF-16 surrogate/],
     ['undefined itself', undefined, /data is undefined/],
+    [
+      'a __proto__ key',
+      JSON.parse('{"a":{"__proto__":{"x":1}}}'),
+      /data\.a\.__proto__ is a key that JSON parsers refuse/,
+    ],
+    [
+      'a constructor.prototype key',
+      JSON.parse('[{"constructor":{"prototype":{}}}]'),
+      /data\[0\]\.constructor/,
+    ],
   ])('refuses %s, naming where', (_name, value, message) => {
     expect(jsonValueProblem(value, 'data')).toMatch(message);
   });
