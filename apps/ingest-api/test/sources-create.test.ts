@@ -21,7 +21,10 @@ describe('sources:create', () => {
     await db?.drop();
   });
 
-  it('creates a source, prints a new key once, stores only its hash, and the key works', async () => {
+  // A child process compiling the CLI and opening PGlite takes tens of seconds on a loaded machine.
+  it('creates a source, prints a new key once, stores only its hash, and the key works', {
+    timeout: 120_000,
+  }, async () => {
     const env = {
       PATH: process.env.PATH ?? '',
       DATA_DIR: db.dataDir,
