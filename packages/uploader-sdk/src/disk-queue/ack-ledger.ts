@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { writeFileAtomic } from '../durable-file.js';
 import { AckSet, type SeqRange } from './ack-set.js';
-import { writeFileAtomic } from './atomic-file.js';
 
 /** File name of the ack ledger inside the queue directory. */
 export const ACK_LEDGER_FILE = 'acks.json';

@@ -1,10 +1,10 @@
 import { type FileHandle, mkdir, open, realpath, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setImmediate as yieldToCallers } from 'node:timers/promises';
+import { syncDirectory, syncFileData } from '../durable-file.js';
 import { QueueFullError, UploaderClosedError } from '../errors.js';
 import { loadAckLedger, saveAckLedger } from './ack-ledger.js';
 import type { AckSet } from './ack-set.js';
-import { fsyncDirectory } from './atomic-file.js';
 import { type DirectoryLock, lockDirectory } from './directory-lock.js';
 import { encodeFrame, frameBytes, MAX_FRAME_PAYLOAD_BYTES } from './frame.js';
 import { QueueCursor } from './queue-cursor.js';
@@ -448,7 +448,7 @@ class FileDiskQueue implements DiskQueue {
         seqs.push(requestSeqs);
       }
       await this.#writeFrames(active, frames, appendedAt);
-      if (this.#options.durability === 'fsync') await active.handle.datasync();
+      await syncFileData(active.handle, this.#options.durability);
     } catch (error) {
       // Seqs handed to the failed frames are never reused: some may have reached the disk.
       this.#committedSeq = this.#nextSeq;
@@ -478,7 +478,7 @@ class FileDiskQueue implements DiskQueue {
     const handle = await open(path, 'wx');
     if (this.#options.durability === 'fsync') {
       try {
-        await fsyncDirectory(this.#options.directory);
+        await syncDirectory(this.#options.directory);
       } catch (error) {
         await handle.close();
         throw error;
@@ -517,7 +517,7 @@ class FileDiskQueue implements DiskQueue {
   /** Makes the active segment durable and closes it; it becomes readable to its end once the commit is done. */
   async #sealActive(): Promise<ActiveSegment> {
     const active = this.#active!;
-    if (this.#options.durability === 'fsync') await active.handle.datasync();
+    await syncFileData(active.handle, this.#options.durability);
     this.#active = undefined;
     await active.handle.close();
     return active;
