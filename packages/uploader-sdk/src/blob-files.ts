@@ -3,6 +3,7 @@ import { createReadStream } from 'node:fs';
 import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Durability } from './disk-queue/types.js';
+import { syncDirectory, syncFile } from './durable-file.js';
 import { QueueFullError } from './errors.js';
 import { linkOrCopy } from './link-or-copy.js';
 
@@ -89,12 +90,12 @@ export class BlobFiles {
           await handle.write(body);
           size = body.byteLength;
         }
-        if (this.durability === 'fsync') await handle.sync();
+        await syncFile(handle, this.durability);
       } finally {
         await handle.close();
       }
       await rename(partial, this.path(file));
-      if (this.durability === 'fsync') await syncDirectory(this.directory);
+      await syncDirectory(this.directory, this.durability);
     } catch (error) {
       await rm(partial, { force: true });
       // A directory fsync that failed after the rename leaves the copy under its final name.
@@ -121,7 +122,7 @@ export class BlobFiles {
     this.#created.add(file);
     try {
       await linkOrCopy(source, this.path(file));
-      if (this.durability === 'fsync') await syncDirectory(this.directory);
+      await syncDirectory(this.directory, this.durability);
     } catch (error) {
       await rm(this.path(file), { force: true });
       this.#created.delete(file);
@@ -180,13 +181,4 @@ function newFileName(id: string): string {
 function ignoreMissing(error: unknown): undefined {
   if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
   throw error;
-}
-
-async function syncDirectory(directory: string): Promise<void> {
-  const handle = await open(directory, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
 }

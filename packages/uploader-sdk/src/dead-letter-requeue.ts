@@ -4,8 +4,8 @@ import { canonicalJson } from '@sluice/contracts';
 import type { BlobEntry } from './blob-adapter.js';
 import type { BlobFiles } from './blob-files.js';
 import type { DeadLetter, DeadLetterStore } from './dead-letter-store.js';
-import { writeFileAtomic } from './disk-queue/atomic-file.js';
 import type { DiskQueue } from './disk-queue/types.js';
+import { writeFileAtomic } from './durable-file.js';
 
 /** What `requeue` did, by item id (each id once, in the order of the dead letters). */
 export interface RequeueResult {

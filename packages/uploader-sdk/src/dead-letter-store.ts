@@ -2,7 +2,7 @@ import { createReadStream } from 'node:fs';
 import { type FileHandle, mkdir, open, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { fsyncDirectory, writeFileAtomic } from './disk-queue/atomic-file.js';
+import { syncDirectory, syncFileData, writeFileAtomic } from './durable-file.js';
 import { UploaderClosedError } from './errors.js';
 import { linkOrCopy } from './link-or-copy.js';
 
@@ -209,7 +209,7 @@ class FileDeadLetterStore implements DeadLetterStore {
       // file names are unique per copy, so these are the same bytes.
       if (code !== 'EEXIST') throw error;
     }
-    await fsyncDirectory(directory);
+    await syncDirectory(directory);
     return true;
   }
 
@@ -296,7 +296,7 @@ class FileDeadLetterStore implements DeadLetterStore {
       // A failed append (disk full) may have left part of a line: start on a line of our own.
       const text = batch.map((add) => add.text).join('');
       await this.#handle.appendFile(this.#torn ? `\n${text}` : text);
-      await this.#handle.datasync();
+      await syncFileData(this.#handle);
       this.#torn = false;
       for (const add of batch) add.resolve();
     } catch (error) {
@@ -342,14 +342,14 @@ export async function openDeadLetterStore(options: DeadLetterStoreOptions): Prom
   let store: FileDeadLetterStore;
   try {
     // The file may have just been created: its directory entry must be durable too.
-    await fsyncDirectory(directory);
+    await syncDirectory(directory);
     const { size } = await handle.stat();
     if (size > 0) {
       const last = Buffer.alloc(1);
       await handle.read(last, 0, 1, size - 1);
       if (last[0] !== 0x0a) {
         await handle.appendFile('\n');
-        await handle.datasync();
+        await syncFileData(handle);
       }
     }
     store = new FileDeadLetterStore(directory, handle);

@@ -1,4 +1,5 @@
 import { copyFile, link, open, rename, rm, stat } from 'node:fs/promises';
+import { syncFile } from './durable-file.js';
 
 /** `link` errors that mean the filesystem (or the pair of directories) cannot hard-link. */
 const CANNOT_LINK = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'EXDEV', 'EMLINK', 'ENOSYS']);
@@ -30,7 +31,7 @@ export async function linkOrCopy(source: string, target: string): Promise<void> 
     await copyFile(source, partial);
     const handle = await open(partial, 'r+');
     try {
-      await handle.sync();
+      await syncFile(handle);
     } finally {
       await handle.close();
     }

@@ -1,6 +1,6 @@
-import { randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, readFile, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
+import { writeFileDurably } from '../durable-file.js';
 import { assertObjectKey } from './object-key.js';
 import type { ObjectInfo, ObjectStore, PutOptions } from './object-store.js';
 import { ObjectStoreError } from './object-store-error.js';
@@ -36,21 +36,11 @@ export class LocalObjectStore implements ObjectStore {
 
   async put(key: string, bytes: Uint8Array, options: PutOptions): Promise<void> {
     const path = this.#path(key);
-    const temp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
     try {
       options.signal?.throwIfAborted();
       await mkdir(dirname(path), { recursive: true });
-      const file = await open(temp, 'wx');
-      try {
-        await file.writeFile(bytes, { signal: options.signal });
-        await file.sync();
-      } finally {
-        await file.close();
-      }
-      await rename(temp, path);
-      await syncDirectory(dirname(path));
+      await writeFileDurably(path, bytes, { signal: options.signal });
     } catch (error) {
-      await rm(temp, { force: true });
       throw new ObjectStoreError('put', key, { cause: error });
     }
   }
@@ -77,14 +67,4 @@ export class LocalObjectStore implements ObjectStore {
   }
 
   async close(): Promise<void> {}
-}
-
-async function syncDirectory(path: string): Promise<void> {
-  // The rename is only durable once the directory entry is on disk.
-  const dir = await open(path, 'r');
-  try {
-    await dir.sync();
-  } finally {
-    await dir.close();
-  }
 }

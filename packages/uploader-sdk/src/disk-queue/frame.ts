@@ -51,6 +51,22 @@ export function encodeFrame(
   return end;
 }
 
+/** A payload with the seq it is written under. */
+export interface FrameInput {
+  readonly seq: number;
+  readonly payload: Uint8Array;
+}
+
+/** Encodes `frames`, all appended at `appendedAt`, back to back into one new buffer. */
+export function encodeFrames(frames: readonly FrameInput[], appendedAt: number): Buffer {
+  const buffer = Buffer.allocUnsafe(
+    frames.reduce((sum, frame) => sum + frameBytes(frame.payload.byteLength), 0),
+  );
+  let offset = 0;
+  for (const frame of frames) offset = encodeFrame(buffer, offset, frame.seq, appendedAt, frame.payload);
+  return buffer;
+}
+
 /** Reads the payload length of a frame header at `offset`, or `undefined` when the magic is wrong. */
 export function frameLengthAt(source: Buffer, offset: number): number | undefined {
   if (source.readUInt32LE(offset) !== FRAME_MAGIC) return undefined;

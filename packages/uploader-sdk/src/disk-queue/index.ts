@@ -1,2 +1,3 @@
-export { DISK_QUEUE_DEFAULTS, openDiskQueue } from './disk-queue.js';
+export { openDiskQueue } from './disk-queue.js';
+export { DISK_QUEUE_DEFAULTS } from './queue-options.js';
 export type * from './types.js';

@@ -1,5 +1,5 @@
-import { open } from 'node:fs/promises';
 import type { Segment } from './segment.js';
+import { openSegmentForReading } from './segment-io.js';
 import { type SegmentEvent, SegmentReader } from './segment-reader.js';
 
 /** An event together with the segment it came from. */
@@ -57,7 +57,7 @@ export class QueueCursor {
     await this.close();
     this.#segment = segment;
     try {
-      this.#reader = new SegmentReader(await open(segment.path, 'r'));
+      this.#reader = new SegmentReader(await openSegmentForReading(segment.path));
     } catch (error) {
       // A segment is deleted only once fully acknowledged, so one that vanished has nothing left to read.
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;

@@ -1,8 +1,8 @@
-import { open, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AckSet } from './ack-set.js';
 import type { Segment } from './segment.js';
 import { listSegments, segmentFileName } from './segment-files.js';
+import { openSegmentForReading, removeSegmentFile } from './segment-io.js';
 import { SegmentReader } from './segment-reader.js';
 
 /** What one streaming pass over the segment files found. */
@@ -66,7 +66,7 @@ export async function recoverSegments(directory: string, acks: AckSet): Promise<
       markLost(previous.lastSeq + 1, firstSeq - 1, previous.tailDamaged);
     }
 
-    const handle = await open(path, 'r');
+    const handle = await openSegmentForReading(path);
     const reader = new SegmentReader(handle);
     let size: number;
     let expected = firstSeq;
@@ -105,11 +105,5 @@ export async function recoverSegments(directory: string, acks: AckSet): Promise<
 
 /** Deletes the files `recoverSegments` found obsolete. */
 export async function removeSegmentFiles(paths: readonly string[]): Promise<void> {
-  for (const path of paths) {
-    try {
-      await unlink(path);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-    }
-  }
+  for (const path of paths) await removeSegmentFile(path);
 }

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { writeFileAtomic } from '../durable-file.js';
 import { AckSet, type SeqRange } from './ack-set.js';
-import { writeFileAtomic } from './atomic-file.js';
 
 /** File name of the ack ledger inside the queue directory. */
 export const ACK_LEDGER_FILE = 'acks.json';
@@ -46,7 +46,7 @@ function isLedgerDocument(value: unknown): value is LedgerDocument {
  * (it is only ever replaced atomically, so this takes outside damage): entries are then delivered again,
  * which the server answers as duplicates, rather than the queue refusing to open.
  */
-export async function loadAckLedger(directory: string): Promise<LoadedLedger> {
+export async function loadLedgerFile(directory: string): Promise<LoadedLedger> {
   let text: string;
   try {
     text = await readFile(join(directory, ACK_LEDGER_FILE), 'utf8');
@@ -65,7 +65,7 @@ export async function loadAckLedger(directory: string): Promise<LoadedLedger> {
 }
 
 /** Durably replaces the ledger of `directory` with `acks` (write temp, fsync, rename, fsync directory). */
-export async function saveAckLedger(directory: string, acks: AckSet): Promise<void> {
+export async function saveLedgerFile(directory: string, acks: AckSet): Promise<void> {
   const document: LedgerDocument = { version: 1, watermark: acks.watermark, ranges: acks.ranges };
   await writeFileAtomic(join(directory, ACK_LEDGER_FILE), JSON.stringify(document));
 }
