@@ -13,6 +13,7 @@ import { openDiskQueue } from './disk-queue/index.js';
 import type { DiskQueue } from './disk-queue/types.js';
 import { UploaderClosedError } from './errors.js';
 import { TypedEmitter, type UploaderEvents, type UploaderListener } from './events.js';
+import { FlushTracker } from './flush-tracker.js';
 import { type BlobInput, blobHeader, type RecordInput, serializeRecord } from './item-input.js';
 import {
   type ResolvedUploaderOptions,
@@ -152,13 +153,13 @@ export async function createUploader(options: UploaderOptions): Promise<Uploader
   const resolved = resolveOptions(options);
   const opened: { close(): Promise<void> }[] = [];
   try {
-    let lane: DeliveryLane<QueuedRecord> | undefined;
+    const recordFlushes = new FlushTracker();
     const records = await openDiskQueue({
       directory: join(resolved.directory, 'records'),
       durability: resolved.durability,
       maxBytes: resolved.maxQueueBytes,
       whenFull: resolved.whenFull,
-      onDrop: (entries) => lane?.dropped(entries),
+      onDrop: (entries) => recordFlushes.dropped(entries),
     });
     opened.push(records);
     const blobs = await openDiskQueue({
@@ -174,8 +175,13 @@ export async function createUploader(options: UploaderOptions): Promise<Uploader
       resolved.durability,
     );
     await recoverRequeue({ records, blobs, files: blobFiles, deadLetters });
-    const uploader = new SluiceUploader(resolved, records, blobs, deadLetters, blobFiles);
-    lane = uploader.recordLane;
+    const uploader = new SluiceUploader(resolved, {
+      records,
+      recordFlushes,
+      blobs,
+      deadLetters,
+      blobFiles,
+    });
     await uploader.start();
     return uploader;
   } catch (error) {
@@ -184,8 +190,22 @@ export async function createUploader(options: UploaderOptions): Promise<Uploader
   }
 }
 
+/** What the uploader is built on, opened by {@link createUploader}. */
+interface UploaderStorage {
+  readonly records: DiskQueue;
+  /** Flush bookkeeping of `records`, which already reports its drops to it. */
+  readonly recordFlushes: FlushTracker;
+  readonly blobs: DiskQueue;
+  readonly deadLetters: DeadLetterStore;
+  readonly blobFiles: BlobFiles;
+}
+
 class SluiceUploader implements Uploader {
-  readonly recordLane: DeliveryLane<QueuedRecord>;
+  private readonly records: DiskQueue;
+  private readonly blobs: DiskQueue;
+  private readonly deadLetterStore: DeadLetterStore;
+  private readonly blobFiles: BlobFiles;
+  readonly #recordLane: DeliveryLane<QueuedRecord>;
   readonly #blobLane: DeliveryLane<QueuedBlob>;
   readonly #options: ResolvedUploaderOptions;
   readonly #events = new TypedEmitter<UploaderEvents>();
@@ -210,15 +230,14 @@ class SluiceUploader implements Uploader {
   // apart once the blob queue is empty.
   #orphanSweepDue = true;
 
-  constructor(
-    options: ResolvedUploaderOptions,
-    private readonly records: DiskQueue,
-    private readonly blobs: DiskQueue,
-    private readonly deadLetterStore: DeadLetterStore,
-    private readonly blobFiles: BlobFiles,
-  ) {
+  constructor(options: ResolvedUploaderOptions, storage: UploaderStorage) {
+    const { records, recordFlushes, blobs, deadLetters, blobFiles } = storage;
     this.#options = options;
-    this.#requeue = new DeadLetterRequeue({ records, blobs, files: blobFiles, deadLetters: deadLetterStore });
+    this.records = records;
+    this.blobs = blobs;
+    this.deadLetterStore = deadLetters;
+    this.blobFiles = blobFiles;
+    this.#requeue = new DeadLetterRequeue({ records, blobs, files: blobFiles, deadLetters });
     const ackBarrier = (): Promise<void> => this.#requeue.settled();
     // Every pending request, timer and wait listens to the one close signal; their number is bounded by
     // the pending-batch limits, not by a leak.
@@ -241,7 +260,6 @@ class SluiceUploader implements Uploader {
       min: options.minConcurrency,
       max: options.maxConcurrency,
       latencyTargetMs: options.latencyTargetMs,
-      onChange: (limit) => this.recordLane.setConcurrency(limit),
     });
     const hooks = {
       delivered: (event: UploaderEvents['delivered']) => this.#events.emit('delivered', event),
@@ -266,28 +284,29 @@ class SluiceUploader implements Uploader {
       signal: this.#abort.signal,
       sendSignal: this.#abortSends.signal,
     };
-    this.recordLane = new DeliveryLane<QueuedRecord>({
+    this.#batcher = new Batcher(recordFlushes.source(records), this.#batchLimits(), options.maxBatchDelayMs);
+    this.#recordLane = new DeliveryLane<QueuedRecord>({
       ...common,
       adapter: createRecordAdapter({
         queue: records,
-        batcher: { next: (signal) => this.#batcher.next(signal) },
+        batcher: this.#batcher,
         transport: this.#transport,
-        deadLetters: deadLetterStore,
+        deadLetters,
         ackBarrier,
       }),
       queue: records,
+      flushes: recordFlushes,
       gate: new BackoffGate(backoff),
       concurrency: this.#concurrency,
       maxPendingBatches: options.maxConcurrency * 2,
     });
-    this.#batcher = new Batcher(this.recordLane.source, this.#batchLimits(), options.maxBatchDelayMs);
     this.#blobLane = new DeliveryLane<QueuedBlob>({
       ...common,
       adapter: createBlobAdapter({
         queue: blobs,
         files: blobFiles,
         transport: this.#transport,
-        deadLetters: deadLetterStore,
+        deadLetters,
         limits: () => this.#limits,
         ackBarrier,
         emptied: async () => {
@@ -297,6 +316,7 @@ class SluiceUploader implements Uploader {
         },
       }),
       queue: blobs,
+      flushes: new FlushTracker(),
       gate: new BackoffGate(backoff),
       concurrency: options.blobConcurrency,
       maxPendingBatches: options.blobConcurrency * 2,
@@ -309,7 +329,7 @@ class SluiceUploader implements Uploader {
       this.#orphanSweepDue = false;
       await this.blobFiles.sweepOrphans();
     }
-    this.recordLane.start();
+    this.#recordLane.start();
     this.#blobLane.start();
     this.#limitsTask = this.#refreshLimits();
   }
@@ -364,7 +384,7 @@ class SluiceUploader implements Uploader {
       await Promise.allSettled([...this.#enqueues]);
       endFlush = this.#batcher.beginFlush();
       const outcomes = await Promise.all([
-        this.recordLane.flush(this.#lastRecordSeq, deadline.signal),
+        this.#recordLane.flush(this.#lastRecordSeq, deadline.signal),
         this.#blobLane.flush(this.#lastBlobSeq, deadline.signal),
       ]);
       const after = this.#settledCounts();
@@ -400,7 +420,7 @@ class SluiceUploader implements Uploader {
       records.oldestAppendedAt ?? Number.POSITIVE_INFINITY,
       blobs.oldestAppendedAt ?? Number.POSITIVE_INFINITY,
     );
-    const lanes = [this.recordLane.counters, this.#blobLane.counters];
+    const lanes = [this.#recordLane.counters, this.#blobLane.counters];
     const sum = (key: keyof (typeof lanes)[number]): number =>
       lanes.reduce((total, lane) => total + lane[key], 0);
     return {
@@ -459,7 +479,7 @@ class SluiceUploader implements Uploader {
     const grace = setTimeout(() => this.#abortSends.abort(new UploaderClosedError()), CLOSE_GRACE_MS);
     grace.unref();
     try {
-      await Promise.all([this.recordLane.stop(), this.#blobLane.stop(), this.#limitsTask]);
+      await Promise.all([this.#recordLane.stop(), this.#blobLane.stop(), this.#limitsTask]);
     } finally {
       clearTimeout(grace);
     }
@@ -469,7 +489,7 @@ class SluiceUploader implements Uploader {
   }
 
   #settledCounts(): { delivered: number; dead: number } {
-    const lanes = [this.recordLane.counters, this.#blobLane.counters];
+    const lanes = [this.#recordLane.counters, this.#blobLane.counters];
     return {
       delivered: lanes.reduce((total, lane) => total + lane.delivered, 0),
       dead: lanes.reduce((total, lane) => total + lane.dead, 0),
@@ -561,7 +581,7 @@ class SluiceUploader implements Uploader {
   }
 
   #checkDrained(): void {
-    if (!this.#busy || !this.recordLane.idle || !this.#blobLane.idle) return;
+    if (!this.#busy || !this.#recordLane.idle || !this.#blobLane.idle) return;
     if (this.records.stats().entries > 0 || this.blobs.stats().entries > 0) return;
     this.#busy = false;
     this.#events.emit('drained', undefined);
