@@ -7,6 +7,57 @@ import type { DiskQueue, QueueEntry } from './disk-queue/types.js';
  */
 export type LaneFlushOutcome = 'complete' | 'closed' | 'timeout';
 
+/** Options of {@link Uploader.flush}. */
+export interface FlushOptions {
+  /**
+   * Stop waiting after this many ms and resolve with `timedOut: true` (nothing is given up: the items stay
+   * queued and keep being sent). At most 2_147_483_647.
+   * @default undefined (wait as long as it takes)
+   */
+  readonly timeoutMs?: number;
+}
+
+/** What a `flush()` achieved. */
+export interface FlushResult {
+  /** Everything enqueued before the call was delivered or dead-lettered. */
+  readonly complete: boolean;
+  /** `timeoutMs` passed first. */
+  readonly timedOut: boolean;
+  /** `close()` ended the flush first. */
+  readonly closed: boolean;
+  /** Items acknowledged by the server while the flush was pending (stored or duplicate). */
+  readonly delivered: number;
+  /** Items dead-lettered while the flush was pending. */
+  readonly dead: number;
+  /** Items still queued on disk when it resolved (`stats().queued`); they are sent later or after a restart. */
+  readonly queued: number;
+}
+
+/** Counters of items settled so far, read before and after a flush. */
+export interface SettledCounts {
+  readonly delivered: number;
+  readonly dead: number;
+}
+
+/** What a flush achieved, from its lanes' outcomes and the settled counts before and after it. Pure. */
+export function flushResult(
+  outcomes: readonly LaneFlushOutcome[],
+  before: SettledCounts,
+  after: SettledCounts,
+  queued: number,
+): FlushResult {
+  const complete = outcomes.every((outcome) => outcome === 'complete');
+  const closed = outcomes.includes('closed');
+  return {
+    complete,
+    timedOut: !complete && !closed,
+    closed,
+    delivered: after.delivered - before.delivered,
+    dead: after.dead - before.dead,
+    queued,
+  };
+}
+
 interface FlushWaiter {
   /** Every entry up to this seq must be settled; `undefined` when nothing was appended in this process. */
   readonly seq: number | undefined;

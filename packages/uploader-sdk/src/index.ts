@@ -26,12 +26,8 @@ export type {
   UploaderEvents,
   UploaderListener,
 } from './events.js';
+export type { FlushOptions, FlushResult } from './flush-tracker.js';
 export type { BlobInput, RecordInput } from './item-input.js';
 export { DEFAULT_UPLOADER_OPTIONS, type UploaderLogger, type UploaderOptions } from './options.js';
-export {
-  createUploader,
-  type FlushOptions,
-  type FlushResult,
-  type Uploader,
-  type UploaderStats,
-} from './uploader.js';
+export { createUploader } from './uploader.js';
+export type { Uploader, UploaderStats } from './uploader-api.js';

@@ -13,7 +13,7 @@ import { openDiskQueue } from './disk-queue/index.js';
 import type { DiskQueue } from './disk-queue/types.js';
 import { UploaderClosedError } from './errors.js';
 import { TypedEmitter, type UploaderEvents, type UploaderListener } from './events.js';
-import { FlushTracker } from './flush-tracker.js';
+import { type FlushOptions, type FlushResult, FlushTracker, flushResult } from './flush-tracker.js';
 import { type BlobInput, blobHeader, type RecordInput, serializeRecord } from './item-input.js';
 import {
   type ResolvedUploaderOptions,
@@ -25,120 +25,7 @@ import {
 import { createRecordAdapter, type QueuedRecord } from './record-adapter.js';
 import { KeepAlive, timerDelay } from './timers.js';
 import { Transport } from './transport.js';
-
-export type { BlobInput, RecordInput } from './item-input.js';
-
-/** A snapshot of the uploader's state. */
-export interface UploaderStats {
-  /** Items (records and blobs) on disk not yet acknowledged or dead-lettered. */
-  readonly queued: number;
-  /** Bytes of those items on disk (records' JSON plus blob copies). */
-  readonly queuedBytes: number;
-  /** Blobs among `queued`. */
-  readonly queuedBlobs: number;
-  /** Items in requests right now. */
-  readonly inFlight: number;
-  /** Items the server acknowledged (stored or duplicate) since start. */
-  readonly delivered: number;
-  /** Items among `delivered` the server already had (a retry of something it stored). */
-  readonly duplicates: number;
-  /** Items dead-lettered since start. */
-  readonly dead: number;
-  /** Item retries since start (one item retried twice counts twice). */
-  readonly retries: number;
-  /** Records dropped by `whenFull: 'drop-oldest'` since start. */
-  readonly dropped: number;
-  /** Queue records skipped at open because of a torn write or corruption. */
-  readonly corruptSkipped: number;
-  /** The adaptive record request concurrency. */
-  readonly concurrency: number;
-  /** Age of the oldest queued item in ms (0 when empty). */
-  readonly oldestAgeMs: number;
-  /** True while sending is paused because the API key was refused. */
-  readonly paused: boolean;
-  /** The server limits in use (the contract defaults until the server answered `GET /v1/limits`). */
-  readonly limits: Limits;
-}
-
-/** Options of {@link Uploader.flush}. */
-export interface FlushOptions {
-  /**
-   * Stop waiting after this many ms and resolve with `timedOut: true` (nothing is given up: the items stay
-   * queued and keep being sent). At most 2_147_483_647.
-   * @default undefined (wait as long as it takes)
-   */
-  readonly timeoutMs?: number;
-}
-
-/** What a `flush()` achieved. */
-export interface FlushResult {
-  /** Everything enqueued before the call was delivered or dead-lettered. */
-  readonly complete: boolean;
-  /** `timeoutMs` passed first. */
-  readonly timedOut: boolean;
-  /** `close()` ended the flush first. */
-  readonly closed: boolean;
-  /** Items acknowledged by the server while the flush was pending (stored or duplicate). */
-  readonly delivered: number;
-  /** Items dead-lettered while the flush was pending. */
-  readonly dead: number;
-  /** Items still queued on disk when it resolved (`stats().queued`); they are sent later or after a restart. */
-  readonly queued: number;
-}
-
-/** The uploader: a durable queue on disk drained to the ingest API exactly once. */
-export interface Uploader {
-  /**
-   * Queues a record; resolves once it is durable on disk.
-   * @throws {TypeError} for an invalid type, id, ts or data. @throws {QueueFullError} when the quota is reached
-   * under `whenFull: 'reject'`. @throws {UploaderClosedError} after `close()`.
-   */
-  enqueue(item: RecordInput): Promise<{ id: string }>;
-  /**
-   * Copies a blob into the queue directory (hashing it while copying) and queues it; resolves once durable.
-   * @throws {TypeError} for invalid fields. @throws {RangeError} for a blob above the server's size limit.
-   * @throws {QueueFullError} when the blob quota is reached. @throws {UploaderClosedError} after `close()`.
-   */
-  enqueueBlob(blob: BlobInput): Promise<{ id: string }>;
-  /** Adds a listener; returns a function that removes it. */
-  on<E extends keyof UploaderEvents>(event: E, listener: UploaderListener<E>): () => void;
-  /** Adds a listener that runs once. */
-  once<E extends keyof UploaderEvents>(event: E, listener: UploaderListener<E>): () => void;
-  /** Removes a listener. */
-  off<E extends keyof UploaderEvents>(event: E, listener: UploaderListener<E>): void;
-  /**
-   * Waits until everything enqueued before the call is delivered or dead-lettered (through outages and auth
-   * pauses), until `timeoutMs` passed, or until `close()` ends it; resolves with what it achieved. What was
-   * not delivered stays queued on disk for later (or the next start). While it is pending the process stays
-   * alive; an idle uploader never keeps it alive.
-   * @throws {TypeError} for a bad `timeoutMs`. @throws {UploaderClosedError} when called after `close()`.
-   */
-  flush(options?: FlushOptions): Promise<FlushResult>;
-  /**
-   * Stops cleanly: pending enqueues finish, no new request starts, requests already sent get up to 2 s to
-   * finish (their items are resent after the next start otherwise), queues close. A pending `flush()`
-   * resolves with `closed: true`. Nothing durable is lost, and no event is emitted once it resolved. The
-   * process stays alive until it resolves. Idempotent.
-   */
-  close(): Promise<void>;
-  stats(): UploaderStats;
-  /**
-   * Dead letters on disk, oldest first: records and blobs with the server's status and reason. A blob's
-   * bytes are kept in `<directory>/dead-letters/blobs/<file>`.
-   */
-  deadLetters(options?: { readonly limit?: number; readonly offset?: number }): Promise<DeadLetter[]>;
-  /**
-   * Puts dead letters back in the queue (all of them without `ids`) with their ids, timestamps, content
-   * and hashes unchanged, once you fixed what refused them (e.g. with `setApiKey`). Durable before it
-   * resolves; a crash midway leaves each item a dead letter or queued, never both, never neither. An
-   * item requeued twice is queued once: its dead letter is gone after the first.
-   * @throws {TypeError} when `ids` is not an array of strings. @throws {QueueFullError} when the items do
-   * not fit the quotas. @throws {UploaderClosedError} after `close()`.
-   */
-  requeue(ids?: readonly string[]): Promise<RequeueResult>;
-  /** Replaces the API key and resumes sending at once if it was paused. */
-  setApiKey(apiKey: string): void;
-}
+import type { Uploader, UploaderStats } from './uploader-api.js';
 
 /** How soon limits are asked for again when the server could not be asked or gave no answer. */
 const LIMITS_RETRY_MS = 60_000;
@@ -387,17 +274,7 @@ class SluiceUploader implements Uploader {
         this.#recordLane.flush(this.#lastRecordSeq, deadline.signal),
         this.#blobLane.flush(this.#lastBlobSeq, deadline.signal),
       ]);
-      const after = this.#settledCounts();
-      const complete = outcomes.every((outcome) => outcome === 'complete');
-      const closed = outcomes.includes('closed');
-      return {
-        complete,
-        timedOut: !complete && !closed,
-        closed,
-        delivered: after.delivered - before.delivered,
-        dead: after.dead - before.dead,
-        queued: this.stats().queued,
-      };
+      return flushResult(outcomes, before, this.#settledCounts(), this.stats().queued);
     } finally {
       clearTimeout(timer);
       endFlush?.();

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { QueueEntry } from '../src/disk-queue/types.js';
-import { FlushTracker, type LaneFlushOutcome } from '../src/flush-tracker.js';
+import { FlushTracker, flushResult, type LaneFlushOutcome } from '../src/flush-tracker.js';
 
 /** A FIFO in memory with the parts of a disk queue the tracker uses. */
 class MemoryQueue {
@@ -103,5 +103,14 @@ describe('flush bookkeeping', () => {
     flushes.close();
     expect(await open).toBe('closed');
     expect(await flushes.wait(undefined, AbortSignal.abort())).toBe('timeout');
+  });
+
+  it.each([
+    [['complete', 'complete'], { complete: true, timedOut: false, closed: false }],
+    [['complete', 'timeout'], { complete: false, timedOut: true, closed: false }],
+    [['closed', 'timeout'], { complete: false, timedOut: false, closed: true }],
+  ] as const)('a flush whose lanes ended %j resolves with %j', (outcomes, flags) => {
+    const result = flushResult(outcomes, { delivered: 10, dead: 1 }, { delivered: 25, dead: 3 }, 4);
+    expect(result).toEqual({ ...flags, delivered: 15, dead: 2, queued: 4 });
   });
 });
