@@ -73,9 +73,9 @@ export interface LaneCounters {
 
 /**
  * Moves items from a disk queue to the server: reads batches (bounded by `maxPendingBatches`), sends them on
- * a p-queue under the shared backoff and auth pause, and applies the contracts' classification to every
- * outcome: ack, dead-letter, retry, split or pause. Nothing leaves the disk queue before it is acknowledged
- * or persisted as a dead letter.
+ * a p-queue under the shared backoff and auth pause, and carries out what {@link planRequest} decided for
+ * every answer: ack, dead-letter, retry, split or pause. Nothing leaves the disk queue before it is
+ * acknowledged or persisted as a dead letter.
  */
 export class DeliveryLane<T extends LaneItem> {
   readonly counters: LaneCounters = {
