@@ -1,8 +1,9 @@
 import type { BlobManifestItem, Limits } from '@sluice/contracts';
 import type { BlobFiles } from './blob-files.js';
 import type { DeadLetter, DeadLetterStore } from './dead-letter-store.js';
-import type { DeadItem, LaneAdapter, LaneItem } from './delivery-lane.js';
+import type { LaneAdapter } from './delivery-lane.js';
 import type { DiskQueue, QueueEntry } from './disk-queue/types.js';
+import type { DeadItem, LaneItem } from './lane-item.js';
 import type { Transport } from './transport.js';
 
 /** What a blob queue entry holds: the manifest as sent, and the file name of its copy. */

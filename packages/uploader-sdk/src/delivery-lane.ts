@@ -1,32 +1,14 @@
-import { type ItemResult, itemAction } from '@sluice/contracts';
 import PQueue from 'p-queue';
 import { type BackoffGate, backoffDelay, isWaitAbortedError, sleep } from './backoff.js';
 import type { BatchSource } from './batcher.js';
 import type { AdaptiveConcurrency } from './concurrency.js';
-import type { DiskQueue, QueueEntry } from './disk-queue/types.js';
+import type { DiskQueue } from './disk-queue/types.js';
 import { AuthenticationError, EndpointError, QueueWriteError, type QueueWriteOperation } from './errors.js';
 import type { DeadEvent, DeliveredEvent, ItemKind, RetryEvent } from './events.js';
-import { decideRequest, endpointProblem, type LaneDecision } from './request-decision.js';
+import type { FlushTracker, LaneFlushOutcome } from './flush-tracker.js';
+import type { DeadItem, LaneItem } from './lane-item.js';
+import { planRequest, type RequestPlan } from './request-plan.js';
 import type { TransportResult } from './transport.js';
-
-/** One queued item as a lane handles it. */
-export interface LaneItem {
-  readonly seq: number;
-  readonly id: string;
-}
-
-/** Why an item is dead-lettered. */
-export interface DeadReason {
-  readonly code: string;
-  readonly message: string;
-}
-
-/** An item refused for good, with the server's status (or `unsendable`) and reason. */
-export interface DeadItem<T extends LaneItem> {
-  readonly item: T;
-  readonly status: string;
-  readonly reason: DeadReason;
-}
 
 /** What differs between records and blobs. */
 export interface LaneAdapter<T extends LaneItem> {
@@ -59,6 +41,8 @@ export interface LaneHooks {
 export interface LaneOptions<T extends LaneItem> {
   readonly adapter: LaneAdapter<T>;
   readonly queue: DiskQueue;
+  /** The queue's flush bookkeeping; the lane reads the queue only through its counted source. */
+  readonly flushes: FlushTracker;
   /** Backoff shared by the lane's requests. */
   readonly gate: BackoffGate;
   /** Pause shared by every lane while the API key is refused. */
@@ -88,22 +72,10 @@ export interface LaneCounters {
 }
 
 /**
- * How a lane's flush ended: everything it waited for settled, the lane stopped (`close()`), or the
- * caller's signal aborted first.
- */
-export type LaneFlushOutcome = 'complete' | 'closed' | 'timeout';
-
-interface FlushWaiter {
-  /** Every entry up to this seq must be settled; `undefined` when nothing was appended in this process. */
-  readonly seq: number | undefined;
-  readonly resolve: (outcome: LaneFlushOutcome) => void;
-}
-
-/**
  * Moves items from a disk queue to the server: reads batches (bounded by `maxPendingBatches`), sends them on
- * a p-queue under the shared backoff and auth pause, and applies the contracts' classification to every
- * outcome: ack, dead-letter, retry, split or pause. Nothing leaves the disk queue before it is acknowledged
- * or persisted as a dead letter.
+ * a p-queue under the shared backoff and auth pause, and carries out what {@link planRequest} decided for
+ * every answer: ack, dead-letter, retry, split or pause. Nothing leaves the disk queue before it is
+ * acknowledged or persisted as a dead letter.
  */
 export class DeliveryLane<T extends LaneItem> {
   readonly counters: LaneCounters = {
@@ -121,16 +93,6 @@ export class DeliveryLane<T extends LaneItem> {
   #pendingBatches = 0;
   #slotFreed: (() => void) | undefined;
   #loop: Promise<void> | undefined;
-  // Flush bookkeeping. The queue is FIFO by seq, so "everything enqueued before the flush" is the backlog
-  // found at open (the first `#backlog` entries read, by read index) plus every seq up to the last one
-  // appended before the call. Dropped entries (drop-oldest) go oldest first, so they count as passed.
-  #backlog = 0;
-  #readCount = 0;
-  #droppedUnread = 0;
-  #passedSeq = Number.NEGATIVE_INFINITY;
-  /** Read but not yet acknowledged or dead-lettered: seq → read index. */
-  readonly #unsettled = new Map<number, number>();
-  readonly #flushWaiters = new Set<FlushWaiter>();
   /** Deployment problems already reported since the last successful request. */
   readonly #reportedProblems = new Set<string>();
   /** Failing local writes already reported since the last one that succeeded. */
@@ -142,22 +104,7 @@ export class DeliveryLane<T extends LaneItem> {
     this.#requests = new PQueue({
       concurrency: typeof concurrency === 'number' ? concurrency : concurrency.limit,
     });
-    const queue = options.queue;
-    this.#source = {
-      stats: () => queue.stats(),
-      waitForUnread: (signal) => queue.waitForUnread(signal),
-      read: (maxEntries, maxBytes) => this.#countedRead(maxEntries, maxBytes),
-    };
-  }
-
-  /** Applies a new concurrency limit to the request queue. */
-  setConcurrency(limit: number): void {
-    this.#requests.concurrency = limit;
-  }
-
-  /** The lane's queue as a batch source that keeps the flush bookkeeping; read only through this. */
-  get source(): BatchSource {
-    return this.#source;
+    this.#source = options.flushes.source(options.queue);
   }
 
   /** Current request concurrency. */
@@ -172,20 +119,8 @@ export class DeliveryLane<T extends LaneItem> {
 
   /** Starts the read loop. */
   start(): void {
-    this.#backlog = this.#options.queue.stats().unread;
+    this.#options.flushes.start(this.#options.queue);
     this.#loop = this.#readLoop();
-  }
-
-  /** Entries the queue dropped to make room (`whenFull: 'drop-oldest'`). */
-  dropped(entries: readonly QueueEntry[]): void {
-    for (const entry of entries) {
-      if (this.#unsettled.has(entry.seq)) this.#unsettled.delete(entry.seq);
-      else if (entry.seq > this.#passedSeq) {
-        this.#droppedUnread += 1;
-        this.#passedSeq = entry.seq;
-      }
-    }
-    this.#checkFlushes();
   }
 
   /**
@@ -195,22 +130,7 @@ export class DeliveryLane<T extends LaneItem> {
    */
   flush(lastAppendedSeq: number | undefined, signal?: AbortSignal): Promise<LaneFlushOutcome> {
     if (this.#options.signal.aborted) return Promise.resolve('closed');
-    if (this.#flushedThrough(lastAppendedSeq)) return Promise.resolve('complete');
-    if (signal?.aborted) return Promise.resolve('timeout');
-    return new Promise((resolve) => {
-      const onAbort = (): void => {
-        if (this.#flushWaiters.delete(waiter)) resolve('timeout');
-      };
-      const waiter: FlushWaiter = {
-        seq: lastAppendedSeq,
-        resolve: (outcome) => {
-          signal?.removeEventListener('abort', onAbort);
-          resolve(outcome);
-        },
-      };
-      signal?.addEventListener('abort', onAbort, { once: true });
-      this.#flushWaiters.add(waiter);
-    });
+    return this.#options.flushes.wait(lastAppendedSeq, signal);
   }
 
   /** Waits for the read loop and the requests to stop (after the shared signal aborted). */
@@ -222,37 +142,7 @@ export class DeliveryLane<T extends LaneItem> {
     await this.#requests.onIdle();
     // A pending flush ends with what it achieved: rejecting it would crash the usual shutdown pattern of a
     // signal handler calling close() while the main code awaits flush().
-    for (const waiter of this.#flushWaiters) waiter.resolve('closed');
-    this.#flushWaiters.clear();
-  }
-
-  async #countedRead(maxEntries: number, maxBytes: number): Promise<QueueEntry[]> {
-    const entries = await this.#options.queue.read(maxEntries, maxBytes);
-    for (const entry of entries) {
-      this.#unsettled.set(entry.seq, this.#readCount);
-      this.#readCount += 1;
-      if (entry.seq > this.#passedSeq) this.#passedSeq = entry.seq;
-    }
-    return entries;
-  }
-
-  #flushedThrough(seq: number | undefined): boolean {
-    if (this.#unsettled.size === 0 && this.#options.queue.stats().entries === 0) return true;
-    if (this.#readCount + this.#droppedUnread < this.#backlog) return false;
-    if (seq !== undefined && this.#passedSeq < seq) return false;
-    for (const [unsettledSeq, index] of this.#unsettled) {
-      if (index < this.#backlog || (seq !== undefined && unsettledSeq <= seq)) return false;
-    }
-    return true;
-  }
-
-  #checkFlushes(): void {
-    for (const waiter of this.#flushWaiters) {
-      if (this.#flushedThrough(waiter.seq)) {
-        this.#flushWaiters.delete(waiter);
-        waiter.resolve('complete');
-      }
-    }
+    this.#options.flushes.close();
   }
 
   async #readLoop(): Promise<void> {
@@ -271,7 +161,7 @@ export class DeliveryLane<T extends LaneItem> {
           this.#pendingBatches += 1;
           this.#schedule(batch, 0);
         }
-        if (batches.length === 0) this.#checkFlushes();
+        if (batches.length === 0) this.#options.flushes.check();
       } catch (error) {
         if (signal.aborted) return;
         this.#options.hooks.error(asError(error));
@@ -354,46 +244,28 @@ export class DeliveryLane<T extends LaneItem> {
     } finally {
       this.counters.inFlight -= items.length;
     }
-    this.#feedConcurrency(startedAt, result);
-    if (result.status === 413) this.#options.hooks.tooLarge();
-    const decision = decideRequest({
-      kind: adapter.kind,
-      result,
-      itemCount: items.length,
-      // results[i] must answer items[i]; an answer for other ids is as unusable as an unparsable body.
-      answered: result.response?.results.every((answer, i) => answer.id === items[i]?.id) === true,
-    });
-    switch (decision.action) {
+    const plan = planRequest({ kind: adapter.kind, items, result });
+    this.#feedConcurrency(startedAt, result, plan);
+    if (plan.tooLarge) this.#options.hooks.tooLarge();
+    switch (plan.action) {
       case 'per-item':
         gate.success();
         authGate.success();
         this.#reportedProblems.clear();
-        return this.#perItem(items, result.response?.results ?? [], attempt);
+        return this.#perItem(plan, attempt);
       case 'retry': {
-        this.#reportProblem(decision, result);
-        const delayMs = gate.failure(startedAt, decision.afterMs);
-        this.#retryLater(items, attempt + 1, delayMs, decision.reason, false);
+        this.#reportProblem(plan.problem, result);
+        const delayMs = gate.failure(startedAt, plan.afterMs);
+        this.#retryLater(items, attempt + 1, delayMs, plan.reason, false);
         return;
       }
       case 'retry-items':
-        this.#retryLater(
-          items,
-          attempt + 1,
-          backoffDelay(attempt, this.#options.backoff),
-          decision.reason,
-          true,
-        );
+        this.#retryLater(items, attempt + 1, backoffDelay(attempt, this.#options.backoff), plan.reason, true);
         return;
-      case 'split': {
-        const middle = Math.ceil(items.length / 2);
-        const pieces =
-          decision.into === 'singles'
-            ? items.map((item) => [item])
-            : [items.slice(0, middle), items.slice(middle)];
-        this.#pendingBatches += pieces.length - 1;
-        for (const piece of pieces) this.#schedule(piece, attempt);
+      case 'split':
+        this.#pendingBatches += plan.pieces.length - 1;
+        for (const piece of plan.pieces) this.#schedule(piece, attempt);
         return;
-      }
       case 'pause': {
         const wasPaused = authGate.paused;
         authGate.pause(this.#options.authRetryMs);
@@ -401,25 +273,22 @@ export class DeliveryLane<T extends LaneItem> {
           this.#options.hooks.error(
             new AuthenticationError(
               result.status ?? 401,
-              `the server refused the API key (${decision.reason}); sending is paused and all data is kept until setApiKey() or the next probe in ${this.#options.authRetryMs} ms`,
+              `the server refused the API key (${plan.reason}); sending is paused and all data is kept until setApiKey() or the next probe in ${this.#options.authRetryMs} ms`,
               { cause: result.error },
             ),
           );
         }
-        this.#retryLater(items, attempt, authGate.remainingMs(), decision.reason, false);
+        this.#retryLater(items, attempt, authGate.remainingMs(), plan.reason, false);
         return;
       }
-      case 'dead-letter': {
-        const reason = { code: decision.reason, message: result.error?.message ?? decision.reason };
-        if (!(await this.#deadLetter(items.map((item) => ({ item, status: 'rejected', reason }))))) return;
+      case 'dead-letter':
+        if (!(await this.#deadLetter(plan.dead))) return;
         return this.#batchDone();
-      }
     }
   }
 
   /** Tells the user, once per cause until a request succeeds, that the endpoint looks misconfigured. */
-  #reportProblem(decision: LaneDecision, result: TransportResult): void {
-    const hint = endpointProblem(decision, result);
+  #reportProblem(hint: string | undefined, result: TransportResult): void {
     if (hint === undefined || result.status === undefined) return;
     const key = `${result.status} ${result.code ?? ''} ${hint}`;
     if (this.#reportedProblems.has(key)) return;
@@ -429,46 +298,30 @@ export class DeliveryLane<T extends LaneItem> {
     );
   }
 
-  #feedConcurrency(startedAt: number, result: TransportResult): void {
+  #feedConcurrency(startedAt: number, result: TransportResult, plan: RequestPlan<T>): void {
     const { concurrency } = this.#options;
     if (typeof concurrency === 'number') return;
-    const overloaded =
-      result.timedOut || result.status === 429 || result.status === 503 || result.status === undefined;
-    concurrency.record({ startedAt, latencyMs: result.latencyMs, overloaded });
+    const limit = concurrency.record({ startedAt, latencyMs: result.latencyMs, overloaded: plan.overloaded });
+    if (limit !== this.#requests.concurrency) this.#requests.concurrency = limit;
   }
 
-  async #perItem(items: readonly T[], results: readonly ItemResult[], attempt: number): Promise<void> {
-    const acked: { item: T; status: 'stored' | 'duplicate' }[] = [];
-    const dead: DeadItem<T>[] = [];
-    const retry: T[] = [];
-    results.forEach((result, index) => {
-      const item = items[index]!;
-      const action = itemAction(result.status);
-      if (action === 'ack') acked.push({ item, status: result.status as 'stored' | 'duplicate' });
-      else if (action === 'dead-letter') {
-        dead.push({
-          item,
-          status: result.status,
-          reason: result.error ?? { code: result.status, message: '' },
-        });
-      } else retry.push(item);
-    });
-    if (acked.length > 0) {
-      if (!(await this.#ack(acked.map((entry) => entry.item)))) return;
-      for (const entry of acked) {
+  async #perItem(plan: Extract<RequestPlan<T>, { action: 'per-item' }>, attempt: number): Promise<void> {
+    const { ack, dead, retry } = plan;
+    if (ack.length > 0) {
+      if (!(await this.#ack(ack.map((entry) => entry.item)))) return;
+      for (const entry of ack) {
         this.counters.delivered += 1;
         if (entry.status === 'duplicate') this.counters.duplicates += 1;
       }
       this.#options.hooks.delivered({
         kind: this.#options.adapter.kind,
-        items: acked.map((entry) => ({ id: entry.item.id, status: entry.status })),
+        items: ack.map((entry) => ({ id: entry.item.id, status: entry.status })),
       });
     }
     if (dead.length > 0 && !(await this.#deadLetter(dead))) return;
     if (retry.length > 0) {
-      const first = results[items.indexOf(retry[0]!)];
       const delayMs = backoffDelay(attempt, this.#options.backoff);
-      this.#retryLater(retry, attempt + 1, delayMs, first?.error?.code ?? 'TEMPORARY_FAILURE', true);
+      this.#retryLater(retry, attempt + 1, delayMs, plan.retryReason, true);
       return;
     }
     this.#batchDone();
@@ -562,8 +415,7 @@ export class DeliveryLane<T extends LaneItem> {
   }
 
   #settle(items: readonly T[]): void {
-    for (const item of items) this.#unsettled.delete(item.seq);
-    this.#checkFlushes();
+    this.#options.flushes.settle(items.map((item) => item.seq));
   }
 
   #batchDone(): void {

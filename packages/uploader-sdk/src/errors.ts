@@ -63,18 +63,22 @@ export class AuthenticationError extends Error {
   }
 }
 
+/** True when `error` is a {@link QueueFullError}. */
 export function isQueueFullError(error: unknown): error is QueueFullError {
   return error instanceof QueueFullError && error.name === 'QueueFullError';
 }
 
+/** True when `error` is a {@link QueueLockedError}. */
 export function isQueueLockedError(error: unknown): error is QueueLockedError {
   return error instanceof QueueLockedError && error.name === 'QueueLockedError';
 }
 
+/** True when `error` is a {@link UploaderClosedError}. */
 export function isUploaderClosedError(error: unknown): error is UploaderClosedError {
   return error instanceof UploaderClosedError && error.name === 'UploaderClosedError';
 }
 
+/** True when `error` is a {@link AuthenticationError}. */
 export function isAuthenticationError(error: unknown): error is AuthenticationError {
   return error instanceof AuthenticationError && error.name === 'AuthenticationError';
 }
@@ -106,6 +110,7 @@ export class EndpointError extends Error {
   }
 }
 
+/** True when `error` is a {@link EndpointError}. */
 export function isEndpointError(error: unknown): error is EndpointError {
   return error instanceof EndpointError && error.name === 'EndpointError';
 }
@@ -135,6 +140,7 @@ export class QueueWriteError extends Error {
   }
 }
 
+/** True when `error` is a {@link QueueWriteError}. */
 export function isQueueWriteError(error: unknown): error is QueueWriteError {
   return error instanceof QueueWriteError && error.name === 'QueueWriteError';
 }

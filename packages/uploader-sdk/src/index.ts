@@ -1,7 +1,23 @@
+// The public surface of @sluice/uploader-sdk: what an app needs to create an uploader, type its inputs,
+// options, results and events, and tell its errors apart. Queue and lane internals stay internal.
 export type { RequeueResult } from './dead-letter-requeue.js';
-export type { DeadLetter } from './dead-letter-store.js';
-export type * from './disk-queue/types.js';
-export * from './errors.js';
+export type { DeadLetter, DeadLetterStatus } from './dead-letter-store.js';
+export type { Durability, WhenFull } from './disk-queue/types.js';
+export {
+  AuthenticationError,
+  EndpointError,
+  isAuthenticationError,
+  isEndpointError,
+  isQueueFullError,
+  isQueueLockedError,
+  isQueueWriteError,
+  isUploaderClosedError,
+  QueueFullError,
+  QueueLockedError,
+  QueueWriteError,
+  type QueueWriteOperation,
+  UploaderClosedError,
+} from './errors.js';
 export type {
   DeadEvent,
   DeliveredEvent,
@@ -10,13 +26,8 @@ export type {
   UploaderEvents,
   UploaderListener,
 } from './events.js';
+export type { FlushOptions, FlushResult } from './flush-tracker.js';
+export type { BlobInput, RecordInput } from './item-input.js';
 export { DEFAULT_UPLOADER_OPTIONS, type UploaderLogger, type UploaderOptions } from './options.js';
-export {
-  type BlobInput,
-  createUploader,
-  type FlushOptions,
-  type FlushResult,
-  type RecordInput,
-  type Uploader,
-  type UploaderStats,
-} from './uploader.js';
+export { createUploader } from './uploader.js';
+export type { Uploader, UploaderStats } from './uploader-api.js';

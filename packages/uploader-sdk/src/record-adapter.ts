@@ -1,7 +1,8 @@
 import type { DeadLetter, DeadLetterStore } from './dead-letter-store.js';
-import type { DeadItem, LaneAdapter, LaneItem } from './delivery-lane.js';
+import type { LaneAdapter } from './delivery-lane.js';
 import type { DiskQueue, QueueEntry } from './disk-queue/types.js';
 import { recordIdOf } from './item-input.js';
+import type { DeadItem, LaneItem } from './lane-item.js';
 import type { Transport } from './transport.js';
 
 /** A queued record: its seq and its serialized wire item. */

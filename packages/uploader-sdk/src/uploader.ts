@@ -13,6 +13,7 @@ import { openDiskQueue } from './disk-queue/index.js';
 import type { DiskQueue } from './disk-queue/types.js';
 import { UploaderClosedError } from './errors.js';
 import { TypedEmitter, type UploaderEvents, type UploaderListener } from './events.js';
+import { type FlushOptions, type FlushResult, FlushTracker, flushResult } from './flush-tracker.js';
 import { type BlobInput, blobHeader, type RecordInput, serializeRecord } from './item-input.js';
 import {
   type ResolvedUploaderOptions,
@@ -24,120 +25,7 @@ import {
 import { createRecordAdapter, type QueuedRecord } from './record-adapter.js';
 import { KeepAlive, timerDelay } from './timers.js';
 import { Transport } from './transport.js';
-
-export type { BlobInput, RecordInput } from './item-input.js';
-
-/** A snapshot of the uploader's state. */
-export interface UploaderStats {
-  /** Items (records and blobs) on disk not yet acknowledged or dead-lettered. */
-  readonly queued: number;
-  /** Bytes of those items on disk (records' JSON plus blob copies). */
-  readonly queuedBytes: number;
-  /** Blobs among `queued`. */
-  readonly queuedBlobs: number;
-  /** Items in requests right now. */
-  readonly inFlight: number;
-  /** Items the server acknowledged (stored or duplicate) since start. */
-  readonly delivered: number;
-  /** Items among `delivered` the server already had (a retry of something it stored). */
-  readonly duplicates: number;
-  /** Items dead-lettered since start. */
-  readonly dead: number;
-  /** Item retries since start (one item retried twice counts twice). */
-  readonly retries: number;
-  /** Records dropped by `whenFull: 'drop-oldest'` since start. */
-  readonly dropped: number;
-  /** Queue records skipped at open because of a torn write or corruption. */
-  readonly corruptSkipped: number;
-  /** The adaptive record request concurrency. */
-  readonly concurrency: number;
-  /** Age of the oldest queued item in ms (0 when empty). */
-  readonly oldestAgeMs: number;
-  /** True while sending is paused because the API key was refused. */
-  readonly paused: boolean;
-  /** The server limits in use (the contract defaults until the server answered `GET /v1/limits`). */
-  readonly limits: Limits;
-}
-
-/** Options of {@link Uploader.flush}. */
-export interface FlushOptions {
-  /**
-   * Stop waiting after this many ms and resolve with `timedOut: true` (nothing is given up: the items stay
-   * queued and keep being sent). At most 2_147_483_647.
-   * @default undefined (wait as long as it takes)
-   */
-  readonly timeoutMs?: number;
-}
-
-/** What a `flush()` achieved. */
-export interface FlushResult {
-  /** Everything enqueued before the call was delivered or dead-lettered. */
-  readonly complete: boolean;
-  /** `timeoutMs` passed first. */
-  readonly timedOut: boolean;
-  /** `close()` ended the flush first. */
-  readonly closed: boolean;
-  /** Items acknowledged by the server while the flush was pending (stored or duplicate). */
-  readonly delivered: number;
-  /** Items dead-lettered while the flush was pending. */
-  readonly dead: number;
-  /** Items still queued on disk when it resolved (`stats().queued`); they are sent later or after a restart. */
-  readonly queued: number;
-}
-
-/** The uploader: a durable queue on disk drained to the ingest API exactly once. */
-export interface Uploader {
-  /**
-   * Queues a record; resolves once it is durable on disk.
-   * @throws {TypeError} for an invalid type, id, ts or data. @throws {QueueFullError} when the quota is reached
-   * under `whenFull: 'reject'`. @throws {UploaderClosedError} after `close()`.
-   */
-  enqueue(item: RecordInput): Promise<{ id: string }>;
-  /**
-   * Copies a blob into the queue directory (hashing it while copying) and queues it; resolves once durable.
-   * @throws {TypeError} for invalid fields. @throws {RangeError} for a blob above the server's size limit.
-   * @throws {QueueFullError} when the blob quota is reached. @throws {UploaderClosedError} after `close()`.
-   */
-  enqueueBlob(blob: BlobInput): Promise<{ id: string }>;
-  /** Adds a listener; returns a function that removes it. */
-  on<E extends keyof UploaderEvents>(event: E, listener: UploaderListener<E>): () => void;
-  /** Adds a listener that runs once. */
-  once<E extends keyof UploaderEvents>(event: E, listener: UploaderListener<E>): () => void;
-  /** Removes a listener. */
-  off<E extends keyof UploaderEvents>(event: E, listener: UploaderListener<E>): void;
-  /**
-   * Waits until everything enqueued before the call is delivered or dead-lettered (through outages and auth
-   * pauses), until `timeoutMs` passed, or until `close()` ends it; resolves with what it achieved. What was
-   * not delivered stays queued on disk for later (or the next start). While it is pending the process stays
-   * alive; an idle uploader never keeps it alive.
-   * @throws {TypeError} for a bad `timeoutMs`. @throws {UploaderClosedError} when called after `close()`.
-   */
-  flush(options?: FlushOptions): Promise<FlushResult>;
-  /**
-   * Stops cleanly: pending enqueues finish, no new request starts, requests already sent get up to 2 s to
-   * finish (their items are resent after the next start otherwise), queues close. A pending `flush()`
-   * resolves with `closed: true`. Nothing durable is lost, and no event is emitted once it resolved. The
-   * process stays alive until it resolves. Idempotent.
-   */
-  close(): Promise<void>;
-  stats(): UploaderStats;
-  /**
-   * Dead letters on disk, oldest first: records and blobs with the server's status and reason. A blob's
-   * bytes are kept in `<directory>/dead-letters/blobs/<file>`.
-   */
-  deadLetters(options?: { readonly limit?: number; readonly offset?: number }): Promise<DeadLetter[]>;
-  /**
-   * Puts dead letters back in the queue (all of them without `ids`) with their ids, timestamps, content
-   * and hashes unchanged, once you fixed what refused them (e.g. with `setApiKey`). Durable before it
-   * resolves; a crash midway leaves each item a dead letter or queued, never both, never neither. An
-   * item requeued twice is queued once: its dead letter is gone after the first.
-   * @throws {TypeError} when `ids` is not an array of strings. @throws {QueueFullError} when the items do
-   * not fit the quotas. @throws {UploaderClosedError} after `close()`.
-   */
-  requeue(ids?: readonly string[]): Promise<RequeueResult>;
-  /** Replaces the API key and resumes sending at once if it was paused. */
-  setApiKey(apiKey: string): void;
-}
+import type { Uploader, UploaderStats } from './uploader-api.js';
 
 /** How soon limits are asked for again when the server could not be asked or gave no answer. */
 const LIMITS_RETRY_MS = 60_000;
@@ -152,13 +40,13 @@ export async function createUploader(options: UploaderOptions): Promise<Uploader
   const resolved = resolveOptions(options);
   const opened: { close(): Promise<void> }[] = [];
   try {
-    let lane: DeliveryLane<QueuedRecord> | undefined;
+    const recordFlushes = new FlushTracker();
     const records = await openDiskQueue({
       directory: join(resolved.directory, 'records'),
       durability: resolved.durability,
       maxBytes: resolved.maxQueueBytes,
       whenFull: resolved.whenFull,
-      onDrop: (entries) => lane?.dropped(entries),
+      onDrop: (entries) => recordFlushes.dropped(entries),
     });
     opened.push(records);
     const blobs = await openDiskQueue({
@@ -174,8 +62,13 @@ export async function createUploader(options: UploaderOptions): Promise<Uploader
       resolved.durability,
     );
     await recoverRequeue({ records, blobs, files: blobFiles, deadLetters });
-    const uploader = new SluiceUploader(resolved, records, blobs, deadLetters, blobFiles);
-    lane = uploader.recordLane;
+    const uploader = new SluiceUploader(resolved, {
+      records,
+      recordFlushes,
+      blobs,
+      deadLetters,
+      blobFiles,
+    });
     await uploader.start();
     return uploader;
   } catch (error) {
@@ -184,8 +77,22 @@ export async function createUploader(options: UploaderOptions): Promise<Uploader
   }
 }
 
+/** What the uploader is built on, opened by {@link createUploader}. */
+interface UploaderStorage {
+  readonly records: DiskQueue;
+  /** Flush bookkeeping of `records`, which already reports its drops to it. */
+  readonly recordFlushes: FlushTracker;
+  readonly blobs: DiskQueue;
+  readonly deadLetters: DeadLetterStore;
+  readonly blobFiles: BlobFiles;
+}
+
 class SluiceUploader implements Uploader {
-  readonly recordLane: DeliveryLane<QueuedRecord>;
+  private readonly records: DiskQueue;
+  private readonly blobs: DiskQueue;
+  private readonly deadLetterStore: DeadLetterStore;
+  private readonly blobFiles: BlobFiles;
+  readonly #recordLane: DeliveryLane<QueuedRecord>;
   readonly #blobLane: DeliveryLane<QueuedBlob>;
   readonly #options: ResolvedUploaderOptions;
   readonly #events = new TypedEmitter<UploaderEvents>();
@@ -210,15 +117,14 @@ class SluiceUploader implements Uploader {
   // apart once the blob queue is empty.
   #orphanSweepDue = true;
 
-  constructor(
-    options: ResolvedUploaderOptions,
-    private readonly records: DiskQueue,
-    private readonly blobs: DiskQueue,
-    private readonly deadLetterStore: DeadLetterStore,
-    private readonly blobFiles: BlobFiles,
-  ) {
+  constructor(options: ResolvedUploaderOptions, storage: UploaderStorage) {
+    const { records, recordFlushes, blobs, deadLetters, blobFiles } = storage;
     this.#options = options;
-    this.#requeue = new DeadLetterRequeue({ records, blobs, files: blobFiles, deadLetters: deadLetterStore });
+    this.records = records;
+    this.blobs = blobs;
+    this.deadLetterStore = deadLetters;
+    this.blobFiles = blobFiles;
+    this.#requeue = new DeadLetterRequeue({ records, blobs, files: blobFiles, deadLetters });
     const ackBarrier = (): Promise<void> => this.#requeue.settled();
     // Every pending request, timer and wait listens to the one close signal; their number is bounded by
     // the pending-batch limits, not by a leak.
@@ -241,7 +147,6 @@ class SluiceUploader implements Uploader {
       min: options.minConcurrency,
       max: options.maxConcurrency,
       latencyTargetMs: options.latencyTargetMs,
-      onChange: (limit) => this.recordLane.setConcurrency(limit),
     });
     const hooks = {
       delivered: (event: UploaderEvents['delivered']) => this.#events.emit('delivered', event),
@@ -266,28 +171,29 @@ class SluiceUploader implements Uploader {
       signal: this.#abort.signal,
       sendSignal: this.#abortSends.signal,
     };
-    this.recordLane = new DeliveryLane<QueuedRecord>({
+    this.#batcher = new Batcher(recordFlushes.source(records), this.#batchLimits(), options.maxBatchDelayMs);
+    this.#recordLane = new DeliveryLane<QueuedRecord>({
       ...common,
       adapter: createRecordAdapter({
         queue: records,
-        batcher: { next: (signal) => this.#batcher.next(signal) },
+        batcher: this.#batcher,
         transport: this.#transport,
-        deadLetters: deadLetterStore,
+        deadLetters,
         ackBarrier,
       }),
       queue: records,
+      flushes: recordFlushes,
       gate: new BackoffGate(backoff),
       concurrency: this.#concurrency,
       maxPendingBatches: options.maxConcurrency * 2,
     });
-    this.#batcher = new Batcher(this.recordLane.source, this.#batchLimits(), options.maxBatchDelayMs);
     this.#blobLane = new DeliveryLane<QueuedBlob>({
       ...common,
       adapter: createBlobAdapter({
         queue: blobs,
         files: blobFiles,
         transport: this.#transport,
-        deadLetters: deadLetterStore,
+        deadLetters,
         limits: () => this.#limits,
         ackBarrier,
         emptied: async () => {
@@ -297,6 +203,7 @@ class SluiceUploader implements Uploader {
         },
       }),
       queue: blobs,
+      flushes: new FlushTracker(),
       gate: new BackoffGate(backoff),
       concurrency: options.blobConcurrency,
       maxPendingBatches: options.blobConcurrency * 2,
@@ -309,7 +216,7 @@ class SluiceUploader implements Uploader {
       this.#orphanSweepDue = false;
       await this.blobFiles.sweepOrphans();
     }
-    this.recordLane.start();
+    this.#recordLane.start();
     this.#blobLane.start();
     this.#limitsTask = this.#refreshLimits();
   }
@@ -364,20 +271,10 @@ class SluiceUploader implements Uploader {
       await Promise.allSettled([...this.#enqueues]);
       endFlush = this.#batcher.beginFlush();
       const outcomes = await Promise.all([
-        this.recordLane.flush(this.#lastRecordSeq, deadline.signal),
+        this.#recordLane.flush(this.#lastRecordSeq, deadline.signal),
         this.#blobLane.flush(this.#lastBlobSeq, deadline.signal),
       ]);
-      const after = this.#settledCounts();
-      const complete = outcomes.every((outcome) => outcome === 'complete');
-      const closed = outcomes.includes('closed');
-      return {
-        complete,
-        timedOut: !complete && !closed,
-        closed,
-        delivered: after.delivered - before.delivered,
-        dead: after.dead - before.dead,
-        queued: this.stats().queued,
-      };
+      return flushResult(outcomes, before, this.#settledCounts(), this.stats().queued);
     } finally {
       clearTimeout(timer);
       endFlush?.();
@@ -400,7 +297,7 @@ class SluiceUploader implements Uploader {
       records.oldestAppendedAt ?? Number.POSITIVE_INFINITY,
       blobs.oldestAppendedAt ?? Number.POSITIVE_INFINITY,
     );
-    const lanes = [this.recordLane.counters, this.#blobLane.counters];
+    const lanes = [this.#recordLane.counters, this.#blobLane.counters];
     const sum = (key: keyof (typeof lanes)[number]): number =>
       lanes.reduce((total, lane) => total + lane[key], 0);
     return {
@@ -459,7 +356,7 @@ class SluiceUploader implements Uploader {
     const grace = setTimeout(() => this.#abortSends.abort(new UploaderClosedError()), CLOSE_GRACE_MS);
     grace.unref();
     try {
-      await Promise.all([this.recordLane.stop(), this.#blobLane.stop(), this.#limitsTask]);
+      await Promise.all([this.#recordLane.stop(), this.#blobLane.stop(), this.#limitsTask]);
     } finally {
       clearTimeout(grace);
     }
@@ -469,7 +366,7 @@ class SluiceUploader implements Uploader {
   }
 
   #settledCounts(): { delivered: number; dead: number } {
-    const lanes = [this.recordLane.counters, this.#blobLane.counters];
+    const lanes = [this.#recordLane.counters, this.#blobLane.counters];
     return {
       delivered: lanes.reduce((total, lane) => total + lane.delivered, 0),
       dead: lanes.reduce((total, lane) => total + lane.dead, 0),
@@ -561,7 +458,7 @@ class SluiceUploader implements Uploader {
   }
 
   #checkDrained(): void {
-    if (!this.#busy || !this.recordLane.idle || !this.#blobLane.idle) return;
+    if (!this.#busy || !this.#recordLane.idle || !this.#blobLane.idle) return;
     if (this.records.stats().entries > 0 || this.blobs.stats().entries > 0) return;
     this.#busy = false;
     this.#events.emit('drained', undefined);

@@ -1,0 +1,23 @@
+import { describe, expect, it } from 'vitest';
+import * as sdk from '../src/index.js';
+
+describe('the public surface', () => {
+  it('exports the uploader, its defaults, error classes and their guards; no queue internals', () => {
+    expect(Object.keys(sdk).sort()).toEqual([
+      'AuthenticationError',
+      'DEFAULT_UPLOADER_OPTIONS',
+      'EndpointError',
+      'QueueFullError',
+      'QueueLockedError',
+      'QueueWriteError',
+      'UploaderClosedError',
+      'createUploader',
+      'isAuthenticationError',
+      'isEndpointError',
+      'isQueueFullError',
+      'isQueueLockedError',
+      'isQueueWriteError',
+      'isUploaderClosedError',
+    ]);
+  });
+});
