@@ -1,5 +1,6 @@
 export * from './batch.js';
 export * from './blob.js';
+export * from './canonical-json.js';
 export * from './error-codes.js';
 export * from './http.js';
 export * from './idempotency.js';
