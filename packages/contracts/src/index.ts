@@ -8,3 +8,4 @@ export * from './item.js';
 export * from './json-rules.js';
 export * from './limits.js';
 export * from './retry.js';
+export * from './routes.js';
