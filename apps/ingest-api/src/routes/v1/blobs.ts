@@ -1,11 +1,11 @@
 import multipart from '@fastify/multipart';
 import {
-  API_PATHS,
   countStatuses,
   type IngestResponse,
   type ItemResult,
   type Limits,
   MANIFEST_FIELD,
+  ROUTES,
 } from '@sluice/contracts';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { beginStoring } from '../../error-handler.js';
@@ -43,41 +43,47 @@ export const blobRoutes: FastifyPluginAsync<BlobRoutesOptions> = async (app, { l
     },
   });
 
-  app.post(API_PATHS.blobs, async (request, reply): Promise<IngestResponse> => {
-    if (!request.isMultipart()) {
-      throw new UnsupportedMediaTypeError('POST /v1/blobs takes multipart/form-data');
-    }
-    const encoding = (request.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
-    if (encoding !== 'identity' && encoding !== '') {
-      // Blobs are verified byte for byte against their SHA-256; they travel as they are.
-      throw new UnsupportedMediaTypeError(`POST /v1/blobs takes no Content-Encoding, got ${encoding}`);
-    }
-    const declared = Number(request.headers['content-length'] ?? Number.NaN);
-    if (declared > limits.maxBlobRequestBytes) {
-      reply.header('connection', 'close');
-      throw new PayloadTooLargeError(`a blob request may carry at most ${limits.maxBlobRequestBytes} bytes`);
-    }
-    const stopTimer = app.metrics.batchDuration.startTimer({ route: 'blobs' });
-    const meter = new RequestMeter(limits.maxBlobRequestBytes);
-    try {
-      const results = await receive(request, meter);
-      const counts = countStatuses(results);
-      for (const [status, count] of Object.entries(counts)) {
-        if (count > 0) app.metrics.items.inc({ kind: 'blob', status }, count);
+  app.route({
+    method: ROUTES.blobs.method,
+    url: ROUTES.blobs.path,
+    handler: async (request, reply): Promise<IngestResponse> => {
+      if (!request.isMultipart()) {
+        throw new UnsupportedMediaTypeError('POST /v1/blobs takes multipart/form-data');
       }
-      request.log.info(
-        { source: request.source, count: results.length, bytes: meter.bytes, ...counts },
-        'blobs answered',
-      );
-      return { results, counts };
-    } catch (error) {
-      // The rest of the body is not worth reading.
-      reply.header('connection', 'close');
-      throw error;
-    } finally {
-      request.raw.off('data', meter.onData);
-      stopTimer();
-    }
+      const encoding = (request.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
+      if (encoding !== 'identity' && encoding !== '') {
+        // Blobs are verified byte for byte against their SHA-256; they travel as they are.
+        throw new UnsupportedMediaTypeError(`POST /v1/blobs takes no Content-Encoding, got ${encoding}`);
+      }
+      const declared = Number(request.headers['content-length'] ?? Number.NaN);
+      if (declared > limits.maxBlobRequestBytes) {
+        reply.header('connection', 'close');
+        throw new PayloadTooLargeError(
+          `a blob request may carry at most ${limits.maxBlobRequestBytes} bytes`,
+        );
+      }
+      const stopTimer = app.metrics.batchDuration.startTimer({ route: 'blobs' });
+      const meter = new RequestMeter(limits.maxBlobRequestBytes);
+      try {
+        const results = await receive(request, meter);
+        const counts = countStatuses(results);
+        for (const [status, count] of Object.entries(counts)) {
+          if (count > 0) app.metrics.items.inc({ kind: 'blob', status }, count);
+        }
+        request.log.info(
+          { source: request.source, count: results.length, bytes: meter.bytes, ...counts },
+          'blobs answered',
+        );
+        return { results, counts };
+      } catch (error) {
+        // The rest of the body is not worth reading.
+        reply.header('connection', 'close');
+        throw error;
+      } finally {
+        request.raw.off('data', meter.onData);
+        stopTimer();
+      }
+    },
   });
 
   async function receive(request: FastifyRequest, meter: RequestMeter): Promise<ItemResult[]> {
