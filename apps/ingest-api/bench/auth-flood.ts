@@ -26,10 +26,9 @@ const counter = await startPgQueryCounter(db.url ?? '');
 // The per-source rate limit would answer the valid-key phase with 429s; this measures authentication only.
 const app = await buildApp(
   testConfig(db, {
-    databaseUrl: counter.url,
+    db: { url: counter.url },
     logLevel: 'error',
-    rateLimitRps: 1_000_000,
-    rateLimitBurst: 1_000_000,
+    rateLimit: { rps: 1_000_000, burst: 1_000_000 },
   }),
 );
 const url = new URL(await app.listen({ port: 0, host: '127.0.0.1' }));

@@ -51,7 +51,7 @@ console.log(
 );
 
 const app = await buildApp(
-  testConfig(db, { rateLimitRps: 1_000_000, rateLimitBurst: 1_000_000, logLevel: 'error' }),
+  testConfig(db, { rateLimit: { rps: 1_000_000, burst: 1_000_000 }, logLevel: 'error' }),
 );
 try {
   const url = await app.listen({ port: 0, host: '127.0.0.1' });

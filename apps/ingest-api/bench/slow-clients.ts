@@ -17,10 +17,8 @@ const [connections = 100, requestTimeoutMs = 5000, seconds = 10] = process.argv.
 
 const server = await startTestServer({
   logLevel: 'error',
-  requestTimeoutMs,
-  headersTimeoutMs: Math.min(10_000, requestTimeoutMs),
-  rateLimitRps: 1_000_000,
-  rateLimitBurst: 1_000_000,
+  http: { requestTimeoutMs, headersTimeoutMs: Math.min(10_000, requestTimeoutMs) },
+  rateLimit: { rps: 1_000_000, burst: 1_000_000 },
 });
 const { port } = new URL(server.url);
 

@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Config } from './config.js';
 import { answerClientError, answerFrameworkError, installErrorHandlers } from './error-handler.js';
@@ -32,6 +31,7 @@ export interface BuildAppOptions {
  * On failure everything opened so far is closed again.
  */
 export async function buildApp(config: Config, options: BuildAppOptions = {}): Promise<FastifyInstance> {
+  const { http } = config;
   const app = Fastify({
     ...(options.logger === undefined
       ? { logger: { level: config.logLevel } }
@@ -42,32 +42,35 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
     frameworkErrors: answerFrameworkError,
     clientErrorHandler: answerClientError,
     // Slow senders are cut off; Node checks the header and request deadlines every interval.
-    requestTimeout: config.requestTimeoutMs,
-    connectionTimeout: config.connectionTimeoutMs,
-    keepAliveTimeout: config.keepAliveTimeoutMs,
+    requestTimeout: http.requestTimeoutMs,
+    connectionTimeout: http.connectionTimeoutMs,
+    keepAliveTimeout: http.keepAliveTimeoutMs,
     http: {
-      headersTimeout: config.headersTimeoutMs,
-      requestTimeout: config.requestTimeoutMs,
-      connectionsCheckingInterval: Math.max(10, Math.min(1000, Math.floor(config.headersTimeoutMs / 4))),
+      headersTimeout: http.headersTimeoutMs,
+      requestTimeout: http.requestTimeoutMs,
+      connectionsCheckingInterval: Math.max(10, Math.min(1000, Math.floor(http.headersTimeoutMs / 4))),
     },
   }) as unknown as FastifyInstance;
   try {
     await app.register(drainPlugin);
     await app.register(metricsPlugin);
     installErrorHandlers(app);
-    await app.register(dbPlugin, { config });
-    await app.register(blobWorkerPlugin, { config, objectStore: options.objectStore });
+    await app.register(dbPlugin, { config: config.db });
+    await app.register(blobWorkerPlugin, {
+      role: config.role,
+      worker: config.worker,
+      metrics: config.metrics,
+      storage: config,
+      objectStore: options.objectStore,
+    });
     await app.register(healthRoutes);
     await app.register(docsRoutes);
     if (config.role !== 'worker') {
       await app.register(async (v1) => {
-        await v1.register(authPlugin, { config });
-        await v1.register(rateLimitPlugin, { rps: config.rateLimitRps, burst: config.rateLimitBurst });
+        await v1.register(authPlugin, { config: config.auth });
+        await v1.register(rateLimitPlugin, config.rateLimit);
         await v1.register(batchRoutes, { limits: config.limits });
-        await v1.register(spoolPlugin, {
-          directory: join(config.dataDir, 'spool'),
-          maxBytes: config.spoolMaxBytes,
-        });
+        await v1.register(spoolPlugin, config.spool);
         await v1.register(blobRoutes, { limits: config.limits });
         await v1.register(itemRoutes);
         await v1.register(limitsRoutes, { limits: config.limits });

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { DEFAULT_LIMITS, type Limits } from '@sluice/contracts';
 import { z } from 'zod';
 import { isValidSourceName } from './auth/api-keys.js';
@@ -16,49 +17,12 @@ export interface ApiKeySeed {
  */
 export type S3Config = S3ObjectStoreOptions;
 
-/** The ingest API's whole configuration, parsed once by {@link loadConfig}. */
-export interface Config {
+/** HTTP server settings: where to listen and how long slow clients may take. */
+export interface HttpConfig {
   /** @default 8080 */
   readonly port: number;
   /** @default '127.0.0.1' */
   readonly host: string;
-  /** PostgreSQL connection string; unset uses embedded PGlite in `DATA_DIR/pglite`. */
-  readonly databaseUrl: string | undefined;
-  /** Embedded database and local object store. @default './.data' */
-  readonly dataDir: string;
-  /** Object store; unset uses the local directory `DATA_DIR/objects`. */
-  readonly s3: S3Config | undefined;
-  /**
-   * Keys seeded into the sources table; unset means the development source `dev` / `dev-key` on a
-   * loopback `HOST`, and on any other only keys made with `sources:create`.
-   */
-  readonly apiKeys: readonly ApiKeySeed[] | undefined;
-  /** @default 'all' */
-  readonly role: 'api' | 'worker' | 'all';
-  /** pino level. @default 'info' */
-  readonly logLevel: string;
-  /** Effective request limits, published at `GET /v1/limits`. @default DEFAULT_LIMITS */
-  readonly limits: Limits;
-  /** Sustained requests per second allowed per source. @default 200 */
-  readonly rateLimitRps: number;
-  /** Requests a source may send in a burst above the sustained rate. @default 400 */
-  readonly rateLimitBurst: number;
-  /** Most PostgreSQL connections of this process. @default 10 */
-  readonly dbPoolSize: number;
-  /** Requests that may wait for a database connection before new ones get 503. @default 200 */
-  readonly dbMaxWaiting: number;
-  /** Milliseconds a request waits for a database connection before it gets 503. @default 5000 */
-  readonly dbAcquireTimeoutMs: number;
-  /** Blob uploads one worker runs at once (`WORKER_CONCURRENCY`); unset uses the worker's default. */
-  readonly workerConcurrency?: number | undefined;
-  /** Milliseconds between worker polls while no blob is due (`WORKER_POLL_INTERVAL_MS`); unset uses the worker's default. */
-  readonly workerPollIntervalMs?: number | undefined;
-  /** Milliseconds a worker's claim on a blob stays valid (`WORKER_LEASE_MS`); unset uses the worker's default. */
-  readonly workerLeaseMs?: number | undefined;
-  /** Upload attempts before a blob is `failed` (`WORKER_MAX_ATTEMPTS`); unset uses the worker's default. */
-  readonly workerMaxAttempts?: number | undefined;
-  /** Delay before the first retry, doubled per attempt (`WORKER_BACKOFF_BASE_MS`); unset uses the worker's default. */
-  readonly workerBackoffBaseMs?: number | undefined;
   /** Milliseconds a client has to send a request's headers (`HEADERS_TIMEOUT_MS`). @default 10000 */
   readonly headersTimeoutMs: number;
   /** Milliseconds a client has to send a whole request, headers and body (`REQUEST_TIMEOUT_MS`). @default 300000 */
@@ -67,10 +31,88 @@ export interface Config {
   readonly connectionTimeoutMs: number;
   /** Milliseconds an idle keep-alive connection stays open between requests (`KEEP_ALIVE_TIMEOUT_MS`). @default 72000 */
   readonly keepAliveTimeoutMs: number;
-  /** Most bytes blob uploads in flight may hold in `DATA_DIR/spool` (`SPOOL_MAX_BYTES`). @default 1 GiB */
-  readonly spoolMaxBytes: number;
+}
+
+/** Which API keys a start grants. */
+export interface AuthConfig {
+  /**
+   * Keys seeded into the sources table; unset means the development source `dev` / `dev-key` on a
+   * loopback `host`, and on any other only keys made with `sources:create`.
+   */
+  readonly apiKeys: readonly ApiKeySeed[] | undefined;
+  /** The address the server listens on (`HOST`); only a loopback one is granted the development key. */
+  readonly host: string;
+}
+
+/** The database and its connection limits. */
+export interface DbConfig {
+  /** PostgreSQL connection string (`DATABASE_URL`); unset uses embedded PGlite in {@link DbConfig.embeddedDirectory}. */
+  readonly url: string | undefined;
+  /** Directory of the embedded PGlite database. @default `DATA_DIR/pglite` */
+  readonly embeddedDirectory: string;
+  /** Most PostgreSQL connections of this process. @default 10 */
+  readonly poolSize: number;
+  /** Requests that may wait for a database connection before new ones get 503. @default 200 */
+  readonly maxWaiting: number;
+  /** Milliseconds a request waits for a database connection before it gets 503. @default 5000 */
+  readonly acquireTimeoutMs: number;
+}
+
+/** Per-source request rate limit. */
+export interface RateLimitConfig {
+  /** Sustained requests per second allowed per source (`RATE_LIMIT_RPS`). @default 200 */
+  readonly rps: number;
+  /** Requests a source may send in a burst above the sustained rate (`RATE_LIMIT_BURST`). @default 400 */
+  readonly burst: number;
+}
+
+/** Blob worker settings; an unset one uses the worker's default. */
+export interface WorkerConfig {
+  /** Blob uploads one worker runs at once (`WORKER_CONCURRENCY`). */
+  readonly concurrency?: number | undefined;
+  /** Milliseconds between worker polls while no blob is due (`WORKER_POLL_INTERVAL_MS`). */
+  readonly pollIntervalMs?: number | undefined;
+  /** Milliseconds a worker's claim on a blob stays valid (`WORKER_LEASE_MS`). */
+  readonly leaseMs?: number | undefined;
+  /** Upload attempts before a blob is `failed` (`WORKER_MAX_ATTEMPTS`). */
+  readonly maxAttempts?: number | undefined;
+  /** Delay before the first retry, doubled per attempt (`WORKER_BACKOFF_BASE_MS`). */
+  readonly backoffBaseMs?: number | undefined;
+}
+
+/** The disk spool blob uploads are verified into before they are staged. */
+export interface SpoolConfig {
+  /** @default `DATA_DIR/spool` */
+  readonly directory: string;
+  /** Most bytes blob uploads in flight may hold in the spool (`SPOOL_MAX_BYTES`). @default 1 GiB */
+  readonly maxBytes: number;
+}
+
+/** `/metrics` settings. */
+export interface MetricsConfig {
   /** Milliseconds one reading of the blob counts serves `/metrics` scrapes (`METRICS_CACHE_MS`). @default 5000 */
-  readonly metricsCacheMs: number;
+  readonly cacheMs: number;
+}
+
+/** The ingest API's whole configuration, parsed once by {@link loadConfig}, in one group per concern. */
+export interface Config {
+  /** @default 'all' */
+  readonly role: 'api' | 'worker' | 'all';
+  /** pino level. @default 'info' */
+  readonly logLevel: string;
+  /** Embedded database, spool and local object store live under it. @default './.data' */
+  readonly dataDir: string;
+  readonly http: HttpConfig;
+  readonly auth: AuthConfig;
+  readonly db: DbConfig;
+  /** Object store; unset uses the local directory `DATA_DIR/objects`. */
+  readonly s3: S3Config | undefined;
+  /** Effective request limits, published at `GET /v1/limits`. @default DEFAULT_LIMITS */
+  readonly limits: Limits;
+  readonly rateLimit: RateLimitConfig;
+  readonly worker: WorkerConfig;
+  readonly spool: SpoolConfig;
+  readonly metrics: MetricsConfig;
 }
 
 /** The development source used when `API_KEYS` is unset on a loopback address. */
@@ -218,10 +260,25 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     );
   }
   return {
-    port: e.PORT,
-    host: e.HOST,
-    databaseUrl: e.DATABASE_URL,
+    role: e.ROLE,
+    logLevel: e.LOG_LEVEL,
     dataDir: e.DATA_DIR,
+    http: {
+      port: e.PORT,
+      host: e.HOST,
+      headersTimeoutMs: e.HEADERS_TIMEOUT_MS,
+      requestTimeoutMs: e.REQUEST_TIMEOUT_MS,
+      connectionTimeoutMs: e.CONNECTION_TIMEOUT_MS,
+      keepAliveTimeoutMs: e.KEEP_ALIVE_TIMEOUT_MS,
+    },
+    auth: { apiKeys: e.API_KEYS, host: e.HOST },
+    db: {
+      url: e.DATABASE_URL,
+      embeddedDirectory: join(e.DATA_DIR, 'pglite'),
+      poolSize: e.DB_POOL_SIZE,
+      maxWaiting: e.DB_MAX_WAITING,
+      acquireTimeoutMs: e.DB_ACQUIRE_TIMEOUT_MS,
+    },
     s3:
       e.S3_BUCKET === undefined
         ? undefined
@@ -236,9 +293,6 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
             connectionTimeoutMs: e.S3_CONNECT_TIMEOUT_MS,
             maxSockets: e.S3_MAX_SOCKETS,
           },
-    apiKeys: e.API_KEYS,
-    role: e.ROLE,
-    logLevel: e.LOG_LEVEL,
     limits: {
       maxBatchItems: e.MAX_BATCH_ITEMS,
       maxBatchBytes: e.MAX_BATCH_BYTES,
@@ -248,21 +302,15 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
       maxBlobBytes: e.MAX_BLOB_BYTES,
       maxBlobMetaBytes: e.MAX_BLOB_META_BYTES,
     },
-    rateLimitRps: e.RATE_LIMIT_RPS,
-    rateLimitBurst: e.RATE_LIMIT_BURST,
-    dbPoolSize: e.DB_POOL_SIZE,
-    dbMaxWaiting: e.DB_MAX_WAITING,
-    dbAcquireTimeoutMs: e.DB_ACQUIRE_TIMEOUT_MS,
-    workerConcurrency: e.WORKER_CONCURRENCY,
-    workerPollIntervalMs: e.WORKER_POLL_INTERVAL_MS,
-    workerLeaseMs: e.WORKER_LEASE_MS,
-    workerMaxAttempts: e.WORKER_MAX_ATTEMPTS,
-    workerBackoffBaseMs: e.WORKER_BACKOFF_BASE_MS,
-    headersTimeoutMs: e.HEADERS_TIMEOUT_MS,
-    requestTimeoutMs: e.REQUEST_TIMEOUT_MS,
-    connectionTimeoutMs: e.CONNECTION_TIMEOUT_MS,
-    keepAliveTimeoutMs: e.KEEP_ALIVE_TIMEOUT_MS,
-    spoolMaxBytes: e.SPOOL_MAX_BYTES,
-    metricsCacheMs: e.METRICS_CACHE_MS,
+    rateLimit: { rps: e.RATE_LIMIT_RPS, burst: e.RATE_LIMIT_BURST },
+    worker: {
+      concurrency: e.WORKER_CONCURRENCY,
+      pollIntervalMs: e.WORKER_POLL_INTERVAL_MS,
+      leaseMs: e.WORKER_LEASE_MS,
+      maxAttempts: e.WORKER_MAX_ATTEMPTS,
+      backoffBaseMs: e.WORKER_BACKOFF_BASE_MS,
+    },
+    spool: { directory: join(e.DATA_DIR, 'spool'), maxBytes: e.SPOOL_MAX_BYTES },
+    metrics: { cacheMs: e.METRICS_CACHE_MS },
   };
 }

@@ -1,112 +1,96 @@
-import {
-  API_PATHS,
-  BatchRequestSchema,
-  BlobManifestSchema,
-  ErrorBodySchema,
-  IngestResponseSchema,
-  ItemStatusResponseSchema,
-  LimitsSchema,
-} from '@sluice/contracts';
+import { type NamedSchema, ROUTES, type RouteContract } from '@sluice/contracts';
 import { z } from 'zod';
 
-const schemaOf = (schema: z.ZodType) =>
-  z.toJSONSchema(schema, { target: 'openapi-3.0', unrepresentable: 'any' });
+type JsonSchema = Record<string, unknown>;
 
-const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
-const json = (name: string) => ({ 'application/json': { schema: ref(name) } });
-const errors = Object.fromEntries(
-  [
-    ['400', 'INVALID_BATCH'],
-    ['401', 'UNAUTHORIZED'],
-    ['413', 'PAYLOAD_TOO_LARGE'],
-    ['415', 'UNSUPPORTED_MEDIA_TYPE'],
-    ['429', 'RATE_LIMITED (honour Retry-After)'],
-    ['503', 'UNAVAILABLE (honour Retry-After)'],
-  ].map(([status, description]) => [status, { description, content: json('ErrorBody') }]),
-);
+const COMPONENTS = '#/components/schemas/';
 
-/** The OpenAPI 3.0 document of wire protocol v1, generated from the contracts' zod schemas. */
-export function openApiDocument(): Record<string, unknown> {
+/** Rewrites every `$ref` in `value` through `rename`, in place. */
+function rewriteRefs(value: unknown, rename: (ref: string) => string): void {
+  if (Array.isArray(value)) {
+    for (const item of value) rewriteRefs(item, rename);
+    return;
+  }
+  if (typeof value !== 'object' || value === null) return;
+  const object = value as JsonSchema;
+  for (const [key, child] of Object.entries(object)) {
+    if (key === '$ref' && typeof child === 'string') object[key] = rename(child);
+    else rewriteRefs(child, rename);
+  }
+}
+
+/**
+ * The OpenAPI components of one named schema: the schema itself and, hoisted next to it, the
+ * definitions zod nests inside it (shared or recursive parts). Left nested, their
+ * `#/definitions/…` references would point at a root `definitions` an OpenAPI document has not.
+ */
+function componentsOf({ name, schema }: NamedSchema): Record<string, JsonSchema> {
+  const json = z.toJSONSchema(schema, { target: 'openapi-3.0', unrepresentable: 'any' }) as JsonSchema;
+  const defs = { ...(json.definitions as Record<string, JsonSchema> | undefined) };
+  Object.assign(defs, json.$defs as Record<string, JsonSchema> | undefined);
+  delete json.definitions;
+  delete json.$defs;
+  const componentName = (def: string) => `${name}_${def}`;
+  const rename = (ref: string): string => {
+    if (ref === '#') return `${COMPONENTS}${name}`;
+    const match = /^#\/(?:definitions|\$defs)\/(.+)$/.exec(ref);
+    return match?.[1] === undefined ? ref : `${COMPONENTS}${componentName(match[1])}`;
+  };
+  const components: Record<string, JsonSchema> = { [name]: json };
+  for (const [def, defSchema] of Object.entries(defs)) components[componentName(def)] = defSchema;
+  rewriteRefs(components, rename);
+  return components;
+}
+
+/**
+ * The OpenAPI 3.0 document of wire protocol v1, generated from the route contracts (`ROUTES`) and their
+ * zod schemas. Every `$ref` points into `components.schemas`.
+ */
+export function openApiDocument(
+  routes: Readonly<Record<string, RouteContract>> = ROUTES,
+): Record<string, unknown> {
+  const schemas: Record<string, JsonSchema> = {};
+  const ref = (named: NamedSchema) => {
+    if (!(named.name in schemas)) Object.assign(schemas, componentsOf(named));
+    return { $ref: `${COMPONENTS}${named.name}` };
+  };
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const route of Object.values(routes)) {
+    const parameters = [...route.path.matchAll(/:(\w+)/g)].map(([, name]) => ({
+      name,
+      in: 'path',
+      required: true,
+      schema: { type: 'string' },
+    }));
+    const operation: Record<string, unknown> = { summary: route.summary };
+    if (!route.authenticated) operation.security = [];
+    if (parameters.length > 0) operation.parameters = parameters;
+    if (route.body !== undefined) {
+      const schema =
+        route.body.contentType === 'multipart/form-data'
+          ? { type: 'object', properties: { manifest: ref(route.body.schema) }, additionalProperties: true }
+          : ref(route.body.schema);
+      operation.requestBody = { required: true, content: { [route.body.contentType]: { schema } } };
+    }
+    operation.responses = Object.fromEntries(
+      Object.entries(route.responses).map(([status, response]) => [
+        status,
+        response.body === undefined
+          ? { description: response.description }
+          : {
+              description: response.description,
+              content: { 'application/json': { schema: ref(response.body) } },
+            },
+      ]),
+    );
+    const path = route.path.replace(/:(\w+)/g, '{$1}');
+    paths[path] = { ...paths[path], [route.method.toLowerCase()]: operation };
+  }
   return {
     openapi: '3.0.3',
     info: { title: 'Sluice ingest API', version: '1' },
-    components: {
-      securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
-      schemas: {
-        BatchRequest: schemaOf(BatchRequestSchema),
-        BlobManifest: schemaOf(BlobManifestSchema),
-        IngestResponse: schemaOf(IngestResponseSchema),
-        ItemStatus: schemaOf(ItemStatusResponseSchema),
-        Limits: schemaOf(LimitsSchema),
-        ErrorBody: schemaOf(ErrorBodySchema),
-      },
-    },
+    components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } }, schemas },
     security: [{ bearer: [] }],
-    paths: {
-      [API_PATHS.batch]: {
-        post: {
-          summary: 'Store a batch of records exactly once (Content-Encoding: gzip accepted)',
-          requestBody: { required: true, content: json('BatchRequest') },
-          responses: {
-            '200': { description: 'One result per item, in order', content: json('IngestResponse') },
-            ...errors,
-          },
-        },
-      },
-      [API_PATHS.blobs]: {
-        post: {
-          summary:
-            'Store blobs: a `manifest` JSON part, then one file part per manifest item named by its id',
-          requestBody: {
-            required: true,
-            content: {
-              'multipart/form-data': {
-                schema: {
-                  type: 'object',
-                  properties: { manifest: ref('BlobManifest') },
-                  additionalProperties: true,
-                },
-              },
-            },
-          },
-          responses: {
-            '200': { description: 'One result per item, in order', content: json('IngestResponse') },
-            ...errors,
-          },
-        },
-      },
-      '/v1/items/{id}': {
-        get: {
-          summary: "One item of the caller's source",
-          parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
-          responses: {
-            '200': { description: 'The item', content: json('ItemStatus') },
-            '404': { description: 'NOT_FOUND (unknown, or of another source)', content: json('ErrorBody') },
-          },
-        },
-      },
-      [API_PATHS.limits]: {
-        get: {
-          summary: 'Effective limits',
-          responses: { '200': { description: 'Limits', content: json('Limits') } },
-        },
-      },
-      [API_PATHS.health]: {
-        get: { summary: 'Process up', security: [], responses: { '200': { description: 'ok' } } },
-      },
-      [API_PATHS.ready]: {
-        get: {
-          summary: 'Database reachable, migrations applied',
-          security: [],
-          responses: {
-            '200': { description: 'ready' },
-            '503': { description: 'UNAVAILABLE', content: json('ErrorBody') },
-          },
-        },
-      },
-      [API_PATHS.metrics]: {
-        get: { summary: 'Prometheus metrics', security: [], responses: { '200': { description: 'text' } } },
-      },
-    },
+    paths,
   };
 }

@@ -27,9 +27,9 @@ async function main(): Promise<void> {
   process.once('SIGTERM', shutdown);
   process.once('SIGINT', shutdown);
 
-  const address = await app.listen({ port: config.port, host: config.host });
+  const address = await app.listen({ port: config.http.port, host: config.http.host });
   app.log.info({ url: address, role: config.role }, `Sluice ingest API listening on ${address}`);
-  if (config.role !== 'worker' && grantsDevKey(config)) {
+  if (config.role !== 'worker' && grantsDevKey(config.auth)) {
     app.log.warn(
       `development key: Authorization: Bearer ${DEV_API_KEY.key} (source "${DEV_API_KEY.source}")`,
     );

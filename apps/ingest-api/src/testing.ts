@@ -158,22 +158,43 @@ export async function createTestDatabase(): Promise<TestDatabase> {
 }
 
 /**
- * The configuration tests run on: `db`, port 0 of 127.0.0.1, source `test` / key `test-key` and
- * source `other` / key `other-key`, role `api`, log level `warn`, then `overrides`.
+ * Overrides of {@link testConfig}: a group (`db`, `http`, `limits`, …) given in part keeps the rest of
+ * its settings; `s3` and top-level values replace what is there.
  */
-export function testConfig(db: TestDatabase, overrides: Partial<Config> = {}): Config {
-  return {
-    ...loadConfig({ HOST: '127.0.0.1', PORT: '0', API_KEYS: 'test:test-key,other:other-key' }),
-    databaseUrl: db.url,
-    dataDir: db.dataDir,
+export type ConfigOverrides = {
+  readonly [K in keyof Config]?: Config[K] extends object ? Partial<Config[K]> : Config[K];
+};
+
+function isGroup(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * The configuration tests run on: `db` (its `DATA_DIR`), port 0 of 127.0.0.1, source `test` / key
+ * `test-key` and source `other` / key `other-key`, role `api`, log level `warn`, then `overrides`.
+ */
+export function testConfig(db: TestDatabase, overrides: ConfigOverrides = {}): Config {
+  const base = loadConfig({
+    HOST: '127.0.0.1',
+    PORT: '0',
+    API_KEYS: 'test:test-key,other:other-key',
+    DATA_DIR: db.dataDir,
+  });
+  const config: Record<string, unknown> = {
+    ...base,
+    db: { ...base.db, url: db.url },
     role: 'api',
     logLevel: 'warn',
-    ...overrides,
   };
+  for (const [key, value] of Object.entries(overrides)) {
+    const current = config[key];
+    config[key] = key !== 's3' && isGroup(value) && isGroup(current) ? { ...current, ...value } : value;
+  }
+  return config as unknown as Config;
 }
 
 /** Starts {@link buildApp} on a fresh {@link createTestDatabase} with {@link testConfig}. */
-export async function startTestServer(overrides: Partial<Config> = {}): Promise<TestServer> {
+export async function startTestServer(overrides: ConfigOverrides = {}): Promise<TestServer> {
   const db = await createTestDatabase();
   const config = testConfig(db, overrides);
   let app: FastifyInstance;
@@ -183,7 +204,7 @@ export async function startTestServer(overrides: Partial<Config> = {}): Promise<
     await db.drop();
     throw error;
   }
-  const address = await app.listen({ port: config.port, host: config.host });
+  const address = await app.listen({ port: config.http.port, host: config.http.host });
   let closed: Promise<void> | undefined;
   return {
     url: address,

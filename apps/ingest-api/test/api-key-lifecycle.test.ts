@@ -3,9 +3,8 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app.js';
 import { createSourceKey, listKeys, revokeKeys } from '../src/auth/source-keys.js';
-import type { Config } from '../src/config.js';
 import { ConfigError } from '../src/errors.js';
-import { createTestDatabase, type TestDatabase, testConfig } from '../src/testing.js';
+import { type ConfigOverrides, createTestDatabase, type TestDatabase, testConfig } from '../src/testing.js';
 
 /** Keys valid after each start are exactly that start's configured keys plus those made with sources:create. */
 describe('API keys across starts', () => {
@@ -24,7 +23,7 @@ describe('API keys across starts', () => {
     await db?.drop();
   });
 
-  async function start(overrides: Partial<Config>): Promise<FastifyInstance> {
+  async function start(overrides: ConfigOverrides): Promise<FastifyInstance> {
     await app?.close();
     app = await buildApp(testConfig(db, overrides));
     url = await app.listen({ port: 0, host: '127.0.0.1' });
@@ -52,19 +51,21 @@ describe('API keys across starts', () => {
   it('disables keys a previous start configured but this one does not, and keeps sources:create keys', {
     timeout: 120_000,
   }, async () => {
-    const first = await start({ apiKeys: undefined, host: '127.0.0.1' });
+    const first = await start({ auth: { apiKeys: undefined, host: '127.0.0.1' } });
     expect(await accepted('dev-key')).toBe(true);
     const created = await createSourceKey(first.db, 'mobile');
     expect(created.keyId).toMatch(/^key_[0-9a-f]{12}$/);
     expect(await acceptedSoon(created.key, true)).toBe(true);
 
     // The issue's case: same data, now on a public address with API_KEYS.
-    await start({ apiKeys: [{ source: 'web', key: 'web-key-123' }], host: '0.0.0.0' });
+    await start({ auth: { apiKeys: [{ source: 'web', key: 'web-key-123' }], host: '0.0.0.0' } });
     expect(await accepted('dev-key')).toBe(false);
     expect(await accepted('web-key-123')).toBe(true);
     expect(await accepted(created.key)).toBe(true);
 
-    const third = await start({ apiKeys: [{ source: 'app', key: 'app-key-456' }], host: '0.0.0.0' });
+    const third = await start({
+      auth: { apiKeys: [{ source: 'app', key: 'app-key-456' }], host: '0.0.0.0' },
+    });
     expect(await accepted('web-key-123')).toBe(false);
     expect(await accepted('app-key-456')).toBe(true);
     expect(await accepted(created.key)).toBe(true);
@@ -81,7 +82,7 @@ describe('API keys across starts', () => {
     );
 
     // A worker process serves no keys, so it neither grants the development key nor disables any.
-    const worker = await start({ apiKeys: undefined, host: '127.0.0.1', role: 'worker' });
+    const worker = await start({ auth: { apiKeys: undefined, host: '127.0.0.1' }, role: 'worker' });
     const afterWorker = await worker.db.query<{ key_hash: string; disabled: boolean }>(
       `select key_hash, disabled from api_keys where origin = 'config' order by key_hash`,
     );
@@ -93,14 +94,14 @@ describe('API keys across starts', () => {
     );
 
     // A later loopback start without API_KEYS grants the development key again, and only it.
-    await start({ apiKeys: undefined, host: '127.0.0.1' });
+    await start({ auth: { apiKeys: undefined, host: '127.0.0.1' } });
     expect(await accepted('dev-key')).toBe(true);
     expect(await accepted('app-key-456')).toBe(false);
     expect(await accepted(created.key)).toBe(true);
   });
 
   it('creates and revokes by source or key id within a second in this process, and lists keys by id only', async () => {
-    const running = await start({ apiKeys: [{ source: 'web', key: 'web-key-123' }] });
+    const running = await start({ auth: { apiKeys: [{ source: 'web', key: 'web-key-123' }] } });
     const one = await createSourceKey(running.db, 'tablet');
     const two = await createSourceKey(running.db, 'tablet');
     expect(await acceptedSoon(one.key, true)).toBe(true);
@@ -130,13 +131,13 @@ describe('API keys across starts', () => {
   });
 
   it('refuses to start when the configured keys include a revoked one, naming its key id', async () => {
-    const running = await start({ apiKeys: [{ source: 'web', key: 'leaked-key-1' }] });
+    const running = await start({ auth: { apiKeys: [{ source: 'web', key: 'leaked-key-1' }] } });
     const leakedId = `key_${sha256Hex('leaked-key-1').slice(0, 12)}`;
     expect(await revokeKeys(running.db, leakedId)).toEqual([{ source: 'web', keyId: leakedId }]);
     await running.close();
     app = undefined;
     const refused = await buildApp(
-      testConfig(db, { apiKeys: [{ source: 'web', key: 'leaked-key-1' }] }),
+      testConfig(db, { auth: { apiKeys: [{ source: 'web', key: 'leaked-key-1' }] } }),
     ).catch((error: unknown) => error);
     expect(refused).toBeInstanceOf(ConfigError);
     expect((refused as Error).message).toContain(leakedId);
@@ -145,9 +146,9 @@ describe('API keys across starts', () => {
   it('refuses a non-loopback start without API_KEYS when no key was made with sources:create', async () => {
     const empty = await createTestDatabase();
     try {
-      const refused = await buildApp(testConfig(empty, { apiKeys: undefined, host: '0.0.0.0' })).catch(
-        (error: unknown) => error,
-      );
+      const refused = await buildApp(
+        testConfig(empty, { auth: { apiKeys: undefined, host: '0.0.0.0' } }),
+      ).catch((error: unknown) => error);
       expect(refused).toBeInstanceOf(ConfigError);
       expect((refused as Error).message).toMatch(/refusing to listen on 0\.0\.0\.0 without API keys/);
     } finally {

@@ -20,7 +20,7 @@ describe.skipIf(!realPg)('revocation reaches every instance within a second', ()
       const app = await buildApp(testConfig(db));
       instances.push({ app, url: await app.listen({ port: 0, host: '127.0.0.1' }) });
     }
-    admin = await createDatabase(testConfig(db));
+    admin = await createDatabase(testConfig(db).db);
   });
   afterAll(async () => {
     await admin?.close();

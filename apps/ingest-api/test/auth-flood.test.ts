@@ -35,7 +35,7 @@ describe.skipIf(!realPg)('a flood of random bearer tokens', () => {
   beforeAll(async () => {
     db = await createTestDatabase();
     counter = await startPgQueryCounter(db.url ?? '');
-    app = await buildApp(testConfig(db, { databaseUrl: counter.url }));
+    app = await buildApp(testConfig(db, { db: { url: counter.url } }));
     url = await app.listen({ port: 0, host: '127.0.0.1' });
   });
   afterAll(async () => {

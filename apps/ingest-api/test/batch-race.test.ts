@@ -10,7 +10,7 @@ if (!realPg)
 describe.skipIf(!realPg)('POST /v1/batch under concurrent retries (real PostgreSQL)', () => {
   let server: TestServer;
   beforeAll(async () => {
-    server = await startTestServer({ rateLimitRps: 10_000, rateLimitBurst: 10_000 });
+    server = await startTestServer({ rateLimit: { rps: 10_000, burst: 10_000 } });
   });
   afterAll(async () => {
     await server?.close();

@@ -30,9 +30,9 @@ describe.skipIf(!realPg)('blobs during a database outage (ROLE=all, real Postgre
     const s3Options = s3.storeOptions();
     app = await buildApp(
       testConfig(db, {
-        databaseUrl: url.toString(),
+        db: { url: url.toString() },
         role: 'all',
-        workerPollIntervalMs: 50,
+        worker: { pollIntervalMs: 50 },
         logLevel: 'silent',
         s3: {
           bucket: s3Options.bucket,

@@ -9,7 +9,7 @@ describe('a slow blob upload', () => {
 
   beforeAll(async () => {
     // One database connection, and requests give up waiting for it after 300 ms.
-    server = await startTestServer({ dbPoolSize: 1, dbAcquireTimeoutMs: 300 });
+    server = await startTestServer({ db: { poolSize: 1, acquireTimeoutMs: 300 } });
   });
   afterAll(async () => {
     await server?.close();

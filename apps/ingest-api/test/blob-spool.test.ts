@@ -70,7 +70,7 @@ describe('the blob spool while uploads run', () => {
   beforeAll(async () => {
     server = await startTestServer({
       limits: { ...DEFAULT_LIMITS, maxBlobBytes: 96 * KiB, maxBlobRequestBytes: 100 * KiB },
-      spoolMaxBytes: 100 * KiB,
+      spool: { maxBytes: 100 * KiB },
     });
     spool = join(server.db.dataDir, 'spool', String(process.pid));
   });

@@ -17,9 +17,9 @@ describe('ROLE=all: the app runs the blob worker itself', () => {
     const options = s3.storeOptions();
     server = await startTestServer({
       role: 'all',
-      workerPollIntervalMs: 20,
+      worker: { pollIntervalMs: 20 },
       // Each scrape here must see the blobs table as it is now.
-      metricsCacheMs: 1,
+      metrics: { cacheMs: 1 },
       s3: {
         bucket: options.bucket,
         endpoint: options.endpoint,
@@ -85,7 +85,7 @@ describe('ROLE=all shutting down', () => {
     try {
       const config = testConfig(db, {
         role: 'all',
-        workerPollIntervalMs: 20,
+        worker: { pollIntervalMs: 20 },
         s3: {
           bucket: 'sluice-test',
           endpoint: hole.endpoint,
@@ -103,7 +103,7 @@ describe('ROLE=all shutting down', () => {
       await waitFor('the upload to hang in the store', async () => hole.puts() > 0);
       await app.close();
 
-      const reopened = await createDatabase(config);
+      const reopened = await createDatabase(config.db);
       try {
         const rows = await reopened.query<{ state: string; lease_owner: string | null; attempts: number }>(
           'select state, lease_owner, attempts from blobs where id = $1',

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { DEFAULT_LIMITS } from '@sluice/contracts';
 import { describe, expect, it } from 'vitest';
 import { configKeySeeds, grantsDevKey } from '../src/auth/config-keys.js';
@@ -6,20 +7,29 @@ import { DEV_API_KEY, loadConfig } from '../src/config.js';
 describe('loadConfig', () => {
   it('gives the documented defaults for an empty environment', () => {
     expect(loadConfig({})).toMatchObject({
-      port: 8080,
-      host: '127.0.0.1',
-      databaseUrl: undefined,
+      http: { port: 8080, host: '127.0.0.1' },
+      db: {
+        url: undefined,
+        embeddedDirectory: join('./.data', 'pglite'),
+        poolSize: 10,
+        maxWaiting: 200,
+        acquireTimeoutMs: 5000,
+      },
       dataDir: './.data',
       s3: undefined,
-      apiKeys: undefined,
+      auth: { apiKeys: undefined, host: '127.0.0.1' },
       role: 'all',
       logLevel: 'info',
       limits: DEFAULT_LIMITS,
-      rateLimitRps: 200,
-      rateLimitBurst: 400,
-      dbPoolSize: 10,
-      dbMaxWaiting: 200,
-      dbAcquireTimeoutMs: 5000,
+      rateLimit: { rps: 200, burst: 400 },
+      worker: {
+        concurrency: undefined,
+        pollIntervalMs: undefined,
+        leaseMs: undefined,
+        maxAttempts: undefined,
+        backoffBaseMs: undefined,
+      },
+      spool: { directory: join('./.data', 'spool') },
     });
   });
 
@@ -45,10 +55,10 @@ describe('loadConfig', () => {
       RATE_LIMIT_RPS: '5',
     });
     expect(config).toMatchObject({
-      port: 9000,
-      host: '0.0.0.0',
-      databaseUrl: 'postgres://u@db:5432/sluice',
+      http: { port: 9000, host: '0.0.0.0' },
+      db: { url: 'postgres://u@db:5432/sluice', embeddedDirectory: '/var/lib/sluice/pglite' },
       dataDir: '/var/lib/sluice',
+      spool: { directory: '/var/lib/sluice/spool' },
       s3: {
         bucket: 'b',
         endpoint: 'http://minio:9000',
@@ -60,14 +70,17 @@ describe('loadConfig', () => {
         connectionTimeoutMs: undefined,
         maxSockets: 7,
       },
-      apiKeys: [
-        { source: 'web', key: 'key-web-123' },
-        { source: 'app', key: 'key-app-456' },
-      ],
+      auth: {
+        apiKeys: [
+          { source: 'web', key: 'key-web-123' },
+          { source: 'app', key: 'key-app-456' },
+        ],
+        host: '0.0.0.0',
+      },
       role: 'api',
       logLevel: 'debug',
       limits: { ...DEFAULT_LIMITS, maxBatchItems: 10, maxItemDataBytes: 100 },
-      rateLimitRps: 5,
+      rateLimit: { rps: 5, burst: 400 },
     });
   });
 
@@ -75,16 +88,16 @@ describe('loadConfig', () => {
     // A non-loopback HOST without API_KEYS parses: whether it may start depends on keys made with
     // sources:create, which the auth plugin checks (test/api-key-lifecycle.test.ts).
     const open = loadConfig({ HOST: '0.0.0.0' });
-    expect(open.host).toBe('0.0.0.0');
-    expect(grantsDevKey(open)).toBe(false);
-    expect(configKeySeeds(open)).toEqual([]);
+    expect(open.auth.host).toBe('0.0.0.0');
+    expect(grantsDevKey(open.auth)).toBe(false);
+    expect(configKeySeeds(open.auth)).toEqual([]);
     for (const host of ['127.0.0.1', '::1', 'localhost']) {
-      expect(grantsDevKey(loadConfig({ HOST: host }))).toBe(true);
-      expect(configKeySeeds(loadConfig({ HOST: host }))).toEqual([DEV_API_KEY]);
+      expect(grantsDevKey(loadConfig({ HOST: host }).auth)).toBe(true);
+      expect(configKeySeeds(loadConfig({ HOST: host }).auth)).toEqual([DEV_API_KEY]);
     }
     const keyed = loadConfig({ HOST: '127.0.0.1', API_KEYS: 'web:key-web-123' });
-    expect(grantsDevKey(keyed)).toBe(false);
-    expect(configKeySeeds(keyed)).toEqual([{ source: 'web', key: 'key-web-123' }]);
+    expect(grantsDevKey(keyed.auth)).toBe(false);
+    expect(configKeySeeds(keyed.auth)).toEqual([{ source: 'web', key: 'key-web-123' }]);
   });
 
   it('names each bad variable', () => {
@@ -97,7 +110,7 @@ describe('loadConfig', () => {
   });
 
   it('reads the connection timeouts, with defaults that cut off slow senders', () => {
-    expect(loadConfig({})).toMatchObject({
+    expect(loadConfig({}).http).toMatchObject({
       headersTimeoutMs: 10_000,
       requestTimeoutMs: 300_000,
       connectionTimeoutMs: 30_000,
@@ -109,7 +122,7 @@ describe('loadConfig', () => {
         REQUEST_TIMEOUT_MS: '60000',
         CONNECTION_TIMEOUT_MS: '5000',
         KEEP_ALIVE_TIMEOUT_MS: '65000',
-      }),
+      }).http,
     ).toMatchObject({
       headersTimeoutMs: 2000,
       requestTimeoutMs: 60_000,
@@ -123,17 +136,17 @@ describe('loadConfig', () => {
   });
 
   it('bounds the blob spool, never below one whole blob request', () => {
-    expect(loadConfig({}).spoolMaxBytes).toBe(1024 * 1024 * 1024);
-    expect(loadConfig({ SPOOL_MAX_BYTES: String(DEFAULT_LIMITS.maxBlobRequestBytes) }).spoolMaxBytes).toBe(
+    expect(loadConfig({}).spool.maxBytes).toBe(1024 * 1024 * 1024);
+    expect(loadConfig({ SPOOL_MAX_BYTES: String(DEFAULT_LIMITS.maxBlobRequestBytes) }).spool.maxBytes).toBe(
       DEFAULT_LIMITS.maxBlobRequestBytes,
     );
     expect(() => loadConfig({ SPOOL_MAX_BYTES: '1000' })).toThrow(/SPOOL_MAX_BYTES.*MAX_BLOB_REQUEST_BYTES/);
-    expect(loadConfig({ SPOOL_MAX_BYTES: '1000', MAX_BLOB_REQUEST_BYTES: '1000' }).spoolMaxBytes).toBe(1000);
+    expect(loadConfig({ SPOOL_MAX_BYTES: '1000', MAX_BLOB_REQUEST_BYTES: '1000' }).spool.maxBytes).toBe(1000);
   });
 
   it('reads how long one reading of the blob counts serves /metrics', () => {
-    expect(loadConfig({}).metricsCacheMs).toBe(5000);
-    expect(loadConfig({ METRICS_CACHE_MS: '15000' }).metricsCacheMs).toBe(15_000);
+    expect(loadConfig({}).metrics.cacheMs).toBe(5000);
+    expect(loadConfig({ METRICS_CACHE_MS: '15000' }).metrics.cacheMs).toBe(15_000);
     expect(() => loadConfig({ METRICS_CACHE_MS: 'soon' })).toThrow(/METRICS_CACHE_MS/);
   });
 });

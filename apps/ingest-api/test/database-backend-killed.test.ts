@@ -18,7 +18,7 @@ describe.skipIf(!realPg)('a database backend killed in the middle of a transacti
 
   beforeAll(async () => {
     testDb = await createTestDatabase();
-    db = await createDatabase(testConfig(testDb, { dbPoolSize: 2 }));
+    db = await createDatabase(testConfig(testDb, { db: { poolSize: 2 } }).db);
     admin = postgres(testDb.url ?? '', { max: 1, onnotice: () => {} });
   });
   afterAll(async () => {

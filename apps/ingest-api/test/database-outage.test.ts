@@ -28,7 +28,7 @@ describe.skipIf(!realPg)('a database outage (real PostgreSQL behind a proxy that
     proxy = await startTcpProxy(url.hostname, Number(url.port || 5432));
     url.hostname = '127.0.0.1';
     url.port = String(proxy.port);
-    app = await buildApp(testConfig(db, { databaseUrl: url.toString(), dbPoolSize: 4, logLevel: 'error' }));
+    app = await buildApp(testConfig(db, { db: { url: url.toString(), poolSize: 4 }, logLevel: 'error' }));
     server = {
       url: await app.listen({ port: 0, host: '127.0.0.1' }),
       apiKey: 'test-key',

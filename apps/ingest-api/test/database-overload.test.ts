@@ -11,7 +11,7 @@ if (!realPg)
 describe.skipIf(!realPg)('a saturated connection pool (real PostgreSQL)', () => {
   let server: TestServer;
   beforeAll(async () => {
-    server = await startTestServer({ dbPoolSize: 1, dbMaxWaiting: 1, dbAcquireTimeoutMs: 10_000 });
+    server = await startTestServer({ db: { poolSize: 1, maxWaiting: 1, acquireTimeoutMs: 10_000 } });
   });
   afterAll(async () => {
     await server?.close();

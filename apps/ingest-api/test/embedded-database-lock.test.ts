@@ -57,15 +57,15 @@ describe('the embedded database is opened by one process at a time', () => {
   it('refuses a second opener in the same process until the first closes', async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'sluice-lock-'));
     const config = loadConfig({ DATA_DIR: dataDir });
-    const first = await createDatabase(config);
+    const first = await createDatabase(config.db);
     try {
-      const second = await createDatabase(config).catch((error: unknown) => error);
+      const second = await createDatabase(config.db).catch((error: unknown) => error);
       expect(second).toBeInstanceOf(EmbeddedDatabaseLockedError);
       expect((second as Error).message).toContain(join(dataDir, 'pglite'));
     } finally {
       await first.close();
     }
-    const third = await createDatabase(config);
+    const third = await createDatabase(config.db);
     await third.query('select 1');
     await third.close();
   }, 120_000);

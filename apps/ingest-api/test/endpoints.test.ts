@@ -9,6 +9,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../src/testing.js';
 import { get, postBatch, record } from './support/http.js';
+import { unresolvedRefs } from './support/json-refs.js';
 
 describe('item status, limits, health, metrics and docs', () => {
   let server: TestServer;
@@ -99,6 +100,7 @@ describe('item status, limits, health, metrics and docs', () => {
       expect(Object.keys(docs.body.components.schemas.Limits?.properties ?? {})).toEqual(
         Object.keys(DEFAULT_LIMITS),
       );
+      expect(unresolvedRefs(docs.body)).toEqual([]);
     }
   });
 });

@@ -470,7 +470,7 @@ describe('hostile input against both ingest routes (property)', () => {
     console.log(
       `hostile-input property: seed ${SEED}, ${RUNS} runs per route; repeat with PROPERTY_SEED=${SEED} PROPERTY_RUNS=${RUNS}`,
     );
-    server = await startTestServer({ limits: LIMITS, rateLimitRps: 1_000_000, rateLimitBurst: 1_000_000 });
+    server = await startTestServer({ limits: LIMITS, rateLimit: { rps: 1_000_000, burst: 1_000_000 } });
     spool = join(server.db.dataDir, 'spool', String(process.pid));
   });
   afterAll(async () => {

@@ -16,7 +16,7 @@ describe.skipIf(!realPg)(
     let outside: postgres.Sql;
 
     beforeAll(async () => {
-      server = await startTestServer({ metricsCacheMs: CACHE_MS });
+      server = await startTestServer({ metrics: { cacheMs: CACHE_MS } });
       outside = postgres(server.db.url ?? '', { max: 2, onnotice: () => {} });
     });
     afterAll(async () => {

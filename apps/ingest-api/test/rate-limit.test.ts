@@ -6,7 +6,7 @@ import { postBatch, record, storedItems } from './support/http.js';
 describe('per-source rate limit', () => {
   let server: TestServer;
   beforeAll(async () => {
-    server = await startTestServer({ rateLimitRps: 1, rateLimitBurst: 3 });
+    server = await startTestServer({ rateLimit: { rps: 1, burst: 3 } });
   });
   afterAll(async () => {
     await server?.close();

@@ -14,9 +14,7 @@ describe.skipIf(!realPg)('/readyz on a saturated connection pool (real PostgreSQ
   let server: TestServer;
   beforeAll(async () => {
     server = await startTestServer({
-      dbPoolSize: 1,
-      dbMaxWaiting: 5,
-      dbAcquireTimeoutMs: ACQUIRE_TIMEOUT_MS,
+      db: { poolSize: 1, maxWaiting: 5, acquireTimeoutMs: ACQUIRE_TIMEOUT_MS },
     });
   });
   afterAll(async () => {

@@ -55,10 +55,12 @@ describe('slow and refused senders are cut off', () => {
 
   beforeAll(async () => {
     server = await startTestServer({
-      headersTimeoutMs: HEADERS_TIMEOUT_MS,
-      requestTimeoutMs: REQUEST_TIMEOUT_MS,
-      connectionTimeoutMs: 20_000,
-      keepAliveTimeoutMs: KEEP_ALIVE_TIMEOUT_MS,
+      http: {
+        headersTimeoutMs: HEADERS_TIMEOUT_MS,
+        requestTimeoutMs: REQUEST_TIMEOUT_MS,
+        connectionTimeoutMs: 20_000,
+        keepAliveTimeoutMs: KEEP_ALIVE_TIMEOUT_MS,
+      },
     });
   });
   afterAll(async () => {

@@ -10,7 +10,7 @@ const config = loadConfig({
   API_KEYS: 'test:test-key',
   DATABASE_URL: env.CHILD_DATABASE_URL,
 });
-const db = await createDatabase(config);
+const db = await createDatabase(config.db);
 const worker = new BlobWorker({
   db,
   objectStore: new S3ObjectStore({

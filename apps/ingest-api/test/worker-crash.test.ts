@@ -56,7 +56,7 @@ describe('blob workers crashing and racing (real PostgreSQL)', () => {
         {
           env: {
             ...process.env,
-            CHILD_DATABASE_URL: server.config.databaseUrl,
+            CHILD_DATABASE_URL: server.config.db.url,
             CHILD_S3_ENDPOINT: hole.endpoint,
             CHILD_WORKER_ID: 'doomed-worker',
             CHILD_LEASE_MS: '1500',
@@ -111,7 +111,7 @@ describe('blob workers crashing and racing (real PostgreSQL)', () => {
     const workers: BlobWorker[] = [];
     try {
       for (const name of ['worker-a', 'worker-b']) {
-        const db = await createDatabase(server.config);
+        const db = await createDatabase(server.config.db);
         const store = new S3ObjectStore(s3.storeOptions());
         databases.push(db);
         stores.push(store);

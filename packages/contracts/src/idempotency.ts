@@ -1,26 +1,9 @@
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils.js';
-import canonicalize from 'canonicalize';
 import { v7 as uuidv7 } from 'uuid';
 import type { RecordItem } from './batch.js';
 import type { BlobManifestItem } from './blob.js';
-
-/**
- * RFC 8785 (JCS) canonical JSON of a JSON value: object keys sorted by UTF-16 code units, no
- * whitespace, numbers in ECMAScript shortest form (`1.0` → `1`, `-0` → `0`, `1e21` → `1e+21`).
- * Object properties whose value is `undefined` are left out, as in JSON.
- * @throws {TypeError} for values JSON cannot represent (NaN, Infinity, a bare `undefined`).
- */
-export function canonicalJson(value: unknown): string {
-  let text: string | undefined;
-  try {
-    text = canonicalize(value);
-  } catch (error) {
-    throw new TypeError(`value has no canonical JSON form: ${(error as Error).message}`, { cause: error });
-  }
-  if (text === undefined) throw new TypeError('value has no canonical JSON form: undefined');
-  return text;
-}
+import { canonicalJson } from './canonical-json.js';
 
 /** Lowercase hex SHA-256 of a string's UTF-8 bytes, or of bytes. Portable: no Node APIs. */
 export function sha256Hex(input: string | Uint8Array): string {

@@ -1,5 +1,6 @@
 export * from './batch.js';
 export * from './blob.js';
+export * from './canonical-json.js';
 export * from './error-codes.js';
 export * from './http.js';
 export * from './idempotency.js';
@@ -7,3 +8,4 @@ export * from './item.js';
 export * from './json-rules.js';
 export * from './limits.js';
 export * from './retry.js';
+export * from './routes.js';

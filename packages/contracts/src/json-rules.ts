@@ -1,6 +1,6 @@
 import { z } from 'zod';
+import { canonicalJson } from './canonical-json.js';
 import type { ItemErrorCode } from './error-codes.js';
-import { canonicalJson } from './idempotency.js';
 
 /**
  * Deepest nesting of arrays and objects accepted in a record's `data` or a blob's `meta`. A value at

@@ -27,8 +27,7 @@ const payload = { user: 'u-12345', action: 'click', target: 'button#checkout', p
 
 const server = await startTestServer({
   logLevel: 'error',
-  rateLimitRps: 1_000_000,
-  rateLimitBurst: 1_000_000,
+  rateLimit: { rps: 1_000_000, burst: 1_000_000 },
 });
 console.log(
   `ingest API on ${server.db.kind === 'postgres' ? 'real PostgreSQL' : 'embedded PGlite (no PostgreSQL answered)'}`,

@@ -2,7 +2,6 @@ import { openAsBlob } from 'node:fs';
 import { promisify } from 'node:util';
 import { gzip, constants as zlibConstants } from 'node:zlib';
 import {
-  API_PATHS,
   type BlobManifestItem,
   ErrorBodySchema,
   type IngestResponse,
@@ -10,6 +9,8 @@ import {
   type Limits,
   LimitsSchema,
   MANIFEST_FIELD,
+  ROUTES,
+  type RouteContract,
 } from '@sluice/contracts';
 import ky, { isTimeoutError, type KyInstance } from 'ky';
 import { timerDelay } from './timers.js';
@@ -106,7 +107,7 @@ export class Transport {
       sent = await gzipAsync(body, { level: zlibConstants.Z_BEST_SPEED });
       headers['content-encoding'] = 'gzip';
     }
-    return this.#send(API_PATHS.batch, { body: sent, headers }, payloads.length, signal);
+    return this.#send(ROUTES.batch, { body: sent, headers }, payloads.length, signal);
   }
 
   /**
@@ -127,13 +128,14 @@ export class Transport {
       bytes += blob.manifest.size;
     }
     const timeoutMs = blobRequestTimeoutMs(bytes, this.options);
-    return this.#send(API_PATHS.blobs, { body: form, headers: {}, timeoutMs }, blobs.length, signal);
+    return this.#send(ROUTES.blobs, { body: form, headers: {}, timeoutMs }, blobs.length, signal);
   }
 
   /** `GET /v1/limits`; `undefined` when the server cannot be asked or answers something else. */
   async fetchLimits(signal?: AbortSignal): Promise<Limits | undefined> {
     try {
-      const response = await this.#http.get(stripSlash(API_PATHS.limits), {
+      const response = await this.#http(stripSlash(ROUTES.limits.path), {
+        method: ROUTES.limits.method,
         headers: { authorization: `Bearer ${this.#apiKey}` },
         ...(signal === undefined ? {} : { signal }),
       });
@@ -148,18 +150,19 @@ export class Transport {
   }
 
   async #send(
-    path: string,
+    route: Pick<RouteContract, 'method' | 'path'>,
     init: { body: Uint8Array | FormData; headers: Record<string, string>; timeoutMs?: number },
     itemCount: number,
     signal: AbortSignal | undefined,
   ): Promise<TransportResult> {
     const startedAt = performance.now();
     const elapsed = (): number => performance.now() - startedAt;
-    const request = { method: 'POST', url: this.#urlOf(path) };
+    const request = { method: route.method, url: this.#urlOf(route.path) };
     let response: Response;
     let text: string;
     try {
-      response = await this.#http.post(stripSlash(path), {
+      response = await this.#http(stripSlash(route.path), {
+        method: route.method,
         body: init.body,
         headers: { ...init.headers, authorization: `Bearer ${this.#apiKey}` },
         ...(init.timeoutMs === undefined ? {} : { timeout: init.timeoutMs }),

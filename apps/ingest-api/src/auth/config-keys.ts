@@ -1,7 +1,7 @@
-import { type ApiKeySeed, type Config, DEV_API_KEY, isLoopbackHost } from '../config.js';
+import { type ApiKeySeed, type AuthConfig, DEV_API_KEY, isLoopbackHost } from '../config.js';
 
 /** True when this start grants the development key: `API_KEYS` unset and a loopback `HOST`. */
-export function grantsDevKey(config: Pick<Config, 'apiKeys' | 'host'>): boolean {
+export function grantsDevKey(config: AuthConfig): boolean {
   return config.apiKeys === undefined && isLoopbackHost(config.host);
 }
 
@@ -9,7 +9,7 @@ export function grantsDevKey(config: Pick<Config, 'apiKeys' | 'host'>): boolean 
  * The keys this start's configuration grants: `API_KEYS`, else the development key on loopback,
  * else none (a non-loopback start then needs keys made with `sources:create`).
  */
-export function configKeySeeds(config: Pick<Config, 'apiKeys' | 'host'>): readonly ApiKeySeed[] {
+export function configKeySeeds(config: AuthConfig): readonly ApiKeySeed[] {
   if (config.apiKeys !== undefined) return config.apiKeys;
   return grantsDevKey(config) ? [DEV_API_KEY] : [];
 }

@@ -11,7 +11,7 @@ import { ConfigError } from '../errors.js';
 export async function withDatabase(body: (db: Database) => Promise<number | undefined>): Promise<void> {
   let db: Database;
   try {
-    db = await createDatabase(loadConfig(process.env));
+    db = await createDatabase(loadConfig(process.env).db);
   } catch (error) {
     if (error instanceof ConfigError || error instanceof EmbeddedDatabaseLockedError) {
       process.stderr.write(`sluice: ${error.message}\n`);

@@ -1,5 +1,4 @@
 import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import type { ExtractTablesWithRelations } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT, PgTransaction } from 'drizzle-orm/pg-core';
@@ -8,7 +7,7 @@ import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
-import type { Config } from '../config.js';
+import type { DbConfig } from '../config.js';
 import { MigrationsMissingError } from '../errors.js';
 import { asUnavailable, sqlStateOf } from './connection-errors.js';
 import { lockEmbeddedDatabase } from './embedded-lock.js';
@@ -146,26 +145,24 @@ function gated(
 
 /**
  * Opens the configured database and applies the committed migrations: PostgreSQL at
- * `config.databaseUrl`, or PGlite in `config.dataDir/pglite` when it is unset. The PGlite directory
+ * `config.url`, or PGlite in `config.embeddedDirectory` when it is unset. The PGlite directory
  * is locked for as long as the database is open (until `close()` or the process ends).
  * @throws {EmbeddedDatabaseLockedError} when another process (or open database) holds the PGlite directory.
  */
-export async function createDatabase(
-  config: Pick<Config, 'databaseUrl' | 'dataDir' | 'dbPoolSize' | 'dbMaxWaiting' | 'dbAcquireTimeoutMs'>,
-): Promise<Database> {
-  if (config.databaseUrl !== undefined) {
-    await migrateOnPostgres(config.databaseUrl);
-    const client = postgres(config.databaseUrl, {
-      max: config.dbPoolSize,
+export async function createDatabase(config: DbConfig): Promise<Database> {
+  if (config.url !== undefined) {
+    await migrateOnPostgres(config.url);
+    const client = postgres(config.url, {
+      max: config.poolSize,
       onnotice: () => {},
       connect_timeout: 5,
       idle_timeout: 60,
     });
     const orm = drizzlePostgres(client, { schema }) as unknown as Db;
     const gate = new Gate({
-      concurrency: config.dbPoolSize,
-      maxWaiting: config.dbMaxWaiting,
-      timeoutMs: config.dbAcquireTimeoutMs,
+      concurrency: config.poolSize,
+      maxWaiting: config.maxWaiting,
+      timeoutMs: config.acquireTimeoutMs,
     });
     return gated(
       'postgres',
@@ -184,7 +181,7 @@ export async function createDatabase(
       () => client.end({ timeout: 5 }),
     );
   }
-  const dir = join(config.dataDir, 'pglite');
+  const dir = config.embeddedDirectory;
   await mkdir(dir, { recursive: true });
   // PGlite itself does not stop a second process from opening the same files, which corrupts them.
   const lock = await lockEmbeddedDatabase(dir);
@@ -201,8 +198,8 @@ export async function createDatabase(
     // PGlite runs one statement at a time; the gate only bounds how many requests queue for it.
     const gate = new Gate({
       concurrency: 1,
-      maxWaiting: config.dbMaxWaiting,
-      timeoutMs: config.dbAcquireTimeoutMs,
+      maxWaiting: config.maxWaiting,
+      timeoutMs: config.acquireTimeoutMs,
     });
     return gated(
       'pglite',

@@ -5,7 +5,7 @@ import { hashApiKey } from '../auth/api-keys.js';
 import { configKeySeeds, grantsDevKey } from '../auth/config-keys.js';
 import { ApiKeySet } from '../auth/key-set.js';
 import { reconcileConfigKeys } from '../auth/reconcile-config-keys.js';
-import { type Config, DEV_API_KEY } from '../config.js';
+import { type AuthConfig, DEV_API_KEY } from '../config.js';
 import { UnauthorizedError } from '../errors.js';
 
 declare module 'fastify' {
@@ -18,7 +18,7 @@ declare module 'fastify' {
 /** Options of {@link authPlugin}. */
 export interface AuthPluginOptions {
   /** `apiKeys` and `host` decide the keys this start grants. */
-  readonly config: Pick<Config, 'apiKeys' | 'host'>;
+  readonly config: AuthConfig;
   /** Milliseconds between reloads of the keys without a change notification (safety net). @default 5000 */
   readonly refreshMs?: number;
 }

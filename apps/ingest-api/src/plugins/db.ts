@@ -1,5 +1,5 @@
 import fp from 'fastify-plugin';
-import type { Config } from '../config.js';
+import type { DbConfig } from '../config.js';
 import { createDatabase, type Database } from '../db/database.js';
 
 declare module 'fastify' {
@@ -11,7 +11,7 @@ declare module 'fastify' {
 
 /** Options of {@link dbPlugin}. */
 export interface DbPluginOptions {
-  readonly config: Config;
+  readonly config: DbConfig;
 }
 
 /**

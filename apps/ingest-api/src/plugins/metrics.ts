@@ -1,3 +1,4 @@
+import { ROUTES } from '@sluice/contracts';
 import fp from 'fastify-plugin';
 import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
 
@@ -46,9 +47,13 @@ export const metricsPlugin = fp(
       }),
     };
     app.decorate('metrics', metrics);
-    app.get('/metrics', async (_request, reply) => {
-      reply.type(registry.contentType);
-      return registry.metrics();
+    app.route({
+      method: ROUTES.metrics.method,
+      url: ROUTES.metrics.path,
+      handler: async (_request, reply) => {
+        reply.type(registry.contentType);
+        return registry.metrics();
+      },
     });
   },
   { name: 'sluice-metrics' },

@@ -1,5 +1,5 @@
 import fp from 'fastify-plugin';
-import type { Config } from '../config.js';
+import type { Config, MetricsConfig, WorkerConfig } from '../config.js';
 import { createObjectStore } from '../object-store/create-object-store.js';
 import type { ObjectStore } from '../object-store/object-store.js';
 import { registerBlobMetrics } from './blob-metrics.js';
@@ -14,34 +14,39 @@ declare module 'fastify' {
 
 /** Options of {@link blobWorkerPlugin}. */
 export interface BlobWorkerPluginOptions {
-  readonly config: Config;
-  /** Object store to upload to. @default the one `config` describes (S3 or `DATA_DIR/objects`) */
+  /** Whether this process runs a worker: not when `api`. */
+  readonly role: Config['role'];
+  readonly worker: WorkerConfig;
+  readonly metrics: MetricsConfig;
+  /** The object store to create when {@link BlobWorkerPluginOptions.objectStore} is not given. */
+  readonly storage: Pick<Config, 's3' | 'dataDir'>;
+  /** Object store to upload to. @default the one `storage` describes (S3 or `DATA_DIR/objects`) */
   readonly objectStore?: ObjectStore | undefined;
 }
 
 /**
- * Registers the blob metrics and, when `config.role` is `worker` or `all`, runs a {@link BlobWorker}:
+ * Registers the blob metrics and, when `role` is `worker` or `all`, runs a {@link BlobWorker}:
  * started once the app is ready, stopped (leases handed back) before the database closes.
  * Needs the db and metrics plugins.
  */
 export const blobWorkerPlugin = fp<BlobWorkerPluginOptions>(
-  async (app, { config, objectStore }) => {
+  async (app, { role, worker: workerConfig, metrics, storage, objectStore }) => {
     const hooks = registerBlobMetrics(app.metrics.registry, app.db, app.log, {
-      cacheMs: config.metricsCacheMs,
+      cacheMs: metrics.cacheMs,
     });
-    if (config.role === 'api') {
+    if (role === 'api') {
       app.decorate('blobWorker', undefined);
       return;
     }
-    const store = objectStore ?? createObjectStore(config);
+    const store = objectStore ?? createObjectStore(storage);
     const worker = new BlobWorker({
       db: app.db,
       objectStore: store,
-      concurrency: config.workerConcurrency,
-      pollIntervalMs: config.workerPollIntervalMs,
-      leaseMs: config.workerLeaseMs,
-      maxAttempts: config.workerMaxAttempts,
-      backoffBaseMs: config.workerBackoffBaseMs,
+      concurrency: workerConfig.concurrency,
+      pollIntervalMs: workerConfig.pollIntervalMs,
+      leaseMs: workerConfig.leaseMs,
+      maxAttempts: workerConfig.maxAttempts,
+      backoffBaseMs: workerConfig.backoffBaseMs,
       logger: app.log.child({ component: 'blob-worker' }),
       hooks,
     });

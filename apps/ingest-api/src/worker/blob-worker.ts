@@ -4,6 +4,15 @@ import { blobObjectKey } from '@sluice/contracts';
 import PQueue from 'p-queue';
 import type { Database } from '../db/database.js';
 import type { ObjectStore } from '../object-store/object-store.js';
+import {
+  claimBlobs,
+  completeBlob,
+  type ExpiredLeaseRow,
+  expireLeases,
+  failBlob,
+  releaseLeases,
+  stagedBytes,
+} from './blob-statements.js';
 import { LeaseExpiredError, StagedBytesCorruptError, StagedBytesMissingError } from './blob-worker-errors.js';
 import { clientSafeError, LEASE_EXPIRED_ERROR } from './client-safe-error.js';
 import {
@@ -73,15 +82,6 @@ export interface ClaimedBlob {
   readonly attempts: number;
 }
 
-interface ClaimedRow {
-  source: string;
-  id: string;
-  sha256: string;
-  size: number;
-  content_type: string;
-  attempts: number;
-}
-
 const SILENT: WorkerLogger = { info() {}, warn() {}, error() {} };
 
 function positiveInt(name: string, value: number | undefined, fallback: number): number {
@@ -91,64 +91,6 @@ function positiveInt(name: string, value: number | undefined, fallback: number):
   }
   return result;
 }
-
-// A claim takes due pending blobs, oldest first; SKIP LOCKED lets any number of workers claim side by
-// side without waiting on each other. The attempt is counted when it starts, so a worker that dies
-// mid-upload still spends one.
-const CLAIM_SQL = `
-update blobs b
-   set state = 'uploading', lease_owner = $1, attempts = b.attempts + 1,
-       lease_until = now() + $2::int * interval '1 millisecond'
- where (b.source, b.id) in (
-         select source, id from blobs
-          where state = 'pending' and next_attempt_at <= now()
-          order by next_attempt_at
-          limit $3::int
-            for update skip locked)
-returning b.source, b.id, b.sha256, b.size::float8 as size, b.content_type, b.attempts`;
-
-// Blobs whose worker stopped responding (crashed, hung, partitioned) go back to pending, or to failed
-// when that was their last allowed attempt. The old lease owner is returned for the log only: it
-// names a host and pid, which last_error (shown to clients) must not.
-const EXPIRE_SQL = `
-update blobs b
-   set state = case when b.attempts >= $1::int then 'failed' else 'pending' end,
-       last_error = $2, lease_owner = null, lease_until = null, next_attempt_at = now()
-  from (select source, id, lease_owner from blobs
-         where state = 'uploading' and lease_until < now()
-           for update skip locked) expired
- where b.source = expired.source and b.id = expired.id
-returning b.id, b.state, expired.lease_owner`;
-
-// Marking the blob uploaded and freeing its staged bytes is one statement, so a blob is never
-// uploaded without its bytes being freed nor freed without being uploaded. Only the lease owner may.
-const DONE_SQL = `
-with done as (
-  update blobs
-     set state = 'uploaded', object_key = $4, uploaded_at = now(),
-         lease_owner = null, lease_until = null, last_error = null
-   where source = $1 and id = $2 and lease_owner = $3 and state = 'uploading'
-  returning source, id)
-delete from blob_staging s using done where s.source = done.source and s.id = done.id
-returning s.id`;
-
-// The delay comes from retryDelayMs() (the one backoff rule, also behind the documented schedule); the
-// next attempt time is relative to the database's clock, like the claim's.
-const RETRY_SQL = `
-update blobs
-   set state = case when attempts >= $4::int then 'failed' else 'pending' end,
-       next_attempt_at = now() + $5::float8 * interval '1 millisecond',
-       last_error = $6, lease_owner = null, lease_until = null
- where source = $1 and id = $2 and lease_owner = $3 and state = 'uploading'
-returning state`;
-
-// A stopping worker hands its claims back without spending an attempt.
-const RELEASE_SQL = `
-update blobs
-   set state = 'pending', lease_owner = null, lease_until = null, next_attempt_at = now(),
-       attempts = greatest(attempts - 1, 0)
- where lease_owner = $1 and state = 'uploading'
-returning id`;
 
 /**
  * Moves staged blobs to object storage. Claims due blobs with a lease (`FOR UPDATE SKIP LOCKED`), uploads
@@ -213,10 +155,10 @@ export class BlobWorker {
    */
   async claimOnce(): Promise<number> {
     // Expired leases are rare; looking for them once per poll interval is soon enough.
-    let expired: { id: string; state: string; lease_owner: string | null }[] = [];
+    let expired: ExpiredLeaseRow[] = [];
     if (Date.now() - this.#lastSweep >= this.#pollIntervalMs) {
       this.#lastSweep = Date.now();
-      expired = await this.#db.query(EXPIRE_SQL, [this.#maxAttempts, LEASE_EXPIRED_ERROR]);
+      expired = await expireLeases(this.#db, this.#maxAttempts, LEASE_EXPIRED_ERROR);
     }
     for (const row of expired) {
       const final = row.state === 'failed';
@@ -232,7 +174,7 @@ export class BlobWorker {
     }
     const free = this.#concurrency - this.#queue.pending - this.#queue.size;
     if (free <= 0 || this.#abort.signal.aborted) return 0;
-    const rows = await this.#db.query<ClaimedRow>(CLAIM_SQL, [this.workerId, this.#leaseMs, free]);
+    const rows = await claimBlobs(this.#db, this.workerId, this.#leaseMs, free);
     for (const row of rows) {
       const blob: ClaimedBlob = {
         source: row.source,
@@ -296,8 +238,8 @@ export class BlobWorker {
       const key = blobObjectKey(blob.sha256);
       const skipped = await this.#upload(blob, key, signal);
       signal.throwIfAborted();
-      const freed = await this.#db.query(DONE_SQL, [blob.source, blob.id, this.workerId, key]);
-      if (freed.length === 0) {
+      const completed = await completeBlob(this.#db, blob.source, blob.id, this.workerId, key);
+      if (!completed) {
         this.#log.warn({ id: blob.id }, 'blob lease was lost before it could be marked uploaded');
         return;
       }
@@ -314,11 +256,7 @@ export class BlobWorker {
     const existing = await this.#store.head(key, { signal });
     // Content-addressed: an object of the right size at this key already holds these bytes.
     if (existing !== undefined && existing.size === blob.size) return true;
-    const rows = await this.#db.query<{ bytes: Uint8Array }>(
-      'select bytes from blob_staging where source = $1 and id = $2',
-      [blob.source, blob.id],
-    );
-    const bytes = rows[0]?.bytes;
+    const bytes = await stagedBytes(this.#db, blob.source, blob.id);
     if (bytes === undefined) {
       throw new StagedBytesMissingError(`staged bytes of ${blob.source}/${blob.id} are missing`);
     }
@@ -334,15 +272,15 @@ export class BlobWorker {
 
   async #retryLater(blob: ClaimedBlob, error: unknown): Promise<void> {
     try {
-      const rows = await this.#db.query<{ state: string }>(RETRY_SQL, [
-        blob.source,
-        blob.id,
-        this.workerId,
-        this.#maxAttempts,
-        retryDelayMs(blob.attempts, { baseMs: this.#backoffBaseMs, maxMs: this.#backoffMaxMs }),
-        clientSafeError(error),
-      ]);
-      const final = rows[0]?.state === 'failed';
+      const state = await failBlob(this.#db, {
+        source: blob.source,
+        id: blob.id,
+        workerId: this.workerId,
+        maxAttempts: this.#maxAttempts,
+        delayMs: retryDelayMs(blob.attempts, { baseMs: this.#backoffBaseMs, maxMs: this.#backoffMaxMs }),
+        lastError: clientSafeError(error),
+      });
+      const final = state === 'failed';
       this.#hooks.onAttemptFailed?.(blob, final, error);
       if (final) {
         this.#log.error(
@@ -371,8 +309,8 @@ export class BlobWorker {
     this.#queue.clear();
     await this.#queue.onIdle();
     try {
-      const released = await this.#db.query(RELEASE_SQL, [this.workerId]);
-      this.#log.info({ workerId: this.workerId, released: released.length }, 'blob worker stopped');
+      const released = await releaseLeases(this.#db, this.workerId);
+      this.#log.info({ workerId: this.workerId, released }, 'blob worker stopped');
     } catch (error) {
       // Stopping must not fail because the database is gone; the leases then expire by themselves.
       this.#log.error({ err: error, workerId: this.workerId }, 'blob worker could not hand back its leases');

@@ -1,15 +1,8 @@
 import type { Database } from '../db/database.js';
+import { retryFailed } from './blob-statements.js';
 
 /** Which failed blobs {@link retryFailedBlobs} returns to `pending`. */
 export type FailedBlobSelection = { readonly all: true } | { readonly ids: readonly string[] };
-
-// Only `failed` blobs: a pending or uploading blob is already on its way, an uploaded one is done.
-// Their staged bytes were kept, so the worker picks them up at once with a fresh retry budget.
-const RETRY_FAILED_SQL = `
-update blobs
-   set state = 'pending', attempts = 0, next_attempt_at = now()
- where state = 'failed' and ($1::boolean or id = any($2::text[]))
-returning source, id`;
 
 /**
  * Returns failed blobs to `pending` with their attempts reset, due at once (for `blobs:retry` and the
@@ -23,5 +16,5 @@ export async function retryFailedBlobs(
   const all = 'all' in which;
   const ids = all ? [] : [...which.ids];
   if (!all && ids.length === 0) return [];
-  return db.query<{ source: string; id: string }>(RETRY_FAILED_SQL, [all, ids]);
+  return retryFailed(db, all, ids);
 }

@@ -1,5 +1,4 @@
 import {
-  API_PATHS,
   BatchEnvelopeSchema,
   checkRecordData,
   countStatuses,
@@ -9,6 +8,7 @@ import {
   isItemProblem,
   type Limits,
   RecordItemSchema,
+  ROUTES,
   recordHashOfCanonical,
 } from '@sluice/contracts';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
@@ -93,10 +93,12 @@ async function answerBatch(request: FastifyRequest, limits: Limits): Promise<Ing
 export const batchRoutes: FastifyPluginAsync<BatchRoutesOptions> = async (app, { limits }) => {
   // Batches are JSON only; without this Fastify would hand text/plain bodies to the handler.
   app.removeContentTypeParser('text/plain');
-  app.post(
-    API_PATHS.batch,
-    { bodyLimit: limits.maxBatchBytes, preParsing: decodeBody(limits.maxBatchBytes) },
-    async (request): Promise<IngestResponse> => {
+  app.route({
+    method: ROUTES.batch.method,
+    url: ROUTES.batch.path,
+    bodyLimit: limits.maxBatchBytes,
+    preParsing: decodeBody(limits.maxBatchBytes),
+    handler: async (request): Promise<IngestResponse> => {
       const stopTimer = app.metrics.batchDuration.startTimer({ route: 'batch' });
       try {
         const response = await answerBatch(request, limits);
@@ -109,5 +111,5 @@ export const batchRoutes: FastifyPluginAsync<BatchRoutesOptions> = async (app, {
         stopTimer();
       }
     },
-  );
+  });
 };

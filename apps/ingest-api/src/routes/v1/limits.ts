@@ -1,4 +1,4 @@
-import { API_PATHS, type Limits } from '@sluice/contracts';
+import { type Limits, ROUTES } from '@sluice/contracts';
 import type { FastifyPluginAsync } from 'fastify';
 
 /** Options of {@link limitsRoutes}. */
@@ -8,5 +8,6 @@ export interface LimitsRoutesOptions {
 
 /** `GET /v1/limits`: the limits this server enforces. */
 export const limitsRoutes: FastifyPluginAsync<LimitsRoutesOptions> = async (app, { limits }) => {
-  app.get(API_PATHS.limits, async () => limits);
+  const { method, path } = ROUTES.limits;
+  app.route({ method, url: path, handler: async () => limits });
 };
