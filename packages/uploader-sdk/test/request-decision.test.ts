@@ -1,21 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { decideRequest, endpointProblem } from '../src/request-decision.js';
 import type { TransportResult } from '../src/transport.js';
+import { transportResult } from './support/transport-result.js';
 
-function outcome(overrides: Partial<TransportResult>): TransportResult {
-  return {
-    method: 'POST',
-    url: 'http://ingest.example/v1/blobs',
-    status: undefined,
-    headers: undefined,
-    code: undefined,
-    response: undefined,
-    error: undefined,
-    timedOut: false,
-    latencyMs: 5,
-    ...overrides,
-  };
-}
+const outcome = (overrides: Partial<TransportResult>): TransportResult =>
+  transportResult(overrides, '/v1/blobs');
 
 const timedOut = outcome({ code: 'TIMEOUT', timedOut: true });
 const decide = (kind: 'record' | 'blob', result: TransportResult, itemCount: number) =>

@@ -3,24 +3,12 @@ import { describe, expect, it } from 'vitest';
 import type { LaneItem } from '../src/lane-item.js';
 import { planRequest, type RequestPlan } from '../src/request-plan.js';
 import type { TransportResult } from '../src/transport.js';
+import { transportResult } from './support/transport-result.js';
 
 const items: LaneItem[] = [1, 2, 3, 4].map((seq) => ({ seq, id: `id-${seq}` }));
 const [a, b, c, d] = items as [LaneItem, LaneItem, LaneItem, LaneItem];
 
-function answer(overrides: Partial<TransportResult>): TransportResult {
-  return {
-    method: 'POST',
-    url: 'http://ingest.example/v1/batch',
-    status: undefined,
-    headers: undefined,
-    code: undefined,
-    response: undefined,
-    error: undefined,
-    timedOut: false,
-    latencyMs: 5,
-    ...overrides,
-  };
-}
+const answer = (overrides: Partial<TransportResult>): TransportResult => transportResult(overrides);
 
 /** A 200 with these per-item results. */
 function answered(results: ItemResult[]): TransportResult {
