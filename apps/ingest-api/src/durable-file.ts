@@ -8,7 +8,7 @@ import { dirname } from 'node:path';
 /** Options of {@link writeFileDurably}. */
 export interface WriteFileDurablyOptions {
   /** Aborts the write; the temporary file is removed and `path` is left as it was. */
-  readonly signal?: AbortSignal;
+  readonly signal?: AbortSignal | undefined;
 }
 
 /** fsyncs a directory so that entries created, renamed or removed in it survive power loss. */

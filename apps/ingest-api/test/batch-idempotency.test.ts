@@ -1,18 +1,11 @@
 import { recordHash } from '@sluice/contracts';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, type TestServer } from '../src/testing.js';
+import { describe, expect, it } from './support/fixtures.js';
 import { postBatch, record, storedItems } from './support/http.js';
 
 describe('POST /v1/batch idempotency', () => {
-  let server: TestServer;
-  beforeAll(async () => {
-    server = await startTestServer();
-  });
-  afterAll(async () => {
-    await server?.close();
-  });
-
-  it('stores a new record, answers duplicate on resend and conflict when its data changes', async () => {
+  it('stores a new record, answers duplicate on resend and conflict when its data changes', async ({
+    server,
+  }) => {
     const first = await postBatch(server, { items: [record('a-1', { x: 1 })] });
     expect(first.status).toBe(200);
     expect(first.body.results).toEqual([{ id: 'a-1', status: 'stored' }]);
@@ -33,7 +26,7 @@ describe('POST /v1/batch idempotency', () => {
     expect(rows[0]).toMatchObject({ id: 'a-1', data: { x: 1 }, hash: recordHash(record('a-1', { x: 1 })) });
   });
 
-  it('answers each item of a mixed batch with its own status, in order', async () => {
+  it('answers each item of a mixed batch with its own status, in order', async ({ server }) => {
     await postBatch(server, { items: [record('m-dup', 1), record('m-conf', 'old')] });
     const mixed = await postBatch(server, {
       items: [
@@ -64,7 +57,9 @@ describe('POST /v1/batch idempotency', () => {
     expect(conf?.data).toBe('old');
   });
 
-  it('lets the first of a repeated id decide: the second is duplicate or conflict against it', async () => {
+  it('lets the first of a repeated id decide: the second is duplicate or conflict against it', async ({
+    server,
+  }) => {
     const response = await postBatch(server, {
       items: [record('twice', { v: 1 }), record('twice', { v: 1 }), record('thrice', 1), record('thrice', 2)],
     });
@@ -76,7 +71,7 @@ describe('POST /v1/batch idempotency', () => {
     ]);
   });
 
-  it('accepts a correct client-supplied hash and stores the server-computed one', async () => {
+  it('accepts a correct client-supplied hash and stores the server-computed one', async ({ server }) => {
     const item = record('h-ok', { deep: { b: 1, a: [1, 2] } });
     const response = await postBatch(server, { items: [{ ...item, hash: recordHash(item) }] });
     expect(response.body.results).toEqual([{ id: 'h-ok', status: 'stored' }]);
@@ -84,7 +79,7 @@ describe('POST /v1/batch idempotency', () => {
     expect(row?.hash).toBe(recordHash(item));
   });
 
-  it('keeps sources apart: the same id in another source is a new item', async () => {
+  it('keeps sources apart: the same id in another source is a new item', async ({ server }) => {
     await postBatch(server, { items: [record('shared-id', 1)] });
     const other = await postBatch(server, { items: [record('shared-id', 2)] }, { key: 'other-key' });
     expect(other.body.results).toEqual([{ id: 'shared-id', status: 'stored' }]);

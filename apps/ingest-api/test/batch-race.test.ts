@@ -1,22 +1,18 @@
 import type { IngestResponse } from '@sluice/contracts';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { realPostgresAvailable, startTestServer, type TestServer } from '../src/testing.js';
+import { realPostgresAvailable } from '../src/testing.js';
+import { describe, expect, it } from './support/fixtures.js';
 import { postBatch, record } from './support/http.js';
 
 const realPg = await realPostgresAvailable();
 if (!realPg)
   console.warn('!!! SKIPPED batch-race: concurrent-insert races need a real PostgreSQL (TEST_DATABASE_URL)');
 
-describe.skipIf(!realPg)('POST /v1/batch under concurrent retries (real PostgreSQL)', () => {
-  let server: TestServer;
-  beforeAll(async () => {
-    server = await startTestServer({ rateLimit: { rps: 10_000, burst: 10_000 } });
-  });
-  afterAll(async () => {
-    await server?.close();
-  });
+it.override({ serverOverrides: { rateLimit: { rps: 10_000, burst: 10_000 } } });
 
-  it('stores 200 ids exactly once when 50 requests carry them at the same time, in overlapping batches', async () => {
+describe.skipIf(!realPg)('POST /v1/batch under concurrent retries (real PostgreSQL)', () => {
+  it('stores 200 ids exactly once when 50 requests carry them at the same time, in overlapping batches', async ({
+    server,
+  }) => {
     const ids = Array.from({ length: 200 }, (_, i) => `race-${String(i).padStart(3, '0')}`);
     const batches = Array.from({ length: 50 }, (_, request) => {
       if (request % 2 === 0) {

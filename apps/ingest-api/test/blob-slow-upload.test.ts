@@ -1,21 +1,15 @@
 import type { IngestResponse } from '@sluice/contracts';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, type TestServer } from '../src/testing.js';
 import { makeBlob, multipartBody, partsFor } from './blob-support.js';
+import { describe, expect, it } from './support/fixtures.js';
 import { postBatch, record } from './support/http.js';
 
+// One database connection, and requests give up waiting for it after 300 ms.
+it.override({ serverOverrides: { db: { poolSize: 1, acquireTimeoutMs: 300 } } });
+
 describe('a slow blob upload', () => {
-  let server: TestServer;
-
-  beforeAll(async () => {
-    // One database connection, and requests give up waiting for it after 300 ms.
-    server = await startTestServer({ db: { poolSize: 1, acquireTimeoutMs: 300 } });
-  });
-  afterAll(async () => {
-    await server?.close();
-  });
-
-  it('holds no database connection while its bytes trickle in, so records are stored meanwhile', async () => {
+  it('holds no database connection while its bytes trickle in, so records are stored meanwhile', async ({
+    server,
+  }) => {
     const blobs = [makeBlob({ size: 40_000 }), makeBlob({ size: 40_000 })];
     const { body, contentType } = multipartBody(partsFor(blobs));
     const pieces = 12;

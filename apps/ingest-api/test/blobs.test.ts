@@ -1,28 +1,18 @@
 import { blobObjectKey, type ItemStatusResponse } from '@sluice/contracts';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { S3ObjectStore } from '../src/object-store/s3-object-store.js';
-import { startTestServer, type TestServer } from '../src/testing.js';
+import type { TestServer } from '../src/testing.js';
 import { BlobWorker } from '../src/worker/blob-worker.js';
 import { blobStates, makeBlob, partsFor, postBlobs, rowCounts, sha256Hex, waitFor } from './blob-support.js';
-import { type S3TestServer, startS3Server } from './support/s3-server.js';
+import { test as base, describe, expect } from './support/fixtures.js';
+
+const it = base.extend('store', { scope: 'file' }, async ({ s3 }, { onCleanup }) => {
+  const store = new S3ObjectStore(s3.storeOptions());
+  onCleanup(() => store.close());
+  return store;
+});
 
 describe('POST /v1/blobs then the worker', () => {
-  let s3: S3TestServer;
-  let server: TestServer;
-  let store: S3ObjectStore;
-
-  beforeAll(async () => {
-    s3 = await startS3Server();
-    server = await startTestServer();
-    store = new S3ObjectStore(s3.storeOptions());
-  });
-  afterAll(async () => {
-    await server?.close();
-    await store?.close();
-    await s3?.close();
-  });
-
-  async function uploadAll(): Promise<void> {
+  async function uploadAll(server: TestServer, store: S3ObjectStore): Promise<void> {
     const worker = new BlobWorker({ db: server.app.db, objectStore: store, pollIntervalMs: 20 });
     worker.start();
     try {
@@ -35,7 +25,11 @@ describe('POST /v1/blobs then the worker', () => {
     }
   }
 
-  it('stages 3 blobs durably, uploads them, and answers a resend with duplicate and no second object', async () => {
+  it('stages 3 blobs durably, uploads them, and answers a resend with duplicate and no second object', async ({
+    server,
+    s3,
+    store,
+  }) => {
     const blobs = [
       makeBlob({ size: 10 }),
       makeBlob({ size: 200_000, meta: { screen: 'home' } }),
@@ -59,7 +53,7 @@ describe('POST /v1/blobs then the worker', () => {
     }
     expect(s3.requests.filter((request) => request.method === 'PUT')).toHaveLength(0);
 
-    await uploadAll();
+    await uploadAll(server, store);
     for (const blob of blobs) {
       const key = blobObjectKey(blob.item.sha256);
       const bytes = await store.get(key);
@@ -90,17 +84,17 @@ describe('POST /v1/blobs then the worker', () => {
       'duplicate',
       'duplicate',
     ]);
-    await uploadAll();
+    await uploadAll(server, store);
     expect(s3.requests.filter((request) => request.method === 'PUT')).toHaveLength(putsBefore);
     expect(await blobStates(server)).toEqual({ uploaded: 3 });
   });
 
-  it('keeps one object for the same bytes under two ids', async () => {
+  it('keeps one object for the same bytes under two ids', async ({ server, s3, store }) => {
     const a = makeBlob({ size: 5000 });
     const b = makeBlob({ bytes: a.bytes });
     const sent = await postBlobs(server, partsFor([a, b]));
     expect(sent.body.results.map((result) => result.status)).toEqual(['stored', 'stored']);
-    await uploadAll();
+    await uploadAll(server, store);
     const key = blobObjectKey(a.item.sha256);
     const keys = new Set(
       s3.requests.filter((request) => request.method === 'PUT').map((request) => request.key),
@@ -117,7 +111,9 @@ describe('POST /v1/blobs then the worker', () => {
     expect(sha256Hex((await store.get(key))!)).toBe(a.item.sha256);
   });
 
-  it('answers conflict for a known id with different bytes and keeps the stored blob unchanged', async () => {
+  it('answers conflict for a known id with different bytes and keeps the stored blob unchanged', async ({
+    server,
+  }) => {
     const original = makeBlob({ size: 64 });
     expect((await postBlobs(server, partsFor([original]))).body.results[0]?.status).toBe('stored');
     const changed = makeBlob({ id: original.item.id, size: 64 });

@@ -1,23 +1,19 @@
 import type { ErrorBody, IngestResponse } from '@sluice/contracts';
 import postgres from 'postgres';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { realPostgresAvailable, startTestServer, type TestServer } from '../src/testing.js';
+import { realPostgresAvailable } from '../src/testing.js';
+import { describe, expect, it } from './support/fixtures.js';
 import { postBatch, record, storedItems } from './support/http.js';
 
 const realPg = await realPostgresAvailable();
 if (!realPg)
   console.warn('!!! SKIPPED database-overload: holding a table lock from outside needs a real PostgreSQL');
 
-describe.skipIf(!realPg)('a saturated connection pool (real PostgreSQL)', () => {
-  let server: TestServer;
-  beforeAll(async () => {
-    server = await startTestServer({ db: { poolSize: 1, maxWaiting: 1, acquireTimeoutMs: 10_000 } });
-  });
-  afterAll(async () => {
-    await server?.close();
-  });
+it.override({ serverOverrides: { db: { poolSize: 1, maxWaiting: 1, acquireTimeoutMs: 10_000 } } });
 
-  it('answers 503 UNAVAILABLE with Retry-After to requests beyond the waiting room, and serves the rest', async () => {
+describe.skipIf(!realPg)('a saturated connection pool (real PostgreSQL)', () => {
+  it('answers 503 UNAVAILABLE with Retry-After to requests beyond the waiting room, and serves the rest', async ({
+    server,
+  }) => {
     // Warm the key cache so the held lock only blocks item writes.
     expect((await postBatch(server, { items: [record('warm')] })).status).toBe(200);
     const locker = postgres(server.db.url ?? '', { max: 1, onnotice: () => {} });

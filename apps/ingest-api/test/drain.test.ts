@@ -1,8 +1,8 @@
 import { once } from 'node:events';
 import { connect } from 'node:net';
 import postgres from 'postgres';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { realPostgresAvailable, startTestServer, type TestServer } from '../src/testing.js';
+import { realPostgresAvailable } from '../src/testing.js';
+import { describe, expect, it } from './support/fixtures.js';
 import { postBatch, record } from './support/http.js';
 
 const realPg = await realPostgresAvailable();
@@ -10,15 +10,9 @@ if (!realPg)
   console.warn('!!! SKIPPED drain: holding a request in flight needs a table lock on a real PostgreSQL');
 
 describe.skipIf(!realPg)('closing the app (real PostgreSQL)', () => {
-  let server: TestServer;
-  beforeAll(async () => {
-    server = await startTestServer();
-  });
-  afterAll(async () => {
-    await server?.close();
-  });
-
-  it('finishes the request in flight, closes its socket, and never runs a request sent after closing began', async () => {
+  it('finishes the request in flight, closes its socket, and never runs a request sent after closing began', async ({
+    server,
+  }) => {
     expect((await postBatch(server, { items: [record('warm')] })).status).toBe(200);
     const locker = postgres(server.db.url ?? '', { max: 1, onnotice: () => {} });
     const { port } = new URL(server.url);

@@ -6,21 +6,14 @@ import {
   type Limits,
   recordHash,
 } from '@sluice/contracts';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, type TestServer } from '../src/testing.js';
+import { describe, expect, it } from './support/fixtures.js';
 import { get, postBatch, record } from './support/http.js';
 import { unresolvedRefs } from './support/json-refs.js';
 
 describe('item status, limits, health, metrics and docs', () => {
-  let server: TestServer;
-  beforeAll(async () => {
-    server = await startTestServer();
-  });
-  afterAll(async () => {
-    await server?.close();
-  });
-
-  it("answers GET /v1/items/:id for the caller's own items and 404 for another source's", async () => {
+  it("answers GET /v1/items/:id for the caller's own items and 404 for another source's", async ({
+    server,
+  }) => {
     const item = record('st-1', { a: 1 }, 'view', 1_700_000_000_000);
     const before = Date.now();
     await postBatch(server, { items: [item] });
@@ -47,13 +40,15 @@ describe('item status, limits, health, metrics and docs', () => {
     expect((await get(server, '/v1/items/st-1', null)).status).toBe(401);
   });
 
-  it('publishes the effective limits at GET /v1/limits', async () => {
+  it('publishes the effective limits at GET /v1/limits', async ({ server }) => {
     const limits = await get<Limits>(server, '/v1/limits');
     expect(limits.status).toBe(200);
     expect(limits.body).toEqual(DEFAULT_LIMITS);
   });
 
-  it('answers /healthz and /readyz without a key; /readyz is 503 while a migration is missing', async () => {
+  it('answers /healthz and /readyz without a key; /readyz is 503 while a migration is missing', async ({
+    server,
+  }) => {
     expect((await get(server, '/healthz', null)).status).toBe(200);
     const ready = await get<{ status: string }>(server, '/readyz', null);
     expect(ready.status).toBe(200);
@@ -72,7 +67,7 @@ describe('item status, limits, health, metrics and docs', () => {
     expect((await get(server, '/readyz', null)).status).toBe(200);
   });
 
-  it('counts items by status and batch latency in /metrics', async () => {
+  it('counts items by status and batch latency in /metrics', async ({ server }) => {
     await postBatch(server, { items: [record('mx-1'), record('mx-1'), record('bad id')] });
     const metrics = await get<string>(server, '/metrics', null);
     expect(metrics.status).toBe(200);
@@ -84,7 +79,9 @@ describe('item status, limits, health, metrics and docs', () => {
     expect(metrics.body).toContain('sluice_db_errors_total');
   });
 
-  it('serves an OpenAPI document generated from the contracts at /docs and /docs/json', async () => {
+  it('serves an OpenAPI document generated from the contracts at /docs and /docs/json', async ({
+    server,
+  }) => {
     for (const path of ['/docs', '/docs/json']) {
       const docs = await get<{
         openapi: string;

@@ -1,18 +1,13 @@
 import { type ErrorBody, type IngestResponse, parseRetryAfter } from '@sluice/contracts';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, type TestServer } from '../src/testing.js';
+import { describe, expect, it } from './support/fixtures.js';
 import { postBatch, record, storedItems } from './support/http.js';
 
-describe('per-source rate limit', () => {
-  let server: TestServer;
-  beforeAll(async () => {
-    server = await startTestServer({ rateLimit: { rps: 1, burst: 3 } });
-  });
-  afterAll(async () => {
-    await server?.close();
-  });
+it.override({ serverOverrides: { rateLimit: { rps: 1, burst: 3 } } });
 
-  it('answers 429 RATE_LIMITED with Retry-After past the burst, writes nothing, and leaves other sources alone', async () => {
+describe('per-source rate limit', () => {
+  it('answers 429 RATE_LIMITED with Retry-After past the burst, writes nothing, and leaves other sources alone', async ({
+    server,
+  }) => {
     const answers = [];
     for (let i = 0; i < 5; i += 1)
       answers.push(await postBatch<unknown>(server, { items: [record(`rl-${i}`)] }));

@@ -1,7 +1,7 @@
 import type { ErrorBody } from '@sluice/contracts';
 import postgres from 'postgres';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { realPostgresAvailable, startTestServer, type TestServer } from '../src/testing.js';
+import { realPostgresAvailable } from '../src/testing.js';
+import { describe, expect, it } from './support/fixtures.js';
 import { get, postBatch, record } from './support/http.js';
 
 const ACQUIRE_TIMEOUT_MS = 500;
@@ -10,18 +10,16 @@ const realPg = await realPostgresAvailable();
 if (!realPg)
   console.warn('!!! SKIPPED readiness-overload: holding a table lock from outside needs a real PostgreSQL');
 
-describe.skipIf(!realPg)('/readyz on a saturated connection pool (real PostgreSQL)', () => {
-  let server: TestServer;
-  beforeAll(async () => {
-    server = await startTestServer({
-      db: { poolSize: 1, maxWaiting: 5, acquireTimeoutMs: ACQUIRE_TIMEOUT_MS },
-    });
-  });
-  afterAll(async () => {
-    await server?.close();
-  });
+it.override({
+  serverOverrides: {
+    db: { poolSize: 1, maxWaiting: 5, acquireTimeoutMs: ACQUIRE_TIMEOUT_MS },
+  },
+});
 
-  it('answers 503 UNAVAILABLE with Retry-After within the acquire timeout instead of hanging, and 200 again after', async () => {
+describe.skipIf(!realPg)('/readyz on a saturated connection pool (real PostgreSQL)', () => {
+  it('answers 503 UNAVAILABLE with Retry-After within the acquire timeout instead of hanging, and 200 again after', async ({
+    server,
+  }) => {
     // Warm the key cache so that the held lock only blocks the item write.
     expect((await postBatch(server, { items: [record('warm')] })).status).toBe(200);
     const locker = postgres(server.db.url ?? '', { max: 1, onnotice: () => {} });

@@ -1,7 +1,6 @@
 import { connect, type Socket } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, type TestServer } from '../src/testing.js';
 import { makeBlob, multipartBody, partsFor, rowCounts } from './blob-support.js';
+import { describe, expect, it } from './support/fixtures.js';
 
 const HEADERS_TIMEOUT_MS = 1_000;
 const REQUEST_TIMEOUT_MS = 2_500;
@@ -50,35 +49,32 @@ class Client {
   }
 }
 
+it.override({
+  serverOverrides: {
+    http: {
+      headersTimeoutMs: HEADERS_TIMEOUT_MS,
+      requestTimeoutMs: REQUEST_TIMEOUT_MS,
+      connectionTimeoutMs: 20_000,
+      keepAliveTimeoutMs: KEEP_ALIVE_TIMEOUT_MS,
+    },
+  },
+});
+
 describe('slow and refused senders are cut off', () => {
-  let server: TestServer;
-
-  beforeAll(async () => {
-    server = await startTestServer({
-      http: {
-        headersTimeoutMs: HEADERS_TIMEOUT_MS,
-        requestTimeoutMs: REQUEST_TIMEOUT_MS,
-        connectionTimeoutMs: 20_000,
-        keepAliveTimeoutMs: KEEP_ALIVE_TIMEOUT_MS,
-      },
-    });
-  });
-  afterAll(async () => {
-    await server?.close();
-  });
-
-  function head(path: string, contentType: string, length: number, key = server.apiKey): string {
+  function head(path: string, contentType: string, length: number, key: string): string {
     return (
       `POST ${path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${key}\r\n` +
       `Content-Type: ${contentType}\r\nContent-Length: ${length}\r\n\r\n`
     );
   }
 
-  it('closes a batch whose body trickles in a byte a second once REQUEST_TIMEOUT_MS passes, writing nothing', async () => {
+  it('closes a batch whose body trickles in a byte a second once REQUEST_TIMEOUT_MS passes, writing nothing', async ({
+    server,
+  }) => {
     const before = await rowCounts(server);
     const body = JSON.stringify({ items: [{ id: 'slow-1', type: 't', ts: 1, data: 'x'.repeat(50) }] });
     const client = new Client(server.url);
-    client.socket.write(head('/v1/batch', 'application/json', body.length));
+    client.socket.write(head('/v1/batch', 'application/json', body.length, server.apiKey));
     client.trickle(body, 1_000);
     const closedAfter = await client.closedWithin(REQUEST_TIMEOUT_MS + SLACK_MS + 2_000);
     expect(closedAfter).toBeDefined();
@@ -89,14 +85,16 @@ describe('slow and refused senders are cut off', () => {
     expect(await rowCounts(server)).toEqual(before);
   });
 
-  it('closes a blob upload that trickles in once REQUEST_TIMEOUT_MS passes, writing nothing', async () => {
+  it('closes a blob upload that trickles in once REQUEST_TIMEOUT_MS passes, writing nothing', async ({
+    server,
+  }) => {
     const before = await rowCounts(server);
     const { body, contentType } = multipartBody(partsFor([makeBlob({ size: 64 })]));
     const client = new Client(server.url);
     const text = body.toString('latin1');
     // The manifest and the part's headers arrive at once; the blob's bytes trickle.
     const split = text.indexOf('application/octet-stream') + 40;
-    client.socket.write(head('/v1/blobs', contentType, body.length) + text.slice(0, split));
+    client.socket.write(head('/v1/blobs', contentType, body.length, server.apiKey) + text.slice(0, split));
     client.trickle(text.slice(split), 1_000);
     const closedAfter = await client.closedWithin(REQUEST_TIMEOUT_MS + SLACK_MS + 2_000);
     expect(closedAfter).toBeDefined();
@@ -104,7 +102,7 @@ describe('slow and refused senders are cut off', () => {
     expect(await rowCounts(server)).toEqual(before);
   });
 
-  it('closes a connection whose headers trickle in once HEADERS_TIMEOUT_MS passes', async () => {
+  it('closes a connection whose headers trickle in once HEADERS_TIMEOUT_MS passes', async ({ server }) => {
     const client = new Client(server.url);
     client.socket.write('GET /healthz HTTP/1.1\r\n');
     client.trickle(`X-Slow: ${'a'.repeat(100)}\r\n\r\n`, 100);
@@ -113,7 +111,7 @@ describe('slow and refused senders are cut off', () => {
     expect(closedAfter).toBeLessThanOrEqual(HEADERS_TIMEOUT_MS + SLACK_MS);
   });
 
-  it('closes an idle keep-alive connection after KEEP_ALIVE_TIMEOUT_MS', async () => {
+  it('closes an idle keep-alive connection after KEEP_ALIVE_TIMEOUT_MS', async ({ server }) => {
     const client = new Client(server.url);
     client.socket.write('GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n');
     const closedAfter = await client.closedWithin(KEEP_ALIVE_TIMEOUT_MS + SLACK_MS + 3_000);
@@ -124,7 +122,9 @@ describe('slow and refused senders are cut off', () => {
     expect(closedAfter).toBeLessThanOrEqual(KEEP_ALIVE_TIMEOUT_MS + 1_000 + SLACK_MS);
   });
 
-  it('answers an unauthenticated request at once and closes it, however slowly its body comes', async () => {
+  it('answers an unauthenticated request at once and closes it, however slowly its body comes', async ({
+    server,
+  }) => {
     const before = await rowCounts(server);
     const client = new Client(server.url);
     client.socket.write(head('/v1/batch', 'application/json', 1_000, 'not-a-key'));

@@ -1,32 +1,31 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { S3ObjectStore } from '../src/object-store/s3-object-store.js';
-import { startTestServer, type TestServer } from '../src/testing.js';
+import type { TestServer } from '../src/testing.js';
 import { BlobWorker } from '../src/worker/blob-worker.js';
 import { makeBlob, partsFor, postBlobs } from './blob-support.js';
+import { test as base, describe, expect } from './support/fixtures.js';
+
+// biome-ignore lint/correctness/noEmptyPattern: vitest reads a fixture's dependencies from this pattern; it has none.
+const it = base.extend('store', { scope: 'file' }, async ({}, { onCleanup }) => {
+  // Nothing listens on port 9 (discard): every attempt fails at once with connection refused.
+  const store = new S3ObjectStore({
+    bucket: 'nowhere',
+    endpoint: 'http://127.0.0.1:9',
+    accessKeyId: 'x',
+    secretAccessKey: 'x',
+    forcePathStyle: true,
+    maxAttempts: 1,
+  });
+  onCleanup(() => store.close());
+  return store;
+});
 
 describe('blob retry backoff', () => {
-  let server: TestServer;
-  let store: S3ObjectStore;
-
-  beforeAll(async () => {
-    server = await startTestServer();
-    // Nothing listens on port 9 (discard): every attempt fails at once with connection refused.
-    store = new S3ObjectStore({
-      bucket: 'nowhere',
-      endpoint: 'http://127.0.0.1:9',
-      accessKeyId: 'x',
-      secretAccessKey: 'x',
-      forcePathStyle: true,
-      maxAttempts: 1,
-    });
-  });
-  afterAll(async () => {
-    await store?.close();
-    await server?.close();
-  });
-
   /** Fails the blob's next attempt (its `attempts`-th) and returns the delay the database scheduled. */
-  async function delayAfterAttempt(attempts: number): Promise<number> {
+  async function delayAfterAttempt(
+    server: TestServer,
+    store: S3ObjectStore,
+    attempts: number,
+  ): Promise<number> {
     const blob = makeBlob({ size: 10 });
     expect((await postBlobs(server, partsFor([blob]))).body.counts.stored).toBe(1);
     await server.query('update blobs set attempts = $2 where id = $1', [blob.item.id, attempts - 1]);
@@ -52,15 +51,15 @@ describe('blob retry backoff', () => {
     return Number(row?.delay);
   }
 
-  it('doubles the delay per attempt, with ±25 % jitter, up to the maximum', async () => {
+  it('doubles the delay per attempt, with ±25 % jitter, up to the maximum', async ({ server, store }) => {
     // Slack for the few milliseconds between the update and the read.
     const within = (delay: number, expected: number) => {
       expect(delay).toBeGreaterThan(expected * 0.75 - 500);
       expect(delay).toBeLessThanOrEqual(expected * 1.25);
     };
-    within(await delayAfterAttempt(1), 1000);
-    within(await delayAfterAttempt(3), 4000);
-    within(await delayAfterAttempt(5), 16_000);
-    within(await delayAfterAttempt(9), 20_000);
+    within(await delayAfterAttempt(server, store, 1), 1000);
+    within(await delayAfterAttempt(server, store, 3), 4000);
+    within(await delayAfterAttempt(server, store, 5), 16_000);
+    within(await delayAfterAttempt(server, store, 9), 20_000);
   });
 });

@@ -1,28 +1,17 @@
 import { blobObjectKey, type ItemStatusResponse } from '@sluice/contracts';
 import { Registry } from 'prom-client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { S3ObjectStore } from '../src/object-store/s3-object-store.js';
-import { startTestServer, type TestServer } from '../src/testing.js';
 import { registerBlobMetrics } from '../src/worker/blob-metrics.js';
 import { BlobWorker } from '../src/worker/blob-worker.js';
 import { blobStates, makeBlob, partsFor, postBlobs, rowCounts, sha256Hex, waitFor } from './blob-support.js';
+import { describe, expect, it } from './support/fixtures.js';
 import { startS3BlackHole } from './support/s3-black-hole.js';
-import { type S3TestServer, startS3Server } from './support/s3-server.js';
 
 describe('blob worker when object storage is down', () => {
-  let s3: S3TestServer;
-  let server: TestServer;
-
-  beforeAll(async () => {
-    s3 = await startS3Server();
-    server = await startTestServer();
-  });
-  afterAll(async () => {
-    await server?.close();
-    await s3?.close();
-  });
-
-  it('keeps blobs pending and retrying while the store is down, then uploads them all once it returns', async () => {
+  it('keeps blobs pending and retrying while the store is down, then uploads them all once it returns', async ({
+    server,
+    s3,
+  }) => {
     const blobs = Array.from({ length: 5 }, () => makeBlob({ size: 3000 }));
     expect((await postBlobs(server, partsFor(blobs))).body.counts.stored).toBe(5);
     await s3.stop();
@@ -78,7 +67,10 @@ describe('blob worker when object storage is down', () => {
     }
   });
 
-  it('marks a blob failed with its last error and counts it once the retry budget is spent', async () => {
+  it('marks a blob failed with its last error and counts it once the retry budget is spent', async ({
+    server,
+    s3,
+  }) => {
     const blob = makeBlob({ size: 100 });
     expect((await postBlobs(server, partsFor([blob]))).body.counts.stored).toBe(1);
     const registry = new Registry();
@@ -122,7 +114,7 @@ describe('blob worker when object storage is down', () => {
     expect(text).toMatch(/sluice_blobs\{state="failed"\} 1/);
   });
 
-  it('hands its leases back when stopped mid-upload, without spending an attempt', async () => {
+  it('hands its leases back when stopped mid-upload, without spending an attempt', async ({ server, s3 }) => {
     const blob = makeBlob({ size: 100 });
     expect((await postBlobs(server, partsFor([blob]))).body.counts.stored).toBe(1);
     const hole = await startS3BlackHole();

@@ -73,15 +73,15 @@ export function parseRetryAfter(
 export interface RequestOutcome {
   /** HTTP status, or `undefined` when no response arrived (network error, timeout). */
   readonly status: number | undefined;
-  readonly headers?: HeaderSource;
+  readonly headers?: HeaderSource | undefined;
   /**
    * The `error.code` of the body, only when the body matched the contract's `ErrorBodySchema`. An
    * answer without it (HTML from a proxy, another server's JSON) is never taken as the items' fault.
    */
-  readonly code?: string;
+  readonly code?: string | undefined;
   /** How many items the request carried; a single item that is too large cannot be split. */
   readonly itemCount: number;
-  readonly nowMs?: number;
+  readonly nowMs?: number | undefined;
 }
 
 /** The contract-shaped answers that blame the items themselves: status and the code it must carry. */

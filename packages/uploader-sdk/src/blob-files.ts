@@ -50,6 +50,26 @@ export class BlobFiles {
     return files;
   }
 
+  /**
+   * Bytes of the copies in `directory` as {@link BlobFiles.bytes} counts them, read without opening it
+   * (partial copies do not count; copies removed meanwhile are skipped); 0 when it does not exist.
+   */
+  static async measure(directory: string): Promise<number> {
+    let names: string[];
+    try {
+      names = await readdir(directory);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 0;
+      throw error;
+    }
+    let bytes = 0;
+    for (const name of names) {
+      if (!name.endsWith(PARTIAL_SUFFIX))
+        bytes += (await stat(join(directory, name)).catch(ignoreMissing))?.size ?? 0;
+    }
+    return bytes;
+  }
+
   /** Bytes of all copies on disk. */
   get bytes(): number {
     return this.#bytes;

@@ -29,5 +29,18 @@ export type {
 export type { FlushOptions, FlushResult } from './flush-tracker.js';
 export type { BlobInput, RecordInput } from './item-input.js';
 export { DEFAULT_UPLOADER_OPTIONS, type UploaderLogger, type UploaderOptions } from './options.js';
+export {
+  DEFAULT_TAIL_OPTIONS,
+  type LinePosition,
+  type Tail,
+  type TailDirectoryOptions,
+  type TailEvents,
+  type TailFileStats,
+  type TailListener,
+  type TailOptions,
+  type TailStats,
+  tailDirectory,
+  tailFile,
+} from './tail/index.js';
 export { createUploader } from './uploader.js';
 export type { Uploader, UploaderStats } from './uploader-api.js';

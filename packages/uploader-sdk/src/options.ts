@@ -9,7 +9,10 @@ export interface UploaderLogger {
   error(object: Record<string, unknown>, message: string): void;
 }
 
-/** Options of {@link createUploader}. Only `endpoint`, `apiKey` and `directory` are required. */
+/**
+ * Options of {@link createUploader}. Only `endpoint`, `apiKey` and `directory` are required; an option
+ * given as `undefined` takes its default.
+ */
 export interface UploaderOptions {
   /** Base URL of the ingest API, e.g. `https://ingest.example.com`. */
   readonly endpoint: string;
@@ -22,70 +25,70 @@ export interface UploaderOptions {
    * which survives a process crash but not a power loss.
    * @default 'fsync'
    */
-  readonly durability?: Durability;
+  readonly durability?: Durability | undefined;
   /**
    * Quota of queued record bytes on disk.
    * @default 268_435_456 (256 MiB)
    */
-  readonly maxQueueBytes?: number;
+  readonly maxQueueBytes?: number | undefined;
   /**
    * Quota of queued blob bytes on disk (the copies made by `enqueueBlob`). A blob that would exceed it is
    * always refused with `QueueFullError`, whatever `whenFull` says: blobs are never dropped silently.
    * @default 1_073_741_824 (1 GiB)
    */
-  readonly maxBlobQueueBytes?: number;
+  readonly maxBlobQueueBytes?: number | undefined;
   /**
    * What `enqueue` does when the record quota is reached: `reject` throws `QueueFullError`,
    * `drop-oldest` discards the oldest queued records to make room (counted in `stats().dropped`).
    * @default 'reject'
    */
-  readonly whenFull?: WhenFull;
+  readonly whenFull?: WhenFull | undefined;
   /**
    * A batch closes at this many records (lowered to the server's published limit).
    * @default 500
    */
-  readonly maxBatchItems?: number;
+  readonly maxBatchItems?: number | undefined;
   /**
    * A batch closes at this many bytes of JSON body (lowered to the server's published limit).
    * @default 1_048_576 (1 MiB)
    */
-  readonly maxBatchBytes?: number;
+  readonly maxBatchBytes?: number | undefined;
   /**
    * A batch that is neither full by count nor by bytes closes this long after its first record was read.
    * @default 200
    */
-  readonly maxBatchDelayMs?: number;
+  readonly maxBatchDelayMs?: number | undefined;
   /**
    * Request bodies of at least this many bytes are sent gzip-compressed.
    * @default 16_384 (16 KiB)
    */
-  readonly gzipMinBytes?: number;
+  readonly gzipMinBytes?: number | undefined;
   /**
    * Lowest number of concurrent record requests the adaptive limit may fall to.
    * @default 1
    */
-  readonly minConcurrency?: number;
+  readonly minConcurrency?: number | undefined;
   /**
    * Highest number of concurrent record requests the adaptive limit may grow to.
    * @default 8
    */
-  readonly maxConcurrency?: number;
+  readonly maxConcurrency?: number | undefined;
   /**
    * Record requests slower than this count as congestion and lower the concurrency limit.
    * @default 2000
    */
-  readonly latencyTargetMs?: number;
+  readonly latencyTargetMs?: number | undefined;
   /**
    * Concurrent blob requests; blobs travel separately so records never wait behind them.
    * @default 2
    */
-  readonly blobConcurrency?: number;
+  readonly blobConcurrency?: number | undefined;
   /**
    * A record request without a response after this long is abandoned and retried. A blob request gets this
    * plus the time its bytes take at `minUploadBytesPerSecond`.
    * @default 30_000
    */
-  readonly requestTimeoutMs?: number;
+  readonly requestTimeoutMs?: number | undefined;
   /**
    * The slowest uplink blobs must still get through on: a blob request's timeout is `requestTimeoutMs` plus
    * its bytes at this rate (64 MiB at the default: 30 s + 1024 s), so a large blob on a slow link is not
@@ -93,51 +96,55 @@ export interface UploaderOptions {
    * so that one huge blob cannot hold the others back.
    * @default 65_536 (64 KiB/s, about 0.5 Mbit/s)
    */
-  readonly minUploadBytesPerSecond?: number;
+  readonly minUploadBytesPerSecond?: number | undefined;
   /**
    * Base of the exponential backoff: the first retry waits up to this long (full jitter).
    * @default 250
    */
-  readonly backoffBaseMs?: number;
+  readonly backoffBaseMs?: number | undefined;
   /**
    * Cap of the exponential backoff (a server's `Retry-After` may ask for longer and is honoured, up to
    * `maxRetryDelayMs`).
    * @default 30_000
    */
-  readonly backoffMaxMs?: number;
+  readonly backoffMaxMs?: number | undefined;
   /**
    * No retry waits longer than this, whatever a server's `Retry-After` asks for (`Retry-After: 2592000` is
    * legal): the items are tried again after this long. At most 2_147_483_647 (what a timer can hold).
    * @default 3_600_000 (1 hour)
    */
-  readonly maxRetryDelayMs?: number;
+  readonly maxRetryDelayMs?: number | undefined;
   /**
    * The server's limits (`GET /v1/limits`) are asked for again this often, and at once after a 413, so that
    * batches follow a server whose limits changed without a restart.
    * @default 300_000 (5 minutes)
    */
-  readonly limitsRefreshMs?: number;
+  readonly limitsRefreshMs?: number | undefined;
   /**
    * While the API key is refused (401/403), sending pauses; it is tried again this often, or at once after
    * `setApiKey`.
    * @default 60_000
    */
-  readonly authRetryMs?: number;
+  readonly authRetryMs?: number | undefined;
   /**
    * Diagnostics sink. The uploader is silent without one and reports through events.
    * @default undefined (silent)
    */
-  readonly logger?: UploaderLogger;
+  readonly logger?: UploaderLogger | undefined;
   /**
    * The `fetch` implementation used for HTTP, e.g. one with a custom agent.
    * @default globalThis.fetch
    */
-  readonly fetch?: typeof globalThis.fetch;
+  readonly fetch?: typeof globalThis.fetch | undefined;
 }
 
 /** Options with every default filled in. */
-export type ResolvedUploaderOptions = Required<Omit<UploaderOptions, 'logger' | 'fetch'>> &
-  Pick<UploaderOptions, 'logger' | 'fetch'>;
+export type ResolvedUploaderOptions = {
+  readonly [K in Exclude<keyof UploaderOptions, 'logger' | 'fetch'>]-?: Exclude<
+    UploaderOptions[K],
+    undefined
+  >;
+} & Pick<UploaderOptions, 'logger' | 'fetch'>;
 
 /** The defaults of every optional option. */
 export const DEFAULT_UPLOADER_OPTIONS = Object.freeze({
@@ -245,8 +252,11 @@ export function resolveOptions(options: UploaderOptions): ResolvedUploaderOption
   return Object.freeze(resolved);
 }
 
-function stripUndefined<T extends object>(value: T): T {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+/** `value` without its `undefined` properties, so that spreading it keeps the defaults under them. */
+function stripUndefined<T extends object>(value: T): { [K in keyof T]: Exclude<T[K], undefined> } {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as {
+    [K in keyof T]: Exclude<T[K], undefined>;
+  };
 }
 
 /**

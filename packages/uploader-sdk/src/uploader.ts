@@ -26,6 +26,7 @@ import { createRecordAdapter, type QueuedRecord } from './record-adapter.js';
 import { KeepAlive, timerDelay } from './timers.js';
 import { Transport } from './transport.js';
 import type { Uploader, UploaderStats } from './uploader-api.js';
+import { registerUploaderInternals } from './uploader-internals.js';
 
 /** How soon limits are asked for again when the server could not be asked or gave no answer. */
 const LIMITS_RETRY_MS = 60_000;
@@ -125,6 +126,13 @@ class SluiceUploader implements Uploader {
     this.deadLetterStore = deadLetters;
     this.blobFiles = blobFiles;
     this.#requeue = new DeadLetterRequeue({ records, blobs, files: blobFiles, deadLetters });
+    registerUploaderInternals(this, {
+      directory: options.directory,
+      maxQueueBytes: options.maxQueueBytes,
+      whenFull: options.whenFull,
+      queuedRecordBytes: () => records.stats().bytes,
+      deadLetter: (letters) => deadLetters.add(letters),
+    });
     const ackBarrier = (): Promise<void> => this.#requeue.settled();
     // Every pending request, timer and wait listens to the one close signal; their number is bounded by
     // the pending-batch limits, not by a leak.

@@ -2,22 +2,16 @@ import { createHash, randomBytes } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DEFAULT_LIMITS } from '@sluice/contracts';
-import type { TestServer } from '@sluice/ingest-api/testing';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { Cleanup, openUploader, startServer } from './support/harness.js';
+import { startTestServer } from '@sluice/ingest-api/testing';
+import { test as base, describe, expect } from './support/fixtures.js';
 
-const cleanup = new Cleanup();
-const servers = new Cleanup();
-let server: TestServer;
-/** The same API refusing blobs over 1000 bytes (`ITEM_TOO_LARGE`, status `rejected`). */
-let strict: TestServer;
-
-beforeAll(async () => {
-  server = await startServer(servers);
-  strict = await startServer(servers, { limits: { ...DEFAULT_LIMITS, maxBlobBytes: 1000 } });
+// biome-ignore lint/correctness/noEmptyPattern: vitest reads a fixture's dependencies from this pattern; it has none.
+const it = base.extend('strict', { scope: 'file' }, async ({}, { onCleanup }) => {
+  /** The same API refusing blobs over 1000 bytes (`ITEM_TOO_LARGE`, status `rejected`). */
+  const strict = await startTestServer({ limits: { ...DEFAULT_LIMITS, maxBlobBytes: 1000 } });
+  onCleanup(() => strict.close());
+  return strict;
 });
-afterAll(() => servers.run());
-afterEach(() => cleanup.run());
 
 /** Every file under `directory` whose content is `bytes`, relative to `directory`. */
 async function filesHolding(directory: string, bytes: Buffer): Promise<string[]> {
@@ -31,8 +25,8 @@ async function filesHolding(directory: string, bytes: Buffer): Promise<string[]>
 }
 
 describe('dead-lettered blobs', () => {
-  it('keep their bytes when the server answers conflict', async () => {
-    const first = await openUploader(cleanup, { endpoint: server.url });
+  it('keep their bytes when the server answers conflict', async ({ server, openUploader }) => {
+    const first = await openUploader({ endpoint: server.url });
     await first.uploader.enqueueBlob({
       id: 'taken-blob',
       type: 'photo',
@@ -41,7 +35,7 @@ describe('dead-lettered blobs', () => {
     });
     await first.uploader.flush();
 
-    const { uploader, directory } = await openUploader(cleanup, { endpoint: server.url });
+    const { uploader, directory } = await openUploader({ endpoint: server.url });
     const bytes = randomBytes(4000);
     await uploader.enqueueBlob({ id: 'taken-blob', type: 'photo', body: bytes, contentType: 'image/png' });
     await uploader.flush();
@@ -64,8 +58,8 @@ describe('dead-lettered blobs', () => {
     expect(uploader.stats()).toMatchObject({ queued: 0, queuedBytes: 0, dead: 1 });
   });
 
-  it('keep their bytes across a restart when the server rejects them', async () => {
-    const offline = await openUploader(cleanup, { endpoint: 'http://127.0.0.1:1' });
+  it('keep their bytes across a restart when the server rejects them', async ({ openUploader, strict }) => {
+    const offline = await openUploader({ endpoint: 'http://127.0.0.1:1' });
     const bytes = randomBytes(5000);
     const { id } = await offline.uploader.enqueueBlob({
       type: 'photo',
@@ -74,14 +68,14 @@ describe('dead-lettered blobs', () => {
     });
     await offline.uploader.close();
 
-    const { uploader, directory } = await openUploader(cleanup, {
+    const { uploader, directory } = await openUploader({
       endpoint: strict.url,
       directory: offline.directory,
     });
     await uploader.flush();
     await uploader.close();
 
-    const reopened = await openUploader(cleanup, { endpoint: 'http://127.0.0.1:1', directory });
+    const reopened = await openUploader({ endpoint: 'http://127.0.0.1:1', directory });
     const letters = await reopened.uploader.deadLetters();
     expect(letters).toMatchObject([
       { id, kind: 'blob', status: 'rejected', reason: { code: 'ITEM_TOO_LARGE' } },

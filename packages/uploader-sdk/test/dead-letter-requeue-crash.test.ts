@@ -5,26 +5,16 @@ import { rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { recordHash } from '@sluice/contracts';
-import type { TestServer } from '@sluice/ingest-api/testing';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { REQUEUE_INTENT_FILE } from '../src/dead-letter-requeue.js';
 import { DEAD_LETTER_FILE, type DeadLetter, openDeadLetterStore } from '../src/dead-letter-store.js';
 import { openDiskQueue } from '../src/disk-queue/index.js';
-import { Cleanup, notStoredOnce, openUploader, startServer, tempDirectory } from './support/harness.js';
+import { describe, expect, it, type OpenUploader } from './support/fixtures.js';
+import { notStoredOnce } from './support/harness.js';
 
 const child = fileURLToPath(new URL('./support/requeue-child.ts', import.meta.url));
 const packageRoot = fileURLToPath(new URL('..', import.meta.url));
 const RECORDS = 10_000;
 const BLOBS = 20;
-
-const cleanup = new Cleanup();
-const servers = new Cleanup();
-let server: TestServer;
-beforeAll(async () => {
-  server = await startServer(servers);
-});
-afterAll(() => servers.run());
-afterEach(() => cleanup.run());
 
 /**
  * Writes dead letters as the uploader does (records with their wire item, blobs with kept bytes) for
@@ -130,8 +120,8 @@ async function exists(path: string): Promise<boolean> {
 }
 
 /** Opens and closes an uploader on `directory`, which finishes an interrupted requeue. */
-async function reopen(directory: string): Promise<void> {
-  const { uploader } = await openUploader(cleanup, { endpoint: 'http://127.0.0.1:1', directory });
+async function reopen(openUploader: OpenUploader, directory: string): Promise<void> {
+  const { uploader } = await openUploader({ endpoint: 'http://127.0.0.1:1', directory });
   await uploader.close();
 }
 
@@ -141,9 +131,12 @@ function expectEachOnce(state: { queued: string[]; dead: string[] }, ids: readon
 }
 
 describe('requeue crash', () => {
-  it('leaves each item a dead letter or queued, never both or neither, when killed mid-requeue; each is delivered once', async () => {
-    const directory = await tempDirectory();
-    cleanup.add(() => rm(directory, { recursive: true, force: true }));
+  it('leaves each item a dead letter or queued, never both or neither, when killed mid-requeue; each is delivered once', async ({
+    server,
+    openUploader,
+    tempDir,
+  }) => {
+    const directory = await tempDir();
     const ids = await plantDeadLetters(directory, 'mid');
 
     // Killed while the letters are being rewritten: every entry is appended, every letter still stands.
@@ -152,30 +145,33 @@ describe('requeue crash', () => {
     expect(await exists(join(directory, 'dead-letters', REQUEUE_INTENT_FILE))).toBe(true);
     expect(torn.dead).toHaveLength(ids.length);
     expect(torn.queued.length).toBeGreaterThan(0);
-    await reopen(directory);
+    await reopen(openUploader, directory);
     expect(await exists(join(directory, 'dead-letters', REQUEUE_INTENT_FILE))).toBe(false);
     const recovered = await onDisk(directory);
     expectEachOnce(recovered, ids);
     expect(recovered.queued).toHaveLength(ids.length);
 
-    const { uploader } = await openUploader(cleanup, { endpoint: server.url, directory });
+    const { uploader } = await openUploader({ endpoint: server.url, directory });
     await uploader.flush();
     expect(await notStoredOnce(server, ids)).toEqual([]);
     expect(await uploader.deadLetters()).toEqual([]);
     expect(uploader.stats()).toMatchObject({ queued: 0, duplicates: 0, delivered: ids.length });
   }, 120_000);
 
-  it('keeps every item a dead letter when killed as the requeue starts, and a later requeue delivers each once', async () => {
-    const directory = await tempDirectory();
-    cleanup.add(() => rm(directory, { recursive: true, force: true }));
+  it('keeps every item a dead letter when killed as the requeue starts, and a later requeue delivers each once', async ({
+    server,
+    openUploader,
+    tempDir,
+  }) => {
+    const directory = await tempDir();
     const ids = await plantDeadLetters(directory, 'start');
 
     await requeueKilledAt(directory, REQUEUE_INTENT_FILE);
-    await reopen(directory);
+    await reopen(openUploader, directory);
     const recovered = await onDisk(directory);
     expectEachOnce(recovered, ids);
 
-    const { uploader } = await openUploader(cleanup, { endpoint: server.url, directory });
+    const { uploader } = await openUploader({ endpoint: server.url, directory });
     await uploader.requeue();
     await uploader.flush();
     expect(await notStoredOnce(server, ids)).toEqual([]);

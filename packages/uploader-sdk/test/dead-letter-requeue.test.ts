@@ -3,24 +3,13 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { blobItemHash, recordHash } from '@sluice/contracts';
 import type { TestServer } from '@sluice/ingest-api/testing';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { DeliveredEvent, Uploader } from '../src/index.js';
-import { Cleanup, openUploader, startServer } from './support/harness.js';
-
-const cleanup = new Cleanup();
-const servers = new Cleanup();
-let server: TestServer;
-
-beforeAll(async () => {
-  server = await startServer(servers);
-});
-afterAll(() => servers.run());
-afterEach(() => cleanup.run());
+import { describe, expect, it } from './support/fixtures.js';
 
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 
 /** Rows of `ids` in the database, per source, with what identifies their content. */
-async function rowsOf(ids: readonly string[]) {
+async function rowsOf(server: TestServer, ids: readonly string[]) {
   return server.query<{ source: string; id: string; ts: string; kind: string; hash: string; data: unknown }>(
     'select source, id, ts::text as ts, kind, hash, data from items where id = any($1) order by source, id',
     [ids],
@@ -46,11 +35,14 @@ async function deadLetterTwo(uploader: Uploader, taker: Uploader, prefix: string
 }
 
 describe('requeueing dead letters', () => {
-  it('delivers them exactly once, with the same ids and content, once the cause is fixed', async () => {
-    const taker = await openUploader(cleanup, { endpoint: server.url });
-    const { uploader, directory } = await openUploader(cleanup, { endpoint: server.url });
+  it('delivers them exactly once, with the same ids and content, once the cause is fixed', async ({
+    server,
+    openUploader,
+  }) => {
+    const taker = await openUploader({ endpoint: server.url });
+    const { uploader, directory } = await openUploader({ endpoint: server.url });
     const bytes = await deadLetterTwo(uploader, taker.uploader, 'fixed');
-    const before = await rowsOf(['fixed-record', 'fixed-blob']);
+    const before = await rowsOf(server, ['fixed-record', 'fixed-blob']);
 
     // The items were meant for the other source: fix the key, then requeue.
     uploader.setApiKey('other-key');
@@ -66,7 +58,7 @@ describe('requeueing dead letters', () => {
       ['fixed-blob', 'stored'],
       ['fixed-record', 'stored'],
     ]);
-    const rows = await rowsOf(['fixed-record', 'fixed-blob']);
+    const rows = await rowsOf(server, ['fixed-record', 'fixed-blob']);
     expect(rows.filter((row) => row.source === 'test')).toEqual(before);
     expect(rows.filter((row) => row.source === 'other')).toMatchObject([
       {
@@ -93,9 +85,12 @@ describe('requeueing dead letters', () => {
     expect(uploader.stats()).toMatchObject({ queued: 0, queuedBytes: 0, delivered: 2, dead: 2 });
   });
 
-  it('reports ids without a dead letter as missing and leaves the others dead', async () => {
-    const taker = await openUploader(cleanup, { endpoint: server.url });
-    const reopened = await openUploader(cleanup, { endpoint: server.url });
+  it('reports ids without a dead letter as missing and leaves the others dead', async ({
+    server,
+    openUploader,
+  }) => {
+    const taker = await openUploader({ endpoint: server.url });
+    const reopened = await openUploader({ endpoint: server.url });
     await deadLetterTwo(reopened.uploader, taker.uploader, 'unfixed');
 
     const result = await reopened.uploader.requeue(['no-such-id', 'unfixed-blob']);
@@ -112,9 +107,9 @@ describe('requeueing dead letters', () => {
     });
   });
 
-  it('puts an item back once however often it is requeued', async () => {
-    const taker = await openUploader(cleanup, { endpoint: server.url });
-    const { uploader } = await openUploader(cleanup, { endpoint: server.url });
+  it('puts an item back once however often it is requeued', async ({ server, openUploader }) => {
+    const taker = await openUploader({ endpoint: server.url });
+    const { uploader } = await openUploader({ endpoint: server.url });
     await deadLetterTwo(uploader, taker.uploader, 'twice');
     uploader.setApiKey('other-key');
     const results = await Promise.all([
@@ -127,11 +122,13 @@ describe('requeueing dead letters', () => {
     await uploader.flush();
     // A second copy would show up as a duplicate acknowledgement.
     expect(uploader.stats()).toMatchObject({ delivered: 2, duplicates: 0, queued: 0 });
-    expect((await rowsOf(['twice-record'])).filter((row) => row.source === 'other')).toHaveLength(1);
+    expect((await rowsOf(server, ['twice-record'])).filter((row) => row.source === 'other')).toHaveLength(1);
   });
 
-  it('refuses ids that are not an array of strings with a TypeError naming `ids`', async () => {
-    const { uploader } = await openUploader(cleanup, { endpoint: 'http://127.0.0.1:1' });
+  it('refuses ids that are not an array of strings with a TypeError naming `ids`', async ({
+    openUploader,
+  }) => {
+    const { uploader } = await openUploader({ endpoint: 'http://127.0.0.1:1' });
     await expect(uploader.requeue('some-id' as never)).rejects.toThrow(TypeError);
     await expect(uploader.requeue([1] as never)).rejects.toThrow(/`ids`/);
   });

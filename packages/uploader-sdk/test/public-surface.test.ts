@@ -2,9 +2,10 @@ import { describe, expect, it } from 'vitest';
 import * as sdk from '../src/index.js';
 
 describe('the public surface', () => {
-  it('exports the uploader, its defaults, error classes and their guards; no queue internals', () => {
+  it('exports the uploader, the tailers, their defaults, error classes and their guards; no queue internals', () => {
     expect(Object.keys(sdk).sort()).toEqual([
       'AuthenticationError',
+      'DEFAULT_TAIL_OPTIONS',
       'DEFAULT_UPLOADER_OPTIONS',
       'EndpointError',
       'QueueFullError',
@@ -18,6 +19,8 @@ describe('the public surface', () => {
       'isQueueLockedError',
       'isQueueWriteError',
       'isUploaderClosedError',
+      'tailDirectory',
+      'tailFile',
     ]);
   });
 });

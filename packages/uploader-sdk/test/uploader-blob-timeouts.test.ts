@@ -1,29 +1,20 @@
 import { randomBytes } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { startTestServer, type TestServer } from '@sluice/ingest-api/testing';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { blobRequestTimeoutMs } from '../src/transport.js';
-import { type FaultProxy, startFaultProxy } from './support/fault-proxy.js';
-import { Cleanup, countsOf, notStoredOnce, openUploader } from './support/harness.js';
+import type { FaultProxy } from './support/fault-proxy.js';
+import { describe, expect, it } from './support/fixtures.js';
+import { countsOf, notStoredOnce } from './support/harness.js';
 
-let server: TestServer;
-const cleanup = new Cleanup();
-beforeAll(async () => {
-  // Requests abandoned mid-body are logged by the server as warnings; they are the point here.
-  server = await startTestServer({ logLevel: 'error' });
-});
-afterAll(() => server.close());
-afterEach(() => cleanup.run());
+// Requests abandoned mid-body are logged by the server as warnings; they are the point here.
+it.override({ serverOverrides: { logLevel: 'error' } });
 
 const MiB = 1024 * 1024;
 
-async function slowUplink(bytesPerSecond: number): Promise<FaultProxy> {
-  const faults = await startFaultProxy(server.url);
-  cleanup.add(() => faults.close());
+/** Makes `faults` pass blob uploads at `bytesPerSecond`. */
+function slowUplink(faults: FaultProxy, bytesPerSecond: number): void {
   faults.decide = (request) =>
     request.url === '/v1/blobs' ? { kind: 'forward', bytesPerSecond } : { kind: 'forward' };
-  return faults;
 }
 
 describe('blob request timeouts scale with size', () => {
@@ -34,9 +25,13 @@ describe('blob request timeouts scale with size', () => {
     expect(blobRequestTimeoutMs(2 ** 60, options)).toBe(2 ** 31 - 1);
   });
 
-  it('delivers a blob that takes several base timeouts to upload on a slow uplink', async () => {
-    const faults = await slowUplink(MiB);
-    const { uploader } = await openUploader(cleanup, {
+  it('delivers a blob that takes several base timeouts to upload on a slow uplink', async ({
+    server,
+    openUploader,
+    faults,
+  }) => {
+    slowUplink(faults, MiB);
+    const { uploader } = await openUploader({
       endpoint: faults.url,
       requestTimeoutMs: 1000,
       minUploadBytesPerSecond: 512 * 1024,
@@ -50,10 +45,14 @@ describe('blob request timeouts scale with size', () => {
     expect(await countsOf(server, [id])).toEqual([1]);
   });
 
-  it('splits a timed-out blob request down to single blobs: the small ones go through, the huge one waits alone', async () => {
+  it('splits a timed-out blob request down to single blobs: the small ones go through, the huge one waits alone', async ({
+    server,
+    openUploader,
+    faults,
+  }) => {
     const unreachable = 'http://127.0.0.1:9';
     // Queue the three while nothing answers, so that the next start reads them into one request.
-    const offline = await openUploader(cleanup, { endpoint: unreachable });
+    const offline = await openUploader({ endpoint: unreachable });
     const huge = await offline.uploader.enqueueBlob({
       type: 'video',
       body: randomBytes(3 * MiB),
@@ -73,8 +72,8 @@ describe('blob request timeouts scale with size', () => {
     ];
     await offline.uploader.close();
 
-    const faults = await slowUplink(256 * 1024);
-    const { uploader } = await openUploader(cleanup, {
+    slowUplink(faults, 256 * 1024);
+    const { uploader } = await openUploader({
       endpoint: faults.url,
       directory: offline.directory,
       requestTimeoutMs: 1500,

@@ -1,22 +1,13 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { startTestServer, type TestServer } from '@sluice/ingest-api/testing';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { TestServer } from '@sluice/ingest-api/testing';
 import { isQueueFullError } from '../src/index.js';
-import { errorAnswer, startFaultProxy } from './support/fault-proxy.js';
-import { Cleanup, countsOf, notStoredOnce, openUploader, tempDirectory, waitFor } from './support/harness.js';
+import { errorAnswer } from './support/fault-proxy.js';
+import { describe, expect, it } from './support/fixtures.js';
+import { countsOf, notStoredOnce, tempDirectory, waitFor } from './support/harness.js';
 
-let server: TestServer;
-const cleanup = new Cleanup();
-
-beforeAll(async () => {
-  server = await startTestServer();
-});
-afterAll(() => server.close());
-afterEach(() => cleanup.run());
-
-async function itemStatus(id: string) {
+async function itemStatus(server: TestServer, id: string) {
   const response = await fetch(`${server.url}/v1/items/${id}`, {
     headers: { authorization: 'Bearer test-key' },
   });
@@ -29,8 +20,11 @@ async function itemStatus(id: string) {
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 
 describe('blobs', () => {
-  it('delivers blobs from bytes and from files, interleaved with records, each exactly once and intact', async () => {
-    const { uploader, directory } = await openUploader(cleanup, { endpoint: server.url });
+  it('delivers blobs from bytes and from files, interleaved with records, each exactly once and intact', async ({
+    server,
+    openUploader,
+  }) => {
+    const { uploader, directory } = await openUploader({ endpoint: server.url });
     const source = await tempDirectory();
     const blobs: { id: string; bytes: Buffer }[] = [];
     const records: string[] = [];
@@ -66,7 +60,7 @@ describe('blobs', () => {
       ),
     ).toEqual([]);
     for (const blob of blobs) {
-      const status = await itemStatus(blob.id);
+      const status = await itemStatus(server, blob.id);
       expect(status.kind).toBe('blob');
       expect(status.blob).toMatchObject({ size: blob.bytes.byteLength, sha256: sha256(blob.bytes) });
     }
@@ -75,14 +69,12 @@ describe('blobs', () => {
     expect(uploader.stats()).toMatchObject({ queued: 0, queuedBytes: 0, delivered: 12 * 21 });
   });
 
-  it('keeps delivering records while blobs cannot get through', async () => {
-    const faults = await startFaultProxy(server.url);
-    cleanup.add(() => faults.close());
+  it('keeps delivering records while blobs cannot get through', async ({ server, openUploader, faults }) => {
     faults.decide = (request) =>
       request.url === '/v1/blobs'
         ? errorAnswer(503, 'UNAVAILABLE', { 'retry-after': '60' })
         : { kind: 'forward' };
-    const { uploader } = await openUploader(cleanup, { endpoint: faults.url });
+    const { uploader } = await openUploader({ endpoint: faults.url });
     const blob = await uploader.enqueueBlob({
       type: 'video',
       body: randomBytes(200_000),
@@ -97,8 +89,10 @@ describe('blobs', () => {
     expect(uploader.stats()).toMatchObject({ queuedBlobs: 1, queued: 1 });
   });
 
-  it('refuses a blob over the blob quota without writing it, and accepts one that fits', async () => {
-    const { uploader, directory } = await openUploader(cleanup, {
+  it('refuses a blob over the blob quota without writing it, and accepts one that fits', async ({
+    openUploader,
+  }) => {
+    const { uploader, directory } = await openUploader({
       endpoint: 'http://127.0.0.1:1',
       maxBlobQueueBytes: 10_000,
     });
@@ -113,8 +107,11 @@ describe('blobs', () => {
     expect(uploader.stats().queuedBlobs).toBe(2);
   });
 
-  it('removes a copy left by a crash before its queue entry was written, and keeps the queued ones', async () => {
-    const first = await openUploader(cleanup, { endpoint: 'http://127.0.0.1:1' });
+  it('removes a copy left by a crash before its queue entry was written, and keeps the queued ones', async ({
+    server,
+    openUploader,
+  }) => {
+    const first = await openUploader({ endpoint: 'http://127.0.0.1:1' });
     const queued = await first.uploader.enqueueBlob({
       type: 'a',
       body: randomBytes(500),
@@ -124,7 +121,7 @@ describe('blobs', () => {
     await writeFile(join(first.directory, 'blob-data', 'orphan.abc'), randomBytes(700));
     await writeFile(join(first.directory, 'blob-data', 'torn.abc.partial'), randomBytes(300));
 
-    const again = await openUploader(cleanup, { endpoint: server.url, directory: first.directory });
+    const again = await openUploader({ endpoint: server.url, directory: first.directory });
     expect(again.uploader.stats()).toMatchObject({ queuedBlobs: 1 });
     await again.uploader.flush();
     expect(await countsOf(server, [queued.id])).toEqual([1]);
@@ -132,8 +129,8 @@ describe('blobs', () => {
     expect(again.uploader.stats().queuedBytes).toBe(0);
   });
 
-  it('refuses invalid blobs at enqueue', async () => {
-    const { uploader } = await openUploader(cleanup, { endpoint: 'http://127.0.0.1:1' });
+  it('refuses invalid blobs at enqueue', async ({ openUploader }) => {
+    const { uploader } = await openUploader({ endpoint: 'http://127.0.0.1:1' });
     await expect(
       uploader.enqueueBlob({ type: 'a', body: Buffer.from('x'), contentType: 'png' }),
     ).rejects.toThrow(/`contentType`/);

@@ -1,40 +1,16 @@
-import { execFile } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
-import { startTestServer, type TestServer } from '@sluice/ingest-api/testing';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { Cleanup, countsOf, openUploader, tempDirectory } from './support/harness.js';
-
-const run = promisify(execFile);
-const main = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
-const packageRoot = fileURLToPath(new URL('..', import.meta.url));
-
-let server: TestServer;
-const cleanup = new Cleanup();
-beforeAll(async () => {
-  server = await startTestServer();
-});
-afterAll(() => server.close());
-afterEach(() => cleanup.run());
-
-async function sluice(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', main, ...args], {
-      cwd: packageRoot,
-    });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failed = error as { code: number; stdout: string; stderr: string };
-    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
-  }
-}
+import { describe, expect } from 'vitest';
+import { cliTest as test } from './support/cli-fixtures.js';
+import { sluice } from './support/cli-run.js';
+import { countsOf, openUploader } from './support/harness.js';
 
 describe('sluice CLI', () => {
-  it('send uploads files as blobs and reports each one; status shows an empty queue afterwards', async () => {
-    const files = await tempDirectory();
-    const dir = await tempDirectory();
+  test('send uploads files as blobs and reports each one; status shows an empty queue afterwards', async ({
+    server,
+    dir,
+    files,
+  }) => {
     const a = join(files, 'a.png');
     const b = join(files, 'notes.txt');
     await writeFile(a, Buffer.alloc(5000, 1));
@@ -56,7 +32,10 @@ describe('sluice CLI', () => {
     expect(status.stdout).toMatch(/dead letters\t0/);
   }, 30_000);
 
-  it('dead-letters lists what the running uploader dead-lettered, without taking its lock', async () => {
+  test('dead-letters lists what the running uploader dead-lettered, without taking its lock', async ({
+    server,
+    cleanup,
+  }) => {
     const { uploader, directory } = await openUploader(cleanup, { endpoint: server.url });
     await uploader.enqueue({ id: 'cli-conflict', ts: 1, type: 't', data: 1 });
     await uploader.flush();
@@ -66,13 +45,17 @@ describe('sluice CLI', () => {
     expect(listed.code).toBe(0);
     expect(listed.stdout).toMatch(/\trecord\tcli-conflict\tconflict\tIDEMPOTENCY_CONFLICT: /);
     const json = await sluice(['dead-letters', '--dir', directory, '--json']);
-    expect(JSON.parse(json.stdout.trim())).toMatchObject({ id: 'cli-conflict', item: { data: 2 } });
+    expect(JSON.parse(json.stdout)).toMatchObject([{ id: 'cli-conflict', item: { data: 2 } }]);
     const status = await sluice(['status', '--dir', directory]);
-    expect(status.stdout).toMatch(new RegExp(`records\\tin use by process ${process.pid}`));
+    expect(status.stdout).toMatch(new RegExp(`owner\\tin use by process ${process.pid}`));
+    expect(status.stdout).toMatch(/records\t0 queued/);
     expect(status.stdout).toMatch(/dead letters\t1/);
   }, 30_000);
 
-  it('dead-letters --requeue puts dead letters back for the next uploader and reports ids it could not', async () => {
+  test('dead-letters --requeue puts dead letters back for the next uploader and reports ids it could not', async ({
+    server,
+    cleanup,
+  }) => {
     const { uploader, directory } = await openUploader(cleanup, { endpoint: server.url });
     await uploader.enqueue({ id: 'cli-requeue', ts: 1, type: 't', data: 1 });
     await uploader.flush();
@@ -96,7 +79,7 @@ describe('sluice CLI', () => {
     expect(partial.stdout).toContain('requeued\tcli-requeue\n');
     expect(partial.stdout).toContain('missing\tno-such-id\n');
     expect(partial.stdout).toMatch(/^1 requeued, 1 missing, 0 unavailable\b/m);
-    expect((await sluice(['dead-letters', '--dir', directory])).stdout).toBe('');
+    expect((await sluice(['dead-letters', '--dir', directory])).stdout).toBe('no dead letters\n');
     const nothing = await sluice(['dead-letters', '--requeue', '--dir', directory]);
     expect(nothing.code).toBe(0);
     expect(nothing.stdout).toMatch(/^0 requeued, 0 missing, 0 unavailable\b/m);
@@ -115,7 +98,10 @@ describe('sluice CLI', () => {
     expect((await sluice(['dead-letters', '--requeue', '--limit', '1', '--dir', directory])).code).toBe(2);
   }, 30_000);
 
-  it('status <id> shows the server state of an item; usage errors exit 2', async () => {
+  test('status <id> shows the server state of an item, exit 3 for an unknown id; usage errors exit 2', async ({
+    server,
+    cleanup,
+  }) => {
     const { uploader } = await openUploader(cleanup, { endpoint: server.url });
     const { id } = await uploader.enqueue({ type: 't', data: 'x' });
     await uploader.flush();
@@ -124,7 +110,7 @@ describe('sluice CLI', () => {
     expect(shown.stdout).toContain(`"id":"${id}"`);
     expect(shown.stdout).toContain('"kind":"record"');
     const unknown = await sluice(['status', 'nope', '--endpoint', server.url, '--key', 'test-key']);
-    expect(unknown.code).toBe(1);
+    expect(unknown.code).toBe(3);
     expect((await sluice(['send'])).code).toBe(2);
     expect((await sluice(['frobnicate'])).stderr).toContain('unknown command');
   }, 30_000);

@@ -1,13 +1,12 @@
 import type { ItemResult } from '@sluice/contracts';
-import { afterEach, describe, expect, it } from 'vitest';
-import { Cleanup, openUploader } from './support/harness.js';
+import { describe, expect, it } from './support/fixtures.js';
 import { sendJson, startScriptedServer } from './support/scripted-server.js';
 
-const cleanup = new Cleanup();
-afterEach(() => cleanup.run());
-
 describe('adaptive request concurrency', () => {
-  it('grows while the server keeps up, never beyond the maximum, and halves on 429', async () => {
+  it('grows while the server keeps up, never beyond the maximum, and halves on 429', async ({
+    cleanup,
+    openUploader,
+  }) => {
     let inFlight = 0;
     let peak = 0;
     let overloaded = false;
@@ -37,7 +36,7 @@ describe('adaptive request concurrency', () => {
       });
     });
     cleanup.add(() => server.close());
-    const { uploader } = await openUploader(cleanup, {
+    const { uploader } = await openUploader({
       endpoint: server.url,
       maxBatchItems: 20,
       minConcurrency: 1,

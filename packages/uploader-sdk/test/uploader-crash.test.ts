@@ -3,20 +3,8 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { startTestServer, type TestServer } from '@sluice/ingest-api/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Cleanup, countsOf, openUploader, tempDirectory } from './support/harness.js';
-
-let server: TestServer;
-const cleanup = new Cleanup();
-
-beforeAll(async () => {
-  server = await startTestServer();
-});
-afterAll(async () => {
-  await cleanup.run();
-  await server.close();
-});
+import { describe, expect, it } from './support/fixtures.js';
+import { countsOf, tempDirectory } from './support/harness.js';
 
 const child = fileURLToPath(new URL('./support/crash-child.ts', import.meta.url));
 const packageRoot = fileURLToPath(new URL('..', import.meta.url));
@@ -47,7 +35,10 @@ async function enqueueThenKill(
 }
 
 describe('crash', () => {
-  it('delivers exactly once every record whose enqueue resolved before a SIGKILL mid-stream', async () => {
+  it('delivers exactly once every record whose enqueue resolved before a SIGKILL mid-stream', async ({
+    server,
+    openUploader,
+  }) => {
     const directory = await tempDirectory();
     const { printed, signal, finished } = await enqueueThenKill(directory, server.url, 20_000, 8000);
     expect(signal).toBe('SIGKILL');
@@ -55,7 +46,7 @@ describe('crash', () => {
     expect(printed.length).toBeGreaterThanOrEqual(8000);
     expect(printed.length).toBeLessThan(20_000);
 
-    const { uploader } = await openUploader(cleanup, { endpoint: server.url, directory });
+    const { uploader } = await openUploader({ endpoint: server.url, directory });
     await uploader.flush();
     const counts = await countsOf(server, printed);
     const missing = printed.filter((_, index) => counts[index] !== 1);
@@ -70,13 +61,16 @@ describe('crash', () => {
     expect(uploader.stats().queued).toBe(0);
   }, 120_000);
 
-  it('delivers exactly once every blob whose enqueue resolved before a SIGKILL, and leaves no copies behind', async () => {
+  it('delivers exactly once every blob whose enqueue resolved before a SIGKILL, and leaves no copies behind', async ({
+    server,
+    openUploader,
+  }) => {
     const directory = await tempDirectory();
     const { printed, signal } = await enqueueThenKill(directory, server.url, 2000, 300, 'blobs');
     expect(signal).toBe('SIGKILL');
     expect(printed.length).toBeGreaterThanOrEqual(300);
 
-    const { uploader } = await openUploader(cleanup, { endpoint: server.url, directory });
+    const { uploader } = await openUploader({ endpoint: server.url, directory });
     await uploader.flush();
     const counts = await countsOf(server, printed);
     expect(printed.filter((_, index) => counts[index] !== 1)).toEqual([]);

@@ -1,34 +1,21 @@
-import { startTestServer, type TestServer } from '@sluice/ingest-api/testing';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { isAuthenticationError } from '../src/index.js';
-import { errorAnswer, type FaultProxy, startFaultProxy } from './support/fault-proxy.js';
-import { Cleanup, countsOf, enqueueMany, notStoredOnce, openUploader } from './support/harness.js';
-
-let server: TestServer;
-const cleanup = new Cleanup();
-
-beforeAll(async () => {
-  server = await startTestServer();
-});
-afterAll(() => server.close());
-afterEach(() => cleanup.run());
-
-async function proxy(): Promise<FaultProxy> {
-  const started = await startFaultProxy(server.url);
-  cleanup.add(() => started.close());
-  return started;
-}
+import { errorAnswer, type FaultProxy } from './support/fault-proxy.js';
+import { describe, expect, it } from './support/fixtures.js';
+import { countsOf, enqueueMany, notStoredOnce } from './support/harness.js';
 
 const batchRequests = (faults: FaultProxy) =>
   faults.requests.filter((request) => request.path === '/v1/batch');
 
 describe('uploader under faults (real API behind a scripted proxy)', () => {
-  it('delivers everything exactly once when 20% of responses are lost after the server committed', async () => {
-    const faults = await proxy();
+  it('delivers everything exactly once when 20% of responses are lost after the server committed', async ({
+    server,
+    openUploader,
+    faults,
+  }) => {
     let n = 0;
     faults.decide = (request) =>
       request.url === '/v1/batch' && ++n % 5 === 0 ? { kind: 'drop-response' } : { kind: 'forward' };
-    const { uploader } = await openUploader(cleanup, { endpoint: faults.url, maxBatchItems: 50 });
+    const { uploader } = await openUploader({ endpoint: faults.url, maxBatchItems: 50 });
     const ids = await enqueueMany(uploader, 4000);
     await uploader.flush();
     expect(await notStoredOnce(server, ids)).toEqual([]);
@@ -41,14 +28,17 @@ describe('uploader under faults (real API behind a scripted proxy)', () => {
     expect(stats.retries).toBeGreaterThanOrEqual(stats.duplicates);
   });
 
-  it('sends nothing before a 429 Retry-After has elapsed, then delivers', async () => {
-    const faults = await proxy();
+  it('sends nothing before a 429 Retry-After has elapsed, then delivers', async ({
+    server,
+    openUploader,
+    faults,
+  }) => {
     let limited = 0;
     faults.decide = (request) =>
       request.url === '/v1/batch' && limited++ === 0
         ? errorAnswer(429, 'RATE_LIMITED', { 'retry-after': '1' })
         : { kind: 'forward' };
-    const { uploader } = await openUploader(cleanup, { endpoint: faults.url, maxConcurrency: 4 });
+    const { uploader } = await openUploader({ endpoint: faults.url, maxConcurrency: 4 });
     const retries: number[] = [];
     uploader.on('retry', (event) => retries.push(event.delayMs));
     const ids = await enqueueMany(uploader, 300);
@@ -60,14 +50,17 @@ describe('uploader under faults (real API behind a scripted proxy)', () => {
     expect(await notStoredOnce(server, ids)).toEqual([]);
   });
 
-  it('backs off on 503 with one probe per round (no retry storm), honouring Retry-After, then delivers', async () => {
-    const faults = await proxy();
+  it('backs off on 503 with one probe per round (no retry storm), honouring Retry-After, then delivers', async ({
+    server,
+    openUploader,
+    faults,
+  }) => {
     let unavailable = 0;
     faults.decide = (request) =>
       request.url === '/v1/batch' && unavailable++ < 2
         ? errorAnswer(503, 'UNAVAILABLE', { 'retry-after': '1' })
         : { kind: 'forward' };
-    const { uploader } = await openUploader(cleanup, { endpoint: faults.url, maxBatchItems: 20 });
+    const { uploader } = await openUploader({ endpoint: faults.url, maxBatchItems: 20 });
     const ids = await enqueueMany(uploader, 400);
     await uploader.flush();
     const requests = batchRequests(faults);
@@ -78,8 +71,11 @@ describe('uploader under faults (real API behind a scripted proxy)', () => {
     expect(await notStoredOnce(server, ids)).toEqual([]);
   });
 
-  it('splits a batch on 413 until the pieces fit, losing nothing', async () => {
-    const faults = await proxy();
+  it('splits a batch on 413 until the pieces fit, losing nothing', async ({
+    server,
+    openUploader,
+    faults,
+  }) => {
     faults.decide = (request) => {
       if (request.url === '/v1/limits') return errorAnswer(404, 'NOT_FOUND');
       const length = Number(request.headers['content-length'] ?? 0);
@@ -87,7 +83,7 @@ describe('uploader under faults (real API behind a scripted proxy)', () => {
         ? errorAnswer(413, 'PAYLOAD_TOO_LARGE')
         : { kind: 'forward' };
     };
-    const { uploader } = await openUploader(cleanup, {
+    const { uploader } = await openUploader({
       endpoint: faults.url,
       gzipMinBytes: 10_000_000,
       maxBatchItems: 200,
@@ -100,9 +96,12 @@ describe('uploader under faults (real API behind a scripted proxy)', () => {
     expect(uploader.stats()).toMatchObject({ delivered: 500, dead: 0 });
   });
 
-  it('pauses on 401 keeping every record, then delivers once the key is fixed', async () => {
-    const faults = await proxy();
-    const { uploader } = await openUploader(cleanup, { endpoint: faults.url, apiKey: 'wrong-key' });
+  it('pauses on 401 keeping every record, then delivers once the key is fixed', async ({
+    server,
+    openUploader,
+    faults,
+  }) => {
+    const { uploader } = await openUploader({ endpoint: faults.url, apiKey: 'wrong-key' });
     const errors: Error[] = [];
     uploader.on('error', (error) => errors.push(error));
     const ids = await enqueueMany(uploader, 200);
@@ -123,12 +122,15 @@ describe('uploader under faults (real API behind a scripted proxy)', () => {
     expect(uploader.stats()).toMatchObject({ paused: false, queued: 0, delivered: 200 });
   });
 
-  it('re-probes a refused key slowly and resumes by itself once the server accepts it again', async () => {
-    const faults = await proxy();
+  it('re-probes a refused key slowly and resumes by itself once the server accepts it again', async ({
+    server,
+    openUploader,
+    faults,
+  }) => {
     let refusals = 0;
     faults.decide = (request) =>
       request.url === '/v1/batch' && refusals++ < 2 ? errorAnswer(401, 'UNAUTHORIZED') : { kind: 'forward' };
-    const { uploader } = await openUploader(cleanup, { endpoint: faults.url, authRetryMs: 400 });
+    const { uploader } = await openUploader({ endpoint: faults.url, authRetryMs: 400 });
     const ids = await enqueueMany(uploader, 100);
     await uploader.flush();
     const requests = batchRequests(faults);
@@ -138,11 +140,14 @@ describe('uploader under faults (real API behind a scripted proxy)', () => {
     expect(await notStoredOnce(server, ids)).toEqual([]);
   });
 
-  it('keeps probing slowly while offline (no busy loop) and delivers once the server is back', async () => {
-    const faults = await proxy();
+  it('keeps probing slowly while offline (no busy loop) and delivers once the server is back', async ({
+    server,
+    openUploader,
+    faults,
+  }) => {
     await faults.down();
     let attempts = 0;
-    const { uploader } = await openUploader(cleanup, {
+    const { uploader } = await openUploader({
       endpoint: faults.url,
       backoffBaseMs: 100,
       backoffMaxMs: 800,

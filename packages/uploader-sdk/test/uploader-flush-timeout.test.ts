@@ -1,26 +1,19 @@
-import { startTestServer, type TestServer } from '@sluice/ingest-api/testing';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { errorAnswer, startFaultProxy } from './support/fault-proxy.js';
-import { Cleanup, enqueueMany, notStoredOnce, openUploader } from './support/harness.js';
-
-let server: TestServer;
-const cleanup = new Cleanup();
-beforeAll(async () => {
-  server = await startTestServer();
-});
-afterAll(() => server.close());
-afterEach(() => cleanup.run());
+import { errorAnswer } from './support/fault-proxy.js';
+import { describe, expect, it } from './support/fixtures.js';
+import { enqueueMany, notStoredOnce } from './support/harness.js';
 
 describe('flush({ timeoutMs })', () => {
-  it('resolves after the timeout with what it delivered; the rest stays queued and goes out after a restart', async () => {
-    const faults = await startFaultProxy(server.url);
-    cleanup.add(() => faults.close());
+  it('resolves after the timeout with what it delivered; the rest stays queued and goes out after a restart', async ({
+    server,
+    openUploader,
+    faults,
+  }) => {
     let batches = 0;
     faults.decide = (request) =>
       request.url === '/v1/batch' && ++batches > 2
         ? errorAnswer(503, 'UNAVAILABLE', { 'retry-after': '1' })
         : { kind: 'forward' };
-    const first = await openUploader(cleanup, {
+    const first = await openUploader({
       endpoint: faults.url,
       maxBatchItems: 50,
       maxConcurrency: 1,
@@ -42,7 +35,7 @@ describe('flush({ timeoutMs })', () => {
     await first.uploader.close();
 
     faults.decide = () => ({ kind: 'forward' });
-    const second = await openUploader(cleanup, { endpoint: faults.url, directory: first.directory });
+    const second = await openUploader({ endpoint: faults.url, directory: first.directory });
     expect(await second.uploader.flush({ timeoutMs: 20_000 })).toEqual({
       complete: true,
       timedOut: false,
@@ -54,8 +47,11 @@ describe('flush({ timeoutMs })', () => {
     expect(await notStoredOnce(server, ids)).toEqual([]);
   });
 
-  it('resolves complete at once when nothing is queued, and refuses a bad timeout naming it', async () => {
-    const { uploader } = await openUploader(cleanup, { endpoint: server.url });
+  it('resolves complete at once when nothing is queued, and refuses a bad timeout naming it', async ({
+    server,
+    openUploader,
+  }) => {
+    const { uploader } = await openUploader({ endpoint: server.url });
     expect(await uploader.flush({ timeoutMs: 0 })).toMatchObject({
       complete: true,
       timedOut: false,

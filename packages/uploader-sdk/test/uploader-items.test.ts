@@ -1,11 +1,8 @@
 import type { ItemResult } from '@sluice/contracts';
-import { afterEach, describe, expect, it } from 'vitest';
 import type { RetryEvent } from '../src/index.js';
-import { Cleanup, openUploader } from './support/harness.js';
+import { describe, expect, it } from './support/fixtures.js';
+import type { Cleanup } from './support/harness.js';
 import { type ScriptedServer, sendJson, startScriptedServer } from './support/scripted-server.js';
-
-const cleanup = new Cleanup();
-afterEach(() => cleanup.run());
 
 interface SentItem {
   id: string;
@@ -13,7 +10,10 @@ interface SentItem {
 }
 
 /** A scripted ingest server keeping its own "table" of stored ids, answering per item. */
-async function scriptedIngest(answer: (item: SentItem, seen: number) => ItemResult | undefined) {
+async function scriptedIngest(
+  cleanup: Cleanup,
+  answer: (item: SentItem, seen: number) => ItemResult | undefined,
+) {
   const stored = new Map<string, number>();
   const seen = new Map<string, number>();
   const server: ScriptedServer = await startScriptedServer((request, response) => {
@@ -37,8 +37,11 @@ async function scriptedIngest(answer: (item: SentItem, seen: number) => ItemResu
 }
 
 describe('per-item outcomes', () => {
-  it('acks stored items, dead-letters rejected ones with the reason, and retries only the transient ones', async () => {
-    const { server, stored } = await scriptedIngest((item, seen) => {
+  it('acks stored items, dead-letters rejected ones with the reason, and retries only the transient ones', async ({
+    cleanup,
+    openUploader,
+  }) => {
+    const { server, stored } = await scriptedIngest(cleanup, (item, seen) => {
       if (item.data.kind === 'bad') {
         return { id: item.id, status: 'rejected', error: { code: 'INVALID_ITEM', message: 'no good' } };
       }
@@ -47,7 +50,7 @@ describe('per-item outcomes', () => {
       }
       return undefined;
     });
-    const { uploader } = await openUploader(cleanup, { endpoint: server.url });
+    const { uploader } = await openUploader({ endpoint: server.url });
     const retries: RetryEvent[] = [];
     uploader.on('retry', (event) => retries.push(event));
     const good = await uploader.enqueue({ type: 't', data: { kind: 'good' } });
@@ -77,9 +80,12 @@ describe('per-item outcomes', () => {
     expect(uploader.stats()).toMatchObject({ delivered: 2, dead: 1, retries: 2, queued: 0 });
   });
 
-  it('retries a 200 whose body is not an ingest response, and delivers once', async () => {
+  it('retries a 200 whose body is not an ingest response, and delivers once', async ({
+    cleanup,
+    openUploader,
+  }) => {
     let broken = 2;
-    const { server, stored } = await scriptedIngest(() => undefined);
+    const { server, stored } = await scriptedIngest(cleanup, () => undefined);
     const inner = server.handler;
     server.handler = (request, response) => {
       if (request.path === '/v1/batch' && broken-- > 0) {
@@ -89,16 +95,16 @@ describe('per-item outcomes', () => {
       }
       return inner(request, response);
     };
-    const { uploader } = await openUploader(cleanup, { endpoint: server.url });
+    const { uploader } = await openUploader({ endpoint: server.url });
     const { id } = await uploader.enqueue({ type: 't', data: 1 });
     await uploader.flush();
     expect(stored.get(id)).toBe(1);
     expect(uploader.stats()).toMatchObject({ delivered: 1, retries: 2 });
   });
 
-  it('retries a response that answers other ids than it was sent', async () => {
+  it('retries a response that answers other ids than it was sent', async ({ cleanup, openUploader }) => {
     let swapped = 1;
-    const { server, stored } = await scriptedIngest(() => undefined);
+    const { server, stored } = await scriptedIngest(cleanup, () => undefined);
     const inner = server.handler;
     server.handler = (request, response) => {
       if (request.path === '/v1/batch' && swapped-- > 0) {
@@ -109,15 +115,18 @@ describe('per-item outcomes', () => {
       }
       return inner(request, response);
     };
-    const { uploader } = await openUploader(cleanup, { endpoint: server.url });
+    const { uploader } = await openUploader({ endpoint: server.url });
     const { id } = await uploader.enqueue({ type: 't', data: 1 });
     await uploader.flush();
     expect(stored.get(id)).toBe(1);
     expect(uploader.stats()).toMatchObject({ delivered: 1, retries: 1 });
   });
 
-  it('splits a batch the server refuses whole down to the one item, and dead-letters only that item', async () => {
-    const { server, stored } = await scriptedIngest(() => undefined);
+  it('splits a batch the server refuses whole down to the one item, and dead-letters only that item', async ({
+    cleanup,
+    openUploader,
+  }) => {
+    const { server, stored } = await scriptedIngest(cleanup, () => undefined);
     const inner = server.handler;
     server.handler = (request, response) => {
       const items =
@@ -131,7 +140,7 @@ describe('per-item outcomes', () => {
       }
       return inner(request, response);
     };
-    const { uploader } = await openUploader(cleanup, { endpoint: server.url, maxBatchDelayMs: 200 });
+    const { uploader } = await openUploader({ endpoint: server.url, maxBatchDelayMs: 200 });
     const ids = await Promise.all(
       Array.from({ length: 16 }, (_, i) =>
         uploader.enqueue({ type: 't', data: { kind: i === 5 ? 'poison' : 'fine', i } }),
@@ -145,8 +154,8 @@ describe('per-item outcomes', () => {
 });
 
 describe('logger', () => {
-  it('reports retries and dead letters to the logger it is given', async () => {
-    const { server } = await scriptedIngest((item, seen) =>
+  it('reports retries and dead letters to the logger it is given', async ({ cleanup, openUploader }) => {
+    const { server } = await scriptedIngest(cleanup, (item, seen) =>
       item.data.kind === 'bad'
         ? { id: item.id, status: 'rejected', error: { code: 'INVALID_ITEM', message: 'no' } }
         : seen === 1
@@ -157,7 +166,7 @@ describe('logger', () => {
     const log = (level: string) => (object: Record<string, unknown>, message: string) =>
       lines.push(`${level} ${message} ${JSON.stringify(object)}`);
     const logger = { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') };
-    const { uploader } = await openUploader(cleanup, { endpoint: server.url, logger });
+    const { uploader } = await openUploader({ endpoint: server.url, logger });
     await uploader.enqueue({ type: 't', data: { kind: 'bad' } });
     await uploader.enqueue({ type: 't', data: { kind: 'fine' } });
     await uploader.flush();

@@ -2,21 +2,12 @@ import { spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startTestServer, type TestServer } from '@sluice/ingest-api/testing';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { errorAnswer, type FaultProxy, startFaultProxy } from './support/fault-proxy.js';
-import { Cleanup, notStoredOnce, tempDirectory } from './support/harness.js';
+import { errorAnswer, type FaultProxy } from './support/fault-proxy.js';
+import { describe, expect, it } from './support/fixtures.js';
+import { notStoredOnce, tempDirectory } from './support/harness.js';
 
 // Whether a process stays alive is a property of the whole process, and vitest keeps its own event loop
 // busy: every scenario here runs in a child process that holds no handle of its own.
-
-let server: TestServer;
-const cleanup = new Cleanup();
-beforeAll(async () => {
-  server = await startTestServer();
-});
-afterAll(() => server.close());
-afterEach(() => cleanup.run());
 
 const packageRoot = fileURLToPath(new URL('..', import.meta.url));
 const child = fileURLToPath(new URL('./support/lifetime-child.ts', import.meta.url));
@@ -61,12 +52,6 @@ function run(args: string[], mark?: string): Promise<Finished> {
 
 const idsOf = (lines: readonly string[]) => lines.filter((line) => /^[0-9a-f-]{36}$/i.test(line));
 
-async function proxy(): Promise<FaultProxy> {
-  const started = await startFaultProxy(server.url);
-  cleanup.add(() => started.close());
-  return started;
-}
-
 /** Fails the first `failures` POSTs: 503 with `Retry-After: 1`, then one connection reset after the commit. */
 function flaky(faults: FaultProxy, failures: number): void {
   let posts = 0;
@@ -80,8 +65,10 @@ function flaky(faults: FaultProxy, failures: number): void {
 }
 
 describe('process lifetime', () => {
-  it('a script that awaits flush() and close() through 503s and resets exits 0 with everything delivered once', async () => {
-    const faults = await proxy();
+  it('a script that awaits flush() and close() through 503s and resets exits 0 with everything delivered once', async ({
+    server,
+    faults,
+  }) => {
     flaky(faults, 3);
     const directory = await tempDirectory();
     const finished = await run([child, 'flush', directory, faults.url, '300', '3']);
@@ -94,7 +81,9 @@ describe('process lifetime', () => {
     expect(finished.lines.find((line) => line.startsWith('result '))).toMatch(/"complete":true/);
   }, 60_000);
 
-  it('an idle uploader that was never flushed or closed lets the process exit at once', async () => {
+  it('an idle uploader that was never flushed or closed lets the process exit at once', async ({
+    server,
+  }) => {
     const directory = await tempDirectory();
     const finished = await run([child, 'idle', directory, server.url, '5'], 'idle');
     expect(finished.code).toBe(0);
@@ -103,8 +92,10 @@ describe('process lifetime', () => {
     expect(await notStoredOnce(server, idsOf(finished.lines))).toEqual([]);
   }, 60_000);
 
-  it('`sluice send` through a flaky server exits 0 with every file delivered once', async () => {
-    const faults = await proxy();
+  it('`sluice send` through a flaky server exits 0 with every file delivered once', async ({
+    server,
+    faults,
+  }) => {
     flaky(faults, 2);
     const files = await tempDirectory();
     const paths = ['a.bin', 'b.bin', 'c.txt'].map((name) => join(files, name));
@@ -131,8 +122,10 @@ describe('process lifetime', () => {
     expect(finished.lines).toContain('3 delivered, 0 dead');
   }, 60_000);
 
-  it('a SIGTERM handler that awaits close() while flush() is pending ends the flush with its result and exits 0; a second run delivers the rest', async () => {
-    const faults = await proxy();
+  it('a SIGTERM handler that awaits close() while flush() is pending ends the flush with its result and exits 0; a second run delivers the rest', async ({
+    server,
+    faults,
+  }) => {
     faults.decide = (request) =>
       request.method === 'POST'
         ? errorAnswer(503, 'UNAVAILABLE', { 'retry-after': '1' })

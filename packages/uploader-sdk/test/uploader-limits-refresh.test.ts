@@ -1,15 +1,6 @@
 import { DEFAULT_LIMITS } from '@sluice/contracts';
-import { startTestServer, type TestServer } from '@sluice/ingest-api/testing';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { Cleanup, enqueueMany, notStoredOnce, openUploader, waitFor } from './support/harness.js';
-
-let server: TestServer;
-const cleanup = new Cleanup();
-beforeAll(async () => {
-  server = await startTestServer();
-});
-afterAll(() => server.close());
-afterEach(() => cleanup.run());
+import { describe, expect, it } from './support/fixtures.js';
+import { enqueueMany, notStoredOnce, waitFor } from './support/harness.js';
 
 const LOWERED = 20;
 
@@ -42,9 +33,12 @@ function lowerableServer() {
 }
 
 describe('server limits', () => {
-  it('are asked for again periodically: lowered at runtime, batches shrink without a restart', async () => {
+  it('are asked for again periodically: lowered at runtime, batches shrink without a restart', async ({
+    server,
+    openUploader,
+  }) => {
     const { state, fetch } = lowerableServer();
-    const { uploader } = await openUploader(cleanup, {
+    const { uploader } = await openUploader({
       endpoint: server.url,
       fetch,
       gzipMinBytes: 10_000_000,
@@ -64,9 +58,9 @@ describe('server limits', () => {
     expect(await notStoredOnce(server, [...before, ...after])).toEqual([]);
   });
 
-  it('are asked for again at once after a 413, so later batches fit', async () => {
+  it('are asked for again at once after a 413, so later batches fit', async ({ server, openUploader }) => {
     const { state, fetch } = lowerableServer();
-    const { uploader } = await openUploader(cleanup, {
+    const { uploader } = await openUploader({
       endpoint: server.url,
       fetch,
       gzipMinBytes: 10_000_000,

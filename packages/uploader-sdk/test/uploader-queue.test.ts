@@ -1,22 +1,15 @@
-import { startTestServer, type TestServer } from '@sluice/ingest-api/testing';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createUploader, isQueueFullError, isQueueLockedError } from '../src/index.js';
-import { Cleanup, countsOf, notStoredOnce, openUploader } from './support/harness.js';
-
-let server: TestServer;
-const cleanup = new Cleanup();
-
-beforeAll(async () => {
-  server = await startTestServer();
-});
-afterAll(() => server.close());
-afterEach(() => cleanup.run());
+import { describe, expect, it } from './support/fixtures.js';
+import { countsOf, notStoredOnce } from './support/harness.js';
 
 const offline = 'http://127.0.0.1:1';
 
 describe('queue quota and ownership', () => {
-  it("whenFull 'reject' refuses with QueueFullError and keeps everything accepted before", async () => {
-    const { uploader, directory } = await openUploader(cleanup, { endpoint: offline, maxQueueBytes: 4000 });
+  it("whenFull 'reject' refuses with QueueFullError and keeps everything accepted before", async ({
+    server,
+    openUploader,
+  }) => {
+    const { uploader, directory } = await openUploader({ endpoint: offline, maxQueueBytes: 4000 });
     const accepted: string[] = [];
     let refusal: unknown;
     for (let i = 0; i < 100 && refusal === undefined; i++) {
@@ -32,13 +25,16 @@ describe('queue quota and ownership', () => {
     expect(uploader.stats().queuedBytes).toBeLessThanOrEqual(4000);
     await uploader.close();
 
-    const online = await openUploader(cleanup, { endpoint: server.url, directory });
+    const online = await openUploader({ endpoint: server.url, directory });
     await online.uploader.flush();
     expect(await notStoredOnce(server, accepted)).toEqual([]);
   });
 
-  it("whenFull 'drop-oldest' makes room by dropping the oldest and delivers the newest", async () => {
-    const { uploader, directory } = await openUploader(cleanup, {
+  it("whenFull 'drop-oldest' makes room by dropping the oldest and delivers the newest", async ({
+    server,
+    openUploader,
+  }) => {
+    const { uploader, directory } = await openUploader({
       endpoint: offline,
       maxQueueBytes: 4000,
       whenFull: 'drop-oldest',
@@ -51,7 +47,7 @@ describe('queue quota and ownership', () => {
     expect(stats.queued).toBe(200 - stats.dropped);
     await uploader.close();
 
-    const online = await openUploader(cleanup, { endpoint: server.url, directory, whenFull: 'drop-oldest' });
+    const online = await openUploader({ endpoint: server.url, directory, whenFull: 'drop-oldest' });
     await online.uploader.flush();
     const counts = await countsOf(server, ids);
     const kept = 200 - stats.dropped;
@@ -59,8 +55,11 @@ describe('queue quota and ownership', () => {
     expect(counts.slice(0, 200 - kept).every((count) => count === 0)).toBe(true);
   });
 
-  it('a second uploader on the same directory gets a clear error, and the first keeps working', async () => {
-    const first = await openUploader(cleanup, { endpoint: server.url });
+  it('a second uploader on the same directory gets a clear error, and the first keeps working', async ({
+    server,
+    openUploader,
+  }) => {
+    const first = await openUploader({ endpoint: server.url });
     const error = await createUploader({
       endpoint: server.url,
       apiKey: 'test-key',

@@ -1,14 +1,11 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { Cleanup, enqueueMany, openUploader, waitFor } from './support/harness.js';
+import { describe, expect, it } from './support/fixtures.js';
+import { type Cleanup, enqueueMany, waitFor } from './support/harness.js';
 import { type ScriptedServer, sendJson, startScriptedServer } from './support/scripted-server.js';
-
-const cleanup = new Cleanup();
-afterEach(() => cleanup.run());
 
 /** Thirty days, a legal `Retry-After` that no timer can hold. */
 const THIRTY_DAYS_S = 30 * 24 * 3600;
 
-async function rateLimitedServer(): Promise<ScriptedServer> {
+async function rateLimitedServer(cleanup: Cleanup): Promise<ScriptedServer> {
   const server = await startScriptedServer((request, response) => {
     if (request.path !== '/v1/batch') return sendJson(response, 404, {});
     sendJson(
@@ -23,7 +20,7 @@ async function rateLimitedServer(): Promise<ScriptedServer> {
 }
 
 /** Collects the process warnings emitted while the test runs. */
-function collectWarnings(): Error[] {
+function collectWarnings(cleanup: Cleanup): Error[] {
   const warnings: Error[] = [];
   const listener = (warning: Error): void => {
     warnings.push(warning);
@@ -36,10 +33,13 @@ function collectWarnings(): Error[] {
 const batches = (server: ScriptedServer) => server.requests.filter((request) => request.path === '/v1/batch');
 
 describe('a huge Retry-After', () => {
-  it('schedules the next attempt at the one-hour cap: no timer overflow, no request storm', async () => {
-    const warnings = collectWarnings();
-    const server = await rateLimitedServer();
-    const { uploader } = await openUploader(cleanup, { endpoint: server.url });
+  it('schedules the next attempt at the one-hour cap: no timer overflow, no request storm', async ({
+    cleanup,
+    openUploader,
+  }) => {
+    const warnings = collectWarnings(cleanup);
+    const server = await rateLimitedServer(cleanup);
+    const { uploader } = await openUploader({ endpoint: server.url });
     const delays: number[] = [];
     uploader.on('retry', (event) => delays.push(event.delayMs));
     await enqueueMany(uploader, 50);
@@ -52,10 +52,13 @@ describe('a huge Retry-After', () => {
     expect(uploader.stats()).toMatchObject({ queued: 50, delivered: 0, dead: 0 });
   });
 
-  it('waits no longer than `maxRetryDelayMs` between attempts, whatever the server asks', async () => {
-    const warnings = collectWarnings();
-    const server = await rateLimitedServer();
-    const { uploader } = await openUploader(cleanup, { endpoint: server.url, maxRetryDelayMs: 600 });
+  it('waits no longer than `maxRetryDelayMs` between attempts, whatever the server asks', async ({
+    cleanup,
+    openUploader,
+  }) => {
+    const warnings = collectWarnings(cleanup);
+    const server = await rateLimitedServer(cleanup);
+    const { uploader } = await openUploader({ endpoint: server.url, maxRetryDelayMs: 600 });
     const delays: number[] = [];
     uploader.on('retry', (event) => delays.push(event.delayMs));
     await enqueueMany(uploader, 50);
@@ -68,12 +71,12 @@ describe('a huge Retry-After', () => {
     expect(uploader.stats()).toMatchObject({ queued: 50, dead: 0 });
   });
 
-  it('refuses a cap that no timer can hold, naming the option', async () => {
-    await expect(
-      openUploader(cleanup, { endpoint: 'http://127.0.0.1:9', maxRetryDelayMs: 2 ** 31 }),
-    ).rejects.toThrow(/`maxRetryDelayMs`/);
-    await expect(
-      openUploader(cleanup, { endpoint: 'http://127.0.0.1:9', authRetryMs: 2 ** 40 }),
-    ).rejects.toThrow(/`authRetryMs`/);
+  it('refuses a cap that no timer can hold, naming the option', async ({ openUploader }) => {
+    await expect(openUploader({ endpoint: 'http://127.0.0.1:9', maxRetryDelayMs: 2 ** 31 })).rejects.toThrow(
+      /`maxRetryDelayMs`/,
+    );
+    await expect(openUploader({ endpoint: 'http://127.0.0.1:9', authRetryMs: 2 ** 40 })).rejects.toThrow(
+      /`authRetryMs`/,
+    );
   });
 });

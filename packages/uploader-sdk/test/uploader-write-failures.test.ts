@@ -1,24 +1,18 @@
 import { mkdir, rm, symlink, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { startTestServer, type TestServer } from '@sluice/ingest-api/testing';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { isQueueWriteError } from '../src/index.js';
-import { Cleanup, enqueueMany, notStoredOnce, openUploader, tempDirectory } from './support/harness.js';
+import { describe, expect, it } from './support/fixtures.js';
+import { enqueueMany, notStoredOnce, tempDirectory } from './support/harness.js';
 
 // Failing writes are injected without privileges: a directory where the ack ledger's file must go makes
 // its atomic rename fail, and a dead-letter file that is a link to /dev/full fails every append (ENOSPC).
 
-let server: TestServer;
-const cleanup = new Cleanup();
-beforeAll(async () => {
-  server = await startTestServer();
-});
-afterAll(() => server.close());
-afterEach(() => cleanup.run());
-
 describe('a failing write of an acknowledgement or a dead letter', () => {
-  it('keeps a flush from completing and the items from counting as delivered until the ack is on disk', async () => {
-    const { uploader, directory } = await openUploader(cleanup, { endpoint: server.url });
+  it('keeps a flush from completing and the items from counting as delivered until the ack is on disk', async ({
+    server,
+    openUploader,
+  }) => {
+    const { uploader, directory } = await openUploader({ endpoint: server.url });
     const errors: Error[] = [];
     uploader.on('error', (error) => errors.push(error));
     const ledger = join(directory, 'records', 'acks.json');
@@ -52,18 +46,22 @@ describe('a failing write of an acknowledgement or a dead letter', () => {
     });
     expect(uploader.stats()).toMatchObject({ delivered: 50, queued: 0 });
     await uploader.close();
-    const reopened = await openUploader(cleanup, { endpoint: server.url, directory });
+    const reopened = await openUploader({ endpoint: server.url, directory });
     expect(reopened.uploader.stats().queued).toBe(0);
   });
 
-  it('keeps a flush from completing and the item queued until its dead letter is on disk', async () => {
+  it('keeps a flush from completing and the item queued until its dead letter is on disk', async ({
+    server,
+    cleanup,
+    openUploader,
+  }) => {
     const directory = await tempDirectory();
     cleanup.add(() => rm(directory, { recursive: true, force: true }));
     const letters = join(directory, 'dead-letters', 'dead-letters.jsonl');
     await mkdir(join(directory, 'dead-letters'), { recursive: true });
     await symlink('/dev/full', letters);
 
-    const first = await openUploader(cleanup, { endpoint: server.url, directory });
+    const first = await openUploader({ endpoint: server.url, directory });
     const errors: Error[] = [];
     first.uploader.on('error', (error) => errors.push(error));
     await first.uploader.enqueue({ id: 'conflicted', ts: 1, type: 't', data: 1 });
@@ -84,7 +82,7 @@ describe('a failing write of an acknowledgement or a dead letter', () => {
     await first.uploader.close();
 
     await unlink(letters);
-    const second = await openUploader(cleanup, { endpoint: server.url, directory });
+    const second = await openUploader({ endpoint: server.url, directory });
     expect(await second.uploader.flush()).toMatchObject({ complete: true, dead: 1, queued: 0 });
     expect(await second.uploader.deadLetters()).toMatchObject([
       { id: 'conflicted', status: 'conflict', item: { data: 2 } },

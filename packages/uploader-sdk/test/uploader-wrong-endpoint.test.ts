@@ -1,21 +1,20 @@
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { startTestServer, type TestServer } from '@sluice/ingest-api/testing';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { TestServer } from '@sluice/ingest-api/testing';
 import { isEndpointError, type UploaderLogger } from '../src/index.js';
-import { Cleanup, notStoredOnce, openUploader, waitFor } from './support/harness.js';
+import { describe, expect, it, type ServerOverrides } from './support/fixtures.js';
+import { type Cleanup, notStoredOnce, waitFor } from './support/harness.js';
 import { sendJson, startScriptedServer } from './support/scripted-server.js';
 
-let server: TestServer;
-const cleanup = new Cleanup();
-beforeAll(async () => {
-  server = await startTestServer();
-});
-afterAll(() => server.close());
-afterEach(() => cleanup.run());
+/** What a case needs to start the endpoint it points the uploader at. */
+type Setup = {
+  server: TestServer;
+  cleanup: Cleanup;
+  startServer: (overrides?: ServerOverrides) => Promise<TestServer>;
+};
 
 /** A server answering every request with an HTML page, as an ingress or another service would. */
-async function htmlServer(status: number): Promise<string> {
+async function htmlServer(cleanup: Cleanup, status: number): Promise<string> {
   const scripted = await startScriptedServer((_request, response) => {
     const page = `<html><body><h1>${status}</h1>nginx</body></html>`;
     response.writeHead(status, { 'content-type': 'text/html', 'content-length': Buffer.byteLength(page) });
@@ -26,7 +25,7 @@ async function htmlServer(status: number): Promise<string> {
 }
 
 /** A server answering every request with the contract's 404 body, as a Sluice server without the route. */
-async function contractNotFoundServer(): Promise<string> {
+async function contractNotFoundServer({ cleanup }: Setup): Promise<string> {
   const scripted = await startScriptedServer((request, response) =>
     sendJson(response, 404, {
       error: { code: 'NOT_FOUND', message: `no route ${request.method} ${request.path}`, retryable: false },
@@ -36,34 +35,32 @@ async function contractNotFoundServer(): Promise<string> {
   return scripted.url;
 }
 
-async function workerServer(): Promise<string> {
-  const worker = await startTestServer({ role: 'worker' });
-  cleanup.add(() => worker.close());
-  return worker.url;
+async function workerServer({ startServer }: Setup): Promise<string> {
+  return (await startServer({ role: 'worker' })).url;
 }
 
-const cases: [string, () => Promise<string>, RegExp, RegExp][] = [
+const cases: [string, (setup: Setup) => Promise<string>, RegExp, RegExp][] = [
   [
     'the real API under a wrong path prefix',
-    async () => `${server.url}/wrong-prefix`,
+    async ({ server }) => `${server.url}/wrong-prefix`,
     /^endpoint answers 404 NOT_FOUND for POST http:\/\/127\.0\.0\.1:\d+\/wrong-prefix\/v1\/batch: .*check `endpoint`/,
     /\/wrong-prefix\/v1\/blobs/,
   ],
   [
     'an ingress answering 404 in HTML',
-    () => htmlServer(404),
+    ({ cleanup }) => htmlServer(cleanup, 404),
     /^endpoint answers 404 for POST http:\/\/127\.0\.0\.1:\d+\/v1\/batch: no Sluice ingest route answers there/,
     /404 for POST \S+\/v1\/blobs/,
   ],
   [
     'an ingress answering 405 in HTML',
-    () => htmlServer(405),
+    ({ cleanup }) => htmlServer(cleanup, 405),
     /^endpoint answers 405 for POST \S+\/v1\/batch: no Sluice ingest route answers there/,
     /405 for POST \S+\/v1\/blobs/,
   ],
   [
     'an ingress answering 502 in HTML',
-    () => htmlServer(502),
+    ({ cleanup }) => htmlServer(cleanup, 502),
     /^endpoint answers 502 for POST \S+\/v1\/batch: .*proxy or gateway/,
     /502 for POST \S+\/v1\/blobs/,
   ],
@@ -82,10 +79,10 @@ const cases: [string, () => Promise<string>, RegExp, RegExp][] = [
 ];
 
 describe('a wrong endpoint never destroys data', () => {
-  it.each(cases)(
+  it.for(cases)(
     '%s: keeps records and blobs queued, reports the cause once per lane, then delivers once pointed right',
-    async (_, endpointOf, recordMessage, blobMessage) => {
-      const endpoint = await endpointOf();
+    async ([_, endpointOf, recordMessage, blobMessage], { server, cleanup, startServer, openUploader }) => {
+      const endpoint = await endpointOf({ server, cleanup, startServer });
       const logged: string[] = [];
       const logger: UploaderLogger = {
         debug: () => {},
@@ -93,7 +90,7 @@ describe('a wrong endpoint never destroys data', () => {
         warn: () => {},
         error: (_object, message) => logged.push(message),
       };
-      const first = await openUploader(cleanup, { endpoint, backoffBaseMs: 20, backoffMaxMs: 100, logger });
+      const first = await openUploader({ endpoint, backoffBaseMs: 20, backoffMaxMs: 100, logger });
       const errors: Error[] = [];
       first.uploader.on('error', (error) => errors.push(error));
       const retries = { record: 0, blob: 0 };
@@ -125,7 +122,7 @@ describe('a wrong endpoint never destroys data', () => {
       expect(sizes.sort()).toEqual([3000, 3001]);
       await first.uploader.close();
 
-      const second = await openUploader(cleanup, { endpoint: server.url, directory: first.directory });
+      const second = await openUploader({ endpoint: server.url, directory: first.directory });
       expect(await second.uploader.flush()).toMatchObject({
         complete: true,
         delivered: 32,

@@ -1,23 +1,15 @@
 import { DEFAULT_LIMITS, recordHash } from '@sluice/contracts';
-import { afterEach, describe, expect, it } from 'vitest';
 import { type DeliveredEvent, isUploaderClosedError } from '../src/index.js';
-import {
-  Cleanup,
-  enqueueMany,
-  notStoredOnce,
-  openUploader,
-  startServer,
-  storedIds,
-  waitFor,
-} from './support/harness.js';
-
-const cleanup = new Cleanup();
-afterEach(() => cleanup.run());
+import { describe, expect, it } from './support/fixtures.js';
+import { enqueueMany, notStoredOnce, storedIds, waitFor } from './support/harness.js';
 
 describe('uploader against the real ingest API', () => {
-  it('delivers every enqueued record exactly once, with the hash the server computes', async () => {
-    const server = await startServer(cleanup);
-    const { uploader } = await openUploader(cleanup, { endpoint: server.url });
+  it('delivers every enqueued record exactly once, with the hash the server computes', async ({
+    openUploader,
+    startServer,
+  }) => {
+    const server = await startServer();
+    const { uploader } = await openUploader({ endpoint: server.url });
     const delivered: DeliveredEvent[] = [];
     uploader.on('delivered', (event) => delivered.push(event));
     const ids = await Promise.all(
@@ -43,9 +35,12 @@ describe('uploader against the real ingest API', () => {
     expect(one!.data).toEqual({ i: 7, text: 'item 7' });
   });
 
-  it('flush covers everything enqueued before it while producers keep enqueueing', async () => {
-    const server = await startServer(cleanup);
-    const { uploader } = await openUploader(cleanup, { endpoint: server.url });
+  it('flush covers everything enqueued before it while producers keep enqueueing', async ({
+    openUploader,
+    startServer,
+  }) => {
+    const server = await startServer();
+    const { uploader } = await openUploader({ endpoint: server.url });
     let producing = true;
     const producers = Array.from({ length: 8 }, async () => {
       while (producing) await uploader.enqueue({ type: 'background', data: 'x' });
@@ -57,10 +52,10 @@ describe('uploader against the real ingest API', () => {
     await Promise.all(producers);
   });
 
-  it("closes batches within the server's published limits", async () => {
-    const server = await startServer(cleanup, { limits: { ...DEFAULT_LIMITS, maxBatchItems: 10 } });
+  it("closes batches within the server's published limits", async ({ openUploader, startServer }) => {
+    const server = await startServer({ limits: { ...DEFAULT_LIMITS, maxBatchItems: 10 } });
     const statuses: number[] = [];
-    const { uploader } = await openUploader(cleanup, {
+    const { uploader } = await openUploader({
       endpoint: server.url,
       fetch: async (input, init) => {
         const response = await fetch(input, init);
@@ -79,9 +74,12 @@ describe('uploader against the real ingest API', () => {
     expect(statuses.every((status) => status === 200)).toBe(true);
   });
 
-  it('keeps a caller-chosen id and timestamp, and UUIDv7 ids otherwise', async () => {
-    const server = await startServer(cleanup);
-    const { uploader } = await openUploader(cleanup, { endpoint: server.url });
+  it('keeps a caller-chosen id and timestamp, and UUIDv7 ids otherwise', async ({
+    openUploader,
+    startServer,
+  }) => {
+    const server = await startServer();
+    const { uploader } = await openUploader({ endpoint: server.url });
     const mine = await uploader.enqueue({ id: 'order-42', ts: 1234, type: 'order', data: null });
     const generated = await uploader.enqueue({ type: 'order', data: [1, 2] });
     await uploader.flush();
@@ -94,9 +92,12 @@ describe('uploader against the real ingest API', () => {
     expect(Number(rows[0]!.ts)).toBe(1234);
   });
 
-  it('dead-letters a conflict with its reason, readable after restart, and acknowledges the rest', async () => {
-    const server = await startServer(cleanup);
-    const first = await openUploader(cleanup, { endpoint: server.url });
+  it('dead-letters a conflict with its reason, readable after restart, and acknowledges the rest', async ({
+    openUploader,
+    startServer,
+  }) => {
+    const server = await startServer();
+    const first = await openUploader({ endpoint: server.url });
     await first.uploader.enqueue({ id: 'same', ts: 5, type: 'click', data: { v: 1 } });
     await first.uploader.flush();
     const dead: string[] = [];
@@ -112,7 +113,7 @@ describe('uploader against the real ingest API', () => {
     expect(first.uploader.stats()).toMatchObject({ delivered: 3, duplicates: 1, dead: 1, queued: 0 });
     await first.uploader.close();
 
-    const again = await openUploader(cleanup, { endpoint: server.url, directory: first.directory });
+    const again = await openUploader({ endpoint: server.url, directory: first.directory });
     const letters = await again.uploader.deadLetters();
     expect(letters).toHaveLength(1);
     expect(letters[0]).toMatchObject({
@@ -128,9 +129,12 @@ describe('uploader against the real ingest API', () => {
     expect(again.uploader.stats().queued).toBe(0);
   });
 
-  it('refuses invalid records at enqueue, before anything is written', async () => {
-    const server = await startServer(cleanup);
-    const { uploader } = await openUploader(cleanup, { endpoint: server.url });
+  it('refuses invalid records at enqueue, before anything is written', async ({
+    openUploader,
+    startServer,
+  }) => {
+    const server = await startServer();
+    const { uploader } = await openUploader({ endpoint: server.url });
     await expect(uploader.enqueue({ type: 'bad\ntype', data: 1 })).rejects.toThrow(TypeError);
     await expect(uploader.enqueue({ type: 'x'.repeat(129), data: 1 })).rejects.toThrow(/`type`/);
     await expect(uploader.enqueue({ type: 't', id: 'no spaces', data: 1 })).rejects.toThrow(/`id`/);
@@ -141,9 +145,12 @@ describe('uploader against the real ingest API', () => {
     expect(uploader.stats().queued).toBe(0);
   });
 
-  it('refuses at enqueue every value the server could never store, naming the problem', async () => {
-    const server = await startServer(cleanup);
-    const { uploader } = await openUploader(cleanup, { endpoint: server.url });
+  it('refuses at enqueue every value the server could never store, naming the problem', async ({
+    openUploader,
+    startServer,
+  }) => {
+    const server = await startServer();
+    const { uploader } = await openUploader({ endpoint: server.url });
     const sparse: unknown[] = [];
     sparse[1] = 1;
     let deep: unknown = 1;
@@ -164,9 +171,12 @@ describe('uploader against the real ingest API', () => {
     expect(await server.query('select id from items')).toHaveLength(0);
   });
 
-  it('delivers analytics-style type names, with the hash the server computes', async () => {
-    const server = await startServer(cleanup);
-    const { uploader } = await openUploader(cleanup, { endpoint: server.url });
+  it('delivers analytics-style type names, with the hash the server computes', async ({
+    openUploader,
+    startServer,
+  }) => {
+    const server = await startServer();
+    const { uploader } = await openUploader({ endpoint: server.url });
     const types = ['Order Completed', 'page view', 'checkout/step 2', 'Überweisung ✓'];
     for (const type of types)
       await uploader.enqueue({ id: `t-${types.indexOf(type)}`, type, data: { ok: true } });
@@ -176,18 +186,21 @@ describe('uploader against the real ingest API', () => {
     expect(uploader.stats().dead).toBe(0);
   });
 
-  it('emits drained when everything is delivered', async () => {
-    const server = await startServer(cleanup);
-    const { uploader } = await openUploader(cleanup, { endpoint: server.url });
+  it('emits drained when everything is delivered', async ({ openUploader, startServer }) => {
+    const server = await startServer();
+    const { uploader } = await openUploader({ endpoint: server.url });
     const drained = new Promise<void>((resolve) => uploader.once('drained', () => resolve()));
     await Promise.all(Array.from({ length: 50 }, (_, i) => uploader.enqueue({ type: 't', data: i })));
     await drained;
     expect((await storedIds(server)).size).toBe(50);
   });
 
-  it('closes idempotently; enqueue and flush after close fail clearly; nothing queued is lost', async () => {
-    const server = await startServer(cleanup);
-    const { uploader, directory } = await openUploader(cleanup, {
+  it('closes idempotently; enqueue and flush after close fail clearly; nothing queued is lost', async ({
+    openUploader,
+    startServer,
+  }) => {
+    const server = await startServer();
+    const { uploader, directory } = await openUploader({
       endpoint: 'http://127.0.0.1:1',
       backoffBaseMs: 1000,
       backoffMaxMs: 5000,
@@ -203,7 +216,7 @@ describe('uploader against the real ingest API', () => {
     expect(isUploaderClosedError(error)).toBe(true);
     await expect(uploader.flush()).rejects.toThrow(/closed/);
 
-    const reopened = await openUploader(cleanup, { endpoint: server.url, directory });
+    const reopened = await openUploader({ endpoint: server.url, directory });
     expect(reopened.uploader.stats().queued).toBe(20);
     const drained = new Promise<void>((resolve) => reopened.uploader.once('drained', () => resolve()));
     await reopened.uploader.flush();

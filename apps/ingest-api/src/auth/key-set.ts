@@ -12,7 +12,7 @@ export interface ApiKeySetOptions {
    * Milliseconds between reloads that happen without a notification: the safety net for a lost
    * `LISTEN` connection. @default 5000
    */
-  readonly refreshMs?: number;
+  readonly refreshMs?: number | undefined;
   /** Called before every read of the keys table, e.g. to count them. */
   readonly onLoad?: () => void;
   readonly logger?: KeySetLogger;

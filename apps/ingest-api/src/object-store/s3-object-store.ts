@@ -44,6 +44,11 @@ function positive(name: string, value: number | undefined, fallback: number): nu
   return result;
 }
 
+/** The SDK's per-request options: it types `abortSignal` as optional but not `undefined`. */
+function sendOptions(signal: AbortSignal | undefined): { abortSignal?: AbortSignal } {
+  return signal === undefined ? {} : { abortSignal: signal };
+}
+
 function isNotFound(error: unknown): boolean {
   if (!(error instanceof S3ServiceException)) return false;
   return error.name === 'NotFound' || error.name === 'NoSuchKey' || error.$metadata.httpStatusCode === 404;
@@ -110,7 +115,7 @@ export class S3ObjectStore implements ObjectStore {
           ContentMD5: createHash('md5').update(bytes).digest('base64'),
           Metadata: { sha256: options.sha256 },
         }),
-        { abortSignal: options.signal },
+        sendOptions(options.signal),
       );
     } catch (error) {
       throw new ObjectStoreError('put', key, { cause: error });
@@ -125,9 +130,7 @@ export class S3ObjectStore implements ObjectStore {
     try {
       const result = await this.#client.send(
         new HeadObjectCommand({ Bucket: this.#bucket, Key: objectKey }),
-        {
-          abortSignal: options?.signal,
-        },
+        sendOptions(options?.signal),
       );
       return { size: result.ContentLength ?? 0 };
     } catch (error) {

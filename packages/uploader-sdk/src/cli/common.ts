@@ -1,4 +1,42 @@
+import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
+
+/** Exit statuses of every command; the help and the README list them. */
+export const EXIT = {
+  ok: 0,
+  /** Nothing, or not everything, could be done: DIR in use, an unreadable input, an I/O error. */
+  error: 1,
+  /** The command was used wrongly (unknown command or option, missing endpoint or key). */
+  usage: 2,
+  /** Done, but some items failed: dead-lettered, refused, bad input lines, ids not found. */
+  partial: 3,
+  /** `send` stopped with items still queued in DIR (key refused, `--timeout`); they go out next time. */
+  queued: 4,
+  /** Interrupted by SIGINT (128 + 2). */
+  interrupted: 130,
+  /** Interrupted by SIGTERM (128 + 15). */
+  terminated: 143,
+} as const;
+
+/** The exit statuses as the help shows them. */
+export const EXIT_USAGE = `Exit status:
+  0    success
+  1    error: nothing or not everything could be done (DIR in use, unreadable input, I/O error)
+  2    usage error (unknown command or option, missing --endpoint or API key)
+  3    done, but some items failed: dead-lettered or refused (send), bad lines (send --records),
+       ids not found (status ID…, dead-letters --requeue/--purge)
+  4    send stopped with items still queued in DIR (the server refused the API key, or --timeout
+       passed); they go out with the next \`sluice send\` on DIR
+  130  interrupted by SIGINT (143: SIGTERM); what was not delivered stays queued in DIR`;
+
+/** The options every command takes, as the help shows them. */
+export const COMMON_USAGE = `Options of every command:
+  --dir DIR          the uploader directory (or SLUICE_DIR; default ./.sluice)
+  --endpoint URL     the ingest API (or SLUICE_ENDPOINT)
+  --key-file PATH    read the API key from PATH (its first line); or set SLUICE_API_KEY
+  --key KEY          the API key itself; avoid it: other users see it in \`ps\` and it stays in your
+                     shell history
+  -h, --help         this help`;
 
 /** Options every command shares. */
 export interface CommonOptions {
@@ -11,6 +49,7 @@ export interface CommonOptions {
 export const COMMON_ARGS = {
   endpoint: { type: 'string' },
   key: { type: 'string' },
+  'key-file': { type: 'string' },
   dir: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -25,23 +64,63 @@ export function isUsageError(error: unknown): error is UsageError {
   return error instanceof UsageError && error.name === 'UsageError';
 }
 
-/** Common options from flags, falling back to `SLUICE_ENDPOINT`, `SLUICE_API_KEY`, `SLUICE_DIR`, `./.sluice`. */
-export function commonOptions(
-  values: { endpoint?: string | boolean; key?: string | boolean; dir?: string | boolean },
+type ArgValue = string | boolean | undefined;
+
+const text = (value: ArgValue): string | undefined => (typeof value === 'string' ? value : undefined);
+
+/**
+ * Common options from flags, falling back to `SLUICE_ENDPOINT`, `SLUICE_API_KEY`, `SLUICE_DIR`, `./.sluice`.
+ * The key comes from `--key`, else the first line of `--key-file`, else `SLUICE_API_KEY`.
+ * @throws {UsageError} for both `--key` and `--key-file`, or a key file that cannot be read or is empty.
+ */
+export async function commonOptions(
+  values: { endpoint?: ArgValue; key?: ArgValue; 'key-file'?: ArgValue; dir?: ArgValue },
   env: NodeJS.ProcessEnv,
-): CommonOptions {
-  const text = (value: string | boolean | undefined): string | undefined =>
-    typeof value === 'string' ? value : undefined;
+): Promise<CommonOptions> {
+  const keyFile = text(values['key-file']);
+  if (keyFile !== undefined && text(values.key) !== undefined) {
+    throw new UsageError('give the API key with one of --key and --key-file, not both');
+  }
   return {
     endpoint: text(values.endpoint) ?? env.SLUICE_ENDPOINT,
-    key: text(values.key) ?? env.SLUICE_API_KEY,
+    key:
+      text(values.key) ??
+      (keyFile === undefined ? undefined : await readKeyFile(keyFile)) ??
+      env.SLUICE_API_KEY,
     dir: resolve(text(values.dir) ?? env.SLUICE_DIR ?? '.sluice'),
   };
+}
+
+async function readKeyFile(path: string): Promise<string> {
+  let content: string;
+  try {
+    content = await readFile(path, 'utf8');
+  } catch (error) {
+    throw new UsageError(`cannot read --key-file ${path}: ${(error as Error).message}`, { cause: error });
+  }
+  const key = content.split(/\r?\n/, 1)[0]?.trim() ?? '';
+  if (key === '') throw new UsageError(`--key-file ${path} is empty: put the API key on its first line`);
+  return key;
 }
 
 /** The endpoint and key, or a usage error naming what is missing. */
 export function requireServer(options: CommonOptions): { endpoint: string; key: string } {
   if (options.endpoint === undefined) throw new UsageError('--endpoint (or SLUICE_ENDPOINT) is required');
-  if (options.key === undefined) throw new UsageError('--key (or SLUICE_API_KEY) is required');
+  if (options.key === undefined || options.key === '') {
+    throw new UsageError('an API key is required: set SLUICE_API_KEY or pass --key-file PATH');
+  }
   return { endpoint: options.endpoint, key: options.key };
+}
+
+/** What to tell a CLI user whose key the server refused (HTTP `status`). */
+export function refusedKeyMessage(status: number): string {
+  return (
+    `the server refused the API key (HTTP ${status}). Check the key: the one in SLUICE_API_KEY or ` +
+    'in the --key-file (or --key) you gave must be a current key of the source you send to'
+  );
+}
+
+/** `count` as `1 file` / `2 files`. */
+export function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? '' : 's'}`;
 }

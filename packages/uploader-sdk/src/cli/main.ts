@@ -1,52 +1,97 @@
 #!/usr/bin/env node
-import { isUsageError, UsageError } from './common.js';
+import { COMMON_USAGE, EXIT, EXIT_USAGE, isUsageError, UsageError } from './common.js';
 import { DEAD_LETTERS_USAGE, deadLetters } from './dead-letters.js';
 import { SEND_USAGE, send } from './send.js';
 import { STATUS_USAGE, status } from './status.js';
 
-const USAGE = `Usage: sluice <command> [options]
-
-${SEND_USAGE}
-${STATUS_USAGE}
-${DEAD_LETTERS_USAGE}
-
-Common options: --endpoint URL (SLUICE_ENDPOINT), --key KEY (SLUICE_API_KEY), --dir DIR (SLUICE_DIR, default ./.sluice)`;
-
-async function main(argv: readonly string[]): Promise<number> {
-  const [command, ...rest] = argv;
-  const interrupt = new AbortController();
-  process.once('SIGINT', () => interrupt.abort());
-  process.once('SIGTERM', () => interrupt.abort());
-  if (
-    command === undefined ||
-    command === 'help' ||
-    command === '--help' ||
-    command === '-h' ||
-    rest.includes('--help')
-  ) {
-    process.stdout.write(`${USAGE}\n`);
-    return command === undefined ? 2 : 0;
-  }
-  switch (command) {
-    case 'send':
-      return send(rest, process.env, interrupt.signal);
-    case 'status':
-      return status(rest, process.env);
-    case 'dead-letters':
-      return deadLetters(rest, process.env);
-    default:
-      throw new UsageError(`unknown command ${JSON.stringify(command)}`);
-  }
+/** What a command gets besides its arguments. */
+export interface CommandContext {
+  readonly env: NodeJS.ProcessEnv;
+  /** Aborts on SIGINT or SIGTERM, with the exit status to end with as its reason. */
+  readonly signal: AbortSignal;
 }
 
+/** One `sluice` command: its usage text and what it runs; `run` returns the exit status. */
+interface Command {
+  readonly usage: string;
+  /**
+   * True when the command ends cleanly on its own after SIGINT/SIGTERM (through `context.signal`);
+   * otherwise those signals end the process at once, as they do by default.
+   */
+  readonly handlesSignals: boolean;
+  run(argv: readonly string[], context: CommandContext): Promise<number>;
+}
+
+const COMMANDS: Readonly<Record<string, Command>> = {
+  send: { usage: SEND_USAGE, handlesSignals: true, run: (argv, { env, signal }) => send(argv, env, signal) },
+  status: { usage: STATUS_USAGE, handlesSignals: false, run: (argv, { env }) => status(argv, env) },
+  'dead-letters': {
+    usage: DEAD_LETTERS_USAGE,
+    handlesSignals: false,
+    run: (argv, { env }) => deadLetters(argv, env),
+  },
+};
+
+const USAGE = `Usage: sluice <command> [options]   (sluice <command> -h: help of one command)
+
+${Object.values(COMMANDS)
+  .map((command) => command.usage)
+  .join('\n\n')}
+
+${COMMON_USAGE}
+
+${EXIT_USAGE}`;
+
+/** True when `-h` or `--help` comes before any `--`. */
+function asksForHelp(argv: readonly string[]): boolean {
+  const end = argv.indexOf('--');
+  return (end === -1 ? argv : argv.slice(0, end)).some((arg) => arg === '-h' || arg === '--help');
+}
+
+async function main(argv: readonly string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined) {
+    process.stderr.write(`${USAGE}\n`);
+    return EXIT.usage;
+  }
+  if (name === 'help' || name === '-h' || name === '--help') {
+    const command = commandNamed(rest[0]);
+    process.stdout.write(`${command === undefined ? USAGE : commandHelp(command)}\n`);
+    return EXIT.ok;
+  }
+  const command = commandNamed(name);
+  if (command === undefined) throw new UsageError(`unknown command ${JSON.stringify(name)}`);
+  if (asksForHelp(rest)) {
+    process.stdout.write(`${commandHelp(command)}\n`);
+    return EXIT.ok;
+  }
+  const interrupt = new AbortController();
+  if (command.handlesSignals) {
+    // Once: a second signal ends the process at once, should the clean stop hang.
+    process.once('SIGINT', () => interrupt.abort(EXIT.interrupted));
+    process.once('SIGTERM', () => interrupt.abort(EXIT.terminated));
+  }
+  return command.run(rest, { env: process.env, signal: interrupt.signal });
+}
+
+function commandNamed(name: string | undefined): Command | undefined {
+  return name !== undefined && Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
+}
+
+function commandHelp(command: Command): string {
+  return `Usage: ${command.usage}\n\n${COMMON_USAGE}\n\n${EXIT_USAGE}`;
+}
+
+const argv = process.argv.slice(2);
 try {
-  process.exitCode = await main(process.argv.slice(2));
+  process.exitCode = await main(argv);
 } catch (error) {
   if (isUsageError(error) || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-    process.stderr.write(`sluice: ${(error as Error).message}\n\n${USAGE}\n`);
-    process.exitCode = 2;
+    const help = commandNamed(argv[0]) === undefined ? 'sluice -h' : `sluice ${argv[0]} -h`;
+    process.stderr.write(`sluice: ${(error as Error).message}\n(${help} for help)\n`);
+    process.exitCode = EXIT.usage;
   } else {
     process.stderr.write(`sluice: ${(error as Error).message}\n`);
-    process.exitCode = 1;
+    process.exitCode = EXIT.error;
   }
 }

@@ -1,34 +1,14 @@
-import { join } from 'node:path';
-import { BlobFiles } from '../blob-files.js';
-import { DeadLetterRequeue, type RequeueResult, recoverRequeue } from '../dead-letter-requeue.js';
-import { openDeadLetterStore } from '../dead-letter-store.js';
-import { openDiskQueue } from '../disk-queue/index.js';
-import { DEFAULT_UPLOADER_OPTIONS } from '../options.js';
+import { DeadLetterRequeue, type RequeueResult } from '../dead-letter-requeue.js';
+import { withOwnedDirectory } from './owned-directory.js';
 
 /**
  * Requeues dead letters of the uploader directory `directory` (all without `ids`) without starting an
- * uploader: takes the directory's locks, finishes a requeue a crash interrupted, requeues, and closes.
- * The items go out with the next uploader on the directory.
+ * uploader. The items go out with the next uploader on the directory.
  * @throws {QueueLockedError} while an uploader owns the directory.
  */
-export async function requeueDirectory(directory: string, ids?: readonly string[]): Promise<RequeueResult> {
-  const opened: { close(): Promise<void> }[] = [];
-  try {
-    const records = await openDiskQueue({ directory: join(directory, 'records') });
-    opened.push(records);
-    const blobs = await openDiskQueue({ directory: join(directory, 'blobs') });
-    opened.push(blobs);
-    const deadLetters = await openDeadLetterStore({ directory: join(directory, 'dead-letters') });
-    opened.push(deadLetters);
-    const files = await BlobFiles.open(
-      join(directory, 'blob-data'),
-      DEFAULT_UPLOADER_OPTIONS.maxBlobQueueBytes,
-      'fsync',
-    );
-    const deps = { records, blobs, files, deadLetters };
-    await recoverRequeue(deps);
-    return (await new DeadLetterRequeue(deps).requeue(ids)).result;
-  } finally {
-    for (const resource of opened.reverse()) await resource.close();
-  }
+export function requeueDirectory(directory: string, ids?: readonly string[]): Promise<RequeueResult> {
+  return withOwnedDirectory(
+    directory,
+    async (deps) => (await new DeadLetterRequeue(deps).requeue(ids)).result,
+  );
 }

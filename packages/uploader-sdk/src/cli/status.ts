@@ -1,69 +1,145 @@
+import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { itemPath } from '@sluice/contracts';
 import ky from 'ky';
+import { BlobFiles } from '../blob-files.js';
 import { openDeadLetterStore } from '../dead-letter-store.js';
-import { openDiskQueue } from '../disk-queue/index.js';
-import { isQueueLockedError } from '../errors.js';
-import { COMMON_ARGS, commonOptions, requireServer } from './common.js';
+import {
+  type DiskQueueSnapshot,
+  inspectDiskQueue,
+  type LockHolder,
+  readLockHolder,
+} from '../disk-queue/index.js';
+import { COMMON_ARGS, commonOptions, EXIT, refusedKeyMessage, requireServer } from './common.js';
 
 /** Usage text of `sluice status`. */
-export const STATUS_USAGE = `sluice status [id…] [--dir DIR] [--endpoint URL --key KEY]
-  Without ids: what is queued and dead in DIR. With ids: each item's state on the server.`;
+export const STATUS_USAGE = `sluice status [--json] [--dir DIR]
+  What DIR holds: queued records and blobs (bytes as the SDK's stats().queuedBytes counts them), the
+  oldest one's age, dead letters, and which process owns DIR. Reads the files without taking the lock,
+  so it works while an uploader runs on DIR.
+sluice status ID… --endpoint URL [--key-file PATH]
+  Each item's state on the server (a JSON line per id); exit status 3 when some ids are unknown.`;
+
+/** What `sluice status` reports about a directory. */
+interface DirectoryStatus {
+  readonly directory: string;
+  /** False when DIR does not exist (yet): nothing was ever queued there. */
+  readonly exists: boolean;
+  readonly owner: LockHolder | null;
+  readonly records: QueueStatus;
+  readonly blobs: QueueStatus;
+  /** Items queued, records and blobs. */
+  readonly queued: number;
+  /** Bytes queued: records' JSON plus blob copies, like `stats().queuedBytes`. */
+  readonly queuedBytes: number;
+  readonly deadLetters: number;
+}
+
+interface QueueStatus {
+  readonly queued: number;
+  readonly bytes: number;
+  /** Age of the oldest queued item in ms (0 when empty). */
+  readonly oldestAgeMs: number;
+  readonly corruptSkipped: number;
+}
 
 /** `sluice status`: local queue state, or items' server state; returns the process exit code. */
 export async function status(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
   const { values, positionals } = parseArgs({
     args: [...argv],
     allowPositionals: true,
-    options: COMMON_ARGS,
+    options: { ...COMMON_ARGS, json: { type: 'boolean' } },
   });
-  const common = commonOptions(values, env);
-  if (positionals.length > 0) {
-    const { endpoint, key } = requireServer(common);
-    let missing = 0;
-    for (const id of positionals) {
-      const response = await ky.get(itemPath(id).slice(1), {
-        prefixUrl: endpoint,
-        headers: { authorization: `Bearer ${key}` },
-        throwHttpErrors: false,
-      });
-      if (response.status === 404) missing += 1;
-      process.stdout.write(
-        `${id}\t${response.status === 200 ? JSON.stringify(await response.json()) : `HTTP ${response.status}`}\n`,
-      );
+  const common = await commonOptions(values, env);
+  if (positionals.length > 0) return itemStatus(positionals, requireServer(common));
+  const state = await directoryStatus(common.dir);
+  process.stdout.write(values.json === true ? `${JSON.stringify(state)}\n` : describe(state));
+  return EXIT.ok;
+}
+
+async function itemStatus(
+  ids: readonly string[],
+  server: { endpoint: string; key: string },
+): Promise<number> {
+  let missing = 0;
+  for (const id of ids) {
+    const response = await ky.get(itemPath(id).slice(1), {
+      prefixUrl: server.endpoint,
+      headers: { authorization: `Bearer ${server.key}` },
+      throwHttpErrors: false,
+    });
+    if (response.status === 401 || response.status === 403) {
+      process.stderr.write(`sluice: ${refusedKeyMessage(response.status)}\n`);
+      return EXIT.error;
     }
-    return missing === 0 ? 0 : 1;
+    if (response.status === 404) missing += 1;
+    process.stdout.write(
+      `${id}\t${response.status === 200 ? JSON.stringify(await response.json()) : `HTTP ${response.status}`}\n`,
+    );
   }
-  const lines: string[] = [`directory\t${common.dir}`];
-  for (const name of ['records', 'blobs'] as const) {
-    try {
-      const queue = await openDiskQueue({ directory: join(common.dir, name) });
-      const stats = queue.stats();
-      await queue.close();
-      const age =
-        stats.oldestAppendedAt === undefined
-          ? '-'
-          : `${Math.round((Date.now() - stats.oldestAppendedAt) / 1000)}s`;
-      lines.push(
-        `${name}\t${stats.entries} queued\t${stats.bytes} bytes\toldest ${age}\t${stats.corruptSkipped} corrupt skipped`,
-      );
-    } catch (error) {
-      if (!isQueueLockedError(error)) throw error;
-      lines.push(
-        `${name}\tin use by ${error.ownerPid === undefined ? 'another uploader' : `process ${error.ownerPid}`}`,
-      );
-    }
-  }
+  return missing === 0 ? EXIT.ok : EXIT.partial;
+}
+
+async function directoryStatus(directory: string): Promise<DirectoryStatus> {
+  const now = Date.now();
+  const queueStatus = (snapshot: DiskQueueSnapshot, bytes: number): QueueStatus => ({
+    queued: snapshot.entries,
+    bytes,
+    oldestAgeMs: snapshot.oldestAppendedAt === undefined ? 0 : Math.max(0, now - snapshot.oldestAppendedAt),
+    corruptSkipped: snapshot.corruptSkipped,
+  });
+  const owner =
+    (await readLockHolder(join(directory, 'records'))) ?? (await readLockHolder(join(directory, 'blobs')));
+  const records = await inspectDiskQueue(join(directory, 'records'));
+  const blobs = await inspectDiskQueue(join(directory, 'blobs'));
+  const blobBytes = await BlobFiles.measure(join(directory, 'blob-data'));
   const deadLetters = await openDeadLetterStore({
-    directory: join(common.dir, 'dead-letters'),
+    directory: join(directory, 'dead-letters'),
     readOnly: true,
   });
+  let dead: number;
   try {
-    lines.push(`dead letters\t${await deadLetters.count()}`);
+    dead = await deadLetters.count();
   } finally {
     await deadLetters.close();
   }
-  process.stdout.write(`${lines.join('\n')}\n`);
-  return 0;
+  return {
+    directory,
+    exists: await stat(directory).then(
+      (stats) => stats.isDirectory(),
+      () => false,
+    ),
+    owner: owner ?? null,
+    records: queueStatus(records, records.bytes),
+    blobs: queueStatus(blobs, blobBytes),
+    queued: records.entries + blobs.entries,
+    queuedBytes: records.bytes + blobBytes,
+    deadLetters: dead,
+  };
+}
+
+function describeOwner(owner: LockHolder | null): string {
+  if (owner === null) return 'none (no uploader has it open)';
+  const who =
+    (owner.pid === undefined ? 'a process' : `process ${owner.pid}`) +
+    (owner.host === undefined ? '' : ` on host ${owner.host}`) +
+    (owner.since === undefined ? '' : ` since ${owner.since}`);
+  if (owner.running === false) return `none: the lock file names ${who}, which no longer runs`;
+  return `in use by ${who}`;
+}
+
+function describe(state: DirectoryStatus): string {
+  const queue = (name: string, queue: QueueStatus): string =>
+    `${name}\t${queue.queued} queued\t${queue.bytes} bytes\toldest ${
+      queue.queued === 0 ? '-' : `${Math.round(queue.oldestAgeMs / 1000)}s`
+    }\t${queue.corruptSkipped} corrupt skipped`;
+  return `${[
+    `directory\t${state.directory}${state.exists ? '' : ' (does not exist)'}`,
+    `owner\t${describeOwner(state.owner)}`,
+    queue('records', state.records),
+    queue('blobs', state.blobs),
+    `total\t${state.queued} queued\t${state.queuedBytes} bytes`,
+    `dead letters\t${state.deadLetters}`,
+  ].join('\n')}\n`;
 }

@@ -34,6 +34,16 @@ interface LockOwner {
   readonly since: string | undefined;
 }
 
+/** Who a directory's lock file names, read without taking the lock (for messages, never for locking). */
+export interface LockHolder extends LockOwner {
+  /**
+   * Whether that process still runs: `true`/`false` when the lock file was written on this host since its
+   * last boot (checked by pid), `undefined` when that cannot be told (another host, no boot id). A lock
+   * file left by a killed process does not keep anyone out: the kernel released its lock.
+   */
+  readonly running: boolean | undefined;
+}
+
 let bootId: Promise<string> | undefined;
 
 /** The boot id (Linux), written for people reading the lock file; empty where the system does not say. */
@@ -61,6 +71,33 @@ async function readOwner(path: string): Promise<LockOwner> {
     return parseOwner(await readFile(path, 'utf8'));
   } catch {
     return { pid: undefined, host: undefined, since: undefined };
+  }
+}
+
+/**
+ * What the lock file of `directory` says, without locking anything; `undefined` when there is none (no
+ * process has the directory open, or the last one closed it cleanly).
+ */
+export async function readLockHolder(directory: string): Promise<LockHolder | undefined> {
+  let text: string;
+  try {
+    text = await readFile(join(directory, LOCK_FILE), 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+  const owner = parseOwner(text);
+  const writtenBoot = text.split('\n')[1]?.trim() ?? '';
+  const sameBoot = owner.host === hostname() && writtenBoot !== '' && writtenBoot === (await currentBootId());
+  return { ...owner, running: sameBoot && owner.pid !== undefined ? processRuns(owner.pid) : undefined };
+}
+
+function processRuns(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

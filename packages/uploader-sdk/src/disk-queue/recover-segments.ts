@@ -21,6 +21,11 @@ export interface RecoveredSegments {
   readonly oldestAppendedAt: number | undefined;
   /** True when `acks` was changed (lost seqs added, watermark raised) and should be saved. */
   readonly acksChanged: boolean;
+  /**
+   * True when the last segment ends in damage (counted in `corruptSkipped`): a torn tail, or, for a reader
+   * that does not own the queue, a frame its owner is still writing.
+   */
+  readonly lastTailDamaged: boolean;
 }
 
 /**
@@ -99,8 +104,19 @@ export async function recoverSegments(directory: string, acks: AckSet): Promise<
     if (live === 0) obsolete.push(path);
     else segments.push({ firstSeq, path, size, sealed: true, live, scannedBytes: size });
   }
-  if (previous?.tailDamaged) corruptSkipped += 1;
-  return { segments, obsolete, entries, bytes, corruptSkipped, highestSeq, oldestAppendedAt, acksChanged };
+  const lastTailDamaged = previous?.tailDamaged === true;
+  if (lastTailDamaged) corruptSkipped += 1;
+  return {
+    segments,
+    obsolete,
+    entries,
+    bytes,
+    corruptSkipped,
+    highestSeq,
+    oldestAppendedAt,
+    acksChanged,
+    lastTailDamaged,
+  };
 }
 
 /** Deletes the files `recoverSegments` found obsolete. */

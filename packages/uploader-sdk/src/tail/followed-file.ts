@@ -1,0 +1,351 @@
+import { type FileHandle, open } from 'node:fs/promises';
+import type { CheckpointEntry, CheckpointStore } from './checkpoint-store.js';
+import { readFingerprint } from './fingerprint.js';
+import { LineSplitter, type RawLine } from './line-splitter.js';
+import { MultilineGrouper, type TailLine, toTailLine } from './multiline.js';
+import type { ResolvedTailOptions } from './options.js';
+import type { RecordSink } from './record-sink.js';
+import type { TailEvents } from './tail-events.js';
+
+/**
+ * `following`: the file at a followed path. `draining`: renamed away or deleted; read to its end, then let
+ * go. `recovering`: found at start by the inode of a checkpoint (rotated while the tailer was down); drained
+ * like `draining`, but only if its fingerprint has a checkpoint (an unrelated file that got the inode is
+ * left alone).
+ */
+export type FollowRole = 'following' | 'draining' | 'recovering';
+
+/** What a file's reader shares with its tailer. */
+export interface FollowContext {
+  readonly options: ResolvedTailOptions;
+  readonly checkpoints: CheckpointStore;
+  readonly sink: RecordSink;
+  /** The one read buffer of the tailer (files are read one at a time). */
+  readonly buffer: Buffer;
+  emit<E extends keyof TailEvents>(event: E, payload: TailEvents[E]): void;
+  /** Asks for a descriptor; false when the cap is reached and none could be freed. */
+  acquire(file: FollowedFile): Promise<boolean>;
+  released(file: FollowedFile): void;
+  /** A checkpoint moved; the tailer saves it within `checkpointIntervalMs`. */
+  dirty(): void;
+}
+
+/** A record's `ts` is renewed (with a checkpoint written first) when it is older than this. */
+const STAMP_REFRESH_MS = 1000;
+
+/** The outcome of one turn: more to read now, nothing to do until the file changes, or finished. */
+export type StepResult = 'more' | 'idle' | 'done';
+
+/**
+ * Reads one file: fingerprints it, resumes from its checkpoint, cuts lines, ships them and moves the
+ * checkpoint, notices truncation and in-place rewrites, and drains it once rotated away.
+ */
+export class FollowedFile {
+  path: string;
+  readonly ino: number;
+  role: FollowRole;
+  /** Size last seen by stat. */
+  knownSize: number;
+  lastActiveAt = Date.now();
+  bytesRead = 0;
+  lines = 0;
+  #handle: FileHandle | undefined;
+  #entry: CheckpointEntry | undefined;
+  #position = 0;
+  #splitter: LineSplitter | undefined;
+  #grouper: MultilineGrouper | undefined;
+  #lastGrowthAt = Date.now();
+  #bumpFingerprint: string | undefined;
+  #done = false;
+  readonly #context: FollowContext;
+
+  /** The name the file had when the tailer first saw it: its records' `file` when it gets a checkpoint. */
+  readonly #firstPath: string;
+
+  constructor(context: FollowContext, path: string, ino: number, size: number, role: FollowRole) {
+    this.#context = context;
+    this.path = path;
+    this.#firstPath = path;
+    this.ino = ino;
+    this.knownSize = size;
+    this.role = role;
+  }
+
+  get entry(): CheckpointEntry | undefined {
+    return this.#entry;
+  }
+
+  get position(): number {
+    return this.#position;
+  }
+
+  get isOpen(): boolean {
+    return this.#handle !== undefined;
+  }
+
+  get done(): boolean {
+    return this.#done;
+  }
+
+  /** True when a turn could do something: unread bytes, a pending record or a drain to finish. */
+  get wantsTurn(): boolean {
+    if (this.#done) return false;
+    if (this.role !== 'following') return true;
+    if (this.#entry === undefined) return this.knownSize > 0;
+    if (this.knownSize !== this.#position) return true;
+    return this.#grouper?.pendingStart !== undefined;
+  }
+
+  /** True when the file we hold open was deleted (its name may now be another file with the same inode). */
+  async unlinked(): Promise<boolean> {
+    if (this.#handle === undefined) return false;
+    return (await this.#handle.stat()).nlink === 0;
+  }
+
+  /**
+   * Gets the file ready for a turn: opens it, checks that it is still the file it was (truncation, rewrite,
+   * deletion), fingerprints it and takes its checkpoint (or a new one), and renews the records' `ts` when
+   * it is stale. What it changed in the checkpoints must be saved before `step` ships anything
+   * (`'save'`): the tailer saves once for every file prepared in a round, not once per file. `'lost'`:
+   * its name no longer leads to it (rotated before it was opened); the tailer looks for it by inode.
+   */
+  async prepare(): Promise<'save' | 'ready' | 'wait' | 'lost' | 'done'> {
+    if (this.#done) return 'done';
+    const { options } = this.#context;
+    if (this.#handle === undefined) {
+      if (!(await this.#context.acquire(this))) return 'wait';
+      let handle: FileHandle;
+      try {
+        handle = await open(this.path, 'r');
+      } catch (error) {
+        this.#context.released(this);
+        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+        // Renamed or deleted since it was seen: the tailer looks for it by its inode.
+        return 'lost';
+      }
+      this.#handle = handle;
+      if ((await handle.stat()).ino !== this.ino) {
+        // The name now belongs to another file (rotated before it was opened): looked for by its inode.
+        await this.close();
+        return 'lost';
+      }
+    }
+    const handle = this.#handle;
+    this.lastActiveAt = Date.now();
+    const stat = await handle.stat();
+    this.knownSize = stat.size;
+    if (this.role === 'following' && stat.nlink === 0) {
+      this.role = 'draining';
+      this.#context.emit('rotated', {
+        path: this.path,
+        fingerprint: this.#entry?.fingerprint,
+        reason: 'deleted',
+      });
+    }
+    const now = Date.now();
+    if (this.#entry !== undefined && stat.size < this.#position) {
+      this.#restart('truncated');
+    } else if (this.#entry !== undefined && stat.size > this.#position && this.#position > 0) {
+      const fingerprint = await readFingerprint(handle, this.ino, false);
+      if (fingerprint !== undefined && fingerprint !== this.#entry.fingerprint) this.#restart('rewritten');
+    }
+    if (this.#entry === undefined) {
+      const settled = this.role !== 'following' && now - this.#lastGrowthAt >= options.rotateWaitMs;
+      const fingerprint = await readFingerprint(handle, this.ino, settled);
+      if (fingerprint === undefined) {
+        if (stat.size > this.knownSizeAtLastTurn) this.#lastGrowthAt = now;
+        this.knownSizeAtLastTurn = stat.size;
+        return settled ? this.#finish() : 'wait';
+      }
+      if (this.role === 'recovering' && this.#context.checkpoints.get(fingerprint) === undefined) {
+        return this.#finish();
+      }
+      await this.#adopt(fingerprint, stat.size);
+      return 'save';
+    }
+    // Pieces of an over-long line already shipped carry the current ts: it may not change under them.
+    if (now - this.#entry.ts >= STAMP_REFRESH_MS && !this.#splitter!.splitting) {
+      this.#entry.ts = now;
+      this.#entry.seenAt = now;
+      return 'save';
+    }
+    return 'ready';
+  }
+
+  /** Reads up to `maxReadBytes` of a prepared file, shipping what it read; see {@link StepResult}. */
+  async step(): Promise<StepResult> {
+    if (this.#done) return 'done';
+    const handle = this.#handle;
+    if (handle === undefined || this.#entry === undefined) return 'idle';
+    const { options } = this.#context;
+    const size = this.knownSize;
+    const entry = this.#entry!;
+    let budget = options.maxReadBytes;
+    while (budget > 0 && this.#position < size) {
+      const want = Math.min(this.#context.buffer.length, budget, size - this.#position);
+      const { bytesRead } = await handle.read(this.#context.buffer, 0, want, this.#position);
+      if (bytesRead === 0) break;
+      this.#position += bytesRead;
+      this.bytesRead += bytesRead;
+      budget -= bytesRead;
+      this.#lastGrowthAt = Date.now();
+      const raw: RawLine[] = [];
+      this.#splitter!.push(this.#context.buffer.subarray(0, bytesRead), raw);
+      await this.#ship(entry, raw, false);
+    }
+    this.knownSizeAtLastTurn = size;
+    if (this.#position < size) return 'more';
+    const idleFor = Date.now() - this.#lastGrowthAt;
+    if (this.#grouper?.pendingStart !== undefined && idleFor >= options.multilineTimeoutMs) {
+      await this.#ship(entry, [], true);
+    }
+    if (this.role !== 'following' && idleFor >= options.rotateWaitMs) {
+      const raw: RawLine[] = [];
+      this.#splitter!.flushPartial(raw);
+      await this.#ship(entry, raw, true);
+      if (raw.length > 0) entry.unterminated = true;
+      await this.#context.checkpoints.save();
+      return this.#finish();
+    }
+    return 'idle';
+  }
+
+  /** Size seen at the end of the last turn (to tell growth of a file that has no fingerprint yet). */
+  knownSizeAtLastTurn = 0;
+
+  /** Closes the descriptor; reading resumes from the checkpoint when it is opened again. */
+  async close(): Promise<void> {
+    const handle = this.#handle;
+    if (handle === undefined) return;
+    this.#handle = undefined;
+    this.#context.released(this);
+    this.#resetToCheckpoint();
+    await handle.close();
+  }
+
+  /** Forgets what was read past the checkpoint (after a failure midway): it is read again. */
+  #resetToCheckpoint(): void {
+    if (this.#entry === undefined) return;
+    this.#position = this.#entry.offset;
+    this.#splitter = new LineSplitter(this.#context.options.maxLineBytes, this.#position);
+    this.#grouper = this.#newGrouper();
+  }
+
+  /** After a failed turn: drop state past the checkpoint and close, so the next turn starts clean. */
+  async recover(): Promise<void> {
+    this.#resetToCheckpoint();
+    await this.close().catch(() => undefined);
+  }
+
+  /** Let go for good (a lost file that could not be found again). */
+  finish(): Promise<'done'> {
+    return this.#finish();
+  }
+
+  async #finish(): Promise<'done'> {
+    if (!this.#done) {
+      this.#done = true;
+      await this.close();
+      this.#context.emit('released', { path: this.path, fingerprint: this.#entry?.fingerprint });
+    }
+    return 'done';
+  }
+
+  #newGrouper(): MultilineGrouper | undefined {
+    const { startPattern, maxLineBytes } = this.#context.options;
+    return startPattern === undefined ? undefined : new MultilineGrouper(startPattern, maxLineBytes);
+  }
+
+  /** Starts on the checkpoint of `fingerprint` (or a new one); the caller saves it before any line ships. */
+  async #adopt(fingerprint: string, size: number): Promise<void> {
+    const { checkpoints } = this.#context;
+    const now = Date.now();
+    let entry = checkpoints.get(fingerprint);
+    if (entry !== undefined) {
+      const rewritten = this.#bumpFingerprint === fingerprint;
+      const beyondEnd = entry.offset > size;
+      const midLine =
+        !beyondEnd &&
+        entry.offset > 0 &&
+        entry.offset < size &&
+        entry.unterminated !== true &&
+        !(await this.#newlineBefore(entry.offset));
+      if (rewritten || beyondEnd || midLine) {
+        if (!rewritten) {
+          this.#context.emit('warning', {
+            message: `checkpoint of ${this.path} at ${entry.offset} does not fit the file (${size} bytes); reading it from its start as a new generation`,
+            path: this.path,
+          });
+          this.#context.emit('truncated', { path: this.path, fingerprint, generation: entry.generation + 1 });
+        }
+        entry.generation += 1;
+        entry.offset = 0;
+        entry.ts = now;
+        delete entry.unterminated;
+      }
+      entry.ino = this.ino;
+      entry.seenAt = now;
+    } else {
+      entry = {
+        fingerprint,
+        generation: 0,
+        offset: 0,
+        ts: now,
+        file: this.#firstPath,
+        ino: this.ino,
+        seenAt: now,
+      };
+      checkpoints.set(entry);
+    }
+    this.#bumpFingerprint = undefined;
+    this.#entry = entry;
+    this.#resetToCheckpoint();
+    this.#context.emit('opened', {
+      path: this.path,
+      fingerprint,
+      generation: entry.generation,
+      offset: entry.offset,
+    });
+  }
+
+  async #newlineBefore(offset: number): Promise<boolean> {
+    const byte = Buffer.alloc(1);
+    const { bytesRead } = await this.#handle!.read(byte, 0, 1, offset - 1);
+    return bytesRead === 1 && byte[0] === 0x0a;
+  }
+
+  /** The file shrank or its first line changed: what was read of it is gone; read it again as new. */
+  #restart(reason: 'truncated' | 'rewritten'): void {
+    const entry = this.#entry!;
+    this.#bumpFingerprint = entry.fingerprint;
+    this.#entry = undefined;
+    this.#position = 0;
+    this.#splitter = undefined;
+    this.#grouper = undefined;
+    this.#context.emit('truncated', {
+      path: this.path,
+      fingerprint: entry.fingerprint,
+      generation: entry.generation + 1,
+      reason,
+    });
+  }
+
+  async #ship(entry: CheckpointEntry, raw: readonly RawLine[], flushGroup: boolean): Promise<void> {
+    const lines: TailLine[] = [];
+    if (this.#grouper === undefined) {
+      for (const line of raw) lines.push(toTailLine(line));
+    } else {
+      for (const line of raw) this.#grouper.push(line, lines);
+      if (flushGroup) this.#grouper.flush(lines);
+    }
+    await this.#context.sink.ship(entry, lines);
+    this.lines += lines.length;
+    const next = this.#grouper?.pendingStart ?? this.#splitter!.lineStart;
+    if (next !== entry.offset) {
+      entry.offset = next;
+      delete entry.unterminated;
+      entry.seenAt = Date.now();
+      this.#context.dirty();
+    }
+  }
+}

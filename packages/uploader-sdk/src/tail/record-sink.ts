@@ -1,0 +1,228 @@
+import { canonicalJson, recordHashOfCanonical } from '@sluice/contracts';
+import { isWaitAbortedError, sleep } from '../backoff.js';
+import { isQueueFullError, isUploaderClosedError } from '../errors.js';
+import type { RecordInput } from '../item-input.js';
+import type { Uploader } from '../uploader-api.js';
+import type { UploaderInternals } from '../uploader-internals.js';
+import type { CheckpointEntry } from './checkpoint-store.js';
+import type { TailLine } from './multiline.js';
+
+/** Where a line was found, as given to a custom `id` function. */
+export interface LinePosition {
+  /** The path the file had when the tailer first saw it (kept across renames). */
+  readonly file: string;
+  /** Byte offset of the record's first byte. */
+  readonly offset: number;
+  /** The file's fingerprint. */
+  readonly fingerprint: string;
+}
+
+/** What the sink needs to know about the tailer it ships for. */
+export interface RecordSinkOptions {
+  readonly uploader: Uploader;
+  readonly internals: UploaderInternals | undefined;
+  readonly type: string;
+  readonly json: boolean;
+  readonly id: ((line: string, position: LinePosition) => string) | undefined;
+  readonly signal: AbortSignal;
+  readonly dead: (event: {
+    id: string;
+    file: string;
+    offset: number;
+    reason: { code: string; message: string };
+  }) => void;
+  readonly warn: (message: string, cause?: unknown) => void;
+}
+
+const RETRY_MIN_MS = 50;
+const RETRY_MAX_MS = 2000;
+/** A record's id, type, ts, hash, keys and queue framing, about. */
+const RECORD_OVERHEAD_BYTES = 256;
+/** Under `drop-oldest`, lines wait while the record queue is fuller than this share of its quota. */
+const DROP_OLDEST_HEADROOM = 0.9;
+
+/** The default id of a record: fingerprint, generation and byte offset (see the README's id scheme). */
+export function lineId(entry: Pick<CheckpointEntry, 'fingerprint' | 'generation'>, offset: number): string {
+  return `${entry.fingerprint}.${entry.generation}:${offset}`;
+}
+
+/**
+ * Turns lines into records and enqueues them, waiting (never dropping) while the queue is full. A line the
+ * uploader refuses at the door (its data has no storable JSON form, a bad custom id) or that is not JSON
+ * under `json: true` is dead-lettered in the uploader's dead-letter store with the reason.
+ */
+export class RecordSink {
+  readonly #options: RecordSinkOptions;
+
+  constructor(options: RecordSinkOptions) {
+    this.#options = options;
+  }
+
+  /**
+   * Enqueues `lines` of the file described by `entry`; resolves once every one is durable in the queue or
+   * dead-lettered. Rejects when the tailer stops first (nothing is lost: the checkpoint has not moved past
+   * them) or when the uploader was closed.
+   */
+  async ship(entry: CheckpointEntry, lines: readonly TailLine[]): Promise<void> {
+    if (lines.length === 0) return;
+    const letters: { input: RecordInput; reason: { code: string; message: string }; offset: number }[] = [];
+    let pending: { input: RecordInput; offset: number; bytes: number }[] = [];
+    for (const line of lines) {
+      const made = this.#record(entry, line);
+      if ('reason' in made) letters.push(made);
+      else pending.push(made);
+    }
+    let delay = RETRY_MIN_MS;
+    while (pending.length > 0) {
+      const slice = await this.#fitting(pending);
+      const results = await Promise.allSettled(
+        slice.map(({ input }) => this.#options.uploader.enqueue(input)),
+      );
+      const again: typeof pending = [];
+      let progress = false;
+      results.forEach((result, index) => {
+        if (result.status === 'fulfilled') {
+          progress = true;
+          return;
+        }
+        const error: unknown = result.reason;
+        const item = slice[index]!;
+        if (isUploaderClosedError(error)) throw error;
+        if (error instanceof TypeError || error instanceof RangeError) {
+          letters.push({ ...item, reason: { code: 'UNSENDABLE', message: error.message } });
+        } else {
+          if (!isQueueFullError(error)) this.#options.warn('enqueue failed; retrying', error);
+          again.push(item);
+        }
+      });
+      pending = [...again, ...pending.slice(slice.length)];
+      if (again.length > 0 && !progress) {
+        await this.#wait(delay);
+        delay = Math.min(delay * 2, RETRY_MAX_MS);
+      } else {
+        delay = RETRY_MIN_MS;
+      }
+    }
+    if (letters.length > 0) await this.#deadLetter(entry, letters);
+  }
+
+  #record(
+    entry: CheckpointEntry,
+    line: TailLine,
+  ):
+    | { input: RecordInput; offset: number; bytes: number }
+    | { input: RecordInput; offset: number; bytes: number; reason: { code: string; message: string } } {
+    const { type, json, id } = this.#options;
+    const data: Record<string, unknown> = { line: line.text, file: entry.file, offset: line.offset };
+    if (line.truncated) data.truncated = true;
+    let reason: { code: string; message: string } | undefined;
+    if (json && !line.truncated) {
+      try {
+        data.json = JSON.parse(line.text);
+      } catch (error) {
+        reason = { code: 'INVALID_JSON', message: `line is not JSON: ${(error as Error).message}` };
+      }
+    }
+    let itemId: string;
+    try {
+      itemId =
+        id === undefined
+          ? lineId(entry, line.offset)
+          : id(line.text, { file: entry.file, offset: line.offset, fingerprint: entry.fingerprint });
+    } catch (error) {
+      itemId = lineId(entry, line.offset);
+      reason = { code: 'ID_FUNCTION_FAILED', message: `the id function threw: ${(error as Error).message}` };
+    }
+    const input: RecordInput = { id: itemId, type, ts: entry.ts, data };
+    // What the record takes in the queue, about: its JSON (the line twice with `json`) and the envelope.
+    const bytes = line.bytes * (data.json === undefined ? 1 : 2) + entry.file.length + RECORD_OVERHEAD_BYTES;
+    if (reason === undefined) return { input, offset: line.offset, bytes };
+    if (this.#options.internals === undefined) {
+      // No dead-letter store to reach (an uploader not made by createUploader): ship it flagged instead.
+      return { input: { ...input, data: { ...data, error: reason } }, offset: line.offset, bytes };
+    }
+    return { input, offset: line.offset, bytes, reason };
+  }
+
+  async #deadLetter(
+    entry: CheckpointEntry,
+    letters: readonly { input: RecordInput; reason: { code: string; message: string }; offset: number }[],
+  ): Promise<void> {
+    const { internals } = this.#options;
+    if (internals === undefined) {
+      for (const { reason } of letters)
+        this.#options.warn(`line refused and not dead-lettered: ${reason.message}`);
+      return;
+    }
+    const deadAt = Date.now();
+    await internals.deadLetter(
+      letters.map(({ input, reason }) => {
+        const ts = input.ts ?? deadAt;
+        let hash = '';
+        try {
+          hash = recordHashOfCanonical(input.type, ts, canonicalJson(input.data));
+        } catch {
+          // Data without a canonical form: requeueing it would be refused again anyway.
+        }
+        return {
+          id: input.id ?? '',
+          kind: 'record' as const,
+          type: input.type,
+          ts,
+          reason,
+          status: 'unsendable',
+          deadAt,
+          item: { id: input.id, type: input.type, ts, data: input.data, hash },
+        };
+      }),
+    );
+    for (const { input, reason, offset } of letters) {
+      this.#options.dead({ id: input.id ?? '', file: entry.file, offset, reason });
+    }
+  }
+
+  /**
+   * The longest prefix of `pending` that fits the room left in the record queue (at least one record once
+   * the queue is empty), waiting while there is none: lines are not offered to a full queue by the
+   * thousand, and under `drop-oldest` none is offered that would push queued records out (the share of
+   * the quota kept free absorbs the error of the size estimate).
+   */
+  async #fitting<T extends { input: RecordInput; bytes: number }>(
+    pending: readonly T[],
+  ): Promise<readonly T[]> {
+    const internals = this.#options.internals;
+    if (internals === undefined) return pending;
+    const limit = internals.maxQueueBytes * (internals.whenFull === 'drop-oldest' ? DROP_OLDEST_HEADROOM : 1);
+    let delay = RETRY_MIN_MS;
+    for (;;) {
+      const queued = internals.queuedRecordBytes();
+      let room = limit - queued;
+      let count = 0;
+      while (count < pending.length && room >= pending[count]!.bytes) {
+        room -= pending[count]!.bytes;
+        count += 1;
+      }
+      if (count > 0) return pending.slice(0, count);
+      if (queued === 0) return pending.slice(0, 1);
+      await this.#wait(delay);
+      delay = Math.min(delay * 2, RETRY_MAX_MS);
+    }
+  }
+
+  async #wait(ms: number): Promise<void> {
+    try {
+      await sleep(ms, this.#options.signal);
+    } catch (error) {
+      if (isWaitAbortedError(error)) throw new TailStoppedError();
+      throw error;
+    }
+  }
+}
+
+/** Internal: the tailer stopped while lines waited for room; they are read again after the next start. */
+export class TailStoppedError extends Error {
+  override name = 'TailStoppedError' as const;
+  constructor() {
+    super('the tailer stopped');
+  }
+}

@@ -1,0 +1,690 @@
+import { createHash } from 'node:crypto';
+import { type FSWatcher, watch } from 'node:fs';
+import { readdir, stat } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import { isUploaderClosedError } from '../errors.js';
+import { TypedEmitter } from '../events.js';
+import { uploaderInternals } from '../uploader-internals.js';
+import { CheckpointStore } from './checkpoint-store.js';
+import { type FollowContext, FollowedFile, type FollowRole } from './followed-file.js';
+import { fileNameFilter } from './glob.js';
+import {
+  type ResolvedTailOptions,
+  resolveTailOptions,
+  type TailDirectoryOptions,
+  type TailOptions,
+} from './options.js';
+import { RecordSink, TailStoppedError } from './record-sink.js';
+import type { TailEvents, TailListener } from './tail-events.js';
+
+/** A directory is listed again on a watch event, but not more often than this. */
+const WATCH_DISCOVERY_MS = 50;
+
+/** Bytes read from a file at a time, into one buffer per tailer. */
+const READ_BUFFER_BYTES = 256 * 1024;
+
+/** Where one file stands. */
+export interface TailFileStats {
+  /** Where the file is now. */
+  readonly path: string;
+  /** The path it had when first seen (its records' `file`). */
+  readonly file: string | undefined;
+  /** Undefined until its first line is complete. */
+  readonly fingerprint: string | undefined;
+  readonly generation: number | undefined;
+  readonly state: 'following' | 'draining';
+  /** Whether a descriptor is open on it. */
+  readonly open: boolean;
+  /** Bytes read since the tailer started (bytes read again after a failure count twice). */
+  readonly bytesRead: number;
+  /** Records enqueued or dead-lettered since the tailer started. */
+  readonly lines: number;
+  /** The checkpoint: every line before this byte offset is durably enqueued. */
+  readonly offset: number;
+  /** Where reading stands (past `offset` while lines are being enqueued or a record is pending). */
+  readonly position: number;
+  /** Size last seen. */
+  readonly size: number;
+  /** `size - offset`: bytes not yet durably enqueued. */
+  readonly lagBytes: number;
+}
+
+/** A snapshot of a tailer. */
+export interface TailStats {
+  readonly files: readonly TailFileStats[];
+  /** Records enqueued or dead-lettered since start, all files together. */
+  readonly lines: number;
+  /** Lines dead-lettered since start. */
+  readonly dead: number;
+  /** True once `stop()` was called or the tailer stopped on its own (its uploader was closed). */
+  readonly stopped: boolean;
+}
+
+/** A running tailer, returned by {@link tailFile} and {@link tailDirectory}. */
+export interface Tail {
+  /**
+   * Stops cleanly: the lines being enqueued finish (lines waiting for room in a full queue are left for
+   * the next start), checkpoints are saved, descriptors, watchers and timers are released. Idempotent.
+   */
+  stop(): Promise<void>;
+  /** Per-file reading state. */
+  stats(): TailStats;
+  /** Adds a listener; returns a function that removes it. */
+  on<E extends keyof TailEvents>(event: E, listener: TailListener<E>): () => void;
+  /** Adds a listener that runs once. */
+  once<E extends keyof TailEvents>(event: E, listener: TailListener<E>): () => void;
+  /** Removes a listener. */
+  off<E extends keyof TailEvents>(event: E, listener: TailListener<E>): void;
+}
+
+/** Checkpoint files in use in this process: two tailers on one target would overwrite each other's. */
+const checkpointsInUse = new Set<string>();
+
+/** What a tailer follows. */
+type Target =
+  | { readonly kind: 'file'; readonly path: string }
+  | { readonly kind: 'directory'; readonly path: string; readonly matches: (name: string) => boolean };
+
+/**
+ * Follows a growing file: one record per complete line, each enqueued on `options.uploader` exactly once
+ * across restarts, rotations and crashes. Starts at once; `stop()` stops it.
+ * @throws {TypeError} for bad options, or when no checkpoint directory is known.
+ * @throws {Error} when another tailer of this process already follows `path` with the same checkpoints.
+ */
+export function tailFile(path: string, options: TailOptions): Tail {
+  if (typeof path !== 'string' || path === '') {
+    throw new TypeError(`Expected \`path\` to be a non-empty path, got ${JSON.stringify(path)}`);
+  }
+  return new Tailer({ kind: 'file', path: resolve(path) }, resolveTailOptions(options));
+}
+
+/**
+ * Follows every file directly in `directory` whose name matches `include` and not `exclude`, new ones
+ * included, each like {@link tailFile}. Starts at once; `stop()` stops it.
+ * @throws {TypeError} for bad options or globs, or when no checkpoint directory is known.
+ * @throws {Error} when another tailer of this process already follows `directory` with the same checkpoints.
+ */
+export function tailDirectory(directory: string, options: TailDirectoryOptions): Tail {
+  if (typeof directory !== 'string' || directory === '') {
+    throw new TypeError(`Expected \`directory\` to be a non-empty path, got ${JSON.stringify(directory)}`);
+  }
+  const resolved = resolveTailOptions(options);
+  const matches = fileNameFilter(resolved.include, resolved.exclude);
+  return new Tailer({ kind: 'directory', path: resolve(directory), matches }, resolved);
+}
+
+function checkpointPath(target: Target, options: ResolvedTailOptions): string {
+  let directory = options.checkpointDirectory;
+  if (directory === undefined) {
+    const internals = uploaderInternals(options.uploader);
+    if (internals === undefined) {
+      throw new TypeError(
+        'Expected `checkpointDirectory` to be set: the uploader was not made by createUploader, so its directory is unknown',
+      );
+    }
+    directory = join(internals.directory, 'tail');
+  }
+  const hash = createHash('sha256').update(`${target.kind}\0${target.path}`).digest('hex').slice(0, 16);
+  const name = basename(target.path)
+    .replace(/[^A-Za-z0-9._-]/g, '_')
+    .slice(0, 64);
+  return join(resolve(directory), `${target.kind}-${name}-${hash}.json`);
+}
+
+class Tailer implements Tail {
+  readonly #target: Target;
+  readonly #options: ResolvedTailOptions;
+  readonly #events = new TypedEmitter<TailEvents>();
+  readonly #abort = new AbortController();
+  readonly #checkpointPath: string;
+  readonly #buffer = Buffer.allocUnsafe(READ_BUFFER_BYTES);
+  readonly #followers: FollowedFile[] = [];
+  readonly #done: Promise<void>;
+  #checkpoints: CheckpointStore | undefined;
+  #current: FollowedFile | undefined;
+  #watcher: FSWatcher | undefined;
+  #wake: (() => void) | undefined;
+  #woken = false;
+  #openFiles = 0;
+  #dirty = false;
+  #lastSaveAt = 0;
+  #lastDiscoveryAt = 0;
+  #lastExpiryAt = Date.now();
+  #dead = 0;
+  #stopped = false;
+
+  constructor(target: Target, options: ResolvedTailOptions) {
+    this.#target = target;
+    this.#options = options;
+    this.#checkpointPath = checkpointPath(target, options);
+    if (checkpointsInUse.has(this.#checkpointPath)) {
+      throw new Error(
+        `${target.path} is already tailed in this process with checkpoints ${this.#checkpointPath}`,
+      );
+    }
+    checkpointsInUse.add(this.#checkpointPath);
+    this.#done = this.#run();
+  }
+
+  on<E extends keyof TailEvents>(event: E, listener: TailListener<E>): () => void {
+    return this.#events.on(event, listener);
+  }
+
+  once<E extends keyof TailEvents>(event: E, listener: TailListener<E>): () => void {
+    return this.#events.once(event, listener);
+  }
+
+  off<E extends keyof TailEvents>(event: E, listener: TailListener<E>): void {
+    this.#events.off(event, listener);
+  }
+
+  stop(): Promise<void> {
+    if (!this.#abort.signal.aborted) this.#abort.abort(new TailStoppedError());
+    this.#wake?.();
+    // The loop's own pending I/O keeps the process alive until this settles.
+    return this.#done;
+  }
+
+  stats(): TailStats {
+    const files = this.#followers.map((file): TailFileStats => {
+      const entry = file.entry;
+      const offset = entry?.offset ?? 0;
+      return {
+        path: file.path,
+        file: entry?.file,
+        fingerprint: entry?.fingerprint,
+        generation: entry?.generation,
+        state: file.role === 'following' ? 'following' : 'draining',
+        open: file.isOpen,
+        bytesRead: file.bytesRead,
+        lines: file.lines,
+        offset,
+        position: file.position,
+        size: file.knownSize,
+        lagBytes: Math.max(0, file.knownSize - offset),
+      };
+    });
+    return {
+      files,
+      lines: this.#lineCount,
+      dead: this.#dead,
+      stopped: this.#stopped || this.#abort.signal.aborted,
+    };
+  }
+
+  #lineCount = 0;
+  #context_: FollowContext | undefined;
+  #discovering: Promise<void> = Promise.resolve();
+  /** Where the next round starts in `#followers`. */
+  #cursor = 0;
+  /** Files prepared in this round: never closed to make room for another. */
+  readonly #inRound = new Set<FollowedFile>();
+
+  get #maxOpen(): number {
+    return this.#target.kind === 'directory' ? this.#options.maxOpenFiles : Number.POSITIVE_INFINITY;
+  }
+
+  async #run(): Promise<void> {
+    try {
+      const checkpoints = await CheckpointStore.open(
+        this.#checkpointPath,
+        this.#options.checkpointTtlMs,
+        (message, cause) => this.#warn(message, undefined, cause),
+      );
+      this.#checkpoints = checkpoints;
+      const context = this.#context(checkpoints);
+      this.#context_ = context;
+      this.#startWatcher();
+      await this.#discover(context);
+      await this.#recoverRotated(context);
+      await this.#loop(context);
+    } catch (error) {
+      if (!(error instanceof TailStoppedError)) this.#error(error);
+    } finally {
+      await this.#shutdown();
+    }
+  }
+
+  #context(checkpoints: CheckpointStore): FollowContext {
+    const sink = new RecordSink({
+      uploader: this.#options.uploader,
+      internals: uploaderInternals(this.#options.uploader),
+      type: this.#options.type,
+      json: this.#options.json,
+      id: this.#options.id,
+      signal: this.#abort.signal,
+      dead: (event) => {
+        this.#dead += 1;
+        this.#events.emit('dead', event);
+      },
+      warn: (message, cause) => this.#warn(message, undefined, cause),
+    });
+    return {
+      options: this.#options,
+      checkpoints,
+      sink,
+      buffer: this.#buffer,
+      emit: (event, payload) => this.#events.emit(event, payload),
+      acquire: (file) => this.#acquire(file),
+      released: () => {
+        this.#openFiles -= 1;
+      },
+      dirty: () => {
+        this.#dirty = true;
+      },
+    };
+  }
+
+  async #loop(context: FollowContext): Promise<void> {
+    const { pollIntervalMs, checkpointIntervalMs, idleTimeoutMs, checkpointTtlMs } = this.#options;
+    while (!this.#abort.signal.aborted) {
+      const now = Date.now();
+      const sinceDiscovery = now - this.#lastDiscoveryAt;
+      if (
+        this.#target.kind === 'file' ||
+        sinceDiscovery >= pollIntervalMs ||
+        (this.#woken && sinceDiscovery >= WATCH_DISCOVERY_MS)
+      ) {
+        this.#woken = false;
+        await this.#discover(context);
+      }
+      const ready: FollowedFile[] = [];
+      let mustSave = false;
+      // Round-robin from where the last round stopped; no more files per round than may be open at once.
+      const count = this.#followers.length;
+      const order = [
+        ...this.#followers.slice(this.#cursor % Math.max(count, 1)),
+        ...this.#followers.slice(0, this.#cursor % Math.max(count, 1)),
+      ];
+      let visited = 0;
+      for (const file of order) {
+        if (this.#abort.signal.aborted || ready.length >= this.#maxOpen) break;
+        visited += 1;
+        if (!file.wantsTurn) {
+          const idle = Date.now() - file.lastActiveAt >= idleTimeoutMs;
+          if (this.#target.kind === 'directory' && file.isOpen && file.role === 'following' && idle) {
+            await file.close();
+          }
+          continue;
+        }
+        this.#inRound.add(file);
+        const outcome = await this.#guard(file, () => file.prepare());
+        if (outcome === 'lost') await this.#relocate(file);
+        if (outcome === 'done') this.#forget(file);
+        if (outcome === 'save') mustSave = true;
+        if (outcome === 'save' || outcome === 'ready') ready.push(file);
+      }
+      this.#cursor = count === 0 ? 0 : (this.#cursor + visited) % count;
+      // New checkpoints and renewed timestamps are durable before any line that carries them is shipped.
+      if (mustSave) await this.#save();
+      // Files left for the next round because of the descriptor cap: no sleep before it.
+      let more = visited < order.length;
+      for (const file of ready) {
+        if (this.#abort.signal.aborted) break;
+        const before = file.lines;
+        const result = await this.#guard(file, () => file.step());
+        this.#lineCount += file.lines - before;
+        if (result === 'more') more = true;
+        if (result === 'done') this.#forget(file);
+      }
+      this.#inRound.clear();
+      if (this.#dirty && Date.now() - this.#lastSaveAt >= checkpointIntervalMs) await this.#save();
+      if (Date.now() - this.#lastExpiryAt >= Math.min(checkpointTtlMs, 60_000)) {
+        this.#lastExpiryAt = Date.now();
+        // Files still followed are seen, however long they have been idle.
+        for (const file of this.#followers)
+          if (file.entry !== undefined) file.entry.seenAt = this.#lastExpiryAt;
+        if (context.checkpoints.expire(Date.now() - checkpointTtlMs) > 0) await this.#save();
+      }
+      if (!more) {
+        // A watch event asks for a discovery, but a busy directory lists at most every WATCH_DISCOVERY_MS.
+        const wait = this.#woken
+          ? Math.max(0, WATCH_DISCOVERY_MS - (Date.now() - this.#lastDiscoveryAt))
+          : pollIntervalMs;
+        await this.#sleep(Math.min(wait, pollIntervalMs));
+      }
+    }
+  }
+
+  /**
+   * Runs one file's turn; a failure is reported and the file starts again from its checkpoint at the next
+   * poll. Stopping, and a closed uploader, end the loop.
+   */
+  async #guard<T>(file: FollowedFile, turn: () => Promise<T>): Promise<T | undefined> {
+    try {
+      return await turn();
+    } catch (error) {
+      if (error instanceof TailStoppedError || isUploaderClosedError(error)) throw error;
+      this.#error(new Error(`could not read ${file.path}: ${(error as Error).message}`, { cause: error }));
+      await file.recover();
+      return undefined;
+    }
+  }
+
+  async #save(): Promise<void> {
+    this.#dirty = false;
+    this.#lastSaveAt = Date.now();
+    await this.#checkpoints?.save();
+  }
+
+  #forget(file: FollowedFile): void {
+    const index = this.#followers.indexOf(file);
+    if (index >= 0) this.#followers.splice(index, 1);
+    if (this.#current === file) this.#current = undefined;
+  }
+
+  #follow(path: string, ino: number, size: number, role: FollowRole, context: FollowContext): FollowedFile {
+    const file = new FollowedFile(context, path, ino, size, role);
+    this.#followers.push(file);
+    return file;
+  }
+
+  /** Discoveries run one at a time: the loop's and, for a single file, those of watch events. */
+  #discover(context: FollowContext): Promise<void> {
+    const run = this.#discovering.then(async () => {
+      this.#lastDiscoveryAt = Date.now();
+      if (this.#target.kind === 'file') await this.#discoverFile(this.#target.path, context);
+      else await this.#discoverDirectory(this.#target.path, this.#target.matches, context);
+    });
+    this.#discovering = run.catch(() => undefined);
+    return run;
+  }
+
+  /**
+   * A watch event on a single file's directory: the followed name is looked at at once, not when the loop
+   * next gets to it, so that a file rotated away quickly (several rotations within one busy turn) is
+   * still seen; once seen it is found again by its inode wherever it was renamed to.
+   */
+  #watchEvent(): void {
+    this.#woken = true;
+    this.#wake?.();
+    const context = this.#context_;
+    if (this.#target.kind !== 'file' || context === undefined || this.#abort.signal.aborted) return;
+    this.#discover(context).catch((error: unknown) => this.#error(error));
+  }
+
+  async #discoverFile(path: string, context: FollowContext): Promise<void> {
+    const found = await statFile(path);
+    const current = this.#current;
+    if (
+      current !== undefined &&
+      found !== undefined &&
+      current.ino === found.ino &&
+      !(await current.unlinked())
+    ) {
+      current.knownSize = found.size;
+      return;
+    }
+    if (current !== undefined && current.role === 'following') {
+      current.role = 'draining';
+      this.#events.emit('rotated', {
+        path,
+        fingerprint: current.entry?.fingerprint,
+        reason: found === undefined ? 'deleted' : 'renamed',
+      });
+    }
+    this.#current =
+      found === undefined ? undefined : this.#follow(path, found.ino, found.size, 'following', context);
+  }
+
+  async #discoverDirectory(
+    directory: string,
+    matches: (name: string) => boolean,
+    context: FollowContext,
+  ): Promise<void> {
+    let names: string[];
+    try {
+      names = await readdir(directory);
+    } catch (error) {
+      this.#warn(`cannot list ${directory}; trying again`, directory, error);
+      return;
+    }
+    const seen = new Set<FollowedFile>();
+    const now = Date.now();
+    const byIno = new Map<number, FollowedFile[]>();
+    for (const file of this.#followers) {
+      const list = byIno.get(file.ino);
+      if (list === undefined) byIno.set(file.ino, [file]);
+      else list.push(file);
+    }
+    for (const name of names) {
+      if (!matches(name)) continue;
+      const path = join(directory, name);
+      const found = await statFile(path);
+      if (found === undefined) continue;
+      const followers = byIno.get(found.ino) ?? [];
+      // Being drained (rotated within the directory): followed again once let go.
+      if (followers.some((f) => f.role !== 'following' && !f.done)) continue;
+      let file = followers.find((f) => f.role === 'following' && !seen.has(f));
+      if (file !== undefined && (await file.unlinked())) {
+        // Deleted and its inode reused by a new file within one poll: the old one is drained apart.
+        file.role = 'draining';
+        this.#events.emit('rotated', {
+          path: file.path,
+          fingerprint: file.entry?.fingerprint,
+          reason: 'deleted',
+        });
+        file = undefined;
+      } else if (file !== undefined && file.path !== path) {
+        // Renamed within the directory (app.log to app.log.1 with both matching): a rotation. It is
+        // drained, its unterminated last line sent after rotateWaitMs, then followed again under its name.
+        this.#events.emit('rotated', {
+          path: file.path,
+          fingerprint: file.entry?.fingerprint,
+          reason: 'renamed',
+        });
+        file.path = path;
+        file.knownSize = found.size;
+        file.role = 'draining';
+        seen.add(file);
+        continue;
+      }
+      if (file === undefined) file = this.#follow(path, found.ino, found.size, 'following', context);
+      else {
+        file.knownSize = found.size;
+      }
+      if (file.entry !== undefined) file.entry.seenAt = now;
+      seen.add(file);
+    }
+    const lost = new Map<number, FollowedFile>();
+    for (const file of [...this.#followers]) {
+      if (file.role !== 'following' || seen.has(file)) continue;
+      if (file.isOpen) {
+        // Renamed out of the pattern or deleted: what it still holds is read before it is let go.
+        file.role = 'draining';
+        this.#events.emit('rotated', {
+          path: file.path,
+          fingerprint: file.entry?.fingerprint,
+          reason: 'renamed',
+        });
+      } else {
+        this.#forget(file);
+        if (file.entry !== undefined) lost.set(file.ino, file);
+      }
+    }
+    if (lost.size > 0) await this.#findRenamed(directory, matches, lost, context);
+  }
+
+  /**
+   * Closed files (idle, or over the descriptor cap) that left the pattern: one renamed in the directory
+   * may have grown before it was renamed, so it is looked for by inode and drained from its checkpoint.
+   */
+  async #findRenamed(
+    directory: string,
+    matches: (name: string) => boolean,
+    lost: Map<number, FollowedFile>,
+    context: FollowContext,
+  ): Promise<void> {
+    // Listed again: the rename may have happened since the listing that missed the file.
+    const names = await readdir(directory).catch(() => [] as string[]);
+    for (const name of names) {
+      if (matches(name)) continue;
+      const path = join(directory, name);
+      const found = await statFile(path);
+      const file = found === undefined ? undefined : lost.get(found.ino);
+      if (found === undefined || file === undefined) continue;
+      lost.delete(found.ino);
+      if (found.size > file.entry!.offset) {
+        this.#follow(path, found.ino, found.size, 'recovering', context);
+        this.#events.emit('rotated', {
+          path: file.path,
+          fingerprint: file.entry?.fingerprint,
+          reason: 'renamed',
+        });
+      }
+      if (lost.size === 0) return;
+    }
+  }
+
+  /**
+   * Files rotated while the tailer was down: a checkpoint's inode found under another name in the watched
+   * directory, with more bytes than the checkpoint covers, is drained from its checkpoint.
+   */
+  async #recoverRotated(context: FollowContext): Promise<void> {
+    const pending = new Map<number, number>();
+    const followed = new Set(this.#followers.map((file) => file.ino));
+    for (const entry of context.checkpoints.entries()) {
+      if (!followed.has(entry.ino))
+        pending.set(entry.ino, Math.max(entry.offset, pending.get(entry.ino) ?? 0));
+    }
+    if (pending.size === 0) return;
+    const directory = this.#target.kind === 'file' ? dirname(this.#target.path) : this.#target.path;
+    let names: string[];
+    try {
+      names = await readdir(directory);
+    } catch {
+      return;
+    }
+    for (const name of names) {
+      const path = join(directory, name);
+      const found = await statFile(path);
+      if (found === undefined || followed.has(found.ino)) continue;
+      const offset = pending.get(found.ino);
+      if (offset !== undefined && found.size > offset) {
+        followed.add(found.ino);
+        this.#follow(path, found.ino, found.size, 'recovering', context);
+      }
+    }
+  }
+
+  /**
+   * A file whose name no longer leads to it (renamed or deleted before it was opened) is looked for by its
+   * inode in the watched directory: found, it is drained from there (a rotation); gone, it is let go.
+   */
+  async #relocate(file: FollowedFile): Promise<void> {
+    const directory = this.#target.kind === 'file' ? dirname(this.#target.path) : this.#target.path;
+    // A listing races with renames (a name listed may lead to another file by the time it is looked at):
+    // only several listings that all miss the file mean it is gone.
+    for (let attempt = 0; attempt < 3; attempt += 1) {
+      const names = await readdir(directory).catch(() => [] as string[]);
+      for (const name of names) {
+        const path = join(directory, name);
+        const found = await statFile(path);
+        if (found?.ino !== file.ino) continue;
+        if (file.role === 'following') {
+          file.role = 'draining';
+          this.#events.emit('rotated', {
+            path: file.path,
+            fingerprint: file.entry?.fingerprint,
+            reason: 'renamed',
+          });
+        }
+        file.path = path;
+        file.knownSize = found.size;
+        return;
+      }
+    }
+    await file.finish();
+    this.#forget(file);
+  }
+
+  async #acquire(file: FollowedFile): Promise<boolean> {
+    while (this.#openFiles >= this.#maxOpen) {
+      let victim: FollowedFile | undefined;
+      for (const other of this.#followers) {
+        if (other === file || !other.isOpen || other.role !== 'following' || this.#inRound.has(other))
+          continue;
+        if (victim === undefined || other.lastActiveAt < victim.lastActiveAt) victim = other;
+      }
+      if (victim === undefined) return false;
+      await victim.close();
+    }
+    this.#openFiles += 1;
+    return true;
+  }
+
+  #startWatcher(): void {
+    const directory = this.#target.kind === 'file' ? dirname(this.#target.path) : this.#target.path;
+    try {
+      this.#watcher = watch(directory, { persistent: this.#options.keepAlive }, () => this.#watchEvent());
+      this.#watcher.on('error', (error) => {
+        this.#warn(
+          `watching ${directory} failed; polling every ${this.#options.pollIntervalMs} ms`,
+          directory,
+          error,
+        );
+        this.#watcher?.close();
+        this.#watcher = undefined;
+      });
+    } catch (error) {
+      this.#warn(
+        `cannot watch ${directory}; polling every ${this.#options.pollIntervalMs} ms`,
+        directory,
+        error,
+      );
+    }
+  }
+
+  #sleep(ms: number): Promise<void> {
+    if (ms === 0 || this.#abort.signal.aborted) return Promise.resolve();
+    return new Promise((resolvePromise) => {
+      const timer = setTimeout(done, ms);
+      if (!this.#options.keepAlive) timer.unref();
+      const self = this;
+      function done(): void {
+        clearTimeout(timer);
+        self.#wake = undefined;
+        resolvePromise();
+      }
+      this.#wake = done;
+    });
+  }
+
+  async #shutdown(): Promise<void> {
+    this.#stopped = true;
+    this.#watcher?.close();
+    this.#watcher = undefined;
+    await this.#discovering;
+    try {
+      for (const file of this.#followers) await file.close();
+      await this.#checkpoints?.save();
+    } catch (error) {
+      this.#error(error);
+    } finally {
+      checkpointsInUse.delete(this.#checkpointPath);
+    }
+  }
+
+  #warn(message: string, path?: string, cause?: unknown): void {
+    this.#events.emit('warning', {
+      message,
+      ...(path === undefined ? {} : { path }),
+      ...(cause === undefined ? {} : { cause }),
+    });
+  }
+
+  #error(error: unknown): void {
+    this.#events.emit('error', error instanceof Error ? error : new Error(String(error)));
+  }
+}
+
+async function statFile(path: string): Promise<{ ino: number; size: number } | undefined> {
+  try {
+    const found = await stat(path);
+    return found.isFile() ? { ino: found.ino, size: found.size } : undefined;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+    throw error;
+  }
+}

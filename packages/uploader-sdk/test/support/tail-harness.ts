@@ -1,0 +1,78 @@
+import { mkdir, rename, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { TestServer } from '@sluice/ingest-api/testing';
+import type { Tail } from '../../src/index.js';
+import { waitFor } from './harness.js';
+
+/** A stored tail record: its id and `data` fields. */
+export interface StoredLine {
+  readonly id: string;
+  readonly line: string;
+  readonly file: string;
+  readonly offset: number;
+  readonly truncated: boolean;
+  readonly json: unknown;
+}
+
+/** Every record of `type` stored for the server's source, ordered by file and offset. */
+export async function storedLines(server: TestServer, type = 'log'): Promise<StoredLine[]> {
+  const rows = await server.query<{ id: string; data: Record<string, unknown> }>(
+    'select id, data from items where source = $1 and type = $2',
+    [server.source, type],
+  );
+  return rows
+    .map((row) => ({
+      id: row.id,
+      line: String(row.data.line),
+      file: String(row.data.file),
+      offset: Number(row.data.offset),
+      truncated: row.data.truncated === true,
+      json: row.data.json,
+    }))
+    .sort((a, b) => (a.file === b.file ? a.offset - b.offset : a.file < b.file ? -1 : 1));
+}
+
+/** The stored `line`s sorted: compare with the sorted expected lines for an exact-once check. */
+export async function storedLineTexts(server: TestServer, type = 'log'): Promise<string[]> {
+  return (await storedLines(server, type)).map((row) => row.line).sort();
+}
+
+/** Waits until `count` records of `type` are stored (after `flush` is not possible: the tailer is async). */
+export async function waitForStored(
+  server: TestServer,
+  count: number,
+  type = 'log',
+  timeoutMs = 20_000,
+): Promise<void> {
+  await waitFor(async () => (await storedLines(server, type)).length >= count, timeoutMs);
+}
+
+/** Waits until every file of the tailer is read and checkpointed to `size`. */
+export async function waitCaughtUp(tail: Tail, timeoutMs = 20_000): Promise<void> {
+  await waitFor(() => {
+    const { files } = tail.stats();
+    return files.length > 0 && files.every((file) => file.lagBytes === 0);
+  }, timeoutMs);
+}
+
+/** `count` distinct lines `prefix-0` … with a newline each. */
+export function numberedLines(prefix: string, count: number, from = 0): string[] {
+  return Array.from({ length: count }, (_, i) => `${prefix}-${from + i} ${'x'.repeat((from + i) % 37)}`);
+}
+
+/**
+ * Writes `text` to `path` as a new file that gets inode `ino` (freed by deleting the old file): files that
+ * get another inode are moved aside into `<path>-spacers/` (same file system) and the write is tried
+ * again. False when the file system never hands `ino` out again (another process may have taken it).
+ */
+export async function recreateWithInode(path: string, text: string, ino: number): Promise<boolean> {
+  const spacers = `${path}-spacers`;
+  await mkdir(spacers, { recursive: true });
+  for (let attempt = 0; attempt < 20; attempt += 1) {
+    await writeFile(path, text, { flag: 'wx' });
+    if ((await stat(path)).ino === ino) return true;
+    await rename(path, join(spacers, String(attempt)));
+  }
+  await writeFile(path, text, { flag: 'wx' });
+  return false;
+}

@@ -1,0 +1,96 @@
+import { appendFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect } from 'vitest';
+import { tailFile } from '../src/index.js';
+import { openUploader, tempDirectory, waitFor } from './support/harness.js';
+import { test } from './support/tail-fixture.js';
+import { numberedLines, storedLines, storedLineTexts, waitForStored } from './support/tail-harness.js';
+
+describe('tailFile', () => {
+  test('ships every line of a growing file once, with file and byte offset, and resumes after a restart', async ({
+    server,
+    cleanup,
+  }) => {
+    const logs = await tempDirectory('sluice-tail-');
+    const path = join(logs, 'app.log');
+    const first = numberedLines('a', 50);
+    await writeFile(path, `${first.join('\n')}\n`);
+    const { uploader, directory } = await openUploader(cleanup, { endpoint: server.url });
+    const tail = tailFile(path, { uploader, type: 'log', pollIntervalMs: 20 });
+    await waitForStored(server, 50);
+    const more = numberedLines('b', 30);
+    await appendFile(path, `${more.join('\n')}\n`);
+    await waitForStored(server, 80);
+    await tail.stop();
+
+    // Lines appended while stopped are read from the checkpoint by the next tailer, nothing twice.
+    const later = numberedLines('c', 20);
+    await appendFile(path, `${later.join('\n')}\n`);
+    const again = tailFile(path, { uploader, pollIntervalMs: 20 });
+    cleanup.add(() => again.stop());
+    await waitForStored(server, 100);
+    await uploader.flush();
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(await storedLineTexts(server)).toEqual([...first, ...more, ...later].sort());
+    const rows = await storedLines(server);
+    expect(rows[0]).toMatchObject({ file: path, offset: 0, line: first[0] });
+    expect(rows[1]!.offset).toBe(Buffer.byteLength(`${first[0]}\n`));
+    expect(rows.every((row) => /^[A-Za-z0-9_-]{22}\.0:\d+$/.test(row.id))).toBe(true);
+    expect(directory.length).toBeGreaterThan(0);
+  });
+
+  test('waits for the newline of an unterminated last line, then ships it whole', async ({
+    server,
+    cleanup,
+  }) => {
+    const logs = await tempDirectory('sluice-tail-');
+    const path = join(logs, 'app.log');
+    await writeFile(path, 'one\ntw');
+    const { uploader } = await openUploader(cleanup, { endpoint: server.url });
+    const tail = tailFile(path, { uploader, pollIntervalMs: 20 });
+    cleanup.add(() => tail.stop());
+    await waitForStored(server, 1);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(await storedLineTexts(server)).toEqual(['one']);
+    await appendFile(path, 'o\nthree\n');
+    await waitForStored(server, 3);
+    await waitFor(async () => (await storedLineTexts(server)).length === 3);
+    expect(await storedLineTexts(server)).toEqual(['one', 'three', 'two']);
+  });
+
+  test('ships a file that starts empty, and a one-line file, once their first line is complete', async ({
+    server,
+    cleanup,
+  }) => {
+    const logs = await tempDirectory('sluice-tail-');
+    const path = join(logs, 'app.log');
+    await writeFile(path, '');
+    const { uploader } = await openUploader(cleanup, { endpoint: server.url });
+    const tail = tailFile(path, { uploader, pollIntervalMs: 20 });
+    cleanup.add(() => tail.stop());
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await appendFile(path, 'only line\n');
+    await waitForStored(server, 1);
+    await appendFile(path, 'second\n');
+    await waitForStored(server, 2);
+    expect(await storedLineTexts(server)).toEqual(['only line', 'second']);
+  });
+
+  test('keeps the checkpoint of a followed file however long it stays idle', async ({ server, cleanup }) => {
+    const logs = await tempDirectory('sluice-tail-');
+    const path = join(logs, 'app.log');
+    await writeFile(path, 'one\ntwo\n');
+    const { uploader } = await openUploader(cleanup, { endpoint: server.url });
+    const options = { uploader, pollIntervalMs: 20, checkpointTtlMs: 200 };
+    const tail = tailFile(path, options);
+    await waitForStored(server, 2);
+    await new Promise((resolve) => setTimeout(resolve, 800)); // idle for four TTLs
+    await tail.stop();
+    const again = tailFile(path, options);
+    cleanup.add(() => again.stop());
+    const opened: number[] = [];
+    again.on('opened', (event) => opened.push(event.offset));
+    await waitFor(() => opened.length === 1);
+    expect(opened).toEqual([8]);
+  });
+});

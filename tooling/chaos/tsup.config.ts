@@ -1,0 +1,9 @@
+import { defineConfig } from 'tsup';
+
+/** The orchestrator and the client script it spawns; both run as plain `node dist/…` processes. */
+export default defineConfig({
+  entry: ['src/cli.ts', 'src/client.ts'],
+  format: 'esm',
+  clean: true,
+  sourcemap: true,
+});
