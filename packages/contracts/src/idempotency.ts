@@ -5,9 +5,34 @@ import type { RecordItem } from './batch.js';
 import type { BlobManifestItem } from './blob.js';
 import { canonicalJson } from './canonical-json.js';
 
-/** Lowercase hex SHA-256 of a string's UTF-8 bytes, or of bytes. Portable: no Node APIs. */
-export function sha256Hex(input: string | Uint8Array): string {
+/** The part of `node:crypto` that hashing uses. */
+interface NodeHashing {
+  createHash(algorithm: 'sha256'): { update(data: string | Uint8Array): { digest(encoding: 'hex'): string } };
+}
+
+/**
+ * `node:crypto` where the runtime has it without an import (Node ≥ 20.16, Deno, Bun); `undefined` in a
+ * browser or another runtime, where the portable implementation is used. Native hashing is several times
+ * faster and makes no garbage: it is most of what hashing a record costs.
+ */
+const nodeHashing: NodeHashing | undefined = (() => {
+  const runtime = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
+  return runtime?.getBuiltinModule?.('node:crypto') as NodeHashing | undefined;
+})();
+
+/** Lowercase hex SHA-256 of a string's UTF-8 bytes, or of bytes, by the portable implementation. */
+export function portableSha256Hex(input: string | Uint8Array): string {
   return bytesToHex(sha256(typeof input === 'string' ? utf8ToBytes(input) : input));
+}
+
+/**
+ * Lowercase hex SHA-256 of a string's UTF-8 bytes, or of bytes. Portable: native `node:crypto` where the
+ * runtime offers it, else {@link portableSha256Hex}; both give the same digest.
+ */
+export function sha256Hex(input: string | Uint8Array): string {
+  return nodeHashing === undefined
+    ? portableSha256Hex(input)
+    : nodeHashing.createHash('sha256').update(input).digest('hex');
 }
 
 /** The fields of a record that its hash covers. `data` must be a JSON value. */

@@ -1,7 +1,14 @@
 import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { blobItemHash, canonicalJson, newItemId, recordHash, sha256Hex } from '../src/index.js';
+import {
+  blobItemHash,
+  canonicalJson,
+  newItemId,
+  portableSha256Hex,
+  recordHash,
+  sha256Hex,
+} from '../src/index.js';
 
 const nodeSha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
 
@@ -76,6 +83,23 @@ describe('record and blob hashes', () => {
     const hashes = parsed.map((data) => recordHash({ type: 'n', ts: 0, data }));
     expect(new Set(hashes.slice(0, 4)).size).toBe(1);
     expect(hashes[4]).toBe(hashes[5]);
+  });
+});
+
+describe('sha256Hex', () => {
+  it("gives the portable implementation's digest natively, for any text (lone surrogates included) and bytes", () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.string({ unit: 'binary' }), fc.string({ unit: 'grapheme' })), (text) => {
+        expect(sha256Hex(text)).toBe(portableSha256Hex(text));
+        expect(sha256Hex(text)).toBe(nodeSha256(text));
+      }),
+    );
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 300 }), (bytes) => {
+        expect(sha256Hex(bytes)).toBe(portableSha256Hex(bytes));
+      }),
+    );
+    expect(sha256Hex('')).toBe('e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855');
   });
 });
 
