@@ -1,9 +1,10 @@
-// Tail benchmark: ships a generated log file into the real ingest API (real PostgreSQL when
-// TEST_DATABASE_URL's server answers, else embedded PGlite — said in the output) with tailFile.
-// The tailer and its uploader run in a child process, so that its peak RSS is not mixed with the API's.
-// Prints lines/s and MB/s until every line was durably enqueued (tailed) and until delivered (rows in the
-// database), and the child's peak RSS.
-// Usage: tsx bench/tail.ts [--mb 500] [--line-bytes 200]
+// Tail benchmark: ships a generated log file (short lines and a few 10 MB ones) into the real ingest API
+// (real PostgreSQL when TEST_DATABASE_URL's server answers, else embedded PGlite — said in the output) with
+// tailFile. The tailer and its uploader run in a child process on the built package (bench/tail-child.mjs,
+// plain node), so that its peak RSS is neither the API's nor tsx's. Prints lines/s and MB/s until every line
+// was durably enqueued (tailed) and until delivered (rows in the database), and the child's peak RSS against
+// the 100 MB target.
+// Usage: tsx bench/tail.ts [--mb 500] [--line-bytes 200] [--tailer-node-flags '--max-semi-space-size=2']
 import { spawn } from 'node:child_process';
 import { mkdtemp, open, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -11,68 +12,28 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { createUploader, tailFile } from '../src/index.js';
+import { startTestServer } from '@sluice/ingest-api/testing';
 
 const { values } = parseArgs({
   strict: false,
   options: {
     mb: { type: 'string', default: '500' },
     'line-bytes': { type: 'string', default: '200' },
-    child: { type: 'string' },
-    endpoint: { type: 'string' },
-    'api-key': { type: 'string' },
-    file: { type: 'string' },
+    /** V8 flags for the tailing process, e.g. '--max-old-space-size=48 --max-semi-space-size=2'. */
+    'tailer-node-flags': { type: 'string', default: '' },
   },
 });
 
-if (typeof values.child === 'string') await runChild();
-else await runBench();
+/** The target of the tailing process's peak RSS, whatever the file. */
+const PEAK_RSS_TARGET_MB = 100;
+/** One line this long every 100 MB of the file: split into `maxLineBytes` pieces, never held whole. */
+const LONG_LINE_BYTES = 10_000_000;
+const LONG_LINE_EVERY_BYTES = 100_000_000;
+const MAX_LINE_BYTES = 32_768; // the default
 
-/** The child: tails the file until delivered, printing one JSON line per phase. */
-async function runChild(): Promise<void> {
-  const uploader = await createUploader({
-    endpoint: String(values.endpoint),
-    apiKey: String(values['api-key']),
-    directory: String(values.child),
-  });
-  let peak = process.memoryUsage().rss;
-  const sampler = setInterval(() => {
-    peak = Math.max(peak, process.memoryUsage().rss);
-  }, 25);
-  const baseline = peak;
-  const started = performance.now();
-  const tail = tailFile(String(values.file), { uploader });
-  tail.on('error', (error) => console.error(error));
-  for (;;) {
-    const [file] = tail.stats().files;
-    if (file !== undefined && file.size > 0 && file.lagBytes === 0) break;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  const tailedMs = performance.now() - started;
-  const [file] = tail.stats().files;
-  await tail.stop();
-  await uploader.flush();
-  const deliveredMs = performance.now() - started;
-  clearInterval(sampler);
-  const { delivered } = uploader.stats();
-  await uploader.close();
-  const mib = (bytes: number): number => Math.round(bytes / 2 ** 20);
-  console.log(
-    JSON.stringify({
-      lines: file!.lines,
-      bytes: file!.bytesRead,
-      delivered,
-      tailedMs,
-      deliveredMs,
-      baselineMb: mib(baseline),
-      peakMb: mib(peak),
-    }),
-  );
-}
+await runBench();
 
 async function runBench(): Promise<void> {
-  // Imported here only: the child must not load the API's code, whose memory would count in its RSS.
-  const { startTestServer } = await import('@sluice/ingest-api/testing');
   const totalBytes = Number(values.mb) * 1_000_000;
   const lineBytes = Number(values['line-bytes']);
   const work = await mkdtemp(join(tmpdir(), 'sluice-bench-tail-'));
@@ -85,20 +46,15 @@ async function runBench(): Promise<void> {
       `ingest API on ${server.db.kind === 'postgres' ? 'real PostgreSQL' : 'embedded PGlite (no PostgreSQL answered)'}`,
     );
     const path = join(work, 'app.log');
-    const lines = await generate(path, totalBytes, lineBytes);
+    const { lines, records } = await generate(path, totalBytes, lineBytes);
     const child = spawn(
       process.execPath,
       [
-        '--import',
-        'tsx',
-        fileURLToPath(import.meta.url),
-        '--child',
+        ...String(values['tailer-node-flags']).split(' ').filter(Boolean),
+        fileURLToPath(new URL('./tail-child.mjs', import.meta.url)),
         join(work, 'uploader'),
-        '--endpoint',
         server.url,
-        '--api-key',
         server.apiKey,
-        '--file',
         path,
       ],
       { stdio: ['ignore', 'pipe', 'inherit'] },
@@ -115,6 +71,9 @@ async function runBench(): Promise<void> {
       deliveredMs: number;
       baselineMb: number;
       peakMb: number;
+      peakHeapMb: number;
+      peakExternalMb: number;
+      maxRssMb: number;
     };
     const [row] = await server.query<{ n: string | number }>(
       "select count(*) as n from items where source = $1 and type = 'log'",
@@ -124,7 +83,7 @@ async function runBench(): Promise<void> {
       Math.round((count / ms) * 1000).toLocaleString('en-US');
     const mbPerSecond = (bytes: number, ms: number): string => ((bytes / 1e6 / ms) * 1000).toFixed(1);
     console.log(
-      `tailFile of a ${(result.bytes / 1e6).toFixed(0)} MB log (${lines.toLocaleString('en-US')} lines of ${lineBytes} bytes), default options:`,
+      `tailFile of a ${(result.bytes / 1e6).toFixed(0)} MB log (${lines.toLocaleString('en-US')} lines of ${lineBytes} bytes and one of ${LONG_LINE_BYTES / 1e6} MB every ${LONG_LINE_EVERY_BYTES / 1e6} MB), default options, Node ${process.version}${values['tailer-node-flags'] ? ` ${values['tailer-node-flags']}` : ''}:`,
     );
     console.log(
       `  durably enqueued: ${perSecond(result.lines, result.tailedMs)} lines/s, ${mbPerSecond(result.bytes, result.tailedMs)} MB/s (${Math.round(result.tailedMs)} ms)`,
@@ -132,20 +91,40 @@ async function runBench(): Promise<void> {
     console.log(
       `  delivered:        ${perSecond(result.delivered, result.deliveredMs)} lines/s, ${mbPerSecond(result.bytes, result.deliveredMs)} MB/s (${Math.round(result.deliveredMs)} ms, start to flush end)`,
     );
-    console.log(`  rows in database: ${Number(row?.n ?? 0).toLocaleString('en-US')}`);
-    console.log(`  tailer process RSS: ${result.baselineMb} MiB at start, ${result.peakMb} MiB peak`);
+    const rows = Number(row?.n ?? 0);
+    console.log(
+      `  rows in database: ${rows.toLocaleString('en-US')} (${records.toLocaleString('en-US')} expected: short lines plus ${MAX_LINE_BYTES}-byte pieces of the long ones)`,
+    );
+    const peakMb = Math.max(result.peakMb, result.maxRssMb);
+    console.log(
+      `  tailer process RSS: ${result.baselineMb} MiB with its uploader open, ${peakMb} MiB peak (V8 heap ${result.peakHeapMb} MiB, buffers ${result.peakExternalMb} MiB; target < ${PEAK_RSS_TARGET_MB} MB: ${peakMb * 1.048576 < PEAK_RSS_TARGET_MB ? 'pass' : 'FAIL'})`,
+    );
+    if (rows !== records || result.lines !== records) {
+      console.log(`  FAIL: ${result.lines} records tailed and ${rows} rows for ${records} expected`);
+      process.exitCode = 1;
+    }
   } finally {
     await server.close();
     await rm(work, { recursive: true, force: true });
   }
 }
 
-/** Writes about `totalBytes` of `lineBytes`-byte lines with a bounded buffer; returns the line count. */
-async function generate(path: string, totalBytes: number, lineBytes: number): Promise<number> {
+/**
+ * Writes about `totalBytes` of `lineBytes`-byte lines, with one {@link LONG_LINE_BYTES} line every
+ * {@link LONG_LINE_EVERY_BYTES}, through bounded buffers; returns the lines and the records they make.
+ */
+async function generate(
+  path: string,
+  totalBytes: number,
+  lineBytes: number,
+): Promise<{ lines: number; records: number }> {
   const handle = await open(path, 'w');
+  const longChunk = Buffer.alloc(1_000_000, 'z');
   let lines = 0;
+  let records = 0;
   try {
     let written = 0;
+    let nextLong = LONG_LINE_EVERY_BYTES / 2;
     while (written < totalBytes) {
       const chunk: string[] = [];
       for (let i = 0; i < 5000 && written < totalBytes; i += 1) {
@@ -154,11 +133,21 @@ async function generate(path: string, totalBytes: number, lineBytes: number): Pr
         chunk.push(text);
         written += text.length;
         lines += 1;
+        records += 1;
       }
       await handle.write(chunk.join(''));
+      if (written >= nextLong) {
+        for (let bytes = 0; bytes < LONG_LINE_BYTES; bytes += longChunk.byteLength)
+          await handle.write(longChunk);
+        await handle.write('\n');
+        written += LONG_LINE_BYTES + 1;
+        lines += 1;
+        records += Math.ceil(LONG_LINE_BYTES / MAX_LINE_BYTES);
+        nextLong += LONG_LINE_EVERY_BYTES;
+      }
     }
   } finally {
     await handle.close();
   }
-  return lines;
+  return { lines, records };
 }
