@@ -102,6 +102,40 @@ describe('sluice tail', () => {
     expect(await storedOnce(server, 'cli-tail-b')).toEqual(lines('svc', 7).sort());
   }, 30_000);
 
+  test('--json puts each line in data.json and reports a line that is not JSON as dead; a refused key stops it with exit 4, keeping the lines queued', async ({
+    server,
+    dir,
+    files,
+  }) => {
+    const log = join(files, 'events.log');
+    await writeFile(log, '{"n":1}\nnot json\n{"n":2}\n');
+    const run = startTail(server, dir, [log, '--json', '--type', 'cli-tail-d']);
+    await waitForStored(server, 2, 'cli-tail-d');
+    const ended = await run.stop('SIGTERM');
+    expect(ended.code, ended.stderr).toBe(143);
+    expect((await storedLines(server, 'cli-tail-d')).map((row) => row.json)).toEqual([{ n: 1 }, { n: 2 }]);
+    expect(ended.stdout).toMatch(new RegExp(`^dead\\t\\S+\\t${log}:8\\tINVALID_JSON: `, 'm'));
+    expect(ended.stdout).toMatch(/^tail\t1 file, 3 read, 2 delivered, 1 dead, 0 queued, /m);
+
+    await appendFile(log, '{"n":3}\n');
+    const refused = await sluice(
+      ['tail', log, '--json', '--type', 'cli-tail-d', '--endpoint', server.url, '--dir', dir],
+      { env: { SLUICE_API_KEY: 'not-the-key' } },
+    );
+    expect(refused.code, refused.stderr).toBe(4);
+    expect(refused.stderr).toContain('the server refused the API key (HTTP 401)');
+    expect(refused.stderr).toContain(`1 item stays queued in ${dir}`);
+    // The next run with the good key delivers it, once.
+    const again = startTail(server, dir, [log, '--json', '--type', 'cli-tail-d']);
+    await waitForStored(server, 3, 'cli-tail-d');
+    expect((await again.stop('SIGINT')).code).toBe(130);
+    expect((await storedLines(server, 'cli-tail-d')).map((row) => row.json)).toEqual([
+      { n: 1 },
+      { n: 2 },
+      { n: 3 },
+    ]);
+  }, 30_000);
+
   test('a missing path is an error (exit 1) naming it, before anything is read; no path is a usage error', async ({
     server,
     dir,
