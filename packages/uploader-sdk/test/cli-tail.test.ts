@@ -136,7 +136,7 @@ describe('sluice tail', () => {
     ]);
   }, 30_000);
 
-  test('a missing path is an error (exit 1) naming it, before anything is read; no path is a usage error', async ({
+  test('a missing path is an error (exit 1) naming it, before anything is read; no path or a bad glob is a usage error (exit 2)', async ({
     server,
     dir,
     files,
@@ -145,9 +145,10 @@ describe('sluice tail', () => {
     await writeFile(log, 'a line\n');
     const missing = join(files, 'nope.log');
     const base = ['--endpoint', server.url, '--dir', dir, '--type', 'cli-tail-c'];
-    const [absent, none] = await Promise.all([
+    const [absent, none, badGlob] = await Promise.all([
       sluice(['tail', log, missing, ...base], { env: KEY }),
       sluice(['tail', ...base], { env: KEY }),
+      sluice(['tail', files, '--include', '[a-', ...base], { env: KEY }),
     ]);
     expect(absent.code).toBe(1);
     expect(absent.stderr).toBe(
@@ -156,6 +157,10 @@ describe('sluice tail', () => {
     expect(none.code).toBe(2);
     expect(none.stderr).toContain('give at least one FILE or DIR to follow');
     expect(none.stderr).toContain('(sluice tail -h for help)');
+    expect(badGlob.code).toBe(2);
+    expect(badGlob.stderr).toContain('sluice: --include: Unclosed `[` in glob "[a-"');
+    // Checked before DIR is opened: nothing was created in it.
+    expect(await readdir(dir)).toEqual([]);
     expect(await storedLines(server, 'cli-tail-c')).toEqual([]);
   }, 30_000);
 });

@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { isValidItemType } from '@sluice/contracts';
 import { isAuthenticationError } from '../errors.js';
+import { fileNameFilter } from '../tail/glob.js';
 import { DEFAULT_TAIL_OPTIONS } from '../tail/options.js';
 import type { TailEvents } from '../tail/tail-events.js';
 import { type Tail, tailDirectory, tailFile } from '../tail/tailer.js';
@@ -30,16 +31,16 @@ import {
 /** Usage text of `sluice tail`. */
 export const TAIL_USAGE = `sluice tail FILE|DIR… [--type TYPE] [--json] [--include GLOB]… [--exclude GLOB]…
             --endpoint URL [--key-file PATH] [--dir DIR]
-  Follows growing files until SIGINT or SIGTERM: each new complete line becomes one record of type TYPE
-  (default "${DEFAULT_TAIL_OPTIONS.type}") with data {line, file, offset}, sent exactly once across restarts and
-  rotations (checkpoints are kept in DIR/tail). A FILE is followed through rotation; a DIR follows the files
-  directly in it (not recursively) whose name matches an --include glob (default *) and no --exclude glob,
-  new ones included. --json: parse each line as JSON into data.json (a line that is not JSON is
-  dead-lettered). Every path must exist when it starts (exit 1 otherwise, nothing is read).
+  Follows growing files until SIGINT or SIGTERM: each new complete line becomes one record of type
+  TYPE (default "${DEFAULT_TAIL_OPTIONS.type}") with data {line, file, offset}, sent exactly once across restarts and
+  rotations (checkpoints are kept in DIR/tail). A FILE is followed through rotation; a DIR follows the
+  files directly in it (not recursively) whose name matches an --include glob (default *) and no
+  --exclude glob, new ones included. --json: parse each line as JSON into data.json (a line that is not
+  JSON is dead-lettered). Every path must exist when it starts (exit 1 otherwise, nothing is read).
   On a terminal: a live line (files, lines read, delivered, queued, lines/s, lag); otherwise a line per
-  event (opened|rotated|truncated|released|dead) and a summary line at most every 10 s. On SIGINT/SIGTERM
-  it stops reading, sends what it can for up to 5 s and exits 130/143: what was not delivered stays
-  queued in DIR, what was not read is read by the next \`sluice tail\` of the same paths on DIR.
+  event (opened|rotated|truncated|released|dead) and a summary line at most every 10 s. On SIGINT or
+  SIGTERM it stops reading, sends what it can for up to 5 s and exits 130 or 143: what was not delivered
+  stays queued in DIR, what was not read is read by the next \`sluice tail\` of the same paths on DIR.
   A refused key stops it too (exit 4).`;
 
 /** How long a stop waits for deliveries before closing the uploader. */
@@ -62,10 +63,14 @@ interface Target {
   readonly kind: 'file' | 'directory';
 }
 
-function globs(value: string[] | undefined): string[] | undefined {
+/** The globs of an option, checked before DIR is opened. */
+function globs(name: string, value: string[] | undefined): string[] | undefined {
   if (value === undefined) return undefined;
-  for (const glob of value)
-    if (glob === '') throw new UsageError('--include and --exclude take a non-empty glob');
+  try {
+    fileNameFilter(value, []);
+  } catch (error) {
+    throw new UsageError(`--${name}: ${(error as Error).message}`, { cause: error });
+  }
   return value;
 }
 
@@ -95,8 +100,8 @@ export async function tail(
       `--type must be 1-128 characters without control characters, got ${JSON.stringify(type)}`,
     );
   }
-  const include = globs(values.include) ?? DEFAULT_TAIL_OPTIONS.include;
-  const exclude = globs(values.exclude) ?? DEFAULT_TAIL_OPTIONS.exclude;
+  const include = globs('include', values.include) ?? DEFAULT_TAIL_OPTIONS.include;
+  const exclude = globs('exclude', values.exclude) ?? DEFAULT_TAIL_OPTIONS.exclude;
   const targets = await checkTargets(positionals);
   if (signal.aborted) return signal.reason as number;
   const uploader = await createUploader({ endpoint, apiKey: key, directory: common.dir });
@@ -113,7 +118,6 @@ export async function tail(
   } catch (error) {
     await Promise.all(tails.map((started) => started.stop()));
     await uploader.close();
-    // Bad globs: the library validates them.
     if (error instanceof TypeError) throw new UsageError(error.message, { cause: error });
     throw error;
   }
