@@ -4,20 +4,29 @@ import type { TestServer } from '@sluice/ingest-api/testing';
 import { describe, expect } from 'vitest';
 import { cliTest as test } from './support/cli-fixtures.js';
 import { type CliResult, finished, sluice, spawnSluice } from './support/cli-run.js';
+import { waitFor } from './support/harness.js';
 import { storedLines, waitForStored } from './support/tail-harness.js';
 
 const KEY = { SLUICE_API_KEY: 'test-key' };
 
-/** `sluice tail ...args` on the test server, running until the test signals it. */
+/** An endpoint nothing listens on: every request fails to connect, so items stay queued. */
+const DOWN = 'http://127.0.0.1:1';
+
+/** `sluice tail ...args` on the test server (or `endpoint`), running until the test signals it. */
 function startTail(
   server: TestServer,
   dir: string,
   args: readonly string[],
-): { result: Promise<CliResult>; stop: (signal: NodeJS.Signals) => Promise<CliResult> } {
-  const child = spawnSluice(['tail', ...args, '--endpoint', server.url, '--dir', dir], { env: KEY });
+  endpoint = server.url,
+): { stderr: () => string; stop: (signal: NodeJS.Signals) => Promise<CliResult> } {
+  const child = spawnSluice(['tail', ...args, '--endpoint', endpoint, '--dir', dir], { env: KEY });
   const result = finished(child);
+  let stderr = '';
+  child.stderr!.on('data', (chunk: string) => {
+    stderr += chunk;
+  });
   return {
-    result,
+    stderr: () => stderr,
     stop: (signal) => {
       child.kill(signal);
       return result;
@@ -78,18 +87,21 @@ describe('sluice tail', () => {
     expect(ended.stderr).toContain('sluice: interrupted; every line read was delivered');
   }, 30_000);
 
-  test('SIGINT ends it with 130; a restart on the same DIR sends lines appended meanwhile, nothing twice', async ({
+  test('SIGINT ends it with 130 keeping undelivered lines queued; a restart on the same DIR sends them and the lines appended meanwhile, nothing twice', async ({
     server,
     dir,
     files,
   }) => {
     const log = join(files, 'svc.log');
     await writeFile(log, text(lines('svc', 4)));
-    const first = startTail(server, dir, [log, '--type', 'cli-tail-b']);
-    await waitForStored(server, 4, 'cli-tail-b');
+    // First run: the server is unreachable, so the lines read stay queued in DIR.
+    const first = startTail(server, dir, [log, '--type', 'cli-tail-b'], DOWN);
+    await waitFor(() => /retrying \d+ records?/.test(first.stderr()), 20_000);
     const stopped = await first.stop('SIGINT');
     expect(stopped.code, stopped.stderr).toBe(130);
-    expect(stopped.stderr).toContain('sluice: interrupted;');
+    expect(stopped.stderr).toContain(`sluice: interrupted; 4 items stay queued in ${dir}`);
+    expect(stopped.stdout).toMatch(/^tail\t1 file, 4 read, 0 delivered, 4 queued, /m);
+    expect((await sluice(['status', '--dir', dir])).stdout).toContain('total\t4 queued\t');
     // Checkpoints are kept in DIR/tail.
     expect((await readdir(join(dir, 'tail'))).length).toBe(1);
 

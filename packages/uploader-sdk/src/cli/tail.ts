@@ -214,12 +214,12 @@ class TailRun {
       await this.#uploader.flush({ timeoutMs: STOP_FLUSH_MS });
     }
     this.#note = undefined;
-    const stillQueued = this.#uploader.stats().queued;
+    // After close: requests in flight have finished, so the summary and the message agree on what stays.
     await this.#uploader.close();
     const final = this.#state();
     this.#view.done(final);
     if (!this.#view.live) process.stdout.write(`${renderTailSummary(final)}\n`);
-    process.stderr.write(`sluice: ${this.#stopMessage(reason, stillQueued)}\n`);
+    process.stderr.write(`sluice: ${this.#stopMessage(reason, final.backlog)}\n`);
     return reason.kind === 'signal' ? reason.exitCode : EXIT.queued;
   }
 
