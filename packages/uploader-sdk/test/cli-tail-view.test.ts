@@ -4,6 +4,7 @@ import {
   renderTailEvent,
   renderTailSummary,
   renderTailView,
+  summaryDue,
   type TailViewState,
 } from '../src/cli/tail-view.js';
 
@@ -38,6 +39,14 @@ describe('the sluice tail view', () => {
     expect(renderTailSummary(state({ note: 'x' }))).toBe(
       'tail\t2 files, 1500 read, 1490 delivered, 10 queued, 12.3 lines/s, lag 2.50 kB',
     );
+  });
+
+  it('a plain summary is due every 10 s at most, and only when a count moved', () => {
+    const before = state({});
+    expect(summaryDue(before, state({ lines: 1501 }), 9_999)).toBe(false);
+    expect(summaryDue(before, state({ lines: 1501 }), 10_000)).toBe(true);
+    expect(summaryDue(before, state({ backlog: 0 }), 60_000)).toBe(true);
+    expect(summaryDue(before, state({ linesPerSecond: 0, note: 'x' }), 60_000)).toBe(false);
   });
 
   it('the rate is over the samples given, 0 without two apart in time', () => {

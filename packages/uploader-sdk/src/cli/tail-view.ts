@@ -89,3 +89,22 @@ export function renderTailEvent<E extends keyof TailEvents>(
       return undefined;
   }
 }
+
+/** Plain output prints a summary at most this often, and only when something moved. */
+export const SUMMARY_MS = 10_000;
+
+/**
+ * True when plain output prints a summary: {@link SUMMARY_MS} passed since the last one (`sinceMs`) and a
+ * count it shows moved (the rate alone does not count). Pure.
+ */
+export function summaryDue(last: TailViewState, now: TailViewState, sinceMs: number): boolean {
+  if (sinceMs < SUMMARY_MS) return false;
+  return (
+    last.files !== now.files ||
+    last.lines !== now.lines ||
+    last.delivered !== now.delivered ||
+    last.dead !== now.dead ||
+    last.backlog !== now.backlog ||
+    last.lagBytes !== now.lagBytes
+  );
+}

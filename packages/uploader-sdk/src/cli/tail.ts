@@ -25,6 +25,7 @@ import {
   renderTailEvent,
   renderTailSummary,
   renderTailView,
+  summaryDue,
   type TailViewState,
 } from './tail-view.js';
 
@@ -47,8 +48,6 @@ export const TAIL_USAGE = `sluice tail FILE|DIR… [--type TYPE] [--json] [--inc
 const STOP_FLUSH_MS = 5000;
 /** How often the live line is redrawn. */
 const REDRAW_MS = 1000;
-/** Plain output prints a summary at most this often, and only when something moved. */
-const SUMMARY_MS = 10_000;
 /** The rate is taken over this many redraws. */
 const RATE_SAMPLES = 5;
 
@@ -192,7 +191,7 @@ class TailRun {
     const ticker = setInterval(() => {
       const state = this.#state(true);
       if (this.#view.live) this.#view.update(state, true);
-      else if (performance.now() - summarizedAt >= SUMMARY_MS && moved(summarized, state)) {
+      else if (summaryDue(summarized, state, performance.now() - summarizedAt)) {
         this.#view.line(renderTailSummary(state));
         summarized = state;
         summarizedAt = performance.now();
@@ -317,16 +316,4 @@ class TailRun {
         return `interrupted; ${left}; ${unread}`;
     }
   }
-}
-
-/** True when the counts shown differ between two states. */
-function moved(before: TailViewState, after: TailViewState): boolean {
-  return (
-    before.files !== after.files ||
-    before.lines !== after.lines ||
-    before.delivered !== after.delivered ||
-    before.dead !== after.dead ||
-    before.backlog !== after.backlog ||
-    before.lagBytes !== after.lagBytes
-  );
 }
