@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { EXIT, EXIT_USAGE } from '../src/cli/common.js';
 import { sluice } from './support/cli-run.js';
 
-const COMMANDS = ['send', 'status', 'dead-letters'] as const;
+const COMMANDS = ['send', 'tail', 'status', 'dead-letters'] as const;
 
 describe('sluice help', () => {
   it('every command prints its own usage for -h and --help, exits 0, and runs nothing', async () => {

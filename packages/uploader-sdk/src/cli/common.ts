@@ -4,13 +4,13 @@ import { resolve } from 'node:path';
 /** Exit statuses of every command; the help and the README list them. */
 export const EXIT = {
   ok: 0,
-  /** Nothing, or not everything, could be done: DIR in use, an unreadable input, an I/O error. */
+  /** Nothing, or not everything, could be done: DIR in use, an unreadable input or missing `tail` path, an I/O error. */
   error: 1,
   /** The command was used wrongly (unknown command or option, missing endpoint or key). */
   usage: 2,
   /** Done, but some items failed: dead-lettered, refused, bad input lines, ids not found. */
   partial: 3,
-  /** `send` stopped with items still queued in DIR (key refused, `--timeout`); they go out next time. */
+  /** `send` (key refused, `--timeout`) or `tail` (key refused) stopped with items still queued in DIR; they go out next time. */
   queued: 4,
   /** Interrupted by SIGINT (128 + 2). */
   interrupted: 130,
@@ -21,13 +21,16 @@ export const EXIT = {
 /** The exit statuses as the help shows them. */
 export const EXIT_USAGE = `Exit status:
   0    success
-  1    error: nothing or not everything could be done (DIR in use, unreadable input, I/O error)
+  1    error: nothing or not everything could be done (DIR in use, unreadable input, a tail path
+       that does not exist, I/O error)
   2    usage error (unknown command or option, missing --endpoint or API key)
   3    done, but some items failed: dead-lettered or refused (send), bad lines (send --records),
        ids not found (status ID…, dead-letters --requeue/--purge)
   4    send stopped with items still queued in DIR (the server refused the API key, or --timeout
-       passed); they go out with the next \`sluice send\` on DIR
-  130  interrupted by SIGINT (143: SIGTERM); what was not delivered stays queued in DIR`;
+       passed), or tail stopped because the server refused the API key; they go out with the next
+       \`sluice send\` (or \`sluice tail\`) on DIR
+  130  interrupted by SIGINT (143: SIGTERM); what was not delivered stays queued in DIR (the normal end
+       of tail)`;
 
 /** The options every command takes, as the help shows them. */
 export const COMMON_USAGE = `Options of every command:

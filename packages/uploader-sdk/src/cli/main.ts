@@ -3,6 +3,7 @@ import { COMMON_USAGE, EXIT, EXIT_USAGE, isUsageError, UsageError } from './comm
 import { DEAD_LETTERS_USAGE, deadLetters } from './dead-letters.js';
 import { SEND_USAGE, send } from './send.js';
 import { STATUS_USAGE, status } from './status.js';
+import { TAIL_USAGE, tail } from './tail.js';
 
 /** What a command gets besides its arguments. */
 export interface CommandContext {
@@ -24,6 +25,7 @@ interface Command {
 
 const COMMANDS: Readonly<Record<string, Command>> = {
   send: { usage: SEND_USAGE, handlesSignals: true, run: (argv, { env, signal }) => send(argv, env, signal) },
+  tail: { usage: TAIL_USAGE, handlesSignals: true, run: (argv, { env, signal }) => tail(argv, env, signal) },
   status: { usage: STATUS_USAGE, handlesSignals: false, run: (argv, { env }) => status(argv, env) },
   'dead-letters': {
     usage: DEAD_LETTERS_USAGE,

@@ -15,15 +15,15 @@ export interface SendProgressState {
 }
 
 /** Where the CLI writes: a live progress line on a terminal, plain lines otherwise. */
-export interface Progress {
+export interface Progress<S = SendProgressState> {
   /** True when a live line is shown (stderr is a terminal). */
   readonly live: boolean;
   /** Redraws the live line (at most every 100 ms unless `force`); does nothing on plain output. */
-  update(state: SendProgressState, force?: boolean): void;
+  update(state: S, force?: boolean): void;
   /** Prints a permanent line (to stdout, or `to`), keeping the live line below it. */
   line(text: string, to?: NodeJS.WriteStream): void;
   /** Draws the live line a last time and ends it with a newline. */
-  done(state: SendProgressState): void;
+  done(state: S): void;
 }
 
 const BAR_WIDTH = 24;
@@ -76,8 +76,19 @@ export function renderProgress(state: SendProgressState, elapsedMs: number): str
   return parts.join('  ');
 }
 
-/** A progress view on `stream` (stderr): live when it is a terminal. */
+/** A progress view of `sluice send` on `stream` (stderr): live when it is a terminal. */
 export function createProgress(stream: NodeJS.WriteStream = process.stderr): Progress {
+  return createLiveLine(renderProgress, stream);
+}
+
+/**
+ * A live line on `stream` (stderr) when it is a terminal, drawn by `render` from a state and the ms since
+ * it was created; permanent lines go above it. Plain lines only otherwise.
+ */
+export function createLiveLine<S>(
+  render: (state: S, elapsedMs: number) => string,
+  stream: NodeJS.WriteStream = process.stderr,
+): Progress<S> {
   const live = stream.isTTY === true;
   const startedAt = performance.now();
   let shown: string | undefined;
@@ -96,7 +107,7 @@ export function createProgress(stream: NodeJS.WriteStream = process.stderr): Pro
     live,
     update(state, force = false) {
       if (!live || (!force && performance.now() - drawnAt < REDRAW_MS)) return;
-      draw(renderProgress(state, performance.now() - startedAt));
+      draw(render(state, performance.now() - startedAt));
     },
     line(text, to = process.stdout) {
       if (!live) {
@@ -109,7 +120,7 @@ export function createProgress(stream: NodeJS.WriteStream = process.stderr): Pro
     },
     done(state) {
       if (!live) return;
-      draw(renderProgress(state, performance.now() - startedAt));
+      draw(render(state, performance.now() - startedAt));
       if (shown !== undefined) stream.write('\n');
       shown = undefined;
     },

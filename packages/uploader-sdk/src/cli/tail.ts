@@ -1,0 +1,319 @@
+import { stat } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { isValidItemType } from '@sluice/contracts';
+import { isAuthenticationError } from '../errors.js';
+import { fileNameFilter } from '../tail/glob.js';
+import { DEFAULT_TAIL_OPTIONS } from '../tail/options.js';
+import type { TailEvents } from '../tail/tail-events.js';
+import { type Tail, tailDirectory, tailFile } from '../tail/tailer.js';
+import { createUploader } from '../uploader.js';
+import type { Uploader } from '../uploader-api.js';
+import {
+  COMMON_ARGS,
+  commonOptions,
+  EXIT,
+  plural,
+  refusedKeyMessage,
+  requireServer,
+  UsageError,
+} from './common.js';
+import { createLiveLine, type Progress } from './progress.js';
+import {
+  type LineSample,
+  linesPerSecond,
+  renderTailEvent,
+  renderTailSummary,
+  renderTailView,
+  summaryDue,
+  type TailViewState,
+} from './tail-view.js';
+
+/** Usage text of `sluice tail`. */
+export const TAIL_USAGE = `sluice tail FILE|DIR… [--type TYPE] [--json] [--include GLOB]… [--exclude GLOB]…
+            --endpoint URL [--key-file PATH] [--dir DIR]
+  Follows growing files until SIGINT or SIGTERM: each new complete line becomes one record of type
+  TYPE (default "${DEFAULT_TAIL_OPTIONS.type}") with data {line, file, offset}, sent exactly once across restarts and
+  rotations (checkpoints are kept in DIR/tail). A FILE is followed through rotation; a DIR follows the
+  files directly in it (not recursively) whose name matches an --include glob (default *) and no
+  --exclude glob, new ones included. --json: parse each line as JSON into data.json (a line that is not
+  JSON is dead-lettered). Every path must exist when it starts (exit 1 otherwise, nothing is read).
+  On a terminal: a live line (files, lines read, delivered, queued, lines/s, lag); otherwise a line per
+  event (opened|rotated|truncated|released|dead) and a summary line at most every 10 s. On SIGINT or
+  SIGTERM it stops reading, sends what it can for up to 5 s and exits 130 or 143: what was not delivered
+  stays queued in DIR, what was not read is read by the next \`sluice tail\` of the same paths on DIR.
+  A refused key stops it too (exit 4).`;
+
+/** How long a stop waits for deliveries before closing the uploader. */
+const STOP_FLUSH_MS = 5000;
+/** How often the live line is redrawn. */
+const REDRAW_MS = 1000;
+/** The rate is taken over this many redraws. */
+const RATE_SAMPLES = 5;
+
+/** Why a run stopped. */
+type StopReason =
+  | { readonly kind: 'signal'; readonly exitCode: number }
+  | { readonly kind: 'key'; readonly status: number };
+
+/** A path to follow, checked to exist. */
+interface Target {
+  readonly path: string;
+  readonly kind: 'file' | 'directory';
+}
+
+/** The globs of an option, checked before DIR is opened. */
+function globs(name: string, value: string[] | undefined): string[] | undefined {
+  if (value === undefined) return undefined;
+  try {
+    fileNameFilter(value, []);
+  } catch (error) {
+    throw new UsageError(`--${name}: ${(error as Error).message}`, { cause: error });
+  }
+  return value;
+}
+
+/** `sluice tail`: follows files and directories until a signal; returns the process exit code. */
+export async function tail(
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv,
+  signal: AbortSignal,
+): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: [...argv],
+    allowPositionals: true,
+    options: {
+      ...COMMON_ARGS,
+      type: { type: 'string' },
+      json: { type: 'boolean' },
+      include: { type: 'string', multiple: true },
+      exclude: { type: 'string', multiple: true },
+    },
+  });
+  const common = await commonOptions(values, env);
+  const { endpoint, key } = requireServer(common);
+  if (positionals.length === 0) throw new UsageError('give at least one FILE or DIR to follow');
+  const type = values.type ?? DEFAULT_TAIL_OPTIONS.type;
+  if (!isValidItemType(type)) {
+    throw new UsageError(
+      `--type must be 1-128 characters without control characters, got ${JSON.stringify(type)}`,
+    );
+  }
+  const include = globs('include', values.include) ?? DEFAULT_TAIL_OPTIONS.include;
+  const exclude = globs('exclude', values.exclude) ?? DEFAULT_TAIL_OPTIONS.exclude;
+  const targets = await checkTargets(positionals);
+  if (signal.aborted) return signal.reason as number;
+  const uploader = await createUploader({ endpoint, apiKey: key, directory: common.dir });
+  const tails: Tail[] = [];
+  try {
+    for (const target of targets) {
+      const options = { uploader, type, json: values.json === true };
+      tails.push(
+        target.kind === 'file'
+          ? tailFile(target.path, options)
+          : tailDirectory(target.path, { ...options, include, exclude }),
+      );
+    }
+  } catch (error) {
+    await Promise.all(tails.map((started) => started.stop()));
+    await uploader.close();
+    if (error instanceof TypeError) throw new UsageError(error.message, { cause: error });
+    throw error;
+  }
+  return new TailRun(uploader, tails, targets, common.dir).run(signal);
+}
+
+/** Each path's kind; throws naming the first one that cannot be followed (nothing is read then). */
+async function checkTargets(paths: readonly string[]): Promise<Target[]> {
+  const targets: Target[] = [];
+  const seen = new Set<string>();
+  for (const given of paths) {
+    const path = resolve(given);
+    let stats: Awaited<ReturnType<typeof stat>>;
+    try {
+      stats = await stat(path);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      const reason =
+        code === 'ENOENT'
+          ? 'no such file or directory'
+          : code === 'EACCES'
+            ? 'permission denied'
+            : (error as Error).message;
+      throw new Error(`cannot follow ${given}: ${reason}; nothing was read`, { cause: error });
+    }
+    if (!stats.isFile() && !stats.isDirectory()) {
+      throw new Error(`cannot follow ${given}: neither a file nor a directory; nothing was read`);
+    }
+    if (seen.has(path)) continue;
+    seen.add(path);
+    targets.push({ path, kind: stats.isDirectory() ? 'directory' : 'file' });
+  }
+  return targets;
+}
+
+/** One `sluice tail`: follows the tailers' and the uploader's events, shows them, stops on a signal. */
+class TailRun {
+  readonly #uploader: Uploader;
+  readonly #tails: readonly Tail[];
+  readonly #targets: readonly Target[];
+  readonly #directory: string;
+  readonly #view: Progress<TailViewState> = createLiveLine((state: TailViewState) => renderTailView(state));
+  readonly #stop = new AbortController();
+  readonly #samples: LineSample[] = [];
+  #delivered = 0;
+  #dead = 0;
+  #note: string | undefined;
+
+  constructor(uploader: Uploader, tails: readonly Tail[], targets: readonly Target[], directory: string) {
+    this.#uploader = uploader;
+    this.#tails = tails;
+    this.#targets = targets;
+    this.#directory = directory;
+  }
+
+  async run(signal: AbortSignal): Promise<number> {
+    const onSignal = (): void => this.#halt({ kind: 'signal', exitCode: signal.reason as number });
+    if (signal.aborted) onSignal();
+    else signal.addEventListener('abort', onSignal, { once: true });
+    this.#listen();
+    const files = this.#targets.filter((target) => target.kind === 'file').length;
+    const directories = this.#targets.length - files;
+    this.#view.line(
+      `following ${[
+        ...(files > 0 ? [plural(files, 'file')] : []),
+        ...(directories > 0 ? [`${directories} ${directories === 1 ? 'directory' : 'directories'}`] : []),
+      ].join(' and ')}; queue in ${this.#directory}`,
+      process.stderr,
+    );
+    let summarized = this.#state();
+    let summarizedAt = performance.now();
+    const ticker = setInterval(() => {
+      const state = this.#state(true);
+      if (this.#view.live) this.#view.update(state, true);
+      else if (summaryDue(summarized, state, performance.now() - summarizedAt)) {
+        this.#view.line(renderTailSummary(state));
+        summarized = state;
+        summarizedAt = performance.now();
+      }
+    }, REDRAW_MS);
+    this.#view.update(this.#state(true), true);
+    try {
+      await this.#stopped();
+    } finally {
+      signal.removeEventListener('abort', onSignal);
+      clearInterval(ticker);
+    }
+    // Stop reading first: every line read is then enqueued (durable in DIR) and checkpointed.
+    await Promise.all(this.#tails.map((followed) => followed.stop()));
+    const reason = this.#stop.signal.reason as StopReason;
+    if (reason.kind === 'signal') {
+      this.#note = `stopping: delivering what was read (up to ${STOP_FLUSH_MS / 1000}s)`;
+      this.#view.update(this.#state(), true);
+      await this.#uploader.flush({ timeoutMs: STOP_FLUSH_MS });
+    }
+    this.#note = undefined;
+    // After close: requests in flight have finished, so the summary and the message agree on what stays.
+    await this.#uploader.close();
+    const final = this.#state();
+    this.#view.done(final);
+    if (!this.#view.live) process.stdout.write(`${renderTailSummary(final)}\n`);
+    process.stderr.write(`sluice: ${this.#stopMessage(reason, final.backlog)}\n`);
+    return reason.kind === 'signal' ? reason.exitCode : EXIT.queued;
+  }
+
+  #listen(): void {
+    const uploader = this.#uploader;
+    uploader.on('delivered', (event) => {
+      this.#note = undefined;
+      this.#delivered += event.items.length;
+    });
+    uploader.on('dead', (event) => {
+      this.#dead += event.items.length;
+      for (const item of event.items) {
+        this.#view.line(`dead\t${item.id}\t${item.reason.code}: ${item.reason.message}`);
+      }
+    });
+    uploader.on('retry', (event) => {
+      const note = `retrying ${plural(event.ids.length, event.kind)} (${event.reason})`;
+      if (!this.#view.live && this.#note === undefined) {
+        process.stderr.write(`${note}; they stay queued and are retried until delivered\n`);
+      }
+      this.#note = note;
+    });
+    uploader.on('error', (error) => {
+      if (isAuthenticationError(error)) this.#halt({ kind: 'key', status: error.status });
+      else this.#view.line(`sluice: ${error.message}`, process.stderr);
+    });
+    const shown = ['opened', 'rotated', 'truncated', 'released', 'dead'] as const;
+    for (const followed of this.#tails) {
+      for (const event of shown) {
+        followed.on(event, (payload: TailEvents[typeof event]) => {
+          const text = renderTailEvent(event, payload);
+          if (text !== undefined) this.#view.line(text);
+        });
+      }
+      followed.on('warning', (warning) => {
+        const where = warning.path === undefined ? '' : `${warning.path}: `;
+        this.#view.line(`sluice: warning: ${where}${warning.message}`, process.stderr);
+      });
+      followed.on('error', (error) => {
+        this.#view.line(`sluice: ${error.message}`, process.stderr);
+      });
+    }
+  }
+
+  #halt(reason: StopReason): void {
+    if (!this.#stop.signal.aborted) this.#stop.abort(reason);
+  }
+
+  #stopped(): Promise<void> {
+    return new Promise((resolve) => {
+      if (this.#stop.signal.aborted) resolve();
+      else this.#stop.signal.addEventListener('abort', () => resolve(), { once: true });
+    });
+  }
+
+  /** The state now; `sample` records the line count for the rate. */
+  #state(sample = false): TailViewState {
+    let files = 0;
+    let lines = 0;
+    let dead = 0;
+    let lagBytes = 0;
+    for (const followed of this.#tails) {
+      const stats = followed.stats();
+      files += stats.files.length;
+      lines += stats.lines;
+      dead += stats.dead;
+      for (const file of stats.files) lagBytes += file.lagBytes;
+    }
+    if (sample) {
+      this.#samples.push({ at: performance.now(), lines });
+      if (this.#samples.length > RATE_SAMPLES) this.#samples.shift();
+    }
+    return {
+      files,
+      lines,
+      delivered: this.#delivered,
+      dead: dead + this.#dead,
+      backlog: this.#uploader.stats().queued,
+      lagBytes,
+      linesPerSecond: linesPerSecond(this.#samples),
+      note: this.#note,
+    };
+  }
+
+  #stopMessage(reason: StopReason, queued: number): string {
+    const left =
+      queued === 0
+        ? 'every line read was delivered'
+        : `${plural(queued, 'item')} ${queued === 1 ? 'stays' : 'stay'} queued in ${this.#directory} and ${queued === 1 ? 'goes' : 'go'} out with the next \`sluice tail\` (or \`sluice send\`) on it`;
+    const unread = 'lines not read yet are read by the next `sluice tail` of the same paths';
+    switch (reason.kind) {
+      case 'key':
+        return `${refusedKeyMessage(reason.status)}. Stopped: ${left}; ${unread}`;
+      case 'signal':
+        return `interrupted; ${left}; ${unread}`;
+    }
+  }
+}
