@@ -2,7 +2,7 @@ import { blobObjectKey, type ErrorBody, type IngestResponse } from '@sluice/cont
 import { S3ObjectStore } from '../src/object-store/s3-object-store.js';
 import { realPostgresAvailable } from '../src/testing.js';
 import { makeBlob, partsFor, postBlobs, type Server, sha256Hex, waitFor } from './blob-support.js';
-import { test as base, describe, expect } from './support/fixtures.js';
+import { appS3Config, test as base, describe, expect } from './support/fixtures.js';
 
 const realPg = await realPostgresAvailable();
 if (!realPg) {
@@ -11,20 +11,12 @@ if (!realPg) {
 
 /** The app with ROLE=all, uploading to the file's S3 server, on the file's database reached through `databaseProxy`. */
 const it = base.extend('proxied', { scope: 'file' }, ({ databaseProxy, s3, startApp }) => {
-  const s3Options = s3.storeOptions();
   return startApp({
     db: { url: databaseProxy.url },
     role: 'all',
     worker: { pollIntervalMs: 50 },
     logLevel: 'silent',
-    s3: {
-      bucket: s3Options.bucket,
-      endpoint: s3Options.endpoint,
-      region: 'us-east-1',
-      accessKeyId: s3Options.accessKeyId,
-      secretAccessKey: s3Options.secretAccessKey,
-      forcePathStyle: true,
-    },
+    s3: appS3Config(s3),
   });
 });
 

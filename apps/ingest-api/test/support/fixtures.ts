@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { test as base } from 'vitest';
 import { buildApp } from '../../src/app.js';
-import type { Config } from '../../src/config.js';
+import type { Config, S3Config } from '../../src/config.js';
 import {
   type ConfigOverrides,
   createTestDatabase,
@@ -33,6 +33,22 @@ export interface TestApp {
 export interface DatabaseProxy extends TcpProxy {
   /** The database's URL with host and port replaced by the proxy's. */
   readonly url: string;
+}
+
+/**
+ * The `s3` setting of an app (ROLE=all) that uploads to `s3`'s bucket, with the store's defaults for
+ * timeouts and attempts (unlike `s3.storeOptions()`, which shortens them for tests' own stores).
+ */
+export function appS3Config(s3: Pick<S3TestServer, 'storeOptions'>): S3Config {
+  const options = s3.storeOptions();
+  return {
+    bucket: options.bucket,
+    endpoint: options.endpoint,
+    region: 'us-east-1',
+    accessKeyId: options.accessKeyId,
+    secretAccessKey: options.secretAccessKey,
+    forcePathStyle: true,
+  };
 }
 
 /**
