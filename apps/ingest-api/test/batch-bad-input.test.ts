@@ -8,13 +8,12 @@ import {
   sha256Hex,
 } from '@sluice/contracts';
 import type { TestServer } from '../src/testing.js';
-import { test as base, describe, expect } from './support/fixtures.js';
+import { describe, expect, it } from './support/fixtures.js';
 import { postBatch, record, storedItems } from './support/http.js';
 
 const KiB = 1024;
 
-/** `server` has small limits; `serverAtDefaults` is a second server, on its own database, at the defaults. */
-const it = base.extend('serverAtDefaults', { scope: 'file' }, ({ startServer }) => startServer());
+// `server` has small limits; the tests at the defaults use `serverAtDefaults`.
 it.override({
   serverOverrides: {
     // Small limits keep the oversize bodies small; behaviour is the same at the defaults.

@@ -9,12 +9,11 @@ import {
 } from '@sluice/contracts';
 import type { TestServer } from '../src/testing.js';
 import { makeBlob, multipartBody, type Part, partsFor, postBlobs, rowCounts } from './blob-support.js';
-import { test as base, describe, expect } from './support/fixtures.js';
+import { describe, expect, it } from './support/fixtures.js';
 
 const KiB = 1024;
 
-/** `server` has small limits; `serverAtDefaults` is a second server, on its own database, at the defaults. */
-const it = base.extend('serverAtDefaults', { scope: 'file' }, ({ startServer }) => startServer());
+// `server` has small limits; the tests at the defaults use `serverAtDefaults`.
 it.override({
   serverOverrides: {
     limits: {

@@ -1,7 +1,6 @@
-import type { FastifyInstance } from 'fastify';
 import { test as base } from 'vitest';
 import { buildApp } from '../../src/app.js';
-import type { Config, S3Config } from '../../src/config.js';
+import type { S3Config } from '../../src/config.js';
 import {
   type ConfigOverrides,
   createTestDatabase,
@@ -13,18 +12,11 @@ import {
 import { type S3TestServer, startS3Server } from './s3-server.js';
 import { startTcpProxy, type TcpProxy } from './tcp-proxy.js';
 
-/** An app built by the `startApp` fixture, listening on port 0 of 127.0.0.1. */
-export interface TestApp {
-  /** Base URL, e.g. `http://127.0.0.1:41234`. */
-  readonly url: string;
-  readonly app: FastifyInstance;
-  readonly config: Config;
-  /** `test-key`, the key of {@link TestApp.source}. */
-  readonly apiKey: string;
-  /** `test`. */
-  readonly source: string;
-  /** Raw SQL through the app's own connection. */
-  query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
+/**
+ * An app built by the `startApp` fixture, listening on port 0 of 127.0.0.1, with the key `test-key` of
+ * source `test`. Unlike a {@link TestServer} it has no database of its own to drop.
+ */
+export interface TestApp extends Pick<TestServer, 'url' | 'app' | 'config' | 'apiKey' | 'source' | 'query'> {
   /** Closes the app; once, however often it is called (the fixture calls it again after the file). */
   close(): Promise<void>;
 }
@@ -59,6 +51,7 @@ export function appS3Config(s3: Pick<S3TestServer, 'storeOptions'>): S3Config {
  *   `it.override({ serverOverrides })`.
  * - `startServer(overrides)`: one more such server, with its own config and its own fresh database, for
  *   files that need several; every one is closed after the file's last test.
+ * - `serverAtDefaults`: `startServer()` once per file, for the tests of a file whose `server` is overridden.
  * - `database`: a fresh database (not migrated until an app opens it), dropped after the file.
  * - `databaseProxy`: a TCP proxy in front of `database` that a test can take down; closed after the file.
  * - `startApp(overrides)`: builds the app on `database` with `testConfig(database, overrides)` and listens;
@@ -91,6 +84,7 @@ export const test = base
       };
     },
   )
+  .extend('serverAtDefaults', { scope: 'file' }, ({ startServer }) => startServer())
   // biome-ignore lint/correctness/noEmptyPattern: vitest reads a fixture's dependencies from this pattern; it has none.
   .extend('database', { scope: 'file' }, async ({}, { onCleanup }): Promise<TestDatabase> => {
     const db = await createTestDatabase();
