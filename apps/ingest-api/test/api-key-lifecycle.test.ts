@@ -1,38 +1,34 @@
 import { sha256Hex } from '@sluice/contracts';
 import type { FastifyInstance } from 'fastify';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app.js';
 import { createSourceKey, listKeys, revokeKeys } from '../src/auth/source-keys.js';
 import { ConfigError } from '../src/errors.js';
-import { type ConfigOverrides, createTestDatabase, type TestDatabase, testConfig } from '../src/testing.js';
+import { type ConfigOverrides, createTestDatabase, testConfig } from '../src/testing.js';
+import { test as base, describe, expect, type TestApp } from './support/fixtures.js';
 
-/** Keys valid after each start are exactly that start's configured keys plus those made with sources:create. */
-describe('API keys across starts', () => {
-  let db: TestDatabase;
-  let app: FastifyInstance | undefined;
-  let url = '';
-
-  beforeAll(async () => {
-    db = await createTestDatabase();
-  });
-  afterEach(async () => {
-    await app?.close();
-    app = undefined;
-  });
-  afterAll(async () => {
-    await db?.drop();
-  });
+/**
+ * `starts`: the app started on the file's database one at a time, each `start` closing the one before; the
+ * last is closed after the test. `accepted` and `acceptedSoon` ask the app started last.
+ */
+const it = base.extend('starts', async ({ startApp }, { onCleanup }) => {
+  let current: TestApp | undefined;
+  const stop = async (): Promise<void> => {
+    await current?.close();
+    current = undefined;
+  };
+  onCleanup(stop);
 
   async function start(overrides: ConfigOverrides): Promise<FastifyInstance> {
-    await app?.close();
-    app = await buildApp(testConfig(db, overrides));
-    url = await app.listen({ port: 0, host: '127.0.0.1' });
-    return app;
+    await stop();
+    current = await startApp(overrides);
+    return current.app;
   }
 
   /** Whether `key` is accepted: `GET /v1/limits` needs a valid key and touches nothing else. */
   async function accepted(key: string): Promise<boolean> {
-    const response = await fetch(`${url}/v1/limits`, { headers: { authorization: `Bearer ${key}` } });
+    const response = await fetch(`${current?.url}/v1/limits`, {
+      headers: { authorization: `Bearer ${key}` },
+    });
     expect([200, 401]).toContain(response.status);
     return response.status === 200;
   }
@@ -47,10 +43,15 @@ describe('API keys across starts', () => {
     }
   }
 
+  return { start, stop, accepted, acceptedSoon };
+});
+
+/** Keys valid after each start are exactly that start's configured keys plus those made with sources:create. */
+describe('API keys across starts', () => {
   // Five starts; on embedded PGlite each opens the database anew, which is slow on a loaded machine.
   it('disables keys a previous start configured but this one does not, and keeps sources:create keys', {
     timeout: 120_000,
-  }, async () => {
+  }, async ({ starts: { start, accepted, acceptedSoon } }) => {
     const first = await start({ auth: { apiKeys: undefined, host: '127.0.0.1' } });
     expect(await accepted('dev-key')).toBe(true);
     const created = await createSourceKey(first.db, 'mobile');
@@ -100,7 +101,9 @@ describe('API keys across starts', () => {
     expect(await accepted(created.key)).toBe(true);
   });
 
-  it('creates and revokes by source or key id within a second in this process, and lists keys by id only', async () => {
+  it('creates and revokes by source or key id within a second in this process, and lists keys by id only', async ({
+    starts: { start, accepted, acceptedSoon },
+  }) => {
     const running = await start({ auth: { apiKeys: [{ source: 'web', key: 'web-key-123' }] } });
     const one = await createSourceKey(running.db, 'tablet');
     const two = await createSourceKey(running.db, 'tablet');
@@ -130,12 +133,14 @@ describe('API keys across starts', () => {
     expect(JSON.stringify(listed)).not.toContain(one.key);
   });
 
-  it('refuses to start when the configured keys include a revoked one, naming its key id', async () => {
+  it('refuses to start when the configured keys include a revoked one, naming its key id', async ({
+    database: db,
+    starts: { start, stop },
+  }) => {
     const running = await start({ auth: { apiKeys: [{ source: 'web', key: 'leaked-key-1' }] } });
     const leakedId = `key_${sha256Hex('leaked-key-1').slice(0, 12)}`;
     expect(await revokeKeys(running.db, leakedId)).toEqual([{ source: 'web', keyId: leakedId }]);
-    await running.close();
-    app = undefined;
+    await stop();
     const refused = await buildApp(
       testConfig(db, { auth: { apiKeys: [{ source: 'web', key: 'leaked-key-1' }] } }),
     ).catch((error: unknown) => error);

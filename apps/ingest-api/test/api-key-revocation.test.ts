@@ -1,40 +1,29 @@
-import type { FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp } from '../src/app.js';
 import { createSourceKey, revokeKeys } from '../src/auth/source-keys.js';
 import { createDatabase, type Database } from '../src/db/database.js';
-import { createTestDatabase, realPostgresAvailable, type TestDatabase, testConfig } from '../src/testing.js';
+import { realPostgresAvailable, testConfig } from '../src/testing.js';
 import { databaseEnv, runCli } from './support/cli.js';
+import { test as base, describe, expect, type TestApp } from './support/fixtures.js';
 
 const realPg = await realPostgresAvailable();
 
 /** Two API instances on one PostgreSQL database; keys are managed from a third connection, as the commands do. */
+/** Two instances of the app on the file's database, and the `admin` connection the commands would use. */
+const it = base.extend('cluster', { scope: 'file' }, async ({ database, startApp }, { onCleanup }) => {
+  const instances: TestApp[] = [];
+  for (let i = 0; i < 2; i += 1) instances.push(await startApp());
+  const admin: Database = await createDatabase(testConfig(database).db);
+  onCleanup(() => admin.close());
+  return { instances, admin };
+});
+
 describe.skipIf(!realPg)('revocation reaches every instance within a second', () => {
-  let db: TestDatabase;
-  let admin: Database;
-  const instances: { app: FastifyInstance; url: string }[] = [];
-
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    for (let i = 0; i < 2; i += 1) {
-      const app = await buildApp(testConfig(db));
-      instances.push({ app, url: await app.listen({ port: 0, host: '127.0.0.1' }) });
-    }
-    admin = await createDatabase(testConfig(db).db);
-  });
-  afterAll(async () => {
-    await admin?.close();
-    for (const { app } of instances) await app.close();
-    await db?.drop();
-  });
-
   async function status(url: string, key: string): Promise<number> {
     const response = await fetch(`${url}/v1/limits`, { headers: { authorization: `Bearer ${key}` } });
     return response.status;
   }
 
   /** Milliseconds until every instance answers `key` with `expected`; fails after 3 s. */
-  async function msUntil(key: string, expected: number): Promise<number> {
+  async function msUntil(instances: readonly TestApp[], key: string, expected: number): Promise<number> {
     const started = performance.now();
     for (;;) {
       const statuses = await Promise.all(instances.map(({ url }) => status(url, key)));
@@ -44,17 +33,19 @@ describe.skipIf(!realPg)('revocation reaches every instance within a second', ()
     }
   }
 
-  it('a key made beside running instances works on both, and stops working on both when revoked', async () => {
+  it('a key made beside running instances works on both, and stops working on both when revoked', async ({
+    cluster: { instances, admin },
+  }) => {
     const created = await createSourceKey(admin, 'mobile');
-    expect(await msUntil(created.key, 200)).toBeLessThan(1000);
+    expect(await msUntil(instances, created.key, 200)).toBeLessThan(1000);
     // Both instances have now cached the key as valid.
     expect(await revokeKeys(admin, 'mobile')).toEqual([{ source: 'mobile', keyId: created.keyId }]);
-    expect(await msUntil(created.key, 401)).toBeLessThan(1000);
+    expect(await msUntil(instances, created.key, 401)).toBeLessThan(1000);
   });
 
-  it('listens again after its LISTEN connection is killed', async () => {
+  it('listens again after its LISTEN connection is killed', async ({ cluster: { instances, admin } }) => {
     const created = await createSourceKey(admin, 'kiosk');
-    expect(await msUntil(created.key, 200)).toBeLessThan(1000);
+    expect(await msUntil(instances, created.key, 200)).toBeLessThan(1000);
     const killed = await admin.query<{ pid: number }>(
       `select pg_terminate_backend(pid), pid from pg_stat_activity
         where datname = current_database() and query ilike 'listen%'`,
@@ -74,17 +65,20 @@ describe.skipIf(!realPg)('revocation reaches every instance within a second', ()
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
     await revokeKeys(admin, created.keyId);
-    expect(await msUntil(created.key, 401)).toBeLessThan(1000);
+    expect(await msUntil(instances, created.key, 401)).toBeLessThan(1000);
   });
 
-  it('sources:create, sources:list and sources:revoke work from the command line beside running instances', async () => {
-    const env = databaseEnv(db);
+  it('sources:create, sources:list and sources:revoke work from the command line beside running instances', async ({
+    database,
+    cluster: { instances },
+  }) => {
+    const env = databaseEnv(database);
     const created = await runCli('sources-create', ['laptop'], env);
     expect(created.code).toBe(0);
     const key = created.stdout.trim();
     const keyId = /key id (key_[0-9a-f]{12})/.exec(created.stderr)?.[1];
     expect(keyId).toBeDefined();
-    expect(await msUntil(key, 200)).toBeLessThan(1000);
+    expect(await msUntil(instances, key, 200)).toBeLessThan(1000);
 
     const listed = await runCli('sources-list', [], env);
     expect(listed.code).toBe(0);
@@ -93,7 +87,7 @@ describe.skipIf(!realPg)('revocation reaches every instance within a second', ()
 
     const revoked = await runCli('sources-revoke', [keyId ?? ''], env);
     expect(revoked.code).toBe(0);
-    expect(await msUntil(key, 401)).toBeLessThan(1000);
+    expect(await msUntil(instances, key, 401)).toBeLessThan(1000);
     expect((await runCli('sources-list', [], env)).stdout).toMatch(new RegExp(`${keyId}\\s+cli\\s+revoked`));
     expect((await runCli('sources-revoke', ['laptop'], env)).code).toBe(1);
   });

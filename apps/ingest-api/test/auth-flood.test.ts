@@ -1,9 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import type { FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp } from '../src/app.js';
-import { createTestDatabase, realPostgresAvailable, type TestDatabase, testConfig } from '../src/testing.js';
-import { type PgQueryCounter, startPgQueryCounter } from './support/pg-query-counter.js';
+import { realPostgresAvailable } from '../src/testing.js';
+import { test as base, describe, expect, type TestApp } from './support/fixtures.js';
+import { startPgQueryCounter } from './support/pg-query-counter.js';
 
 const realPg = await realPostgresAvailable();
 
@@ -26,25 +24,22 @@ async function send(url: string, count: number, concurrency: number, keyFor: (i:
   return Object.fromEntries(statuses);
 }
 
-describe.skipIf(!realPg)('a flood of random bearer tokens', () => {
-  let db: TestDatabase;
-  let counter: PgQueryCounter;
-  let app: FastifyInstance;
-  let url: string;
-
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    counter = await startPgQueryCounter(db.url ?? '');
-    app = await buildApp(testConfig(db, { db: { url: counter.url } }));
-    url = await app.listen({ port: 0, host: '127.0.0.1' });
-  });
-  afterAll(async () => {
+/** The app on the file's database, reached through a proxy that counts the queries it sends. */
+const it = base.extend('counted', { scope: 'file' }, async ({ database, startApp }, { onCleanup }) => {
+  const counter = await startPgQueryCounter(database.url ?? '');
+  let app: TestApp | undefined;
+  onCleanup(async () => {
     await app?.close();
-    await counter?.close();
-    await db?.drop();
+    await counter.close();
   });
+  app = await startApp({ db: { url: counter.url } });
+  return { counter, url: app.url };
+});
 
-  it('costs no database query per request and leaves valid keys working without lookups', async () => {
+describe.skipIf(!realPg)('a flood of random bearer tokens', () => {
+  it('costs no database query per request and leaves valid keys working without lookups', async ({
+    counted: { counter, url },
+  }) => {
     expect(await send(url, 5, 1, () => 'test-key')).toEqual({ 200: 5 });
     const started = performance.now();
     const before = counter.queries();

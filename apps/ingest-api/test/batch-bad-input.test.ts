@@ -7,33 +7,30 @@ import {
   REQUEST_ERRORS,
   sha256Hex,
 } from '@sluice/contracts';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, type TestServer } from '../src/testing.js';
+import type { TestServer } from '../src/testing.js';
+import { describe, expect, it } from './support/fixtures.js';
 import { postBatch, record, storedItems } from './support/http.js';
 
 const KiB = 1024;
 
-describe('POST /v1/batch refuses bad input with its documented code and writes nothing', () => {
-  let server: TestServer;
-  beforeAll(async () => {
+// `server` has small limits; the tests at the defaults use `serverAtDefaults`.
+it.override({
+  serverOverrides: {
     // Small limits keep the oversize bodies small; behaviour is the same at the defaults.
-    server = await startTestServer({
-      limits: {
-        maxBatchItems: 1000,
-        maxBatchBytes: 256 * KiB,
-        maxItemDataBytes: 8 * KiB,
-        maxBlobsPerRequest: 100,
-        maxBlobRequestBytes: 1024 * KiB,
-        maxBlobBytes: 512 * KiB,
-        maxBlobMetaBytes: 4 * KiB,
-      },
-    });
-  });
-  afterAll(async () => {
-    await server?.close();
-  });
+    limits: {
+      maxBatchItems: 1000,
+      maxBatchBytes: 256 * KiB,
+      maxItemDataBytes: 8 * KiB,
+      maxBlobsPerRequest: 100,
+      maxBlobRequestBytes: 1024 * KiB,
+      maxBlobBytes: 512 * KiB,
+      maxBlobMetaBytes: 4 * KiB,
+    },
+  },
+});
 
-  async function expectNothingWritten(): Promise<void> {
+describe('POST /v1/batch refuses bad input with its documented code and writes nothing', () => {
+  async function expectNothingWritten(server: TestServer): Promise<void> {
     expect(await server.query('select source, id from items')).toEqual([]);
   }
 
@@ -46,34 +43,34 @@ describe('POST /v1/batch refuses bad input with its documented code and writes n
     expect(typeof (response.body as ErrorBody).error.message).toBe('string');
   }
 
-  it('rejects a body that is not JSON with 400 INVALID_BATCH', async () => {
+  it('rejects a body that is not JSON with 400 INVALID_BATCH', async ({ server }) => {
     expectError(await postBatch(server, '{"items": [', {}), 'INVALID_BATCH');
     expectError(await postBatch(server, '', {}), 'INVALID_BATCH');
-    await expectNothingWritten();
+    await expectNothingWritten(server);
   });
 
-  it('rejects a wrong envelope with 400 INVALID_BATCH', async () => {
+  it('rejects a wrong envelope with 400 INVALID_BATCH', async ({ server }) => {
     expectError(await postBatch(server, [record('e-1')]), 'INVALID_BATCH');
     expectError(await postBatch(server, { records: [record('e-2')] }), 'INVALID_BATCH');
     expectError(await postBatch(server, { items: [record('e-3')], extra: true }), 'INVALID_BATCH');
     expectError(await postBatch(server, { items: record('e-4') }), 'INVALID_BATCH');
-    await expectNothingWritten();
+    await expectNothingWritten(server);
   });
 
-  it('rejects 0 and 1001 items with 400 INVALID_BATCH', async () => {
+  it('rejects 0 and 1001 items with 400 INVALID_BATCH', async ({ server }) => {
     expectError(await postBatch(server, { items: [] }), 'INVALID_BATCH');
     const tooMany = Array.from({ length: 1001 }, (_, i) => record(`many-${i}`, i));
     expectError(await postBatch(server, { items: tooMany }), 'INVALID_BATCH');
-    await expectNothingWritten();
+    await expectNothingWritten(server);
   });
 
-  it('rejects a body over the decoded-size limit with 413 PAYLOAD_TOO_LARGE', async () => {
+  it('rejects a body over the decoded-size limit with 413 PAYLOAD_TOO_LARGE', async ({ server }) => {
     const big = Array.from({ length: 100 }, (_, i) => record(`big-${i}`, 'x'.repeat(4 * KiB)));
     expectError(await postBatch(server, { items: big }), 'PAYLOAD_TOO_LARGE');
-    await expectNothingWritten();
+    await expectNothingWritten(server);
   });
 
-  it('rejects only the item whose data is over the per-item limit', async () => {
+  it('rejects only the item whose data is over the per-item limit', async ({ server }) => {
     const response = await postBatch<IngestResponse>(server, {
       items: [record('fat', 'x'.repeat(8 * KiB + 1)), record('thin', 'x')],
     });
@@ -86,7 +83,7 @@ describe('POST /v1/batch refuses bad input with its documented code and writes n
     await server.query('delete from items');
   });
 
-  it('rejects bad id characters, bad types and bad timestamps item by item', async () => {
+  it('rejects bad id characters, bad types and bad timestamps item by item', async ({ server }) => {
     const response = await postBatch<IngestResponse>(server, {
       items: [
         record('has space'),
@@ -117,10 +114,12 @@ describe('POST /v1/batch refuses bad input with its documented code and writes n
       'extra',
       '',
     ]);
-    await expectNothingWritten();
+    await expectNothingWritten(server);
   });
 
-  it('rejects only the items whose data PostgreSQL cannot store (NUL, unpaired surrogates, deep nesting)', async () => {
+  it('rejects only the items whose data PostgreSQL cannot store (NUL, unpaired surrogates, deep nesting)', async ({
+    server,
+  }) => {
     let deep: JsonValue = 1;
     for (let level = 0; level < 3000; level++) deep = { a: deep };
     const response = await postBatch<IngestResponse>(server, {
@@ -145,7 +144,7 @@ describe('POST /v1/batch refuses bad input with its documented code and writes n
     await server.query('delete from items');
   });
 
-  it('answers a wrong or missing key with 401 UNAUTHORIZED and writes nothing', async () => {
+  it('answers a wrong or missing key with 401 UNAUTHORIZED and writes nothing', async ({ server }) => {
     expectError(await postBatch(server, { items: [record('k-1')] }, { key: 'wrong-key' }), 'UNAUTHORIZED');
     expectError(await postBatch(server, { items: [record('k-2')] }, { key: null }), 'UNAUTHORIZED');
     expectError(
@@ -156,18 +155,18 @@ describe('POST /v1/batch refuses bad input with its documented code and writes n
       ),
       'UNAUTHORIZED',
     );
-    await expectNothingWritten();
+    await expectNothingWritten(server);
   });
 
-  it('answers a disabled key with 401 UNAUTHORIZED', async () => {
+  it('answers a disabled key with 401 UNAUTHORIZED', async ({ server }) => {
     await server.query(`insert into api_keys (key_hash, source, disabled) values ($1, 'test', true)`, [
       sha256Hex('disabled-key'),
     ]);
     expectError(await postBatch(server, { items: [record('d-1')] }, { key: 'disabled-key' }), 'UNAUTHORIZED');
-    await expectNothingWritten();
+    await expectNothingWritten(server);
   });
 
-  it('rejects a wrong content type with 415 UNSUPPORTED_MEDIA_TYPE', async () => {
+  it('rejects a wrong content type with 415 UNSUPPORTED_MEDIA_TYPE', async ({ server }) => {
     expectError(
       await postBatch(server, JSON.stringify({ items: [record('c-1')] }), { contentType: 'text/plain' }),
       'UNSUPPORTED_MEDIA_TYPE',
@@ -178,10 +177,10 @@ describe('POST /v1/batch refuses bad input with its documented code and writes n
       }),
       'UNSUPPORTED_MEDIA_TYPE',
     );
-    await expectNothingWritten();
+    await expectNothingWritten(server);
   });
 
-  it('accepts a gzip body', async () => {
+  it('accepts a gzip body', async ({ server }) => {
     const response = await postBatch<IngestResponse>(
       server,
       { items: [record('gz-1', { z: 1 })] },
@@ -193,7 +192,9 @@ describe('POST /v1/batch refuses bad input with its documented code and writes n
     await server.query('delete from items');
   });
 
-  it('stops inflating a gzip bomb at the decoded-size limit with 413 and answers corrupt gzip with 400', async () => {
+  it('stops inflating a gzip bomb at the decoded-size limit with 413 and answers corrupt gzip with 400', async ({
+    server,
+  }) => {
     // 64 MiB of spaces inside valid JSON compresses to ~64 KiB; the limit here is 256 KiB.
     const bomb = gzipSync(
       Buffer.concat([Buffer.from('{"items":['), Buffer.alloc(64 * 1024 * KiB, ' '), Buffer.from(']}')]),
@@ -221,30 +222,24 @@ describe('POST /v1/batch refuses bad input with its documented code and writes n
       body: corrupt,
     });
     expectError({ status: bad.status, body: await bad.json() }, 'INVALID_BATCH');
-    await expectNothingWritten();
+    await expectNothingWritten(server);
   });
 
-  it('answers unknown routes with 404 NOT_FOUND in the contract shape', async () => {
+  it('answers unknown routes with 404 NOT_FOUND in the contract shape', async ({ server }) => {
     const response = await fetch(`${server.url}/v1/nope`, { headers: { authorization: 'Bearer test-key' } });
     expectError({ status: response.status, body: await response.json() }, 'NOT_FOUND');
   });
 });
 
 describe('POST /v1/batch with hostile nesting at the default limits', () => {
-  let server: TestServer;
-  beforeAll(async () => {
-    server = await startTestServer();
-  });
-  afterAll(async () => {
-    await server?.close();
-  });
-
   function expectError(response: { status: number; body: unknown }, code: keyof typeof REQUEST_ERRORS): void {
     expect(response.status).toBe(REQUEST_ERRORS[code].status);
     expect(ErrorBodySchema.parse(response.body).error.code).toBe(code);
   }
 
-  it('answers JSON nested 100,000 deep with 400 or per-item rejections, never a 5xx', async () => {
+  it('answers JSON nested 100,000 deep with 400 or per-item rejections, never a 5xx', async ({
+    serverAtDefaults: server,
+  }) => {
     const depth = 100_000;
     const deepArray = `${'['.repeat(depth)}${']'.repeat(depth)}`;
     const deepObject = `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`;

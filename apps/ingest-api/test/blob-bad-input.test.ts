@@ -7,31 +7,27 @@ import {
   IngestResponseSchema,
   REQUEST_ERRORS,
 } from '@sluice/contracts';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, type TestServer } from '../src/testing.js';
+import type { TestServer } from '../src/testing.js';
 import { makeBlob, multipartBody, type Part, partsFor, postBlobs, rowCounts } from './blob-support.js';
+import { describe, expect, it } from './support/fixtures.js';
 
 const KiB = 1024;
 
+// `server` has small limits; the tests at the defaults use `serverAtDefaults`.
+it.override({
+  serverOverrides: {
+    limits: {
+      ...DEFAULT_LIMITS,
+      maxBlobsPerRequest: 5,
+      maxBlobBytes: 64 * KiB,
+      maxBlobRequestBytes: 256 * KiB,
+      maxBlobMetaBytes: 256,
+    },
+  },
+});
+
 describe('POST /v1/blobs with bad input', () => {
-  let server: TestServer;
-
-  beforeAll(async () => {
-    server = await startTestServer({
-      limits: {
-        ...DEFAULT_LIMITS,
-        maxBlobsPerRequest: 5,
-        maxBlobBytes: 64 * KiB,
-        maxBlobRequestBytes: 256 * KiB,
-        maxBlobMetaBytes: 256,
-      },
-    });
-  });
-  afterAll(async () => {
-    await server?.close();
-  });
-
-  async function storedIds(): Promise<string[]> {
+  async function storedIds(server: TestServer): Promise<string[]> {
     const rows = await server.query<{ id: string }>(
       `select i.id from items i join blobs b using (source, id) join blob_staging s using (source, id) order by i.id`,
     );
@@ -39,7 +35,13 @@ describe('POST /v1/blobs with bad input', () => {
   }
 
   /** Sends a request that must fail as a whole and checks that it wrote nothing. */
-  async function expectWholeFailure(parts: Part[], status: number, code: string, options = {}) {
+  async function expectWholeFailure(
+    server: TestServer,
+    parts: Part[],
+    status: number,
+    code: string,
+    options = {},
+  ) {
     const before = await rowCounts(server);
     const sent = await postBlobs<ErrorBody>(server, parts, options);
     expect(sent.status).toBe(status);
@@ -48,7 +50,9 @@ describe('POST /v1/blobs with bad input', () => {
     return sent;
   }
 
-  it('rejects a part bigger than its manifest size with CHECKSUM_MISMATCH and stores the others', async () => {
+  it('rejects a part bigger than its manifest size with CHECKSUM_MISMATCH and stores the others', async ({
+    server,
+  }) => {
     const good = makeBlob({ size: 100 });
     const big = makeBlob({ size: 100 });
     const parts = partsFor([good, big]);
@@ -61,20 +65,20 @@ describe('POST /v1/blobs with bad input', () => {
       status: 'rejected',
       error: { code: 'CHECKSUM_MISMATCH' },
     });
-    expect(await storedIds()).toContain(good.item.id);
-    expect(await storedIds()).not.toContain(big.item.id);
+    expect(await storedIds(server)).toContain(good.item.id);
+    expect(await storedIds(server)).not.toContain(big.item.id);
   });
 
-  it('rejects a part cut short with CHECKSUM_MISMATCH', async () => {
+  it('rejects a part cut short with CHECKSUM_MISMATCH', async ({ server }) => {
     const short = makeBlob({ size: 1000 });
     const parts = partsFor([short]);
     parts[1] = { name: short.item.id, bytes: short.bytes.subarray(0, 999) };
     const sent = await postBlobs(server, parts);
     expect(sent.body.results[0]).toMatchObject({ status: 'rejected', error: { code: 'CHECKSUM_MISMATCH' } });
-    expect(await storedIds()).not.toContain(short.item.id);
+    expect(await storedIds(server)).not.toContain(short.item.id);
   });
 
-  it('rejects bytes whose SHA-256 differs from the manifest with CHECKSUM_MISMATCH', async () => {
+  it('rejects bytes whose SHA-256 differs from the manifest with CHECKSUM_MISMATCH', async ({ server }) => {
     const blob = makeBlob({ size: 500 });
     const parts = partsFor([blob]);
     const tampered = Buffer.from(blob.bytes);
@@ -82,10 +86,10 @@ describe('POST /v1/blobs with bad input', () => {
     parts[1] = { name: blob.item.id, bytes: tampered };
     const sent = await postBlobs(server, parts);
     expect(sent.body.results[0]).toMatchObject({ status: 'rejected', error: { code: 'CHECKSUM_MISMATCH' } });
-    expect(await storedIds()).not.toContain(blob.item.id);
+    expect(await storedIds(server)).not.toContain(blob.item.id);
   });
 
-  it('rejects a manifest item without a part as MISSING_PART and stores the rest', async () => {
+  it('rejects a manifest item without a part as MISSING_PART and stores the rest', async ({ server }) => {
     const present = makeBlob();
     const missing = makeBlob();
     const parts = partsFor([present, missing]).slice(0, 2);
@@ -101,14 +105,16 @@ describe('POST /v1/blobs with bad input', () => {
     expect(sent.body.counts).toMatchObject({ stored: 1, rejected: 1 });
   });
 
-  it('accepts parts in any order', async () => {
+  it('accepts parts in any order', async ({ server }) => {
     const blobs = [makeBlob(), makeBlob(), makeBlob()];
     const [manifest, ...files] = partsFor(blobs);
     const sent = await postBlobs(server, [manifest!, ...files.reverse()]);
     expect(sent.body.results.map((result) => result.status)).toEqual(['stored', 'stored', 'stored']);
   });
 
-  it('rejects invalid manifest items one by one and still reads the request to its end', async () => {
+  it('rejects invalid manifest items one by one and still reads the request to its end', async ({
+    server,
+  }) => {
     const good = makeBlob();
     const badId = makeBlob({ id: 'no spaces allowed' });
     const tooBig = makeBlob({ size: 100 });
@@ -127,62 +133,70 @@ describe('POST /v1/blobs with bad input', () => {
     ]);
   });
 
-  it('fails the whole request on a part no manifest item names, writing nothing', async () => {
+  it('fails the whole request on a part no manifest item names, writing nothing', async ({ server }) => {
     const blob = makeBlob();
     await expectWholeFailure(
+      server,
       [...partsFor([blob]), { name: 'stranger', bytes: Buffer.from('hi') }],
       400,
       'INVALID_BATCH',
     );
-    expect(await storedIds()).not.toContain(blob.item.id);
+    expect(await storedIds(server)).not.toContain(blob.item.id);
   });
 
-  it('fails the whole request on a second part for the same manifest item', async () => {
+  it('fails the whole request on a second part for the same manifest item', async ({ server }) => {
     const blob = makeBlob();
     await expectWholeFailure(
+      server,
       [...partsFor([blob]), { name: blob.item.id, bytes: blob.bytes }],
       400,
       'INVALID_BATCH',
     );
   });
 
-  it('fails the whole request without a manifest', async () => {
+  it('fails the whole request without a manifest', async ({ server }) => {
     const blob = makeBlob();
-    await expectWholeFailure(partsFor([blob]).slice(1), 400, 'INVALID_BATCH');
+    await expectWholeFailure(server, partsFor([blob]).slice(1), 400, 'INVALID_BATCH');
   });
 
-  it('fails the whole request when the manifest is not the first part', async () => {
+  it('fails the whole request when the manifest is not the first part', async ({ server }) => {
     const blob = makeBlob();
     const [manifest, file] = partsFor([blob]);
-    await expectWholeFailure([file!, manifest!], 400, 'INVALID_BATCH');
+    await expectWholeFailure(server, [file!, manifest!], 400, 'INVALID_BATCH');
   });
 
-  it('fails the whole request on a manifest that is not JSON, has no items, or too many', async () => {
-    await expectWholeFailure([{ name: 'manifest', value: '{"items": [' }], 400, 'INVALID_BATCH');
-    await expectWholeFailure([{ name: 'manifest', value: '{"items": []}' }], 400, 'INVALID_BATCH');
-    await expectWholeFailure([{ name: 'manifest', value: '{"blobs": []}' }], 400, 'INVALID_BATCH');
+  it('fails the whole request on a manifest that is not JSON, has no items, or too many', async ({
+    server,
+  }) => {
+    await expectWholeFailure(server, [{ name: 'manifest', value: '{"items": [' }], 400, 'INVALID_BATCH');
+    await expectWholeFailure(server, [{ name: 'manifest', value: '{"items": []}' }], 400, 'INVALID_BATCH');
+    await expectWholeFailure(server, [{ name: 'manifest', value: '{"blobs": []}' }], 400, 'INVALID_BATCH');
     const six = Array.from({ length: 6 }, () => makeBlob({ size: 10 }));
-    await expectWholeFailure(partsFor(six), 400, 'INVALID_BATCH');
+    await expectWholeFailure(server, partsFor(six), 400, 'INVALID_BATCH');
   });
 
-  it('refuses a request declaring more bytes than the limit with 413, writing nothing', async () => {
+  it('refuses a request declaring more bytes than the limit with 413, writing nothing', async ({
+    server,
+  }) => {
     const blobs = Array.from({ length: 5 }, () => makeBlob({ size: 60 * KiB }));
-    await expectWholeFailure(partsFor(blobs), 413, 'PAYLOAD_TOO_LARGE');
+    await expectWholeFailure(server, partsFor(blobs), 413, 'PAYLOAD_TOO_LARGE');
   });
 
-  it('stops a streamed request once it passes the limit with 413, writing none of the blobs before the limit', async () => {
+  it('stops a streamed request once it passes the limit with 413, writing none of the blobs before the limit', async ({
+    server,
+  }) => {
     const blobs = Array.from({ length: 5 }, () => makeBlob({ size: 60 * KiB }));
-    await expectWholeFailure(partsFor(blobs), 413, 'PAYLOAD_TOO_LARGE', { chunked: true });
-    for (const blob of blobs) expect(await storedIds()).not.toContain(blob.item.id);
+    await expectWholeFailure(server, partsFor(blobs), 413, 'PAYLOAD_TOO_LARGE', { chunked: true });
+    for (const blob of blobs) expect(await storedIds(server)).not.toContain(blob.item.id);
   });
 
-  it('accepts a streamed request within the limit', async () => {
+  it('accepts a streamed request within the limit', async ({ server }) => {
     const blobs = Array.from({ length: 3 }, () => makeBlob({ size: 60 * KiB }));
     const sent = await postBlobs(server, partsFor(blobs), { chunked: true });
     expect(sent.body.counts.stored).toBe(3);
   });
 
-  it('answers 415 to a body that is not multipart and writes nothing', async () => {
+  it('answers 415 to a body that is not multipart and writes nothing', async ({ server }) => {
     const before = await rowCounts(server);
     const response = await fetch(`${server.url}/v1/blobs`, {
       method: 'POST',
@@ -194,7 +208,7 @@ describe('POST /v1/blobs with bad input', () => {
     expect(await rowCounts(server)).toEqual(before);
   });
 
-  it('answers 401 to a wrong key and writes nothing', async () => {
+  it('answers 401 to a wrong key and writes nothing', async ({ server }) => {
     const before = await rowCounts(server);
     const sent = await postBlobs<ErrorBody>(server, partsFor([makeBlob()]), {
       headers: { authorization: 'Bearer wrong-key' },
@@ -203,7 +217,7 @@ describe('POST /v1/blobs with bad input', () => {
     expect(await rowCounts(server)).toEqual(before);
   });
 
-  it('answers a repeated id within one manifest against the first', async () => {
+  it('answers a repeated id within one manifest against the first', async ({ server }) => {
     const blob = makeBlob();
     const sent = await postBlobs<IngestResponse>(server, [
       { name: 'manifest', value: JSON.stringify({ items: [blob.item, blob.item] }) },
@@ -219,19 +233,10 @@ function nestedObjectText(levels: number): string {
   return `${'{"a":'.repeat(levels)}1${'}'.repeat(levels)}`;
 }
 
+// Default limits: the manifest may be ~512 KB, room for JSON nested 100,000 deep.
 describe('POST /v1/blobs with hostile values: per-item rejections or a 400, never a 5xx', () => {
-  let server: TestServer;
-
-  beforeAll(async () => {
-    // Default limits: the manifest may be ~512 KB, room for JSON nested 100,000 deep.
-    server = await startTestServer();
-  });
-  afterAll(async () => {
-    await server?.close();
-  });
-
   /** Posts a hand-written manifest text with the given file parts. */
-  async function postManifest(manifest: string, files: Part[]) {
+  async function postManifest(server: TestServer, manifest: string, files: Part[]) {
     return postBlobs<IngestResponse | ErrorBody>(server, [{ name: 'manifest', value: manifest }, ...files]);
   }
 
@@ -240,7 +245,9 @@ describe('POST /v1/blobs with hostile values: per-item rejections or a 400, neve
     expect(ErrorBodySchema.parse(sent.body).error.code).toBe(code);
   }
 
-  it('rejects meta holding NUL, unpaired surrogates or nesting past 64 levels, item by item', async () => {
+  it('rejects meta holding NUL, unpaired surrogates or nesting past 64 levels, item by item', async ({
+    serverAtDefaults: server,
+  }) => {
     const good = makeBlob({ size: 64 });
     const cases = {
       'meta-nul': { note: 'a\u0000b' },
@@ -258,7 +265,7 @@ describe('POST /v1/blobs with hostile values: per-item rejections or a 400, neve
       `,${JSON.stringify(deep.item).replace(/\}$/, `,"meta":${nestedObjectText(3000)}}`)}]}`,
     );
     const before = await rowCounts(server);
-    const sent = await postManifest(text, [
+    const sent = await postManifest(server, text, [
       { name: good.item.id, bytes: good.bytes },
       ...hostile.map(({ item, bytes }) => ({ name: item.id, bytes })),
       { name: deep.item.id, bytes: deep.bytes },
@@ -278,7 +285,9 @@ describe('POST /v1/blobs with hostile values: per-item rejections or a 400, neve
     });
   });
 
-  it('rejects a contentType that could not be an HTTP header value, item by item', async () => {
+  it('rejects a contentType that could not be an HTTP header value, item by item', async ({
+    serverAtDefaults: server,
+  }) => {
     const bad = {
       'ct-nul': 'image/png\u0000',
       'ct-crlf': 'image/png\r\nX-Injected: 1',
@@ -314,7 +323,9 @@ describe('POST /v1/blobs with hostile values: per-item rejections or a 400, neve
     expect(row?.content_type).toBe('text/plain; charset="utf-8"');
   });
 
-  it('rejects sizes and timestamps beyond safe integers, negative or fractional, item by item', async () => {
+  it('rejects sizes and timestamps beyond safe integers, negative or fractional, item by item', async ({
+    serverAtDefaults: server,
+  }) => {
     const base = makeBlob({ size: 16 });
     const variants: [string, Record<string, unknown>][] = [
       ['size-2e53', { size: 2 ** 53 }],
@@ -333,7 +344,7 @@ describe('POST /v1/blobs with hostile values: per-item rejections or a 400, neve
       `,{"id":"ts-1e400","type":"t","ts":1e400,"contentType":"a/b","size":16,"sha256":"${base.item.sha256}"}]}`,
     );
     const before = await rowCounts(server);
-    const sent = await postManifest(text, [
+    const sent = await postManifest(server, text, [
       ...variants.map(([id]) => ({ name: id, bytes: base.bytes })),
       { name: 'ts-1e400', bytes: base.bytes },
     ]);
@@ -345,15 +356,17 @@ describe('POST /v1/blobs with hostile values: per-item rejections or a 400, neve
     expect(await rowCounts(server)).toEqual(before);
   });
 
-  it('answers a manifest nested 100,000 deep as a whole with 400, or its deep item as rejected', async () => {
+  it('answers a manifest nested 100,000 deep as a whole with 400, or its deep item as rejected', async ({
+    serverAtDefaults: server,
+  }) => {
     const deepArray = `${'['.repeat(100_000)}${']'.repeat(100_000)}`;
     const before = await rowCounts(server);
-    expectWhole(await postManifest(`{"items":${nestedObjectText(100_000)}}`, []), 'INVALID_BATCH');
-    expectWhole(await postManifest(`{"items":[],"x":${deepArray}}`, []), 'INVALID_BATCH');
-    expectWhole(await postManifest(deepArray, []), 'INVALID_BATCH');
-    expectWhole(await postManifest(nestedObjectText(100_000), []), 'INVALID_BATCH');
+    expectWhole(await postManifest(server, `{"items":${nestedObjectText(100_000)}}`, []), 'INVALID_BATCH');
+    expectWhole(await postManifest(server, `{"items":[],"x":${deepArray}}`, []), 'INVALID_BATCH');
+    expectWhole(await postManifest(server, deepArray, []), 'INVALID_BATCH');
+    expectWhole(await postManifest(server, nestedObjectText(100_000), []), 'INVALID_BATCH');
 
-    const inItem = await postManifest(`{"items":${deepArray}}`, []);
+    const inItem = await postManifest(server, `{"items":${deepArray}}`, []);
     expect(inItem.status).toBe(200);
     expect(IngestResponseSchema.parse(inItem.body).results).toEqual([
       expect.objectContaining({
@@ -364,6 +377,7 @@ describe('POST /v1/blobs with hostile values: per-item rejections or a 400, neve
     ]);
     const blob = makeBlob({ size: 16, id: 'meta-deep-100k' });
     const inMeta = await postManifest(
+      server,
       `{"items":[${JSON.stringify(blob.item).replace(/\}$/, `,"meta":{"a":${deepArray}}}`)}]}`,
       [{ name: blob.item.id, bytes: blob.bytes }],
     );
@@ -374,7 +388,9 @@ describe('POST /v1/blobs with hostile values: per-item rejections or a 400, neve
     expect(await rowCounts(server)).toEqual(before);
   });
 
-  it('fails the whole request with 400 when the body ends inside a file part, writing nothing', async () => {
+  it('fails the whole request with 400 when the body ends inside a file part, writing nothing', async ({
+    serverAtDefaults: server,
+  }) => {
     const blobs = [makeBlob({ size: 4000 }), makeBlob({ size: 4000 })];
     const { body, contentType } = multipartBody(partsFor(blobs));
     const before = await rowCounts(server);
@@ -389,7 +405,9 @@ describe('POST /v1/blobs with hostile values: per-item rejections or a 400, neve
     expect(await rowCounts(server)).toEqual(before);
   });
 
-  it('fails the whole request with 400 on a missing or wrong boundary and on two manifest fields', async () => {
+  it('fails the whole request with 400 on a missing or wrong boundary and on two manifest fields', async ({
+    serverAtDefaults: server,
+  }) => {
     const blob = makeBlob({ size: 100 });
     const { body, contentType } = multipartBody(partsFor([blob]));
     const before = await rowCounts(server);
@@ -414,7 +432,9 @@ describe('POST /v1/blobs with hostile values: per-item rejections or a 400, neve
     expect(await rowCounts(server)).toEqual(before);
   });
 
-  it('refuses a Content-Encoding on a blob request with 415 instead of storing undecoded bytes', async () => {
+  it('refuses a Content-Encoding on a blob request with 415 instead of storing undecoded bytes', async ({
+    serverAtDefaults: server,
+  }) => {
     const blob = makeBlob({ size: 100 });
     const { body, contentType } = multipartBody(partsFor([blob]));
     const before = await rowCounts(server);

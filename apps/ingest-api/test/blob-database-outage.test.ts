@@ -1,71 +1,39 @@
 import { blobObjectKey, type ErrorBody, type IngestResponse } from '@sluice/contracts';
-import type { FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp } from '../src/app.js';
 import { S3ObjectStore } from '../src/object-store/s3-object-store.js';
-import { createTestDatabase, realPostgresAvailable, type TestDatabase, testConfig } from '../src/testing.js';
+import { realPostgresAvailable } from '../src/testing.js';
 import { makeBlob, partsFor, postBlobs, type Server, sha256Hex, waitFor } from './blob-support.js';
-import { type S3TestServer, startS3Server } from './support/s3-server.js';
-import { startTcpProxy, type TcpProxy } from './support/tcp-proxy.js';
+import { appS3Config, test as base, describe, expect } from './support/fixtures.js';
 
 const realPg = await realPostgresAvailable();
 if (!realPg) {
   console.warn('!!! SKIPPED blob-database-outage: cutting the database connection needs a real PostgreSQL');
 }
 
+/** The app with ROLE=all, uploading to the file's S3 server, on the file's database reached through `databaseProxy`. */
+const it = base.extend('proxied', { scope: 'file' }, ({ databaseProxy, s3, startApp }) => {
+  return startApp({
+    db: { url: databaseProxy.url },
+    role: 'all',
+    worker: { pollIntervalMs: 50 },
+    logLevel: 'silent',
+    s3: appS3Config(s3),
+  });
+});
+
 describe.skipIf(!realPg)('blobs during a database outage (ROLE=all, real PostgreSQL behind a proxy)', () => {
-  let db: TestDatabase;
-  let proxy: TcpProxy;
-  let s3: S3TestServer;
-  let app: FastifyInstance;
-  let server: Server;
-
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    s3 = await startS3Server();
-    const url = new URL(db.url ?? '');
-    proxy = await startTcpProxy(url.hostname, Number(url.port || 5432));
-    url.hostname = '127.0.0.1';
-    url.port = String(proxy.port);
-    const s3Options = s3.storeOptions();
-    app = await buildApp(
-      testConfig(db, {
-        db: { url: url.toString() },
-        role: 'all',
-        worker: { pollIntervalMs: 50 },
-        logLevel: 'silent',
-        s3: {
-          bucket: s3Options.bucket,
-          endpoint: s3Options.endpoint,
-          region: 'us-east-1',
-          accessKeyId: s3Options.accessKeyId,
-          secretAccessKey: s3Options.secretAccessKey,
-          forcePathStyle: true,
-        },
-      }),
-    );
-    server = {
-      url: await app.listen({ port: 0, host: '127.0.0.1' }),
-      apiKey: 'test-key',
-      query: (sql, params) => app.db.query(sql, params),
-    };
-  });
-  afterAll(async () => {
-    await app?.close();
-    await proxy?.close();
-    await s3?.close();
-    await db?.drop();
-  });
-
-  async function uploaded(id: string): Promise<boolean> {
+  async function uploaded(server: Server, id: string): Promise<boolean> {
     const [row] = await server.query<{ state: string }>('select state from blobs where id = $1', [id]);
     return row?.state === 'uploaded';
   }
 
-  it('answers 503 and writes nothing while the database is down; API and worker recover by themselves', async () => {
+  it('answers 503 and writes nothing while the database is down; API and worker recover by themselves', async ({
+    proxied: server,
+    databaseProxy: proxy,
+    s3,
+  }) => {
     const first = makeBlob({ size: 3000 });
     expect((await postBlobs(server, partsFor([first]))).body.counts.stored).toBe(1);
-    await waitFor('the first blob uploaded', () => uploaded(first.item.id));
+    await waitFor('the first blob uploaded', () => uploaded(server, first.item.id));
 
     await proxy.down();
     const second = makeBlob({ size: 3000 });
@@ -85,7 +53,7 @@ describe.skipIf(!realPg)('blobs during a database outage (ROLE=all, real Postgre
     expect(after.status).toBe(200);
     // Stored, not duplicate: the refused request had written nothing.
     expect((after.body as IngestResponse).results).toEqual([{ id: second.item.id, status: 'stored' }]);
-    await waitFor('the second blob uploaded by the recovered worker', () => uploaded(second.item.id));
+    await waitFor('the second blob uploaded by the recovered worker', () => uploaded(server, second.item.id));
     const store = new S3ObjectStore(s3.storeOptions());
     try {
       expect(sha256Hex((await store.get(blobObjectKey(second.item.sha256)))!)).toBe(second.item.sha256);

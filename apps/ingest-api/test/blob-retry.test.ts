@@ -3,9 +3,8 @@ import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { blobObjectKey, type ItemStatusResponse } from '@sluice/contracts';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { S3ObjectStore } from '../src/object-store/s3-object-store.js';
-import { realPostgresAvailable, startTestServer, type TestServer } from '../src/testing.js';
+import { realPostgresAvailable, type TestServer } from '../src/testing.js';
 import { BlobWorker } from '../src/worker/blob-worker.js';
 import { retryFailedBlobs } from '../src/worker/retry-failed-blobs.js';
 import {
@@ -15,33 +14,26 @@ import {
   retryDelayMs,
 } from '../src/worker/retry-schedule.js';
 import { makeBlob, partsFor, postBlobs, sha256Hex, waitFor } from './blob-support.js';
-import { type S3TestServer, startS3Server } from './support/s3-server.js';
+import { test as base, describe, expect } from './support/fixtures.js';
 
 const packageDir = fileURLToPath(new URL('..', import.meta.url));
 const realPg = await realPostgresAvailable();
 
+/** A store on the file's S3 server, and one that every attempt fails to reach. */
+const it = base.extend('stores', { scope: 'file' }, async ({ s3 }, { onCleanup }) => {
+  const good = new S3ObjectStore(s3.storeOptions());
+  // Nothing listens on port 9: every attempt fails at once with connection refused.
+  const down = new S3ObjectStore({ ...s3.storeOptions(), endpoint: 'http://127.0.0.1:9', maxAttempts: 1 });
+  onCleanup(async () => {
+    await good.close();
+    await down.close();
+  });
+  return { good, down };
+});
+
 describe('failed blobs are recoverable', () => {
-  let s3: S3TestServer;
-  let server: TestServer;
-  let good: S3ObjectStore;
-  let down: S3ObjectStore;
-
-  beforeAll(async () => {
-    s3 = await startS3Server();
-    server = await startTestServer();
-    good = new S3ObjectStore(s3.storeOptions());
-    // Nothing listens on port 9: every attempt fails at once with connection refused.
-    down = new S3ObjectStore({ ...s3.storeOptions(), endpoint: 'http://127.0.0.1:9', maxAttempts: 1 });
-  });
-  afterAll(async () => {
-    await good?.close();
-    await down?.close();
-    await server?.close();
-    await s3?.close();
-  });
-
   /** Stores a blob and runs a worker against the unreachable store until the blob is `failed`. */
-  async function failedBlob(maxAttempts = 2) {
+  async function failedBlob(server: TestServer, down: S3ObjectStore, maxAttempts = 2) {
     const blob = makeBlob({ size: 5000 });
     expect((await postBlobs(server, partsFor([blob]))).body.counts.stored).toBe(1);
     const worker = new BlobWorker({
@@ -54,14 +46,17 @@ describe('failed blobs are recoverable', () => {
     });
     worker.start();
     try {
-      await waitFor('the blob to fail', async () => (await blobRow(blob.item.id))?.state === 'failed');
+      await waitFor(
+        'the blob to fail',
+        async () => (await blobRow(server, blob.item.id))?.state === 'failed',
+      );
     } finally {
       await worker.stop();
     }
     return blob;
   }
 
-  async function blobRow(id: string) {
+  async function blobRow(server: TestServer, id: string) {
     const [row] = await server.query<{
       state: string;
       attempts: number;
@@ -75,7 +70,7 @@ describe('failed blobs are recoverable', () => {
     return row;
   }
 
-  async function uploadAll(): Promise<void> {
+  async function uploadAll(server: TestServer, good: S3ObjectStore): Promise<void> {
     const worker = new BlobWorker({ db: server.app.db, objectStore: good, pollIntervalMs: 10 });
     worker.start();
     try {
@@ -90,38 +85,51 @@ describe('failed blobs are recoverable', () => {
     }
   }
 
-  it('keeps the staged bytes of a failed blob; retrying it resets attempts and the worker uploads it', async () => {
-    const blob = await failedBlob();
-    expect(await blobRow(blob.item.id)).toMatchObject({ state: 'failed', attempts: 2, staged: 1 });
+  it('keeps the staged bytes of a failed blob; retrying it resets attempts and the worker uploads it', async ({
+    server,
+    stores: { good, down },
+  }) => {
+    const blob = await failedBlob(server, down);
+    expect(await blobRow(server, blob.item.id)).toMatchObject({ state: 'failed', attempts: 2, staged: 1 });
 
     expect(await retryFailedBlobs(server.app.db, { ids: [blob.item.id, 'no-such-blob'] })).toEqual([
       { source: server.source, id: blob.item.id },
     ]);
-    expect(await blobRow(blob.item.id)).toMatchObject({ state: 'pending', attempts: 0, staged: 1 });
+    expect(await blobRow(server, blob.item.id)).toMatchObject({ state: 'pending', attempts: 0, staged: 1 });
 
-    await uploadAll();
-    expect(await blobRow(blob.item.id)).toMatchObject({ state: 'uploaded', staged: 0, last_error: null });
+    await uploadAll(server, good);
+    expect(await blobRow(server, blob.item.id)).toMatchObject({
+      state: 'uploaded',
+      staged: 0,
+      last_error: null,
+    });
     const stored = await good.get(blobObjectKey(blob.item.sha256));
     expect(stored).toBeDefined();
     expect(sha256Hex(stored!)).toBe(blob.item.sha256);
   });
 
-  it('retries every failed blob with all, and leaves blobs in other states alone', async () => {
-    const first = await failedBlob();
-    const second = await failedBlob();
+  it('retries every failed blob with all, and leaves blobs in other states alone', async ({
+    server,
+    stores: { good, down },
+  }) => {
+    const first = await failedBlob(server, down);
+    const second = await failedBlob(server, down);
     const pending = makeBlob({ size: 100 });
     expect((await postBlobs(server, partsFor([pending]))).body.counts.stored).toBe(1);
     const retried = await retryFailedBlobs(server.app.db, { all: true });
     expect(retried.map((blob) => blob.id).sort()).toEqual([first.item.id, second.item.id].sort());
     expect(await retryFailedBlobs(server.app.db, { all: true })).toEqual([]);
-    await uploadAll();
+    await uploadAll(server, good);
     for (const blob of [first, second, pending]) {
       expect(sha256Hex((await good.get(blobObjectKey(blob.item.sha256)))!)).toBe(blob.item.sha256);
     }
   });
 
-  it('shows clients a lastError without hostnames, addresses or pids', async () => {
-    const failed = await failedBlob(1);
+  it('shows clients a lastError without hostnames, addresses or pids', async ({
+    server,
+    stores: { down },
+  }) => {
+    const failed = await failedBlob(server, down, 1);
     // A blob whose worker died mid-upload: its lease names the worker's host and pid.
     const orphan = makeBlob({ size: 100 });
     expect((await postBlobs(server, partsFor([orphan]))).body.counts.stored).toBe(1);
@@ -150,8 +158,8 @@ describe('failed blobs are recoverable', () => {
 
   it.skipIf(!realPg)(
     'blobs:retry brings failed blobs back from the command line, beside a running server',
-    async () => {
-      const blob = await failedBlob();
+    async ({ server, stores: { down } }) => {
+      const blob = await failedBlob(server, down);
       const run = (args: string[]) =>
         promisify(execFile)(process.execPath, ['--import', 'tsx', 'src/cli/blobs-retry.ts', ...args], {
           cwd: packageDir,
@@ -163,7 +171,7 @@ describe('failed blobs are recoverable', () => {
         });
       const { stdout } = await run([blob.item.id]);
       expect(stdout).toContain(blob.item.id);
-      expect(await blobRow(blob.item.id)).toMatchObject({ state: 'pending', attempts: 0, staged: 1 });
+      expect(await blobRow(server, blob.item.id)).toMatchObject({ state: 'pending', attempts: 0, staged: 1 });
       const usage = await run([]).catch((error: { code: number; stderr: string }) => error);
       expect(usage).toMatchObject({ code: 2 });
     },

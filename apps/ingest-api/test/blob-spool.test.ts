@@ -1,17 +1,9 @@
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DEFAULT_LIMITS, type ErrorBody, type IngestResponse } from '@sluice/contracts';
-import type { FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp } from '../src/app.js';
-import {
-  createTestDatabase,
-  startTestServer,
-  type TestDatabase,
-  type TestServer,
-  testConfig,
-} from '../src/testing.js';
+import type { TestServer } from '../src/testing.js';
 import { makeBlob, multipartBody, partsFor, postBlobs, rowCounts, waitFor } from './blob-support.js';
+import { describe, expect, it } from './support/fixtures.js';
 
 const KiB = 1024;
 
@@ -30,20 +22,20 @@ async function deadPid(): Promise<number> {
   return max + 1;
 }
 
+// `server`, for the uploads, has small limits and a small spool; the start is tested on `database`.
+it.override({
+  serverOverrides: {
+    limits: { ...DEFAULT_LIMITS, maxBlobBytes: 96 * KiB, maxBlobRequestBytes: 100 * KiB },
+    spool: { maxBytes: 100 * KiB },
+  },
+});
+
 describe('the blob spool at start', () => {
-  let db: TestDatabase;
-  let app: FastifyInstance | undefined;
-
-  beforeAll(async () => {
-    db = await createTestDatabase();
-  });
-  afterAll(async () => {
-    await app?.close();
-    await db?.drop();
-  });
-
-  it("sweeps what crashed processes left in DATA_DIR/spool, keeping other live processes' uploads", async () => {
-    const spool = join(db.dataDir, 'spool');
+  it("sweeps what crashed processes left in DATA_DIR/spool, keeping other live processes' uploads", async ({
+    database,
+    startApp,
+  }) => {
+    const spool = join(database.dataDir, 'spool');
     const dead = String(await deadPid());
     const live = String(process.ppid);
     for (const dir of [join(dead, 'req-a'), join(String(process.pid), 'req-b'), join(live, 'req-c')]) {
@@ -52,34 +44,22 @@ describe('the blob spool at start', () => {
     }
     await writeFile(join(spool, 'stray-file'), 'x');
 
-    app = await buildApp(testConfig(db));
+    const app = await startApp();
 
     // This process's own leftovers (a crashed server with the same pid) are gone too.
     expect(await filesUnder(spool)).toEqual([join(live, 'req-c', 'part-1')]);
     expect((await readdir(spool)).sort()).toEqual([live, String(process.pid)].sort());
     await app.close();
-    app = undefined;
     expect(await readdir(spool)).toEqual([live]);
   });
 });
 
 describe('the blob spool while uploads run', () => {
-  let server: TestServer;
-  let spool: string;
-
-  beforeAll(async () => {
-    server = await startTestServer({
-      limits: { ...DEFAULT_LIMITS, maxBlobBytes: 96 * KiB, maxBlobRequestBytes: 100 * KiB },
-      spool: { maxBytes: 100 * KiB },
-    });
-    spool = join(server.db.dataDir, 'spool', String(process.pid));
-  });
-  afterAll(async () => {
-    await server?.close();
-  });
+  /** This process's directory in the server's spool. */
+  const spoolOf = (server: TestServer): string => join(server.db.dataDir, 'spool', String(process.pid));
 
   /** Starts an upload of `blob` whose file part trickles in until `release()` is called. */
-  function slowUpload(blob: ReturnType<typeof makeBlob>) {
+  function slowUpload(server: TestServer, blob: ReturnType<typeof makeBlob>) {
     const { body, contentType } = multipartBody(partsFor([blob]));
     // Everything but the last 1 KiB goes at once; the rest waits.
     const head = body.subarray(0, body.length - KiB);
@@ -106,9 +86,10 @@ describe('the blob spool while uploads run', () => {
     return { answer, release };
   }
 
-  it('spools parts in DATA_DIR/spool and removes them once the request is answered', async () => {
+  it('spools parts in DATA_DIR/spool and removes them once the request is answered', async ({ server }) => {
+    const spool = spoolOf(server);
     const blob = makeBlob({ size: 40 * KiB });
-    const upload = slowUpload(blob);
+    const upload = slowUpload(server, blob);
     await waitFor('the part to be spooled', async () => (await filesUnder(spool)).length === 1);
     upload.release();
     const answered = await upload.answer;
@@ -117,9 +98,12 @@ describe('the blob spool while uploads run', () => {
     expect(await readdir(spool)).toEqual([]);
   });
 
-  it('refuses an upload the spool cannot hold with 503 and Retry-After, writing nothing; it succeeds later', async () => {
+  it('refuses an upload the spool cannot hold with 503 and Retry-After, writing nothing; it succeeds later', async ({
+    server,
+  }) => {
+    const spool = spoolOf(server);
     const holder = makeBlob({ size: 80 * KiB });
-    const upload = slowUpload(holder);
+    const upload = slowUpload(server, holder);
     await waitFor('the first upload to be spooled', async () => (await filesUnder(spool)).length === 1);
     const metrics = await (await fetch(`${server.url}/metrics`)).text();
     expect(metrics).toMatch(new RegExp(`sluice_blob_spool_bytes ${80 * KiB}\\b`));

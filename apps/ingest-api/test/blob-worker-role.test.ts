@@ -1,41 +1,21 @@
 import { blobObjectKey, type ItemStatusResponse } from '@sluice/contracts';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp } from '../src/app.js';
 import { createDatabase } from '../src/db/database.js';
 import { S3ObjectStore } from '../src/object-store/s3-object-store.js';
-import { createTestDatabase, startTestServer, type TestServer, testConfig } from '../src/testing.js';
 import { makeBlob, partsFor, postBlobs, sha256Hex, waitFor } from './blob-support.js';
+import { appS3Config, describe, expect, it } from './support/fixtures.js';
 import { startS3BlackHole } from './support/s3-black-hole.js';
-import { type S3TestServer, startS3Server } from './support/s3-server.js';
+
+// The file's server runs with ROLE=all, uploading to the file's S3 server.
+it.override('serverOverrides', { scope: 'file' }, ({ s3 }) => ({
+  role: 'all',
+  worker: { pollIntervalMs: 20 },
+  // Each scrape here must see the blobs table as it is now.
+  metrics: { cacheMs: 1 },
+  s3: appS3Config(s3),
+}));
 
 describe('ROLE=all: the app runs the blob worker itself', () => {
-  let s3: S3TestServer;
-  let server: TestServer;
-
-  beforeAll(async () => {
-    s3 = await startS3Server();
-    const options = s3.storeOptions();
-    server = await startTestServer({
-      role: 'all',
-      worker: { pollIntervalMs: 20 },
-      // Each scrape here must see the blobs table as it is now.
-      metrics: { cacheMs: 1 },
-      s3: {
-        bucket: options.bucket,
-        endpoint: options.endpoint,
-        region: 'us-east-1',
-        accessKeyId: options.accessKeyId,
-        secretAccessKey: options.secretAccessKey,
-        forcePathStyle: true,
-      },
-    });
-  });
-  afterAll(async () => {
-    await server?.close();
-    await s3?.close();
-  });
-
-  it('moves posted blobs to the configured bucket and reports them in /metrics', async () => {
+  it('moves posted blobs to the configured bucket and reports them in /metrics', async ({ server, s3 }) => {
     const blobs = [makeBlob({ size: 1234 }), makeBlob({ size: 4321 })];
     expect((await postBlobs(server, partsFor(blobs))).body.counts.stored).toBe(2);
     for (const blob of blobs) {
@@ -63,7 +43,7 @@ describe('ROLE=all: the app runs the blob worker itself', () => {
     expect(metrics).toMatch(/sluice_items_total\{kind="blob",status="stored"\} 2/);
   });
 
-  it('reports the age of the oldest blob still waiting', async () => {
+  it('reports the age of the oldest blob still waiting', async ({ server }) => {
     await server.app.blobWorker?.stop();
     const blob = makeBlob({ size: 10 });
     expect((await postBlobs(server, partsFor([blob]))).body.counts.stored).toBe(1);
@@ -79,11 +59,10 @@ describe('ROLE=all: the app runs the blob worker itself', () => {
 });
 
 describe('ROLE=all shutting down', () => {
-  it('hands the leases of uploads in flight back when the app closes', async () => {
-    const db = await createTestDatabase();
+  it('hands the leases of uploads in flight back when the app closes', async ({ startApp }) => {
     const hole = await startS3BlackHole();
     try {
-      const config = testConfig(db, {
+      const started = await startApp({
         role: 'all',
         worker: { pollIntervalMs: 20 },
         s3: {
@@ -95,15 +74,12 @@ describe('ROLE=all shutting down', () => {
           forcePathStyle: true,
         },
       });
-      const app = await buildApp(config);
-      const url = await app.listen({ port: 0, host: '127.0.0.1' });
       const blob = makeBlob({ size: 100 });
-      const server = { url, apiKey: 'test-key', query: app.db.query.bind(app.db) };
-      expect((await postBlobs(server, partsFor([blob]))).body.counts.stored).toBe(1);
+      expect((await postBlobs(started, partsFor([blob]))).body.counts.stored).toBe(1);
       await waitFor('the upload to hang in the store', async () => hole.puts() > 0);
-      await app.close();
+      await started.close();
 
-      const reopened = await createDatabase(config.db);
+      const reopened = await createDatabase(started.config.db);
       try {
         const rows = await reopened.query<{ state: string; lease_owner: string | null; attempts: number }>(
           'select state, lease_owner, attempts from blobs where id = $1',
@@ -115,7 +91,6 @@ describe('ROLE=all shutting down', () => {
       }
     } finally {
       await hole.close();
-      await db.drop();
     }
   });
 });

@@ -1,47 +1,22 @@
 import type { ErrorBody, IngestResponse } from '@sluice/contracts';
-import type { FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp } from '../src/app.js';
-import {
-  createTestDatabase,
-  realPostgresAvailable,
-  type TestDatabase,
-  type TestServer,
-  testConfig,
-} from '../src/testing.js';
+import { realPostgresAvailable } from '../src/testing.js';
+import { test as base, describe, expect } from './support/fixtures.js';
 import { get, postBatch, record, storedItems } from './support/http.js';
-import { startTcpProxy, type TcpProxy } from './support/tcp-proxy.js';
 
 const realPg = await realPostgresAvailable();
 if (!realPg)
   console.warn('!!! SKIPPED database-outage: cutting the database connection needs a real PostgreSQL');
 
-describe.skipIf(!realPg)('a database outage (real PostgreSQL behind a proxy that goes down)', () => {
-  let db: TestDatabase;
-  let proxy: TcpProxy;
-  let app: FastifyInstance;
-  let server: Pick<TestServer, 'url' | 'apiKey' | 'source' | 'query'>;
+/** The app on the file's database, reached through `databaseProxy`, which a test can take down. */
+const it = base.extend('proxied', { scope: 'file' }, ({ databaseProxy, startApp }) =>
+  startApp({ db: { url: databaseProxy.url, poolSize: 4 }, logLevel: 'error' }),
+);
 
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    const url = new URL(db.url ?? '');
-    proxy = await startTcpProxy(url.hostname, Number(url.port || 5432));
-    url.hostname = '127.0.0.1';
-    url.port = String(proxy.port);
-    app = await buildApp(testConfig(db, { db: { url: url.toString(), poolSize: 4 }, logLevel: 'error' }));
-    server = {
-      url: await app.listen({ port: 0, host: '127.0.0.1' }),
-      apiKey: 'test-key',
-      source: 'test',
-      query: (sql, params) => app.db.query(sql, params),
-    };
-  });
-  afterAll(async () => {
-    await app?.close();
-    await proxy?.close();
-    await db?.drop();
-  });
-  it('answers 503 UNAVAILABLE with Retry-After while the database is down, then recovers by itself with no loss', async () => {
+describe.skipIf(!realPg)('a database outage (real PostgreSQL behind a proxy that goes down)', () => {
+  it('answers 503 UNAVAILABLE with Retry-After while the database is down, then recovers by itself with no loss', async ({
+    proxied: server,
+    databaseProxy: proxy,
+  }) => {
     const before = await postBatch(server, { items: [record('o-1', 1)] });
     expect(before.body.results).toEqual([{ id: 'o-1', status: 'stored' }]);
 
@@ -75,7 +50,10 @@ describe.skipIf(!realPg)('a database outage (real PostgreSQL behind a proxy that
     expect(metrics.body).toMatch(/sluice_db_errors_total\{reason="unavailable"\} [1-9]/);
   });
 
-  it('loses nothing when the connections are cut while batches are in flight', async () => {
+  it('loses nothing when the connections are cut while batches are in flight', async ({
+    proxied: server,
+    databaseProxy: proxy,
+  }) => {
     // Two clients send 30 batches of 50 new ids each, resending a batch on 503 as a client does.
     const statuses = new Map<number, number>();
     const send = async (client: number) => {

@@ -19,9 +19,10 @@ import {
   RecordItemSchema,
 } from '@sluice/contracts';
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, type TestServer } from '../src/testing.js';
+import { afterAll } from 'vitest';
+import type { TestServer } from '../src/testing.js';
 import { rowCounts } from './blob-support.js';
+import { describe, expect, it } from './support/fixtures.js';
 
 const KiB = 1024;
 const RUNS = Number(process.env.PROPERTY_RUNS ?? 200);
@@ -462,20 +463,12 @@ const blobsRequest = fc
 
 // ---- The properties ----
 
-describe('hostile input against both ingest routes (property)', () => {
-  let server: TestServer;
-  let spool: string;
+it.override({ serverOverrides: { limits: LIMITS, rateLimit: { rps: 1_000_000, burst: 1_000_000 } } });
 
-  beforeAll(async () => {
-    console.log(
-      `hostile-input property: seed ${SEED}, ${RUNS} runs per route; repeat with PROPERTY_SEED=${SEED} PROPERTY_RUNS=${RUNS}`,
-    );
-    server = await startTestServer({ limits: LIMITS, rateLimit: { rps: 1_000_000, burst: 1_000_000 } });
-    spool = join(server.db.dataDir, 'spool', String(process.pid));
-  });
-  afterAll(async () => {
-    await server?.close();
-  });
+describe('hostile input against both ingest routes (property)', () => {
+  console.log(
+    `hostile-input property: seed ${SEED}, ${RUNS} runs per route; repeat with PROPERTY_SEED=${SEED} PROPERTY_RUNS=${RUNS}`,
+  );
 
   // What the runs provoked, printed at the end, so that a generator that stops reaching a branch shows.
   const tally = new Map<string, number>();
@@ -491,7 +484,11 @@ describe('hostile input against both ingest routes (property)', () => {
     );
   });
 
-  async function send(path: string, body: Body): Promise<{ status: number; json: unknown }> {
+  async function send(
+    server: TestServer,
+    path: string,
+    body: Body,
+  ): Promise<{ status: number; json: unknown }> {
     const response = await fetch(`${server.url}${path}`, {
       method: 'POST',
       headers: { authorization: `Bearer ${server.apiKey}`, ...body.headers },
@@ -539,11 +536,11 @@ describe('hostile input against both ingest routes (property)', () => {
 
   it(
     'POST /v1/batch: never a 5xx, always the contract, nothing written when refused',
-    async () => {
+    async ({ server }) => {
       await fc.assert(
         fc.asyncProperty(batchRequest, async ({ text, body }) => {
           const before = await rowCounts(server);
-          const answer = await send('/v1/batch', body);
+          const answer = await send(server, '/v1/batch', body);
           const after = await rowCounts(server);
           const response = checkAnswer(answer, before, after);
           if (response === undefined) return;
@@ -573,11 +570,12 @@ describe('hostile input against both ingest routes (property)', () => {
 
   it(
     'POST /v1/blobs: never a 5xx, always the contract, only verified bytes stored, nothing written when refused',
-    async () => {
+    async ({ server }) => {
+      const spool = join(server.db.dataDir, 'spool', String(process.pid));
       await fc.assert(
         fc.asyncProperty(blobsRequest, async ({ manifest, files, body }) => {
           const before = await rowCounts(server);
-          const answer = await send('/v1/blobs', body);
+          const answer = await send(server, '/v1/blobs', body);
           const after = await rowCounts(server);
           expect(await readdir(spool), 'spool files left behind').toEqual([]);
           const response = checkAnswer(answer, before, after);

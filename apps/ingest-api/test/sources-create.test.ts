@@ -2,29 +2,16 @@ import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { type IngestResponse, sha256Hex } from '@sluice/contracts';
-import type { FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp } from '../src/app.js';
-import { createTestDatabase, type TestDatabase, testConfig } from '../src/testing.js';
+import { describe, expect, it } from './support/fixtures.js';
 import { postBatch, record } from './support/http.js';
 
 const packageDir = fileURLToPath(new URL('..', import.meta.url));
 
 describe('sources:create', () => {
-  let db: TestDatabase;
-  let app: FastifyInstance | undefined;
-  beforeAll(async () => {
-    db = await createTestDatabase();
-  });
-  afterAll(async () => {
-    await app?.close();
-    await db?.drop();
-  });
-
   // A child process compiling the CLI and opening PGlite takes tens of seconds on a loaded machine.
   it('creates a source, prints a new key once, stores only its hash, and the key works', {
     timeout: 120_000,
-  }, async () => {
+  }, async ({ database: db, startApp }) => {
     const env = {
       PATH: process.env.PATH ?? '',
       DATA_DIR: db.dataDir,
@@ -39,8 +26,7 @@ describe('sources:create', () => {
     expect(key).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(stderr).toContain('mobile-app');
 
-    app = await buildApp(testConfig(db));
-    const url = await app.listen({ port: 0, host: '127.0.0.1' });
+    const { app, url } = await startApp();
     const keys = await app.db.query<{ key_hash: string; source: string }>(
       `select key_hash, source from api_keys where source = 'mobile-app'`,
     );
@@ -54,7 +40,7 @@ describe('sources:create', () => {
     ]);
   });
 
-  it('refuses a bad source name with a usage message and exit code 2', async () => {
+  it('refuses a bad source name with a usage message and exit code 2', async ({ database: db }) => {
     const failure = await promisify(execFile)(
       process.execPath,
       ['--import', 'tsx', 'src/cli/sources-create.ts', 'bad name'],
