@@ -93,4 +93,27 @@ describe('tailFile', () => {
     await waitFor(() => opened.length === 1);
     expect(opened).toEqual([8]);
   });
+
+  test('keeps the checkpoint of a file still there however long the tailer was stopped', async ({
+    server,
+    cleanup,
+  }) => {
+    const logs = await tempDirectory('sluice-tail-');
+    const path = join(logs, 'app.log');
+    await writeFile(path, 'one\ntwo\n');
+    const { uploader } = await openUploader(cleanup, { endpoint: server.url });
+    const options = { uploader, pollIntervalMs: 20, checkpointTtlMs: 200 };
+    const tail = tailFile(path, options);
+    await waitForStored(server, 2);
+    await tail.stop();
+    await new Promise((resolve) => setTimeout(resolve, 800)); // stopped for four TTLs
+    await appendFile(path, 'three\n');
+    const again = tailFile(path, options);
+    cleanup.add(() => again.stop());
+    const opened: number[] = [];
+    again.on('opened', (event) => opened.push(event.offset));
+    await waitForStored(server, 3);
+    expect(opened).toEqual([8]);
+    expect(await storedLineTexts(server)).toEqual(['one', 'three', 'two']);
+  });
 });

@@ -62,11 +62,11 @@ export class CheckpointStore {
    * Loads the checkpoints at `path`. A missing file is empty; an unreadable, empty, truncated or garbled one
    * is reported through `warn` and treated as empty (files are then read from their start: their lines are
    * sent again and the server answers them as duplicates); invalid entries are skipped the same way.
-   * Entries of files not seen for `ttlMs` are dropped.
+   * Nothing expires on load: however long the tailer was stopped, an entry expires only once the tailer has
+   * looked for its file and not found it for the TTL (see `Tailer`).
    */
   static async open(
     path: string,
-    ttlMs: number,
     warn: (message: string, cause?: unknown) => void,
   ): Promise<CheckpointStore> {
     const store = new CheckpointStore(path);
@@ -101,7 +101,6 @@ export class CheckpointStore {
       else invalid += 1;
     }
     if (invalid > 0) warn(`skipped ${invalid} invalid entries of the checkpoint file ${path}`);
-    store.expire(Date.now() - ttlMs);
     return store;
   }
 

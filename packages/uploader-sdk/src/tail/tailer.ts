@@ -226,10 +226,8 @@ class Tailer implements Tail {
 
   async #run(): Promise<void> {
     try {
-      const checkpoints = await CheckpointStore.open(
-        this.#checkpointPath,
-        this.#options.checkpointTtlMs,
-        (message, cause) => this.#warn(message, undefined, cause),
+      const checkpoints = await CheckpointStore.open(this.#checkpointPath, (message, cause) =>
+        this.#warn(message, undefined, cause),
       );
       this.#checkpoints = checkpoints;
       const context = this.#context(checkpoints);
@@ -331,9 +329,7 @@ class Tailer implements Tail {
       if (this.#dirty && Date.now() - this.#lastSaveAt >= checkpointIntervalMs) await this.#save();
       if (Date.now() - this.#lastExpiryAt >= Math.min(checkpointTtlMs, 60_000)) {
         this.#lastExpiryAt = Date.now();
-        // Files still followed are seen, however long they have been idle.
-        for (const file of this.#followers)
-          if (file.entry !== undefined) file.entry.seenAt = this.#lastExpiryAt;
+        this.#touchPresent(context.checkpoints, this.#lastExpiryAt);
         if (context.checkpoints.expire(Date.now() - checkpointTtlMs) > 0) await this.#save();
       }
       if (!more) {
@@ -650,6 +646,20 @@ class Tailer implements Tail {
     });
   }
 
+  /**
+   * Marks the entries of files still there as seen at `now`, however long they have been idle: those of
+   * followed files and any other entry with the inode of a followed file (a file not opened yet, under a
+   * descriptor cap, has not adopted its entry). Only entries of files gone for the TTL expire.
+   */
+  #touchPresent(checkpoints: CheckpointStore, now: number): void {
+    const present = new Set<number>();
+    for (const file of this.#followers) {
+      present.add(file.ino);
+      if (file.entry !== undefined) file.entry.seenAt = now;
+    }
+    for (const entry of checkpoints.entries()) if (present.has(entry.ino)) entry.seenAt = now;
+  }
+
   async #shutdown(): Promise<void> {
     this.#stopped = true;
     this.#watcher?.close();
@@ -657,7 +667,10 @@ class Tailer implements Tail {
     await this.#discovering;
     try {
       for (const file of this.#followers) await file.close();
-      await this.#checkpoints?.save();
+      if (this.#checkpoints !== undefined) {
+        this.#touchPresent(this.#checkpoints, Date.now());
+        await this.#checkpoints.save();
+      }
     } catch (error) {
       this.#error(error);
     } finally {
