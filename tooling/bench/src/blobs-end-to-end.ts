@@ -58,7 +58,7 @@ try {
           new PutObjectCommand({
             Bucket: BUCKET,
             Key: `ceiling/${index}`,
-            Body: bodies[index],
+            Body: bodies[index]!,
             ContentType: 'application/octet-stream',
           }),
         );
