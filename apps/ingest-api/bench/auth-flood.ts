@@ -8,6 +8,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Agent, request } from 'node:http';
+import { reportFigure } from '@sluice/bench-report';
 import postgres from 'postgres';
 import { buildApp } from '../src/app.js';
 import { createTestDatabase, testConfig } from '../src/testing.js';
@@ -108,6 +109,16 @@ console.log(
     `database queries ${validQueries}`,
 );
 
+reportFigure({
+  figure: `random-token flood, ${CONNECTIONS} keep-alive connections (all refused)`,
+  value: REQUESTS / flood.seconds,
+  unit: 'req/s',
+});
+reportFigure({
+  figure: 'database queries per refused request during the flood',
+  value: floodQueries / REQUESTS,
+  unit: 'queries',
+});
 agent.destroy();
 await monitor.end({ timeout: 5 });
 await app.close();

@@ -2,6 +2,7 @@
 // backlog into an in-process S3-compatible server. Prints numbers; asserts nothing.
 // Run: pnpm --filter @sluice/ingest-api exec tsx bench/blobs.ts [seconds] [blobKiB] [blobsPerRequest] [clients] [s3|local]
 import { join } from 'node:path';
+import { reportFigure } from '@sluice/bench-report';
 import { LocalObjectStore } from '../src/object-store/local-object-store.js';
 import type { ObjectStore } from '../src/object-store/object-store.js';
 import { S3ObjectStore } from '../src/object-store/s3-object-store.js';
@@ -64,6 +65,16 @@ console.log(
   `worker (concurrency 8, ${storeKind === 'local' ? 'local directory' : 's3rver'}): ${stored} blobs uploaded in ${uploadSeconds.toFixed(1)} s = ` +
     `${(stored / uploadSeconds).toFixed(0)} blobs/s, ${((stored * blobKiB) / 1024 / uploadSeconds).toFixed(1)} MiB/s`,
 );
+reportFigure({
+  figure: `POST /v1/blobs staged, ${clients} clients × ${perRequest} blobs of ${blobKiB} KiB (${server.db.kind})`,
+  value: bytes / 1e6 / ingestSeconds,
+  unit: 'MB/s',
+});
+reportFigure({
+  figure: `blob worker into ${storeKind === 'local' ? 'a local directory' : 's3rver'}, concurrency 8 (${server.db.kind})`,
+  value: (stored * blobKiB * 1024) / 1e6 / uploadSeconds,
+  unit: 'MB/s',
+});
 await worker.stop();
 await store.close();
 await server.close();

@@ -6,6 +6,7 @@
  *
  *   pnpm --filter @sluice/ingest-api bench      (TEST_DATABASE_URL picks the PostgreSQL server)
  */
+import { reportFigure } from '@sluice/bench-report';
 import { type IngestResponse, newItemId, recordHash } from '@sluice/contracts';
 import postgres from 'postgres';
 import { buildApp } from '../src/app.js';
@@ -50,6 +51,8 @@ console.log(
   `record size: ${Buffer.byteLength(sample)} bytes serialized; ${CLIENTS} clients x ${BATCH}-item batches, ${SECONDS} s each`,
 );
 
+let apiRate = 0;
+let rawRate: number | undefined;
 const app = await buildApp(
   testConfig(db, { rateLimit: { rps: 1_000_000, burst: 1_000_000 }, logLevel: 'error' }),
 );
@@ -68,6 +71,7 @@ try {
     return ((await response.json()) as IngestResponse).counts.stored;
   });
   const rows = await app.db.query<{ count: string }>('select count(*)::text as count from items');
+  apiRate = api.count / api.seconds;
   console.log(
     `API  POST /v1/batch: ${Math.round(api.count / api.seconds)} items/s stored ` +
       `(${api.count} items in ${api.seconds.toFixed(1)} s; ${rows[0]?.count} rows in items)`,
@@ -99,6 +103,7 @@ if (db.url !== undefined) {
         on conflict do nothing returning id`;
       return inserted.length;
     });
+    rawRate = raw.count / raw.seconds;
     console.log(
       `raw  postgres.js multi-row INSERT … ON CONFLICT DO NOTHING: ${Math.round(raw.count / raw.seconds)} rows/s ` +
         `(${raw.count} rows in ${raw.seconds.toFixed(1)} s, ${CLIENTS} concurrent loops, hashing included)`,
@@ -108,3 +113,12 @@ if (db.url !== undefined) {
   }
 }
 await db.drop();
+reportFigure({
+  figure: `POST /v1/batch, ${CLIENTS} clients × ${BATCH}-item batches`,
+  value: apiRate,
+  unit: 'items/s',
+  ceiling: rawRate,
+  ceilingLabel: `raw postgres.js multi-row INSERT … ON CONFLICT DO NOTHING into a copy of items, ${CLIENTS} loops`,
+  target: rawRate === undefined ? undefined : { ratioAtLeast: 0.8 },
+  note: rawRate === undefined ? 'PGlite: no PostgreSQL answered, so no ceiling' : undefined,
+});

@@ -8,6 +8,7 @@ import { mkdtemp, open, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { reportFigure } from '@sluice/bench-report';
 import { openDiskQueue } from '../src/disk-queue/index.js';
 
 const { values, positionals } = parseArgs({
@@ -75,6 +76,13 @@ async function appendRate(base: string): Promise<void> {
   console.log(`  disk queue (durability 'fsync')            ${rate(appended, queueMs)}`);
   console.log(`  raw write + fdatasync per record          ${rate(single.records, single.ms)}`);
   console.log(`  raw write of ${appenders} records + fdatasync    ${rate(grouped.records, grouped.ms)}`);
+  reportFigure({
+    figure: `disk queue durable append ('fsync'), ${RECORD_BYTES}-byte records, ${appenders} appenders`,
+    value: (appended / queueMs) * 1000,
+    unit: 'records/s',
+    ceiling: (grouped.records / grouped.ms) * 1000,
+    ceilingLabel: `raw write of ${appenders} records + fdatasync, same disk`,
+  });
 }
 
 async function writeBacklog(directory: string, totalBytes: number): Promise<void> {
@@ -126,6 +134,16 @@ async function readBacklog(directory: string): Promise<void> {
   console.log(
     `  resourceUsage().maxRSS of the reading process: ${mib(process.resourceUsage().maxRSS * 1024)}`,
   );
+  reportFigure({
+    figure: `disk queue: peak RSS reading through a ${mib(bytes)} backlog (${mib(rssOpen)} after open)`,
+    value: peak / 1024 / 1024,
+    unit: 'MiB',
+  });
+  reportFigure({
+    figure: `disk queue: read + ack of a ${mib(bytes)} backlog`,
+    value: (read / readMs) * 1000,
+    unit: 'records/s',
+  });
 }
 
 function runPhase(...args: string[]): void {

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { reportFigure } from '@sluice/bench-report';
 import { startTestServer } from '@sluice/ingest-api/testing';
 
 const { values } = parseArgs({
@@ -99,6 +100,23 @@ async function runBench(): Promise<void> {
     console.log(
       `  tailer process RSS: ${result.baselineMb} MiB with its uploader open, ${peakMb} MiB peak (V8 heap ${result.peakHeapMb} MiB, buffers ${result.peakExternalMb} MiB; target < ${PEAK_RSS_TARGET_MB} MB: ${peakMb * 1.048576 < PEAK_RSS_TARGET_MB ? 'pass' : 'FAIL'})`,
     );
+    const size = `${(result.bytes / 1e6).toFixed(0)} MB log`;
+    reportFigure({
+      figure: `tailFile of a ${size}, delivered into the API (${server.db.kind})`,
+      value: (result.delivered / result.deliveredMs) * 1000,
+      unit: 'lines/s',
+    });
+    reportFigure({
+      figure: `tailFile of a ${size}, delivered into the API (${server.db.kind})`,
+      value: (result.bytes / 1e6 / result.deliveredMs) * 1000,
+      unit: 'MB/s',
+    });
+    reportFigure({
+      figure: `tailFile of a ${size}: peak RSS of the tailing process`,
+      value: peakMb * 1.048576,
+      unit: 'MB',
+      target: { below: PEAK_RSS_TARGET_MB },
+    });
     if (rows !== records || result.lines !== records) {
       console.log(`  FAIL: ${result.lines} records tailed and ${rows} rows for ${records} expected`);
       process.exitCode = 1;

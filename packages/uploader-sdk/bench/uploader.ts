@@ -1,14 +1,24 @@
 // Uploader benchmark: end-to-end delivered items/s into the real ingest API (real PostgreSQL when
 // TEST_DATABASE_URL's server answers, else embedded PGlite — said in the output).
+// - ceiling: producers enqueue for N seconds into an uploader with nobody to deliver to: the SDK's own
+//   durable-append rate;
+// - in-memory: the same producers for N seconds while the uploader delivers to an in-process HTTP server
+//   that answers every item `stored` without storing anything; then flush. Compared with the ceiling
+//   (target: ≥ 0.5×);
 // - live: producers enqueue ~200-byte records for N seconds while the uploader delivers; then flush.
 // - backlog: a fresh uploader drains a backlog left on disk by a closed one.
 // Usage: tsx bench/uploader.ts [--seconds 10] [--producers 256] [--backlog 100000]
 import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { gunzip } from 'node:zlib';
+import { reportFigure } from '@sluice/bench-report';
+import { API_PATHS, DEFAULT_LIMITS } from '@sluice/contracts';
 import { startTestServer } from '@sluice/ingest-api/testing';
-import { createUploader } from '../src/index.js';
+import { createUploader, type Uploader } from '../src/index.js';
 
 const { values } = parseArgs({
   strict: false,
@@ -24,6 +34,117 @@ const backlog = Number(values.backlog);
 const rate = (count: number, ms: number): string =>
   `${Math.round((count / ms) * 1000).toLocaleString('en-US')} items/s`;
 const payload = { user: 'u-12345', action: 'click', target: 'button#checkout', pad: 'x'.repeat(90) };
+
+/** Producers enqueue into `uploader` until `seconds` have passed; the enqueued count and the time taken. */
+async function produce(uploader: Uploader): Promise<{ enqueued: number; ms: number }> {
+  let enqueued = 0;
+  const started = performance.now();
+  const deadline = started + seconds * 1000;
+  await Promise.all(
+    Array.from({ length: producers }, async () => {
+      while (performance.now() < deadline) {
+        await uploader.enqueue({ type: 'bench', data: payload });
+        enqueued += 1;
+      }
+    }),
+  );
+  return { enqueued, ms: performance.now() - started };
+}
+
+/** The SDK's own durable-append rate: an uploader whose endpoint never answers, so nothing is delivered. */
+async function durableAppendCeiling(): Promise<number> {
+  const directory = await mkdtemp(join(tmpdir(), 'sluice-bench-ceiling-'));
+  try {
+    const uploader = await createUploader({
+      endpoint: 'http://127.0.0.1:1',
+      apiKey: 'unused',
+      directory,
+      backoffBaseMs: 60_000,
+      backoffMaxMs: 60_000,
+    });
+    const { enqueued, ms } = await produce(uploader);
+    await uploader.close();
+    console.log(
+      `durable enqueue with nobody to deliver to, ${producers} producers for ${seconds} s: ${rate(enqueued, ms)}`,
+    );
+    return (enqueued / ms) * 1000;
+  } finally {
+    await rm(directory, { recursive: true, force: true });
+  }
+}
+
+/** An HTTP server answering `GET /v1/limits` and every `POST /v1/batch` item `stored`, storing nothing. */
+async function startStoredServer(): Promise<{ url: string; close(): Promise<void> }> {
+  const limits = JSON.stringify(DEFAULT_LIMITS);
+  const server = createServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => {
+      const send = (status: number, body: string): void => {
+        response.writeHead(status, {
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(body),
+        });
+        response.end(body);
+      };
+      if (request.method === 'GET' && request.url === API_PATHS.limits) return send(200, limits);
+      if (request.method !== 'POST' || request.url !== API_PATHS.batch) return send(404, '{}');
+      const answer = (body: Buffer): void => {
+        const { items } = JSON.parse(body.toString('utf8')) as { items: { id: string }[] };
+        const results = items.map(({ id }) => ({ id, status: 'stored' }));
+        const counts = { stored: results.length, duplicate: 0, conflict: 0, rejected: 0, retry: 0 };
+        send(200, JSON.stringify({ results, counts }));
+      };
+      const raw = Buffer.concat(chunks);
+      if (request.headers['content-encoding'] !== 'gzip') return answer(raw);
+      gunzip(raw, (error, body) => (error ? send(400, '{}') : answer(body)));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** Producers enqueue for `seconds` while the uploader delivers to {@link startStoredServer}; then flush. */
+async function intoMemory(): Promise<number> {
+  const memory = await startStoredServer();
+  const directory = await mkdtemp(join(tmpdir(), 'sluice-bench-memory-'));
+  try {
+    const uploader = await createUploader({ endpoint: memory.url, apiKey: 'bench', directory });
+    const started = performance.now();
+    const { enqueued, ms } = await produce(uploader);
+    await uploader.flush();
+    const totalMs = performance.now() - started;
+    const { delivered } = uploader.stats();
+    await uploader.close();
+    console.log(
+      `into an in-memory server answering every item stored, ${producers} producers for ${seconds} s:`,
+    );
+    console.log(`  durable enqueue:      ${rate(enqueued, ms)}`);
+    console.log(`  end-to-end delivered: ${rate(delivered, totalMs)} (enqueue start to flush end)`);
+    return (delivered / totalMs) * 1000;
+  } finally {
+    await rm(directory, { recursive: true, force: true });
+    await memory.close();
+  }
+}
+
+const ceiling = await durableAppendCeiling();
+reportFigure({
+  figure: `SDK into an in-memory server answering stored, ${producers} producers, default options`,
+  value: await intoMemory(),
+  unit: 'items/s',
+  ceiling,
+  ceilingLabel: "the SDK's durable enqueue with nobody to deliver to ('fsync')",
+  target: { ratioAtLeast: 0.5 },
+});
 
 const server = await startTestServer({
   logLevel: 'error',
@@ -44,18 +165,8 @@ try {
   const directory = await mkdtemp(join(tmpdir(), 'sluice-bench-uploader-'));
   try {
     const uploader = await createUploader({ endpoint: server.url, apiKey: server.apiKey, directory });
-    let enqueued = 0;
     const started = performance.now();
-    const deadline = started + seconds * 1000;
-    await Promise.all(
-      Array.from({ length: producers }, async () => {
-        while (performance.now() < deadline) {
-          await uploader.enqueue({ type: 'bench', data: payload });
-          enqueued += 1;
-        }
-      }),
-    );
-    const enqueueMs = performance.now() - started;
+    const { enqueued, ms: enqueueMs } = await produce(uploader);
     const deliveredDuring = uploader.stats().delivered;
     await uploader.flush();
     const totalMs = performance.now() - started;
@@ -69,6 +180,11 @@ try {
     console.log(
       `  rows in database:     ${(await count()).toLocaleString('en-US')}; final concurrency ${stats.concurrency}`,
     );
+    reportFigure({
+      figure: `SDK → API → ${server.db.kind === 'postgres' ? 'PostgreSQL' : 'PGlite'} end to end, ${producers} producers, default options`,
+      value: (stats.delivered / totalMs) * 1000,
+      unit: 'items/s',
+    });
     // Leave a backlog on disk for the second phase, delivered by nobody.
     await uploader.close();
   } finally {
@@ -122,6 +238,11 @@ try {
     console.log(`  rows added:           ${((await count()) - before).toLocaleString('en-US')}`);
     const mib = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(0)} MiB`;
     console.log(`  RSS (uploader and API in one process): ${mib(rssBefore)} before, ${mib(rssPeak)} peak`);
+    reportFigure({
+      figure: `fresh uploader draining a ${backlog.toLocaleString('en-US')}-record backlog into the API (${server.db.kind})`,
+      value: (stats.delivered / ms) * 1000,
+      unit: 'items/s',
+    });
   } finally {
     await rm(backlogDir, { recursive: true, force: true });
   }
