@@ -117,4 +117,43 @@ describe('sluice send DIR', () => {
     expect(sent.stdout).toMatch(new RegExp(`^stored\t\\S+\t${join(files, 'small.txt')}$`, 'm'));
     expect(sent.stdout).toContain('1 delivered, 0 dead, 1 refused\n');
   }, 60_000);
+
+  test('sending the same directory again stores nothing twice; a file written since is sent anew', async ({
+    server,
+    dir,
+    files,
+  }) => {
+    const root = join(files, 'again');
+    await mkdir(root);
+    await writeFile(join(root, 'a.txt'), 'first a');
+    await writeFile(join(root, 'b.txt'), 'first b');
+    const send = () =>
+      sluice(['send', root, '--endpoint', server.url, '--dir', dir], { env: { SLUICE_API_KEY: 'test-key' } });
+    const first = await send();
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stdout.match(/^stored\t/gm)).toHaveLength(2);
+
+    const second = await send();
+    expect(second.code, second.stderr).toBe(0);
+    expect(second.stdout).toContain('2 delivered, 0 dead');
+    expect(second.stdout).not.toMatch(/^stored\t/m);
+    expect(second.stdout.match(/^duplicate\t/gm)).toHaveLength(2);
+
+    await writeFile(join(root, 'b.txt'), 'second b');
+    const third = await send();
+    expect(third.code, third.stderr).toBe(0);
+    expect(third.stdout.match(/^stored\t/gm)).toHaveLength(1);
+    expect(third.stdout).toMatch(/^stored\t\S+\t.*b\.txt$/m);
+
+    const rows = await server.query<{ name: string; bytes: Buffer }>(
+      `select b.meta->>'name' as name, s.bytes from blobs b join blob_staging s using (source, id)
+        where b.source = $1 and b.meta->>'name' like 'again/%' order by 1, 2`,
+      [server.source],
+    );
+    expect(rows.map((row) => `${row.name}=${Buffer.from(row.bytes).toString()}`)).toEqual([
+      'again/a.txt=first a',
+      'again/b.txt=first b',
+      'again/b.txt=second b',
+    ]);
+  }, 60_000);
 });

@@ -1,8 +1,10 @@
-import { type FileHandle, open } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { type FileHandle, open, stat } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
-import { newItemId } from '@sluice/contracts';
+import { newItemId, sha256Hex } from '@sluice/contracts';
 import { isAuthenticationError } from '../errors.js';
 import { createUploader } from '../uploader.js';
 import type { Uploader } from '../uploader-api.js';
@@ -340,24 +342,29 @@ class SendRun {
   async #queueFiles(): Promise<void> {
     for (const file of this.#plan.files) {
       if (this.#stop.signal.aborted) return;
-      const id = newItemId();
-      this.#files.set(id, file);
+      const type = this.#options.type;
+      const contentType =
+        this.#options.contentType ??
+        CONTENT_TYPES[extname(file.path).toLowerCase()] ??
+        'application/octet-stream';
+      let id: string | undefined;
       let queued: { id: string } | undefined;
       try {
+        const item = await fileItem(file, type, contentType);
+        id = item.id;
+        this.#files.set(id, file);
         queued = await this.#withRoom(() =>
           this.#uploader.enqueueBlob({
-            id,
-            type: this.#options.type,
+            id: item.id,
+            ts: item.ts,
+            type,
             body: file.path,
-            contentType:
-              this.#options.contentType ??
-              CONTENT_TYPES[extname(file.path).toLowerCase()] ??
-              'application/octet-stream',
+            contentType,
             meta: { name: file.name },
           }),
         );
       } catch (error) {
-        this.#files.delete(id);
+        if (id !== undefined) this.#files.delete(id);
         if (!isRefusal(error, file.path)) throw error;
         this.#refused += 1;
         this.#filesDone += 1;
@@ -365,7 +372,7 @@ class SendRun {
         this.#progress.line(`refused\t-\t${file.path}\t${(error as Error).message}`);
       }
       if (queued === undefined && this.#stop.signal.aborted) {
-        this.#files.delete(id);
+        if (id !== undefined) this.#files.delete(id);
         return;
       }
       this.#filesQueued += 1;
@@ -441,4 +448,25 @@ function isRefusal(error: unknown, path: string): boolean {
   if (error instanceof TypeError || error instanceof RangeError) return true;
   const failure = error as NodeJS.ErrnoException;
   return failure.path === path && ['ENOENT', 'EACCES', 'EPERM', 'EISDIR'].includes(failure.code ?? '');
+}
+
+/**
+ * The id and `ts` of a file's blob, derived from what the item is: its type, content type, name, modification
+ * time and content. Sending the same unchanged file again (a re-run after an interrupt, a script run twice)
+ * gives the same item, which the server answers `duplicate`: it is never stored twice. A file written again
+ * since (a new modification time) is a new item.
+ */
+async function fileItem(
+  file: FileToSend,
+  type: string,
+  contentType: string,
+): Promise<{ readonly id: string; readonly ts: number }> {
+  const { mtimeMs } = await stat(file.path);
+  const content = createHash('sha256');
+  for await (const chunk of createReadStream(file.path)) content.update(chunk as Buffer);
+  const ts = Math.floor(mtimeMs);
+  return {
+    id: `file-${sha256Hex(JSON.stringify([type, contentType, file.name, ts, content.digest('hex')]))}`,
+    ts,
+  };
 }
