@@ -131,22 +131,35 @@ async function produceLogLines({ uploader, appLogDirectory }: ProduceContext): P
 /**
  * With the writer stopped: tails until every file of the directory that the tailer follows is read and
  * durably enqueued to its end (lag 0, twice in a row), then stops the tailer (saving its checkpoints).
+ * Throws if the tailer stops on its own, or makes no progress for 60 s.
  */
 async function drainLogLines({ uploader, appLogDirectory }: DrainContext): Promise<void> {
   const tail = tailAppLogs(uploader, appLogDirectory);
+  // The names APP_LOG_INCLUDE matches.
   const followed = (name: string) => name === APP_LOG || name.startsWith(`${APP_LOG}.`);
   let caughtUp = 0;
+  let lastLines = 0;
+  let lastProgressAt = Date.now();
   while (caughtUp < 2) {
     await sleep(250);
-    const files = tail.stats().files;
-    const done = readdirSync(appLogDirectory)
+    const stats = tail.stats();
+    if (stats.stopped) throw new Error('the tailer stopped on its own while draining');
+    if (stats.lines !== lastLines) {
+      lastLines = stats.lines;
+      lastProgressAt = Date.now();
+    }
+    const behind = readdirSync(appLogDirectory)
       .filter(followed)
-      .every((name) => {
+      .flatMap((name) => {
         const path = join(appLogDirectory, name);
         const size = statSync(path).size;
-        return size === 0 || files.some((file) => file.path === path && file.offset === size);
+        const file = stats.files.find((candidate) => candidate.path === path);
+        return size === 0 || file?.offset === size ? [] : [`${name}: ${file?.offset ?? 'unseen'} of ${size}`];
       });
-    caughtUp = done ? caughtUp + 1 : 0;
+    caughtUp = behind.length === 0 ? caughtUp + 1 : 0;
+    if (behind.length > 0 && Date.now() - lastProgressAt > 60_000) {
+      throw new Error(`the tailer made no progress for 60 s; behind: ${behind.join(', ')}`);
+    }
   }
   await tail.stop();
 }
