@@ -147,6 +147,8 @@ class Tailer implements Tail {
   #woken = false;
   #openFiles = 0;
   #dirty = false;
+  /** A save that lines about to be shipped depend on (invariant 3) has not succeeded yet. */
+  #mustSave = false;
   #lastSaveAt = 0;
   #lastDiscoveryAt = 0;
   #lastExpiryAt = Date.now();
@@ -235,8 +237,9 @@ class Tailer implements Tail {
       const context = this.#context(checkpoints);
       this.#context_ = context;
       this.#startWatcher();
-      await this.#discover(context);
-      await this.#recoverRotated(context);
+      // Neither failing stops the tailer: files are looked for again at every poll.
+      await this.#discover(context).catch((error: unknown) => this.#error(error));
+      await this.#recoverRotated(context).catch((error: unknown) => this.#error(error));
       await this.#loop(context);
     } catch (error) {
       if (!(error instanceof TailStoppedError)) this.#error(error);
@@ -286,7 +289,10 @@ class Tailer implements Tail {
         (this.#woken && sinceDiscovery >= WATCH_DISCOVERY_MS)
       ) {
         this.#woken = false;
-        await this.#discover(context);
+        // A failed listing or stat (EMFILE, EACCES, EIO …) is reported and tried again at the next poll.
+        await this.#discover(context).catch((error: unknown) =>
+          this.#error(new Error(`could not look for files: ${(error as Error).message}`, { cause: error })),
+        );
       }
       const ready: FollowedFile[] = [];
       let mustSave = false;
@@ -303,7 +309,9 @@ class Tailer implements Tail {
         if (!file.wantsTurn) {
           const idle = Date.now() - file.lastActiveAt >= idleTimeoutMs;
           if (this.#target.kind === 'directory' && file.isOpen && file.role === 'following' && idle) {
-            await file.close();
+            await file
+              .close()
+              .catch((error: unknown) => this.#warn(`could not close ${file.path}`, file.path, error));
           }
           continue;
         }
@@ -315,11 +323,13 @@ class Tailer implements Tail {
         if (outcome === 'save' || outcome === 'ready') ready.push(file);
       }
       this.#cursor = count === 0 ? 0 : (this.#cursor + visited) % count;
-      // New checkpoints and renewed timestamps are durable before any line that carries them is shipped.
-      if (mustSave) await this.#save();
+      // New checkpoints and renewed timestamps are durable before any line that carries them is shipped:
+      // while such a save fails (a full disk), nothing is shipped; the save is tried again every poll.
+      if (mustSave) this.#mustSave = true;
+      const shippable = !this.#mustSave || (await this.#save());
       // Files left for the next round because of the descriptor cap: no sleep before it.
-      let more = visited < order.length;
-      for (const file of ready) {
+      let more = shippable && visited < order.length;
+      for (const file of shippable ? ready : []) {
         if (this.#abort.signal.aborted) break;
         const before = file.lines;
         const result = await this.#guard(file, () => file.step());
@@ -334,7 +344,10 @@ class Tailer implements Tail {
         // Files still followed are seen, however long they have been idle.
         for (const file of this.#followers)
           if (file.entry !== undefined) file.entry.seenAt = this.#lastExpiryAt;
-        if (context.checkpoints.expire(Date.now() - checkpointTtlMs) > 0) await this.#save();
+        if (context.checkpoints.expire(Date.now() - checkpointTtlMs) > 0) {
+          this.#dirty = true;
+          await this.#save();
+        }
       }
       if (!more) {
         // A watch event asks for a discovery, but a busy directory lists at most every WATCH_DISCOVERY_MS.
@@ -361,10 +374,29 @@ class Tailer implements Tail {
     }
   }
 
-  async #save(): Promise<void> {
+  /**
+   * Writes the checkpoints. A failed write (ENOSPC, EIO …) is reported as an `error` and leaves them dirty
+   * (and a save lines wait for still required): the loop goes on and tries again. True once written.
+   */
+  async #save(): Promise<boolean> {
     this.#dirty = false;
     this.#lastSaveAt = Date.now();
-    await this.#checkpoints?.save();
+    const required = this.#mustSave;
+    this.#mustSave = false;
+    try {
+      await this.#checkpoints?.save();
+      return true;
+    } catch (error) {
+      this.#dirty = true;
+      if (required) this.#mustSave = true;
+      this.#error(
+        new Error(
+          `could not write the checkpoint file ${this.#checkpointPath}: ${(error as Error).message}; trying again`,
+          { cause: error },
+        ),
+      );
+      return false;
+    }
   }
 
   #forget(file: FollowedFile): void {
