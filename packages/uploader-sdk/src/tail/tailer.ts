@@ -1,12 +1,13 @@
 import { createHash } from 'node:crypto';
 import { type FSWatcher, watch } from 'node:fs';
-import { readdir, stat } from 'node:fs/promises';
+import { open, readdir, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { isUploaderClosedError } from '../errors.js';
 import { TypedEmitter } from '../events.js';
 import { uploaderInternals } from '../uploader-internals.js';
 import { CheckpointStore } from './checkpoint-store.js';
-import { type FollowContext, FollowedFile, type FollowRole } from './followed-file.js';
+import { readFingerprint } from './fingerprint.js';
+import { COPY_WINDOW_MS, type FollowContext, FollowedFile, type FollowRole } from './followed-file.js';
 import { fileNameFilter } from './glob.js';
 import {
   type ResolvedTailOptions,
@@ -267,6 +268,7 @@ class Tailer implements Tail {
       checkpoints,
       sink,
       buffer: this.#buffer,
+      copies: this.#target.kind === 'directory',
       emit: (event, payload) => this.#events.emit(event, payload),
       acquire: (file) => this.#acquire(file),
       released: () => {
@@ -344,7 +346,8 @@ class Tailer implements Tail {
         // Files still followed are seen, however long they have been idle.
         for (const file of this.#followers)
           if (file.entry !== undefined) file.entry.seenAt = this.#lastExpiryAt;
-        if (context.checkpoints.expire(Date.now() - checkpointTtlMs) > 0) {
+        const truncatedBefore = Date.now() - Math.min(COPY_WINDOW_MS, checkpointTtlMs);
+        if (context.checkpoints.expire(Date.now() - checkpointTtlMs, truncatedBefore) > 0) {
           this.#dirty = true;
           await this.#save();
         }
@@ -556,7 +559,8 @@ class Tailer implements Tail {
       const file = found === undefined ? undefined : lost.get(found.ino);
       if (found === undefined || file === undefined) continue;
       lost.delete(found.ino);
-      if (found.size > file.entry!.offset) {
+      // Grown, or shrunk (truncated: an offset beyond the end is never trusted, it is read as a new generation).
+      if (found.size !== file.entry!.offset) {
         this.#follow(path, found.ino, found.size, 'recovering', context);
         this.#events.emit('rotated', {
           path: file.path,
@@ -569,17 +573,19 @@ class Tailer implements Tail {
   }
 
   /**
-   * Files rotated while the tailer was down: a checkpoint's inode found under another name in the watched
-   * directory, with more bytes than the checkpoint covers, is drained from its checkpoint.
+   * Files rotated while the tailer was down: a file under another name in the watched directory whose
+   * fingerprint has a checkpoint (looked for among the files with the inode of one), and more or fewer
+   * bytes than the checkpoint covers, is drained from its checkpoint (fewer: read again as a new
+   * generation). An entry is matched by fingerprint only: the inode of one that is now another file (a
+   * truncation gave it a new first line) says nothing about how much of that file was read.
    */
   async #recoverRotated(context: FollowContext): Promise<void> {
-    const pending = new Map<number, number>();
+    const inodes = new Set<number>();
     const followed = new Set(this.#followers.map((file) => file.ino));
     for (const entry of context.checkpoints.entries()) {
-      if (!followed.has(entry.ino))
-        pending.set(entry.ino, Math.max(entry.offset, pending.get(entry.ino) ?? 0));
+      if (!followed.has(entry.ino)) inodes.add(entry.ino);
     }
-    if (pending.size === 0) return;
+    if (inodes.size === 0) return;
     const directory = this.#target.kind === 'file' ? dirname(this.#target.path) : this.#target.path;
     let names: string[];
     try {
@@ -590,9 +596,10 @@ class Tailer implements Tail {
     for (const name of names) {
       const path = join(directory, name);
       const found = await statFile(path);
-      if (found === undefined || followed.has(found.ino)) continue;
-      const offset = pending.get(found.ino);
-      if (offset !== undefined && found.size > offset) {
+      if (found === undefined || followed.has(found.ino) || !inodes.has(found.ino)) continue;
+      const fingerprint = await fingerprintOf(path, found.ino);
+      const entry = fingerprint === undefined ? undefined : context.checkpoints.get(fingerprint);
+      if (entry !== undefined && found.size !== entry.offset) {
         followed.add(found.ino);
         this.#follow(path, found.ino, found.size, 'recovering', context);
       }
@@ -688,6 +695,9 @@ class Tailer implements Tail {
     this.#watcher = undefined;
     await this.#discovering;
     try {
+      // Files still followed are seen up to the stop (a restart within checkpointTtlMs keeps them).
+      const now = Date.now();
+      for (const file of this.#followers) if (file.entry !== undefined) file.entry.seenAt = now;
       for (const file of this.#followers) await file.close();
       await this.#checkpoints?.save();
     } catch (error) {
@@ -718,5 +728,23 @@ async function statFile(path: string): Promise<{ ino: number; size: number } | u
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
     throw error;
+  }
+}
+
+/** The fingerprint of the file at `path` (as a rotated file: an unterminated first line counts). */
+async function fingerprintOf(path: string, ino: number): Promise<string | undefined> {
+  let handle: Awaited<ReturnType<typeof open>>;
+  try {
+    handle = await open(path, 'r');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EISDIR') return undefined;
+    throw error;
+  }
+  try {
+    if ((await handle.stat()).ino !== ino) return undefined;
+    return await readFingerprint(handle, ino, true);
+  } finally {
+    await handle.close();
   }
 }
