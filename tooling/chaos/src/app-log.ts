@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { seededRandom } from './random.js';
@@ -18,15 +17,6 @@ export function appLogLine(seed: number, n: number): string {
 export function appLogSeq(line: string): number | undefined {
   const match = /^seq=(\d+) /.exec(line);
   return match === null ? undefined : Number(match[1]);
-}
-
-/**
- * The log client's record id: derived from the line's content, so the same line read from a
- * copytruncate copy gets the id it had in the live file (the server stores it once, and answers the
- * second version, which names another file, `conflict`).
- */
-export function appLogRecordId(line: string): string {
-  return `line-${createHash('sha256').update(line).digest('hex').slice(0, 40)}`;
 }
 
 /** What the writer wrote, saved (fsynced) when it is stopped with SIGTERM. */

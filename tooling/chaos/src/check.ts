@@ -1,5 +1,4 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { basename } from 'node:path';
 import { blobObjectKey } from '@sluice/contracts';
 import type { DeadLetter } from '@sluice/uploader-sdk';
 import { appLogLine, appLogSeq, linesOnDisk, type WriterSummary } from './app-log.js';
@@ -44,11 +43,6 @@ export interface TailCheck {
   /** `log` rows in the database, and how many distinct lines they hold. */
   readonly rowsStored: number;
   readonly linesStored: number;
-  /**
-   * Dead letters `IDEMPOTENCY_CONFLICT` of lines read a second time from a copytruncate copy (or first
-   * from the copy, then from the live file) under the same content id: the stored version stays.
-   */
-  readonly copyConflicts: number;
   /** Written, not stored (`seq=N`). */
   readonly lost: string[];
   /** Stored in more than one row. */
@@ -168,14 +162,13 @@ export async function checkRun(
     ).map((row) => `blob ${row.key} stored ${row.count} times under different ids`),
   ];
 
-  const { tail, isCopyConflict } = await checkTail(tailInput, db, source);
-  // The copytruncate conflicts of the log client are counted in `tail`, not listed here.
+  // Every dead letter counts, the log client's included: a copytruncate copy is read under the ids of
+  // the generation it copies, so it makes no conflict.
+  const tail = await checkTail(tailInput, db, source);
   const found: CheckResult['deadLetters']['found'] = [];
-  let copyConflicts = 0;
   for (const [directory, file] of deadLetterFiles) {
     for (const letter of JSON.parse(readFileSync(file, 'utf8')) as DeadLetter[]) {
-      if (isCopyConflict(letter)) copyConflicts++;
-      else found.push({ id: letter.id, code: letter.reason.code, status: letter.status, directory });
+      found.push({ id: letter.id, code: letter.reason.code, status: letter.status, directory });
     }
   }
   const missing: string[] = [];
@@ -208,7 +201,7 @@ export async function checkRun(
     duplicateRows,
     blobs: { uploaded: blobRows.filter((row) => row.state === 'uploaded').length, objectsVerified },
     blobProblems,
-    tail: { ...tail, copyConflicts },
+    tail,
     deadLetters: {
       expected: [...expectedDead].map(([id, code]) => ({ id, code })),
       found,
@@ -226,15 +219,9 @@ interface StoredLogRow {
 
 /**
  * Every line the writer wrote must be stored exactly once, by content (the `line` of the `log` rows,
- * whatever their ids), and nothing else. A dead letter is accepted as a copy conflict (`isCopyConflict`)
- * only if it is the `IDEMPOTENCY_CONFLICT` of a `log` record whose id is stored with the same line, and
- * one of the two versions was read from a copytruncate copy (the copy's records name another `file`).
+ * whatever their ids), and nothing else.
  */
-async function checkTail(
-  input: TailCheckInput,
-  db: ChaosDatabase,
-  source: string,
-): Promise<{ tail: Omit<TailCheck, 'copyConflicts'>; isCopyConflict: (letter: DeadLetter) => boolean }> {
+async function checkTail(input: TailCheckInput, db: ChaosDatabase, source: string): Promise<TailCheck> {
   const problems: string[] = [];
   let summary: WriterSummary = { written: 0, rotations: { rename: 0, copytruncate: 0 }, copies: [] };
   if (existsSync(input.writerSummaryPath)) {
@@ -275,31 +262,14 @@ async function checkTail(
       );
   }
 
-  const copies = new Set(summary.copies);
-  const isCopy = (file: string | null | undefined) => typeof file === 'string' && copies.has(basename(file));
-  const byId = new Map(rows.map((row) => [row.id, row]));
-  const isCopyConflict = (letter: DeadLetter): boolean => {
-    if (letter.type !== 'log' || letter.reason.code !== 'IDEMPOTENCY_CONFLICT') return false;
-    const data = (letter.item as { data?: { line?: string; file?: string } }).data;
-    const stored = byId.get(letter.id);
-    return (
-      stored !== undefined &&
-      data?.line === stored.line &&
-      data?.file !== stored.file &&
-      (isCopy(data?.file) || isCopy(stored.file))
-    );
-  };
   return {
-    tail: {
-      written: summary.written,
-      rotations: summary.rotations,
-      rowsStored: rows.length,
-      linesStored: byLine.size,
-      lost,
-      duplicated,
-      foreign,
-      problems,
-    },
-    isCopyConflict,
+    written: summary.written,
+    rotations: summary.rotations,
+    rowsStored: rows.length,
+    linesStored: byLine.size,
+    lost,
+    duplicated,
+    foreign,
+    problems,
   };
 }

@@ -3,7 +3,7 @@ import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { blobItemHash, recordHash } from '@sluice/contracts';
 import { type Tail, tailDirectory, type Uploader } from '@sluice/uploader-sdk';
-import { APP_LOG, APP_LOG_INCLUDE, appLogRecordId } from './app-log.js';
+import { APP_LOG, APP_LOG_INCLUDE } from './app-log.js';
 import type { ClientLog } from './client-log.js';
 import type { Random } from './random.js';
 
@@ -104,10 +104,9 @@ async function produceBlobs({ uploader, log, random, client, incarnation }: Prod
 function tailAppLogs(uploader: Uploader, directory: string): Tail {
   const tail = tailDirectory(directory, {
     uploader,
+    // Default ids (`<fingerprint>.<generation>:<offset>`): a copytruncate copy is read under the ids of
+    // the generation it is a copy of, from where reading of it stood, so each line is stored once.
     include: APP_LOG_INCLUDE,
-    // Content-derived ids (see appLogRecordId): a copytruncate copy is a file of its own whose lines come
-    // again under its fingerprint; with ids from the content the server stores each line once.
-    id: (line) => appLogRecordId(line),
   });
   const say = (what: string) => process.stdout.write(`${new Date().toISOString()} ${what}\n`);
   tail.on('opened', (e) => say(`opened ${e.path} ${e.fingerprint}.${e.generation} at ${e.offset}`));
