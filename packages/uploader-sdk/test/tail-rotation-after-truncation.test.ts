@@ -47,3 +47,36 @@ describe('rotation while the tailer was down, of a file truncated before', () =>
     expect(opened.find((event) => event.path === `${path}.1`)?.offset).toBe(checkpointed);
   });
 });
+
+describe('rotation while the tailer was down, of a file that shrank', () => {
+  test('reads the rotated file as a new generation: an offset beyond its end is not trusted', async ({
+    server,
+    cleanup,
+  }) => {
+    const logs = await tempDirectory('sluice-tail-');
+    const path = join(logs, 'app.log');
+    const { uploader } = await openUploader(cleanup, { endpoint: server.url });
+    const tail = tailFile(path, { uploader, ...fast });
+    cleanup.add(() => tail.stop());
+    const header = 'header';
+    const first = numberedLines('first', 100);
+    await writeFile(path, lines([header, ...first]));
+    await expectStoredExactly(server, [header, ...first], 8_000);
+    await waitCaughtUp(tail);
+    await tail.stop();
+
+    // While the tailer is down: rewritten shorter with the same first line (same fingerprint), then
+    // rename + create. The rotated file has fewer bytes than its checkpoint covers.
+    const rewritten = numberedLines('rewritten', 5);
+    await writeFile(path, lines([header, ...rewritten]));
+    await rename(path, `${path}.1`);
+    const fresh = numberedLines('fresh', 10);
+    await writeFile(path, lines(fresh));
+    const again = tailFile(path, { uploader, ...fast });
+    cleanup.add(() => again.stop());
+    const truncated: TailEvents['truncated'][] = [];
+    again.on('truncated', (event) => truncated.push(event));
+    await expectStoredExactly(server, [header, ...first, header, ...rewritten, ...fresh], 8_000);
+    expect(truncated.map((event) => event.generation)).toEqual([1]);
+  });
+});
