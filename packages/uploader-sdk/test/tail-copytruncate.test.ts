@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { describe, expect } from 'vitest';
-import { type TailEvents, tailDirectory } from '../src/index.js';
+import { type Tail, type TailEvents, tailDirectory, tailFile } from '../src/index.js';
 import { openUploader, tempDirectory } from './support/harness.js';
 import { expectStoredExactly, test } from './support/tail-fixture.js';
 import { numberedLines, storedLines, waitCaughtUp } from './support/tail-harness.js';
@@ -13,6 +13,18 @@ const packageRoot = fileURLToPath(new URL('..', import.meta.url));
 const writerChild = fileURLToPath(new URL('./support/tail-writer-child.ts', import.meta.url));
 const fast = { pollIntervalMs: 20, rotateWaitMs: 200, checkpointIntervalMs: 20 };
 const lines = (text: readonly string[]): string => `${text.join('\n')}\n`;
+
+type Start = (logs: string, options: Parameters<typeof tailFile>[1]) => Tail;
+
+/** The ways a copy can be found: among the files a directory tailer follows, or looked for apart. */
+const setups: [string, Start][] = [
+  ['tailDirectory, copies included', (logs, options) => tailDirectory(logs, options)],
+  [
+    'tailDirectory, copies left out of include',
+    (logs, options) => tailDirectory(logs, { ...options, include: 'app.log' }),
+  ],
+  ['tailFile', (logs, options) => tailFile(join(logs, 'app.log'), options)],
+];
 
 /** logrotate's copytruncate: copy the file, then truncate it in place. */
 async function copytruncate(path: string, copy: string): Promise<void> {
@@ -24,7 +36,7 @@ async function copytruncate(path: string, copy: string): Promise<void> {
 // tailer's last read and the truncation are only in the copy; a directory tailer follows the copy (a new
 // inode, so a new fingerprint) and, before, read it from 0 under new ids: every line stored twice. The
 // copy is now read under the truncated generation's ids from where reading of it stood.
-describe('copytruncate in a watched directory', () => {
+describe.each(setups)('copytruncate, %s', (_name, start) => {
   test('stores every line once: lines read before, the window only in the copy, lines after', async ({
     server,
     cleanup,
@@ -32,7 +44,7 @@ describe('copytruncate in a watched directory', () => {
     const logs = await tempDirectory('sluice-tail-');
     const path = join(logs, 'app.log');
     const { uploader } = await openUploader(cleanup, { endpoint: server.url });
-    const tail = tailDirectory(logs, { uploader, ...fast });
+    const tail = start(logs, { uploader, ...fast });
     cleanup.add(() => tail.stop());
     const rotated: TailEvents['rotated'][] = [];
     tail.on('rotated', (event) => rotated.push(event));
@@ -69,7 +81,7 @@ describe('copytruncate in a watched directory', () => {
     const path = join(logs, 'app.log');
     const { uploader } = await openUploader(cleanup, { endpoint: server.url });
     const options = { uploader, checkpointDirectory, ...fast };
-    const tail = tailDirectory(logs, options);
+    const tail = start(logs, options);
     cleanup.add(() => tail.stop());
     const before = numberedLines('before', 100);
     await writeFile(path, lines(before));
@@ -82,7 +94,7 @@ describe('copytruncate in a watched directory', () => {
     await copytruncate(path, `${path}.1`);
     const after = numberedLines('after', 20);
     await appendFile(path, lines(after));
-    const again = tailDirectory(logs, options);
+    const again = start(logs, options);
     cleanup.add(() => again.stop());
     const opened: TailEvents['opened'][] = [];
     again.on('opened', (event) => opened.push(event));
@@ -92,7 +104,12 @@ describe('copytruncate in a watched directory', () => {
     const stored = await storedLines(server);
     expect(new Set(stored.map((row) => row.file))).toEqual(new Set([path]));
   });
+});
 
+// Only where copies are followed: with tailFile, or copies left out of include, a copy is looked for only
+// for a generation the tailer has read some of; a generation truncated before it got to it (100 ms here,
+// a loaded machine) is in no file it follows (the known limit in the README).
+describe.each(setups.slice(0, 1))('copytruncate under load, %s', (_name, start) => {
   test('stores every line once when the file is copied and truncated every 100 ms under a fast writer', async ({
     server,
     cleanup,
@@ -101,7 +118,7 @@ describe('copytruncate in a watched directory', () => {
     const path = join(logs, 'app.log');
     await writeFile(path, '');
     const { uploader } = await openUploader(cleanup, { endpoint: server.url });
-    const tail = tailDirectory(logs, { uploader, ...fast });
+    const tail = start(logs, { uploader, ...fast });
     cleanup.add(() => tail.stop());
     const writer = spawn(
       process.execPath,

@@ -248,6 +248,14 @@ export class CheckpointStore {
     return found;
   }
 
+  /** The truncated generations found since `since` whose copies are still looked for. */
+  previousSince(since: number): PreviousGeneration[] {
+    const found: PreviousGeneration[] = [];
+    for (const entry of this.#entries.values())
+      for (const previous of entry.previous ?? []) if (previous.at >= since) found.push(previous);
+    return found;
+  }
+
   /** Forgets a truncated generation (its copy was found). */
   dropPrevious(entry: CheckpointEntry, previous: PreviousGeneration): void {
     const kept = (entry.previous ?? []).filter((other) => other !== previous);

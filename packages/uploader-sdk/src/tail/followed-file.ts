@@ -11,9 +11,10 @@ import type { TailEvents } from './tail-events.js';
  * `following`: the file at a followed path. `draining`: renamed away or deleted; read to its end, then let
  * go. `recovering`: found at start by the inode of a checkpoint (rotated while the tailer was down); drained
  * like `draining`, but only if its fingerprint has a checkpoint (an unrelated file that got the inode is
- * left alone).
+ * left alone). `copy`: a file of the watched directory that no followed name leads to, whose first line is
+ * that of a generation just found truncated: drained as its copy if it is one, else let go.
  */
-export type FollowRole = 'following' | 'draining' | 'recovering';
+export type FollowRole = 'following' | 'draining' | 'recovering' | 'copy';
 
 /** What a file's reader shares with its tailer. */
 export interface FollowContext {
@@ -183,6 +184,9 @@ export class FollowedFile {
       const { checkpoints } = this.#context;
       if (this.role === 'recovering' && checkpoints.get(fingerprint) === undefined) {
         return this.#finish();
+      }
+      if (checkpoints.get(fingerprint) === undefined && this.role === 'copy') {
+        return (await this.#adoptCopy(fingerprint, head, stat.size, now)) ? 'save' : this.#finish();
       }
       if (checkpoints.get(fingerprint) === undefined && this.#context.copies && this.role === 'following') {
         if (await this.#adoptCopy(fingerprint, head, stat.size, now)) return 'save';

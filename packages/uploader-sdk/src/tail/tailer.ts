@@ -6,7 +6,7 @@ import { isUploaderClosedError } from '../errors.js';
 import { TypedEmitter } from '../events.js';
 import { uploaderInternals } from '../uploader-internals.js';
 import { CheckpointStore } from './checkpoint-store.js';
-import { readFingerprint } from './fingerprint.js';
+import { readFingerprint, readIdentity } from './fingerprint.js';
 import { COPY_WINDOW_MS, type FollowContext, FollowedFile, type FollowRole } from './followed-file.js';
 import { fileNameFilter } from './glob.js';
 import {
@@ -152,6 +152,8 @@ class Tailer implements Tail {
   #mustSave = false;
   #lastSaveAt = 0;
   #lastDiscoveryAt = 0;
+  /** The latest truncation whose copy was looked for (see `#findCopies`). */
+  #copiesLookedForAt = 0;
   #lastExpiryAt = Date.now();
   #dead = 0;
   #stopped = false;
@@ -340,6 +342,9 @@ class Tailer implements Tail {
         if (result === 'done') this.#forget(file);
       }
       this.#inRound.clear();
+      await this.#findCopies(context).catch((error: unknown) =>
+        this.#error(new Error(`could not look for copies: ${(error as Error).message}`, { cause: error })),
+      );
       if (this.#dirty && Date.now() - this.#lastSaveAt >= checkpointIntervalMs) await this.#save();
       if (Date.now() - this.#lastExpiryAt >= Math.min(checkpointTtlMs, 60_000)) {
         this.#lastExpiryAt = Date.now();
@@ -607,6 +612,37 @@ class Tailer implements Tail {
   }
 
   /**
+   * copytruncate: once a generation is found truncated (or, at start, an entry is found to no longer fit
+   * its inode), its copy is looked for among the files of the watched directory that no followed name
+   * leads to (`tailFile`: every other file; `tailDirectory`: those `include` leaves out, the others are
+   * found by discovery): a file not followed, with at least the bytes read of the generation and its
+   * first line, is followed as a possible copy (`FollowedFile` checks the rest). Once per truncation.
+   */
+  async #findCopies(context: FollowContext): Promise<void> {
+    const window = Math.min(COPY_WINDOW_MS, this.#options.checkpointTtlMs);
+    const pending = context.checkpoints
+      .previousSince(Date.now() - window)
+      .filter((previous) => previous.at > this.#copiesLookedForAt);
+    if (pending.length === 0) return;
+    this.#copiesLookedForAt = Math.max(...pending.map((previous) => previous.at));
+    const heads = new Set(pending.map((previous) => previous.head));
+    const smallest = Math.min(...pending.map((previous) => previous.offset));
+    const directory = this.#target.kind === 'file' ? dirname(this.#target.path) : this.#target.path;
+    const names = await readdir(directory).catch(() => [] as string[]);
+    const followed = new Set(this.#followers.filter((file) => !file.done).map((file) => file.ino));
+    for (const name of names) {
+      const path = join(directory, name);
+      if (this.#target.kind === 'file' ? path === this.#target.path : this.#target.matches(name)) continue;
+      const found = await statFile(path);
+      if (found === undefined || followed.has(found.ino) || found.size < smallest) continue;
+      const head = await headOf(path, found.ino);
+      if (head === undefined || !heads.has(head)) continue;
+      followed.add(found.ino);
+      this.#follow(path, found.ino, found.size, 'copy', context);
+    }
+  }
+
+  /**
    * A file whose name no longer leads to it (renamed or deleted before it was opened) is looked for by its
    * inode in the watched directory: found, it is drained from there (a rotation); gone, it is let go.
    */
@@ -744,6 +780,24 @@ async function fingerprintOf(path: string, ino: number): Promise<string | undefi
   try {
     if ((await handle.stat()).ino !== ino) return undefined;
     return await readFingerprint(handle, ino, true);
+  } finally {
+    await handle.close();
+  }
+}
+
+/** The hash of the first line of the file at `path` (see `readIdentity`), if it is complete. */
+async function headOf(path: string, ino: number): Promise<string | undefined> {
+  let handle: Awaited<ReturnType<typeof open>>;
+  try {
+    handle = await open(path, 'r');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (['ENOENT', 'ENOTDIR', 'EISDIR', 'EACCES', 'EPERM'].includes(code ?? '')) return undefined;
+    throw error;
+  }
+  try {
+    if ((await handle.stat()).ino !== ino) return undefined;
+    return (await readIdentity(handle, ino, false))?.head;
   } finally {
     await handle.close();
   }
