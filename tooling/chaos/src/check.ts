@@ -1,6 +1,7 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { blobObjectKey } from '@sluice/contracts';
 import type { DeadLetter } from '@sluice/uploader-sdk';
+import { appLogLine, appLogSeq, linesOnDisk, type WriterSummary } from './app-log.js';
 import { readClientLogs } from './client-log.js';
 import type { ChaosDatabase } from './database.js';
 import type { ChaosObjectStore } from './object-store.js';
@@ -19,6 +20,8 @@ export interface CheckResult {
   readonly duplicateRows: string[];
   readonly blobs: { readonly uploaded: number; readonly objectsVerified: number };
   readonly blobProblems: string[];
+  /** The `log` client: the writer's lines against the `log` records stored. */
+  readonly tail: TailCheck;
   readonly deadLetters: {
     readonly expected: { readonly id: string; readonly code: string }[];
     readonly found: {
@@ -30,6 +33,31 @@ export interface CheckResult {
     readonly missing: string[];
     readonly unexpected: string[];
   };
+}
+
+/** What the log tailer check found; `lost`, `duplicated`, `foreign` and `problems` must be empty. */
+export interface TailCheck {
+  /** Lines the writer appended (each unique), and its rotations. */
+  readonly written: number;
+  readonly rotations: { readonly rename: number; readonly copytruncate: number };
+  /** `log` rows in the database, and how many distinct lines they hold. */
+  readonly rowsStored: number;
+  readonly linesStored: number;
+  /** Written, not stored (`seq=N`). */
+  readonly lost: string[];
+  /** Stored in more than one row. */
+  readonly duplicated: string[];
+  /** Stored, never written. */
+  readonly foreign: string[];
+  /** The writer's own record is missing, or disagrees with its files. */
+  readonly problems: string[];
+}
+
+/** Where the log writer wrote, to check the `log` client against. */
+export interface TailCheckInput {
+  readonly seed: number;
+  readonly directory: string;
+  readonly writerSummaryPath: string;
 }
 
 interface Resolved {
@@ -48,6 +76,7 @@ export async function checkRun(
   db: ChaosDatabase,
   store: ChaosObjectStore,
   source: string,
+  tailInput: TailCheckInput,
 ): Promise<CheckResult> {
   const resolved = new Map<string, Resolved>();
   const expectedDead = new Map<string, string>();
@@ -70,8 +99,8 @@ export async function checkRun(
   }
 
   const sql = db.sql;
-  const rows = await sql<{ id: string; kind: string; hash: string }[]>`
-    select id, kind, hash from items where source = ${source}`;
+  const rows = await sql<{ id: string; kind: string; type: string; hash: string }[]>`
+    select id, kind, type, hash from items where source = ${source}`;
   const byId = new Map(rows.map((row) => [row.id, row]));
   const blobRows = await sql<{ id: string; state: string; sha256: string; object_key: string | null }[]>`
     select id, state, sha256, object_key from blobs where source = ${source}`;
@@ -133,6 +162,9 @@ export async function checkRun(
     ).map((row) => `blob ${row.key} stored ${row.count} times under different ids`),
   ];
 
+  // Every dead letter counts, the log client's included: a copytruncate copy is read under the ids of
+  // the generation it copies, so it makes no conflict.
+  const tail = await checkTail(tailInput, db, source);
   const found: CheckResult['deadLetters']['found'] = [];
   for (const [directory, file] of deadLetterFiles) {
     for (const letter of JSON.parse(readFileSync(file, 'utf8')) as DeadLetter[]) {
@@ -161,7 +193,7 @@ export async function checkRun(
     enqueued: { records, blobs },
     delivered,
     rowsInDatabase: rows.length,
-    unlogged: rows.filter((row) => !resolved.has(row.id)).length,
+    unlogged: rows.filter((row) => row.type !== 'log' && !resolved.has(row.id)).length,
     duplicatesAbsorbed: { events: duplicateEvents, items: duplicateIds.size },
     enqueueRefused: refused,
     lost,
@@ -169,11 +201,75 @@ export async function checkRun(
     duplicateRows,
     blobs: { uploaded: blobRows.filter((row) => row.state === 'uploaded').length, objectsVerified },
     blobProblems,
+    tail,
     deadLetters: {
       expected: [...expectedDead].map(([id, code]) => ({ id, code })),
       found,
       missing,
       unexpected,
     },
+  };
+}
+
+interface StoredLogRow {
+  readonly id: string;
+  readonly line: string | null;
+  readonly file: string | null;
+}
+
+/**
+ * Every line the writer wrote must be stored exactly once, by content (the `line` of the `log` rows,
+ * whatever their ids), and nothing else.
+ */
+async function checkTail(input: TailCheckInput, db: ChaosDatabase, source: string): Promise<TailCheck> {
+  const problems: string[] = [];
+  let summary: WriterSummary = { written: 0, rotations: { rename: 0, copytruncate: 0 }, copies: [] };
+  if (existsSync(input.writerSummaryPath)) {
+    summary = JSON.parse(readFileSync(input.writerSummaryPath, 'utf8')) as WriterSummary;
+  } else {
+    problems.push('the log writer left no summary (it did not stop cleanly)');
+  }
+  const expected = new Map<string, number>();
+  for (let n = 0; n < summary.written; n++) expected.set(appLogLine(input.seed, n), n);
+
+  // The writer's files hold every line it says it wrote (copies repeat some), and nothing else.
+  const onDisk = linesOnDisk(input.directory);
+  const notOnDisk = [...expected.keys()].filter((line) => !onDisk.has(line));
+  if (notOnDisk.length > 0) problems.push(`${notOnDisk.length} written lines are in no file of the writer`);
+  const strangeOnDisk = [...onDisk.keys()].filter((line) => !expected.has(line));
+  if (strangeOnDisk.length > 0)
+    problems.push(`${strangeOnDisk.length} lines on disk the writer did not count`);
+
+  const rows = await db.sql<StoredLogRow[]>`
+    select id, data->>'line' as line, data->>'file' as file from items where source = ${source} and type = 'log'`;
+  const byLine = new Map<string, StoredLogRow[]>();
+  for (const row of rows) {
+    const line = row.line ?? '';
+    byLine.set(line, [...(byLine.get(line) ?? []), row]);
+  }
+  const label = (line: string) => {
+    const seq = appLogSeq(line);
+    return seq === undefined ? JSON.stringify(line.slice(0, 60)) : `seq=${seq}`;
+  };
+  const lost = [...expected.keys()].filter((line) => !byLine.has(line)).map(label);
+  const duplicated: string[] = [];
+  const foreign: string[] = [];
+  for (const [line, stored] of byLine) {
+    if (!expected.has(line)) foreign.push(`${label(line)} (${stored.length} rows)`);
+    else if (stored.length > 1)
+      duplicated.push(
+        `${label(line)} stored ${stored.length} times: ${stored.map((row) => row.id).join(', ')}`,
+      );
+  }
+
+  return {
+    written: summary.written,
+    rotations: summary.rotations,
+    rowsStored: rows.length,
+    linesStored: byLine.size,
+    lost,
+    duplicated,
+    foreign,
+    problems,
   };
 }

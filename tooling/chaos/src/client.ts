@@ -3,8 +3,10 @@
 //   produce NAME        run CLIENTS[NAME].produce until SIGKILLed
 //   plant-originals     deliver the planted items' first versions (flush, close, exit)
 //   plant-conflicts     from a fresh uploader, send the planted bad items (flush, close, exit)
-//   drain               flush whatever the directory holds, write its dead letters as JSON, close, exit
-// Common flags: --dir, --log, --endpoint, --key, --seed, --incarnation, --dead-letters (drain).
+//   drain               run CLIENTS[--client].drain if any (the log tailer reads to the end), then flush
+//                       whatever the directory holds, write its dead letters as JSON, close, exit
+// Common flags: --dir, --log, --endpoint, --key, --seed, --app-logs; --incarnation (produce);
+// --dead-letters and optionally --client (drain).
 import { writeFileSync } from 'node:fs';
 import { createUploader, type Uploader } from '@sluice/uploader-sdk';
 import { OPEN_FAILED_EXIT_CODE } from './client-exit.js';
@@ -81,6 +83,7 @@ async function main(): Promise<void> {
       log,
       client: client.name,
       incarnation,
+      appLogDirectory: required(map, 'app-logs'),
       random: seededRandom(seed, `client:${client.name}:${incarnation}`),
     });
   } else if (mode === 'plant-originals') {
@@ -127,6 +130,11 @@ async function main(): Promise<void> {
     log.write({ kind: 'expect-dead', id: planted.blobId, code: 'IDEMPOTENCY_CONFLICT' });
     await flushCompletely(uploader, 'plant-conflicts');
   } else if (mode === 'drain') {
+    const name = map.get('client');
+    const client = CLIENTS.find((candidate) => candidate.name === name);
+    if (name !== undefined && client === undefined)
+      throw new TypeError(`no client named ${JSON.stringify(name)}`);
+    await client?.drain?.({ uploader, appLogDirectory: required(map, 'app-logs') });
     await flushCompletely(uploader, 'drain');
     writeFileSync(required(map, 'dead-letters'), JSON.stringify(await uploader.deadLetters()));
   } else {

@@ -20,6 +20,7 @@ const SOURCE = 'chaos';
 const API_KEY = 'chaos-key-0123456789';
 const API_COUNT = 2;
 const CLIENT_SCRIPT = fileURLToPath(new URL('./client.js', import.meta.url));
+const WRITER_SCRIPT = fileURLToPath(new URL('./writer.js', import.meta.url));
 
 /** Everything a run reports; written as JSON and printed as a table. */
 export interface RunSummary {
@@ -99,7 +100,10 @@ export async function runChaos(options: RunOptions, say: (line: string) => void)
   const runDirectory = mkdtempSync(join(tmpdir(), `sluice-chaos-${options.seed}-`));
   const logDirectory = join(runDirectory, 'client-logs');
   const outputDirectory = join(runDirectory, 'process-output');
+  const appLogDirectory = join(runDirectory, 'app-logs');
+  const writerSummaryPath = join(runDirectory, 'writer-summary.json');
   mkdirSync(logDirectory);
+  mkdirSync(appLogDirectory);
   mkdirSync(outputDirectory);
   const failures: string[] = [];
   const notes: string[] = [];
@@ -218,8 +222,25 @@ export async function runChaos(options: RunOptions, say: (line: string) => void)
       API_KEY,
       '--seed',
       String(options.seed),
+      '--app-logs',
+      appLogDirectory,
     ];
     let faultPhase = true;
+    // The log writer: its own process, appending to and rotating the files the `log` client tails. It
+    // runs through the whole fault phase (it is the application whose log is shipped, not a client).
+    const startWriter = () => {
+      const child = spawnNode(
+        'writer',
+        WRITER_SCRIPT,
+        ['--dir', appLogDirectory, '--seed', String(options.seed), '--summary', writerSummaryPath],
+        {},
+        join(outputDirectory, 'writer.out'),
+      );
+      void child.exited.then((code) => {
+        if (faultPhase) failures.push(`log writer exited during the fault phase with ${code}`);
+      });
+      return child;
+    };
     const producers = CLIENTS.map((client) => {
       const directory =
         disk !== undefined && client.name === diskClient
@@ -367,6 +388,7 @@ export async function runChaos(options: RunOptions, say: (line: string) => void)
 
     say(`faults for ${options.durationMs / 1000} s: ${describeSchedule(schedule)}`);
     const phaseStart = Date.now();
+    const writer = startWriter();
     for (const producer of producers) producer.start();
     const injected = schedule.map(async (fault) => {
       await sleep(fault.atMs - (Date.now() - phaseStart));
@@ -379,6 +401,7 @@ export async function runChaos(options: RunOptions, say: (line: string) => void)
     await sleep(options.durationMs);
     await Promise.all(injected);
     faultPhase = false;
+    await stopWriter(writer, failures);
     await Promise.all(producers.map((producer) => producer.stop()));
     say(
       `fault phase over after ${Math.round((Date.now() - phaseStart) / 1000)} s; draining every queue in a fresh process`,
@@ -389,15 +412,22 @@ export async function runChaos(options: RunOptions, say: (line: string) => void)
 
     const deadLetterFiles = new Map<string, string>();
     const drainStart = Date.now();
+    const drains = [
+      ...producers.map((producer) => ({
+        directory: producer.directory,
+        client: ['--client', producer.name],
+      })),
+      ...plantDirectories.map((directory) => ({ directory, client: [] })),
+    ];
     await Promise.all(
-      [...producers.map((producer) => producer.directory), ...plantDirectories].map(async (directory, i) => {
+      drains.map(async ({ directory, client }, i) => {
         const file = join(runDirectory, `dead-letters-${i}.json`);
         try {
           await runOnce(
             `drain-${i}`,
             'drain',
             directory,
-            ['--dead-letters', file],
+            ['--dead-letters', file, ...client],
             120_000 + options.durationMs / 2,
           );
           deadLetterFiles.set(directory, file);
@@ -411,7 +441,11 @@ export async function runChaos(options: RunOptions, say: (line: string) => void)
     );
     await waitForBlobs(db, 120_000).catch((error: Error) => failures.push(error.message));
 
-    check = await checkRun(logDirectory, deadLetterFiles, db, store, SOURCE);
+    check = await checkRun(logDirectory, deadLetterFiles, db, store, SOURCE, {
+      seed: options.seed,
+      directory: appLogDirectory,
+      writerSummaryPath,
+    });
     if (check.lost.length > 0)
       failures.push(`${check.lost.length} lost: ${check.lost.slice(0, 10).join(', ')}`);
     if (check.wrongContent.length > 0)
@@ -423,6 +457,14 @@ export async function runChaos(options: RunOptions, say: (line: string) => void)
       failures.push(`planted dead letters: ${check.deadLetters.missing.join('; ')}`);
     if (check.deadLetters.unexpected.length > 0)
       failures.push(`unexpected dead letters: ${check.deadLetters.unexpected.join('; ')}`);
+    const tail = check.tail;
+    if (tail.problems.length > 0) failures.push(`log: ${tail.problems.slice(0, 10).join('; ')}`);
+    if (tail.lost.length > 0)
+      failures.push(`${tail.lost.length} log lines lost: ${tail.lost.slice(0, 10).join(', ')}`);
+    if (tail.duplicated.length > 0)
+      failures.push(`log lines stored more than once: ${tail.duplicated.slice(0, 10).join('; ')}`);
+    if (tail.foreign.length > 0)
+      failures.push(`log lines the writer never wrote: ${tail.foreign.slice(0, 10).join('; ')}`);
     if (faultPhase) failures.push('internal: fault phase did not end');
   } catch (error) {
     failures.push(`run aborted: ${(error as Error).stack ?? String(error)}`);
@@ -450,6 +492,16 @@ export async function runChaos(options: RunOptions, say: (line: string) => void)
     check,
     runDirectory,
   };
+}
+
+/** Stops the log writer with SIGTERM; it saves what it wrote and must exit 0 within 10 s. */
+async function stopWriter(writer: Child | undefined, failures: string[]): Promise<void> {
+  if (writer === undefined || !writer.running) return;
+  process.kill(writer.pid, 'SIGTERM');
+  const timer = setTimeout(() => void writer.kill(), 10_000);
+  const code = await writer.exited;
+  clearTimeout(timer);
+  if (code !== 0) failures.push(`log writer ended with ${code} when stopped`);
 }
 
 async function waitForBlobs(db: ChaosDatabase, timeoutMs: number): Promise<void> {

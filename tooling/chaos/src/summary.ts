@@ -38,6 +38,15 @@ export function formatSummary(summary: RunSummary): string {
       ],
       ['blob problems', String(check.blobProblems.length)],
       [
+        'log lines written (rotations)',
+        `${check.tail.written} (${check.tail.rotations.rename} rename + create, ${check.tail.rotations.copytruncate} copytruncate)`,
+      ],
+      ['log lines stored (rows)', `${check.tail.linesStored} (${check.tail.rowsStored} rows)`],
+      [
+        'log lines lost / duplicated / foreign',
+        `${check.tail.lost.length} / ${check.tail.duplicated.length} / ${check.tail.foreign.length}`,
+      ],
+      [
         'dead letters expected / found / unexpected / missing',
         `${dead.expected.length} / ${dead.found.length} / ${dead.unexpected.length} / ${dead.missing.length}`,
       ],

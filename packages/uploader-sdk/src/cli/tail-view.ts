@@ -71,7 +71,9 @@ export function renderTailEvent<E extends keyof TailEvents>(
     }
     case 'rotated': {
       const { path, reason } = payload as TailEvents['rotated'];
-      return `rotated\t${path}\t${reason}: the old file is read to its end`;
+      return reason === 'copied'
+        ? `rotated\t${path}\tcopied: the copy of a truncated file, read on from where the file was read to`
+        : `rotated\t${path}\t${reason}: the old file is read to its end`;
     }
     case 'truncated': {
       const { path, reason } = payload as TailEvents['truncated'];

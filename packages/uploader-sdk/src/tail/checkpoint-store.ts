@@ -22,6 +22,91 @@ export interface CheckpointEntry {
    * checkpoint that may follow something other than a newline.
    */
   unterminated?: boolean;
+  /** The hash of the file's first line alone (no inode): what a copy of it shares. Absent in old files. */
+  head?: string;
+  /**
+   * The ids of this entry's lines when they are not `<fingerprint>.<generation>`: a copy made by
+   * copytruncate is read under the identity of the generation it is a copy of (see `previous`).
+   */
+  as?: { readonly fingerprint: string; readonly generation: number };
+  /**
+   * Generations of this entry's file that were truncated (or rewritten) in place, most recent last, kept
+   * for a short while: a new file whose first line hashes to `head` with at least `offset` bytes is their
+   * copy (copytruncate) and is read from `offset` under the old ids.
+   */
+  previous?: PreviousGeneration[];
+}
+
+/** Where reading of a generation stood when its file was found truncated in place. */
+export interface PreviousGeneration {
+  /** Its ids: `<fingerprint>.<generation>:<offset>`. */
+  readonly fingerprint: string;
+  readonly generation: number;
+  /** Every line before it is durably enqueued. */
+  readonly offset: number;
+  /** The `ts` of its records from `offset` on. */
+  readonly ts: number;
+  /** The hash of its first line alone. */
+  readonly head: string;
+  /** When the truncation was found (epoch ms). */
+  readonly at: number;
+}
+
+/** How many truncated generations an entry remembers. */
+const MAX_PREVIOUS = 8;
+
+/**
+ * The file of `entry` is no longer what it described (truncated, rewritten, or its inode now holds another
+ * first line): it becomes a new generation read from 0, and the old one is remembered in `previous` (when
+ * anything of it was read) so that a copy of it can be read on from where reading stood.
+ */
+export function detachGeneration(entry: CheckpointEntry, now: number): void {
+  if (entry.head !== undefined && entry.offset > 0) {
+    const previous: PreviousGeneration = {
+      fingerprint: entry.as?.fingerprint ?? entry.fingerprint,
+      generation: entry.as?.generation ?? entry.generation,
+      offset: entry.offset,
+      ts: entry.ts,
+      head: entry.head,
+      at: now,
+    };
+    entry.previous = [...(entry.previous ?? []), previous].slice(-MAX_PREVIOUS);
+  }
+  entry.generation += 1;
+  entry.offset = 0;
+  entry.ts = now;
+  delete entry.unterminated;
+  delete entry.as;
+}
+
+const BASE64URL_22 = /^[A-Za-z0-9_-]{22}$/;
+
+function isIdentity(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  const { fingerprint, generation } = value as Record<string, unknown>;
+  return (
+    typeof fingerprint === 'string' &&
+    BASE64URL_22.test(fingerprint) &&
+    Number.isSafeInteger(generation) &&
+    (generation as number) >= 0
+  );
+}
+
+function isPrevious(value: unknown): value is PreviousGeneration {
+  if (typeof value !== 'object' || value === null) return false;
+  const previous = value as Record<string, unknown>;
+  const count = (key: string): boolean =>
+    Number.isSafeInteger(previous[key]) && (previous[key] as number) >= 0;
+  return (
+    typeof previous.fingerprint === 'string' &&
+    BASE64URL_22.test(previous.fingerprint) &&
+    typeof previous.head === 'string' &&
+    BASE64URL_22.test(previous.head) &&
+    count('generation') &&
+    count('offset') &&
+    count('ts') &&
+    count('at')
+  );
 }
 
 const FORMAT_VERSION = 1;
@@ -32,14 +117,18 @@ function isEntry(value: unknown): value is CheckpointEntry {
   const count = (key: string): boolean => Number.isSafeInteger(entry[key]) && (entry[key] as number) >= 0;
   return (
     typeof entry.fingerprint === 'string' &&
-    /^[A-Za-z0-9_-]{22}$/.test(entry.fingerprint) &&
+    BASE64URL_22.test(entry.fingerprint) &&
     typeof entry.file === 'string' &&
     count('generation') &&
     count('offset') &&
     count('ts') &&
     count('ino') &&
     count('seenAt') &&
-    (entry.unterminated === undefined || typeof entry.unterminated === 'boolean')
+    (entry.unterminated === undefined || typeof entry.unterminated === 'boolean') &&
+    (entry.head === undefined ||
+      (typeof entry.head === 'string' && BASE64URL_22.test(entry.head as string))) &&
+    (entry.as === undefined || isIdentity(entry.as)) &&
+    (entry.previous === undefined || (Array.isArray(entry.previous) && entry.previous.every(isPrevious)))
   );
 }
 
@@ -120,16 +209,57 @@ export class CheckpointStore {
     return this.#entries.size;
   }
 
-  /** Drops entries last seen before `seenBefore`; returns how many. Saved by the next `save`. */
-  expire(seenBefore: number): number {
+  /**
+   * Drops entries last seen before `seenBefore`, and truncated generations found before `truncatedBefore`
+   * (their copies are no longer looked for); returns how many. Saved by the next `save`.
+   */
+  expire(seenBefore: number, truncatedBefore = seenBefore): number {
     let dropped = 0;
     for (const [fingerprint, entry] of this.#entries) {
       if (entry.seenAt < seenBefore) {
         this.#entries.delete(fingerprint);
         dropped += 1;
+      } else if (entry.previous !== undefined) {
+        const kept = entry.previous.filter((previous) => previous.at >= truncatedBefore);
+        dropped += entry.previous.length - kept.length;
+        if (kept.length === 0) delete entry.previous;
+        else entry.previous = kept;
       }
     }
     return dropped;
+  }
+
+  /**
+   * The most recent truncated generation, found since `since`, whose first line hashes to `head`: what a
+   * new file with that first line may be a copy of. Returned with the entry that remembers it.
+   */
+  findPrevious(
+    head: string,
+    since: number,
+  ): { entry: CheckpointEntry; previous: PreviousGeneration } | undefined {
+    let found: { entry: CheckpointEntry; previous: PreviousGeneration } | undefined;
+    for (const entry of this.#entries.values()) {
+      for (const previous of entry.previous ?? []) {
+        if (previous.head !== head || previous.at < since) continue;
+        if (found === undefined || previous.at > found.previous.at) found = { entry, previous };
+      }
+    }
+    return found;
+  }
+
+  /** The truncated generations found since `since` whose copies are still looked for. */
+  previousSince(since: number): PreviousGeneration[] {
+    const found: PreviousGeneration[] = [];
+    for (const entry of this.#entries.values())
+      for (const previous of entry.previous ?? []) if (previous.at >= since) found.push(previous);
+    return found;
+  }
+
+  /** Forgets a truncated generation (its copy was found). */
+  dropPrevious(entry: CheckpointEntry, previous: PreviousGeneration): void {
+    const kept = (entry.previous ?? []).filter((other) => other !== previous);
+    if (kept.length === 0) delete entry.previous;
+    else entry.previous = kept;
   }
 
   /** Writes the entries as they are when the write starts; resolves once that write is durable. */

@@ -16,6 +16,22 @@ export async function readFingerprint(
   ino: number,
   force: boolean,
 ): Promise<string | undefined> {
+  return (await readIdentity(handle, ino, force))?.fingerprint;
+}
+
+/** A file's fingerprint, and `head`: the hash of its first line alone (the same for a copy of it). */
+export interface FileIdentity {
+  readonly fingerprint: string;
+  /** 22 base64url characters of the SHA-256 of the first line, without the inode. */
+  readonly head: string;
+}
+
+/** {@link readFingerprint} and the first line's own hash, which a copy of the file shares. */
+export async function readIdentity(
+  handle: FileHandle,
+  ino: number,
+  force: boolean,
+): Promise<FileIdentity | undefined> {
   const head = Buffer.alloc(FINGERPRINT_BYTES);
   const { bytesRead } = await handle.read(head, 0, FINGERPRINT_BYTES, 0);
   if (bytesRead === 0) return undefined;
@@ -24,9 +40,9 @@ export async function readFingerprint(
   if (newline >= 0) length = newline + 1;
   else if (bytesRead === FINGERPRINT_BYTES || force) length = bytesRead;
   else return undefined;
-  return createHash('sha256')
-    .update(head.subarray(0, length))
-    .update(`\0${ino}`)
-    .digest('base64url')
-    .slice(0, 22);
+  const line = head.subarray(0, length);
+  return {
+    fingerprint: createHash('sha256').update(line).update(`\0${ino}`).digest('base64url').slice(0, 22),
+    head: createHash('sha256').update(line).digest('base64url').slice(0, 22),
+  };
 }

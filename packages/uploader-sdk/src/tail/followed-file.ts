@@ -1,6 +1,6 @@
 import { type FileHandle, open } from 'node:fs/promises';
-import type { CheckpointEntry, CheckpointStore } from './checkpoint-store.js';
-import { readFingerprint } from './fingerprint.js';
+import { type CheckpointEntry, type CheckpointStore, detachGeneration } from './checkpoint-store.js';
+import { readFingerprint, readIdentity } from './fingerprint.js';
 import { LineSplitter, type RawLine } from './line-splitter.js';
 import { MultilineGrouper, type TailLine, toTailLine } from './multiline.js';
 import type { ResolvedTailOptions } from './options.js';
@@ -11,9 +11,10 @@ import type { TailEvents } from './tail-events.js';
  * `following`: the file at a followed path. `draining`: renamed away or deleted; read to its end, then let
  * go. `recovering`: found at start by the inode of a checkpoint (rotated while the tailer was down); drained
  * like `draining`, but only if its fingerprint has a checkpoint (an unrelated file that got the inode is
- * left alone).
+ * left alone). `copy`: a file of the watched directory that no followed name leads to, whose first line is
+ * that of a generation just found truncated: drained as its copy if it is one, else let go.
  */
-export type FollowRole = 'following' | 'draining' | 'recovering';
+export type FollowRole = 'following' | 'draining' | 'recovering' | 'copy';
 
 /** What a file's reader shares with its tailer. */
 export interface FollowContext {
@@ -22,6 +23,11 @@ export interface FollowContext {
   readonly sink: RecordSink;
   /** The one read buffer of the tailer (files are read one at a time). */
   readonly buffer: Buffer;
+  /**
+   * Whether copies made by copytruncate are looked for among new files (`tailDirectory`: the copies are
+   * in the watched directory and may match `include`).
+   */
+  readonly copies: boolean;
   emit<E extends keyof TailEvents>(event: E, payload: TailEvents[E]): void;
   /** Asks for a descriptor; false when the cap is reached and none could be freed. */
   acquire(file: FollowedFile): Promise<boolean>;
@@ -32,6 +38,21 @@ export interface FollowContext {
 
 /** A record's `ts` is renewed (with a checkpoint written first) when it is older than this. */
 const STAMP_REFRESH_MS = 1000;
+
+/**
+ * A truncated generation's copy is looked for this long after the truncation was found (at most
+ * `checkpointTtlMs`). copytruncate copies before it truncates, so when a truncation is found its copy is
+ * already there and only has to be listed and get a turn: a minute covers a busy tailer (descriptor cap,
+ * long rounds). A copy found later is read as a new file: its lines come twice, never lost.
+ */
+export const COPY_WINDOW_MS = 60_000;
+
+/**
+ * A new file whose first line is that of a file already read (another inode) may be a copy whose source
+ * has not been seen truncated yet (the copy is listed between the copy and the truncation): it waits this
+ * long (at least, in poll intervals: 4) before it is read as a file of its own.
+ */
+export const COPY_WAIT_MS = 1000;
 
 /** The outcome of one turn: more to read now, nothing to do until the file changes, or finished. */
 export type StepResult = 'more' | 'idle' | 'done';
@@ -55,7 +76,7 @@ export class FollowedFile {
   #splitter: LineSplitter | undefined;
   #grouper: MultilineGrouper | undefined;
   #lastGrowthAt = Date.now();
-  #bumpFingerprint: string | undefined;
+  readonly #createdAt = Date.now();
   #done = false;
   readonly #context: FollowContext;
 
@@ -151,16 +172,27 @@ export class FollowedFile {
     }
     if (this.#entry === undefined) {
       const settled = this.role !== 'following' && now - this.#lastGrowthAt >= options.rotateWaitMs;
-      const fingerprint = await readFingerprint(handle, this.ino, settled);
-      if (fingerprint === undefined) {
+      const identity = await readIdentity(handle, this.ino, settled);
+      if (identity === undefined) {
+        // Entries of this inode with more bytes read than it now has describe a file that is gone.
+        if (this.#detachStale(undefined, stat.size, now) > 0) this.#context.dirty();
         if (stat.size > this.knownSizeAtLastTurn) this.#lastGrowthAt = now;
         this.knownSizeAtLastTurn = stat.size;
         return settled ? this.#finish() : 'wait';
       }
-      if (this.role === 'recovering' && this.#context.checkpoints.get(fingerprint) === undefined) {
+      const { fingerprint, head } = identity;
+      const { checkpoints } = this.#context;
+      if (this.role === 'recovering' && checkpoints.get(fingerprint) === undefined) {
         return this.#finish();
       }
-      await this.#adopt(fingerprint, stat.size);
+      if (checkpoints.get(fingerprint) === undefined && this.role === 'copy') {
+        return (await this.#adoptCopy(fingerprint, head, stat.size, now)) ? 'save' : this.#finish();
+      }
+      if (checkpoints.get(fingerprint) === undefined && this.#context.copies && this.role === 'following') {
+        if (await this.#adoptCopy(fingerprint, head, stat.size, now)) return 'save';
+        if (this.#mayBeCopy(head, now)) return 'wait';
+      }
+      await this.#adopt(fingerprint, head, stat.size);
       return 'save';
     }
     // Pieces of an over-long line already shipped carry the current ts: it may not change under them.
@@ -184,6 +216,14 @@ export class FollowedFile {
     while (budget > 0 && this.#position < size) {
       const want = Math.min(this.#context.buffer.length, budget, size - this.#position);
       const { bytesRead } = await handle.read(this.#context.buffer, 0, want, this.#position);
+      // Truncated (copytruncate) and written again since it was looked at, before or just after the read:
+      // the bytes may be the new content's, read as the old one's at its offsets. They are dropped, and
+      // the old content's copy, if followed, is read from the checkpoint instead.
+      const identity = await readIdentity(handle, this.ino, true);
+      if (identity?.fingerprint !== entry.fingerprint) {
+        this.#restart('truncated');
+        return 'more';
+      }
       if (bytesRead === 0) break;
       this.#position += bytesRead;
       this.bytesRead += bytesRead;
@@ -256,13 +296,16 @@ export class FollowedFile {
     return startPattern === undefined ? undefined : new MultilineGrouper(startPattern, maxLineBytes);
   }
 
-  /** Starts on the checkpoint of `fingerprint` (or a new one); the caller saves it before any line ships. */
-  async #adopt(fingerprint: string, size: number): Promise<void> {
+  /**
+   * Starts on the checkpoint of `fingerprint` (or a new one); the caller saves it before any line ships.
+   * Entries are matched by fingerprint only: other entries of the same inode describe a file that is gone
+   * (the inode now holds another first line) and are detached, never trusted by their inode.
+   */
+  async #adopt(fingerprint: string, head: string, size: number): Promise<void> {
     const { checkpoints } = this.#context;
     const now = Date.now();
     let entry = checkpoints.get(fingerprint);
     if (entry !== undefined) {
-      const rewritten = this.#bumpFingerprint === fingerprint;
       const beyondEnd = entry.offset > size;
       const midLine =
         !beyondEnd &&
@@ -270,19 +313,17 @@ export class FollowedFile {
         entry.offset < size &&
         entry.unterminated !== true &&
         !(await this.#newlineBefore(entry.offset));
-      if (rewritten || beyondEnd || midLine) {
-        if (!rewritten) {
-          this.#context.emit('warning', {
-            message: `checkpoint of ${this.path} at ${entry.offset} does not fit the file (${size} bytes); reading it from its start as a new generation`,
-            path: this.path,
-          });
-          this.#context.emit('truncated', { path: this.path, fingerprint, generation: entry.generation + 1 });
-        }
-        entry.generation += 1;
-        entry.offset = 0;
-        entry.ts = now;
-        delete entry.unterminated;
+      if (beyondEnd || midLine) {
+        this.#context.emit('warning', {
+          message: `checkpoint of ${this.path} at ${entry.offset} does not fit the file (${size} bytes); reading it from its start as a new generation`,
+          path: this.path,
+        });
+        // A copy made before it shrank (copytruncate while the tailer was down) is looked for.
+        entry.head ??= head;
+        detachGeneration(entry, now);
+        this.#context.emit('truncated', { path: this.path, fingerprint, generation: entry.generation });
       }
+      entry.head = head;
       entry.ino = this.ino;
       entry.seenAt = now;
     } else {
@@ -294,15 +335,82 @@ export class FollowedFile {
         file: this.#firstPath,
         ino: this.ino,
         seenAt: now,
+        head,
       };
       checkpoints.set(entry);
     }
-    this.#bumpFingerprint = undefined;
+    this.#detachStale(entry, undefined, now);
+    this.#start(entry);
+  }
+
+  /**
+   * Detaches the entries of this file's inode other than `keep` (with `size`: only those read past it):
+   * the inode no longer holds what they describe. Returns how many.
+   */
+  #detachStale(keep: CheckpointEntry | undefined, size: number | undefined, now: number): number {
+    let detached = 0;
+    for (const other of this.#context.checkpoints.entries()) {
+      if (other === keep || other.ino !== this.ino || other.offset === 0) continue;
+      if (size !== undefined && other.offset <= size) continue;
+      detachGeneration(other, now);
+      detached += 1;
+    }
+    return detached;
+  }
+
+  /**
+   * copytruncate: a new file whose first line is that of a generation truncated in place a short while ago,
+   * with at least the bytes read of that generation (a newline just before them), is its copy. It is read
+   * under the old generation's ids from where reading of it stood, so that only the lines written between
+   * the last read and the truncation are read (the others would be duplicates by content under new ids),
+   * then drained and let go like a renamed file. True when it was one.
+   */
+  async #adoptCopy(fingerprint: string, head: string, size: number, now: number): Promise<boolean> {
+    const { checkpoints, options } = this.#context;
+    const window = Math.min(COPY_WINDOW_MS, options.checkpointTtlMs);
+    const match = checkpoints.findPrevious(head, now - window);
+    if (match === undefined) return false;
+    const { previous } = match;
+    if (previous.offset > size) return false;
+    if (previous.offset > 0 && !(await this.#newlineBefore(previous.offset))) return false;
+    const entry: CheckpointEntry = {
+      fingerprint,
+      generation: 0,
+      offset: previous.offset,
+      ts: previous.ts,
+      file: match.entry.file,
+      ino: this.ino,
+      seenAt: now,
+      head,
+      as: { fingerprint: previous.fingerprint, generation: previous.generation },
+    };
+    checkpoints.dropPrevious(match.entry, previous);
+    checkpoints.set(entry);
+    this.role = 'draining';
+    this.#context.emit('rotated', { path: this.path, fingerprint: previous.fingerprint, reason: 'copied' });
+    this.#start(entry);
+    return true;
+  }
+
+  /**
+   * True while this new file may be a copy whose source has not been seen truncated yet: its first line is
+   * that of an entry of another inode that was read, and it was first seen less than the copy wait ago.
+   */
+  #mayBeCopy(head: string, now: number): boolean {
+    const wait = Math.max(COPY_WAIT_MS, 4 * this.#context.options.pollIntervalMs);
+    if (now - this.#createdAt >= wait) return false;
+    for (const other of this.#context.checkpoints.entries()) {
+      if (other.head === head && other.ino !== this.ino && other.offset > 0) return true;
+    }
+    return false;
+  }
+
+  #start(entry: CheckpointEntry): void {
     this.#entry = entry;
     this.#resetToCheckpoint();
     this.#context.emit('opened', {
       path: this.path,
-      fingerprint,
+      fingerprint: entry.fingerprint,
       generation: entry.generation,
       offset: entry.offset,
     });
@@ -314,10 +422,15 @@ export class FollowedFile {
     return bytesRead === 1 && byte[0] === 0x0a;
   }
 
-  /** The file shrank or its first line changed: what was read of it is gone; read it again as new. */
+  /**
+   * The file shrank or its first line changed: what was read of it is gone; read it again as new. Its
+   * entry becomes a new generation (a file with its first line again is read from 0 under new ids) and
+   * remembers where the old one stood, for its copy.
+   */
   #restart(reason: 'truncated' | 'rewritten'): void {
     const entry = this.#entry!;
-    this.#bumpFingerprint = entry.fingerprint;
+    detachGeneration(entry, Date.now());
+    this.#context.dirty();
     this.#entry = undefined;
     this.#position = 0;
     this.#splitter = undefined;
@@ -325,7 +438,7 @@ export class FollowedFile {
     this.#context.emit('truncated', {
       path: this.path,
       fingerprint: entry.fingerprint,
-      generation: entry.generation + 1,
+      generation: entry.generation,
       reason,
     });
   }

@@ -42,8 +42,13 @@ const RECORD_OVERHEAD_BYTES = 256;
 const DROP_OLDEST_HEADROOM = 0.9;
 
 /** The default id of a record: fingerprint, generation and byte offset (see the README's id scheme). */
-export function lineId(entry: Pick<CheckpointEntry, 'fingerprint' | 'generation'>, offset: number): string {
-  return `${entry.fingerprint}.${entry.generation}:${offset}`;
+export function lineId(
+  entry: Pick<CheckpointEntry, 'fingerprint' | 'generation' | 'as'>,
+  offset: number,
+): string {
+  // A copy found after a copytruncate is read under the identity of the generation it is a copy of.
+  const identity = entry.as ?? entry;
+  return `${identity.fingerprint}.${identity.generation}:${offset}`;
 }
 
 /**
@@ -128,7 +133,11 @@ export class RecordSink {
       itemId =
         id === undefined
           ? lineId(entry, line.offset)
-          : id(line.text, { file: entry.file, offset: line.offset, fingerprint: entry.fingerprint });
+          : id(line.text, {
+              file: entry.file,
+              offset: line.offset,
+              fingerprint: entry.as?.fingerprint ?? entry.fingerprint,
+            });
     } catch (error) {
       itemId = lineId(entry, line.offset);
       reason = { code: 'ID_FUNCTION_FAILED', message: `the id function threw: ${(error as Error).message}` };

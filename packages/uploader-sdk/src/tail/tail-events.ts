@@ -8,13 +8,15 @@ export interface TailEvents {
     readonly offset: number;
   };
   /**
-   * The followed path now names another file (`renamed`), or no file (`deleted`). The old file is read to
-   * its end and let go (`released`) once it stayed `rotateWaitMs` without growing.
+   * The followed path now names another file (`renamed`), or no file (`deleted`); or `path` is the copy
+   * of a file truncated in place (`copied`, copytruncate in `tailDirectory`: `fingerprint` is the
+   * truncated file's), read on under the old ids from where reading of it stood. The old file (the copy)
+   * is read to its end and let go (`released`) once it stayed `rotateWaitMs` without growing.
    */
   rotated: {
     readonly path: string;
     readonly fingerprint: string | undefined;
-    readonly reason: 'renamed' | 'deleted';
+    readonly reason: 'renamed' | 'deleted' | 'copied';
   };
   /**
    * A file shrank (copytruncate), its first line changed (rewritten in place), or its checkpoint does not fit

@@ -1,12 +1,13 @@
 import { createHash } from 'node:crypto';
 import { type FSWatcher, watch } from 'node:fs';
-import { readdir, stat } from 'node:fs/promises';
+import { open, readdir, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { isUploaderClosedError } from '../errors.js';
 import { TypedEmitter } from '../events.js';
 import { uploaderInternals } from '../uploader-internals.js';
 import { CheckpointStore } from './checkpoint-store.js';
-import { type FollowContext, FollowedFile, type FollowRole } from './followed-file.js';
+import { readFingerprint, readIdentity } from './fingerprint.js';
+import { COPY_WINDOW_MS, type FollowContext, FollowedFile, type FollowRole } from './followed-file.js';
 import { fileNameFilter } from './glob.js';
 import {
   type ResolvedTailOptions,
@@ -147,8 +148,12 @@ class Tailer implements Tail {
   #woken = false;
   #openFiles = 0;
   #dirty = false;
+  /** A save that lines about to be shipped depend on (invariant 3) has not succeeded yet. */
+  #mustSave = false;
   #lastSaveAt = 0;
   #lastDiscoveryAt = 0;
+  /** The latest truncation whose copy was looked for (see `#findCopies`). */
+  #copiesLookedForAt = 0;
   #lastExpiryAt = Date.now();
   #dead = 0;
   #stopped = false;
@@ -233,8 +238,9 @@ class Tailer implements Tail {
       const context = this.#context(checkpoints);
       this.#context_ = context;
       this.#startWatcher();
-      await this.#discover(context);
-      await this.#recoverRotated(context);
+      // Neither failing stops the tailer: files are looked for again at every poll.
+      await this.#discover(context).catch((error: unknown) => this.#error(error));
+      await this.#recoverRotated(context).catch((error: unknown) => this.#error(error));
       await this.#loop(context);
     } catch (error) {
       if (!(error instanceof TailStoppedError)) this.#error(error);
@@ -262,6 +268,7 @@ class Tailer implements Tail {
       checkpoints,
       sink,
       buffer: this.#buffer,
+      copies: this.#target.kind === 'directory',
       emit: (event, payload) => this.#events.emit(event, payload),
       acquire: (file) => this.#acquire(file),
       released: () => {
@@ -284,7 +291,10 @@ class Tailer implements Tail {
         (this.#woken && sinceDiscovery >= WATCH_DISCOVERY_MS)
       ) {
         this.#woken = false;
-        await this.#discover(context);
+        // A failed listing or stat (EMFILE, EACCES, EIO …) is reported and tried again at the next poll.
+        await this.#discover(context).catch((error: unknown) =>
+          this.#error(new Error(`could not look for files: ${(error as Error).message}`, { cause: error })),
+        );
       }
       const ready: FollowedFile[] = [];
       let mustSave = false;
@@ -301,7 +311,9 @@ class Tailer implements Tail {
         if (!file.wantsTurn) {
           const idle = Date.now() - file.lastActiveAt >= idleTimeoutMs;
           if (this.#target.kind === 'directory' && file.isOpen && file.role === 'following' && idle) {
-            await file.close();
+            await file
+              .close()
+              .catch((error: unknown) => this.#warn(`could not close ${file.path}`, file.path, error));
           }
           continue;
         }
@@ -313,11 +325,13 @@ class Tailer implements Tail {
         if (outcome === 'save' || outcome === 'ready') ready.push(file);
       }
       this.#cursor = count === 0 ? 0 : (this.#cursor + visited) % count;
-      // New checkpoints and renewed timestamps are durable before any line that carries them is shipped.
-      if (mustSave) await this.#save();
+      // New checkpoints and renewed timestamps are durable before any line that carries them is shipped:
+      // while such a save fails (a full disk), nothing is shipped; the save is tried again every poll.
+      if (mustSave) this.#mustSave = true;
+      const shippable = !this.#mustSave || (await this.#save());
       // Files left for the next round because of the descriptor cap: no sleep before it.
-      let more = visited < order.length;
-      for (const file of ready) {
+      let more = shippable && visited < order.length;
+      for (const file of shippable ? ready : []) {
         if (this.#abort.signal.aborted) break;
         const before = file.lines;
         const result = await this.#guard(file, () => file.step());
@@ -326,11 +340,18 @@ class Tailer implements Tail {
         if (result === 'done') this.#forget(file);
       }
       this.#inRound.clear();
+      await this.#findCopies(context).catch((error: unknown) =>
+        this.#error(new Error(`could not look for copies: ${(error as Error).message}`, { cause: error })),
+      );
       if (this.#dirty && Date.now() - this.#lastSaveAt >= checkpointIntervalMs) await this.#save();
       if (Date.now() - this.#lastExpiryAt >= Math.min(checkpointTtlMs, 60_000)) {
         this.#lastExpiryAt = Date.now();
         this.#touchPresent(context.checkpoints, this.#lastExpiryAt);
-        if (context.checkpoints.expire(Date.now() - checkpointTtlMs) > 0) await this.#save();
+        const truncatedBefore = Date.now() - Math.min(COPY_WINDOW_MS, checkpointTtlMs);
+        if (context.checkpoints.expire(Date.now() - checkpointTtlMs, truncatedBefore) > 0) {
+          this.#dirty = true;
+          await this.#save();
+        }
       }
       if (!more) {
         // A watch event asks for a discovery, but a busy directory lists at most every WATCH_DISCOVERY_MS.
@@ -357,10 +378,29 @@ class Tailer implements Tail {
     }
   }
 
-  async #save(): Promise<void> {
+  /**
+   * Writes the checkpoints. A failed write (ENOSPC, EIO …) is reported as an `error` and leaves them dirty
+   * (and a save lines wait for still required): the loop goes on and tries again. True once written.
+   */
+  async #save(): Promise<boolean> {
     this.#dirty = false;
     this.#lastSaveAt = Date.now();
-    await this.#checkpoints?.save();
+    const required = this.#mustSave;
+    this.#mustSave = false;
+    try {
+      await this.#checkpoints?.save();
+      return true;
+    } catch (error) {
+      this.#dirty = true;
+      if (required) this.#mustSave = true;
+      this.#error(
+        new Error(
+          `could not write the checkpoint file ${this.#checkpointPath}: ${(error as Error).message}; trying again`,
+          { cause: error },
+        ),
+      );
+      return false;
+    }
   }
 
   #forget(file: FollowedFile): void {
@@ -520,7 +560,8 @@ class Tailer implements Tail {
       const file = found === undefined ? undefined : lost.get(found.ino);
       if (found === undefined || file === undefined) continue;
       lost.delete(found.ino);
-      if (found.size > file.entry!.offset) {
+      // Grown, or shrunk (truncated: an offset beyond the end is never trusted, it is read as a new generation).
+      if (found.size !== file.entry!.offset) {
         this.#follow(path, found.ino, found.size, 'recovering', context);
         this.#events.emit('rotated', {
           path: file.path,
@@ -533,17 +574,19 @@ class Tailer implements Tail {
   }
 
   /**
-   * Files rotated while the tailer was down: a checkpoint's inode found under another name in the watched
-   * directory, with more bytes than the checkpoint covers, is drained from its checkpoint.
+   * Files rotated while the tailer was down: a file under another name in the watched directory whose
+   * fingerprint has a checkpoint (looked for among the files with the inode of one), and more or fewer
+   * bytes than the checkpoint covers, is drained from its checkpoint (fewer: read again as a new
+   * generation). An entry is matched by fingerprint only: the inode of one that is now another file (a
+   * truncation gave it a new first line) says nothing about how much of that file was read.
    */
   async #recoverRotated(context: FollowContext): Promise<void> {
-    const pending = new Map<number, number>();
+    const inodes = new Set<number>();
     const followed = new Set(this.#followers.map((file) => file.ino));
     for (const entry of context.checkpoints.entries()) {
-      if (!followed.has(entry.ino))
-        pending.set(entry.ino, Math.max(entry.offset, pending.get(entry.ino) ?? 0));
+      if (!followed.has(entry.ino)) inodes.add(entry.ino);
     }
-    if (pending.size === 0) return;
+    if (inodes.size === 0) return;
     const directory = this.#target.kind === 'file' ? dirname(this.#target.path) : this.#target.path;
     let names: string[];
     try {
@@ -554,12 +597,44 @@ class Tailer implements Tail {
     for (const name of names) {
       const path = join(directory, name);
       const found = await statFile(path);
-      if (found === undefined || followed.has(found.ino)) continue;
-      const offset = pending.get(found.ino);
-      if (offset !== undefined && found.size > offset) {
+      if (found === undefined || followed.has(found.ino) || !inodes.has(found.ino)) continue;
+      const fingerprint = await fingerprintOf(path, found.ino);
+      const entry = fingerprint === undefined ? undefined : context.checkpoints.get(fingerprint);
+      if (entry !== undefined && found.size !== entry.offset) {
         followed.add(found.ino);
         this.#follow(path, found.ino, found.size, 'recovering', context);
       }
+    }
+  }
+
+  /**
+   * copytruncate: once a generation is found truncated (or, at start, an entry is found to no longer fit
+   * its inode), its copy is looked for among the files of the watched directory that no followed name
+   * leads to (`tailFile`: every other file; `tailDirectory`: those `include` leaves out, the others are
+   * found by discovery): a file not followed, with at least the bytes read of the generation and its
+   * first line, is followed as a possible copy (`FollowedFile` checks the rest). Once per truncation.
+   */
+  async #findCopies(context: FollowContext): Promise<void> {
+    const window = Math.min(COPY_WINDOW_MS, this.#options.checkpointTtlMs);
+    const pending = context.checkpoints
+      .previousSince(Date.now() - window)
+      .filter((previous) => previous.at > this.#copiesLookedForAt);
+    if (pending.length === 0) return;
+    this.#copiesLookedForAt = Math.max(...pending.map((previous) => previous.at));
+    const heads = new Set(pending.map((previous) => previous.head));
+    const smallest = Math.min(...pending.map((previous) => previous.offset));
+    const directory = this.#target.kind === 'file' ? dirname(this.#target.path) : this.#target.path;
+    const names = await readdir(directory).catch(() => [] as string[]);
+    const followed = new Set(this.#followers.filter((file) => !file.done).map((file) => file.ino));
+    for (const name of names) {
+      const path = join(directory, name);
+      if (this.#target.kind === 'file' ? path === this.#target.path : this.#target.matches(name)) continue;
+      const found = await statFile(path);
+      if (found === undefined || followed.has(found.ino) || found.size < smallest) continue;
+      const head = await headOf(path, found.ino);
+      if (head === undefined || !heads.has(head)) continue;
+      followed.add(found.ino);
+      this.#follow(path, found.ino, found.size, 'copy', context);
     }
   }
 
@@ -666,11 +741,10 @@ class Tailer implements Tail {
     this.#watcher = undefined;
     await this.#discovering;
     try {
+      // Files still there are seen up to the stop; nothing expires on load, however long the stop.
+      if (this.#checkpoints !== undefined) this.#touchPresent(this.#checkpoints, Date.now());
       for (const file of this.#followers) await file.close();
-      if (this.#checkpoints !== undefined) {
-        this.#touchPresent(this.#checkpoints, Date.now());
-        await this.#checkpoints.save();
-      }
+      await this.#checkpoints?.save();
     } catch (error) {
       this.#error(error);
     } finally {
@@ -699,5 +773,41 @@ async function statFile(path: string): Promise<{ ino: number; size: number } | u
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
     throw error;
+  }
+}
+
+/** The fingerprint of the file at `path` (as a rotated file: an unterminated first line counts). */
+async function fingerprintOf(path: string, ino: number): Promise<string | undefined> {
+  let handle: Awaited<ReturnType<typeof open>>;
+  try {
+    handle = await open(path, 'r');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EISDIR') return undefined;
+    throw error;
+  }
+  try {
+    if ((await handle.stat()).ino !== ino) return undefined;
+    return await readFingerprint(handle, ino, true);
+  } finally {
+    await handle.close();
+  }
+}
+
+/** The hash of the first line of the file at `path` (see `readIdentity`), if it is complete. */
+async function headOf(path: string, ino: number): Promise<string | undefined> {
+  let handle: Awaited<ReturnType<typeof open>>;
+  try {
+    handle = await open(path, 'r');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (['ENOENT', 'ENOTDIR', 'EISDIR', 'EACCES', 'EPERM'].includes(code ?? '')) return undefined;
+    throw error;
+  }
+  try {
+    if ((await handle.stat()).ino !== ino) return undefined;
+    return (await readIdentity(handle, ino, false))?.head;
+  } finally {
+    await handle.close();
   }
 }

@@ -1,12 +1,16 @@
 // Run as a child process by the tail tests: appends <count> numbered lines `<prefix>-<i>` to <path>, about two
 // per millisecond, renaming the file away (to <path>.<n>) and creating a new one every <rotateEvery> lines
 // or, with a trailing `ms`, every that many milliseconds (0: never). Ends with an unterminated line
-// `<prefix>-unterminated` when asked. Prints `done` at the end.
-// Usage: node --import tsx tail-writer-child.ts <path> <prefix> <count> <rotateEvery[ms]> [unterminated]
-import { closeSync, openSync, renameSync, writeSync } from 'node:fs';
+// `<prefix>-unterminated` when asked. Prints `done` at the end. With `copy` before <rotateEvery>
+// (`copy100ms`), rotation is logrotate's copytruncate instead: the file is copied to <path>.<n>, then
+// truncated in place (the writer's descriptor appends, so it goes on at the new end).
+// Usage: node --import tsx tail-writer-child.ts <path> <prefix> <count> <[copy]rotateEvery[ms]> [unterminated]
+import { closeSync, copyFileSync, ftruncateSync, openSync, renameSync, writeSync } from 'node:fs';
 
-const [path, prefix, countText, rotateText = '0', unterminated] = process.argv.slice(2);
+const [path, prefix, countText, rotateArg = '0', unterminated] = process.argv.slice(2);
 const count = Number(countText);
+const copytruncate = rotateArg.startsWith('copy');
+const rotateText = copytruncate ? rotateArg.slice('copy'.length) : rotateArg;
 const byTime = rotateText.endsWith('ms');
 const rotateEvery = Number.parseInt(rotateText, 10);
 let fd = openSync(path!, 'a');
@@ -14,6 +18,12 @@ let rotations = 0;
 let lastRotation = performance.now();
 const rotate = (): void => {
   rotations += 1;
+  if (copytruncate) {
+    copyFileSync(path!, `${path}.${rotations}`);
+    ftruncateSync(fd, 0);
+    lastRotation = performance.now();
+    return;
+  }
   renameSync(path!, `${path}.${rotations}`);
   closeSync(fd);
   fd = openSync(path!, 'a');

@@ -1,0 +1,141 @@
+import { spawn } from 'node:child_process';
+import { appendFile, copyFile, readdir, readFile, truncate, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { describe, expect } from 'vitest';
+import { type Tail, type TailEvents, tailDirectory, tailFile } from '../src/index.js';
+import { openUploader, tempDirectory } from './support/harness.js';
+import { expectStoredExactly, test } from './support/tail-fixture.js';
+import { numberedLines, storedLines, waitCaughtUp } from './support/tail-harness.js';
+
+const packageRoot = fileURLToPath(new URL('..', import.meta.url));
+const writerChild = fileURLToPath(new URL('./support/tail-writer-child.ts', import.meta.url));
+const fast = { pollIntervalMs: 20, rotateWaitMs: 200, checkpointIntervalMs: 20 };
+const lines = (text: readonly string[]): string => `${text.join('\n')}\n`;
+
+type Start = (logs: string, options: Parameters<typeof tailFile>[1]) => Tail;
+
+/** The ways a copy can be found: among the files a directory tailer follows, or looked for apart. */
+const setups: [string, Start][] = [
+  ['tailDirectory, copies included', (logs, options) => tailDirectory(logs, options)],
+  [
+    'tailDirectory, copies left out of include',
+    (logs, options) => tailDirectory(logs, { ...options, include: 'app.log' }),
+  ],
+  ['tailFile', (logs, options) => tailFile(join(logs, 'app.log'), options)],
+];
+
+/** logrotate's copytruncate: copy the file, then truncate it in place. */
+async function copytruncate(path: string, copy: string): Promise<void> {
+  await copyFile(path, copy);
+  await truncate(path, 0);
+}
+
+// The issue asks for copytruncate "without losing or duplicating lines". The lines written between the
+// tailer's last read and the truncation are only in the copy; a directory tailer follows the copy (a new
+// inode, so a new fingerprint) and, before, read it from 0 under new ids: every line stored twice. The
+// copy is now read under the truncated generation's ids from where reading of it stood.
+describe.each(setups)('copytruncate, %s', (_name, start) => {
+  test('stores every line once: lines read before, the window only in the copy, lines after', async ({
+    server,
+    cleanup,
+  }) => {
+    const logs = await tempDirectory('sluice-tail-');
+    const path = join(logs, 'app.log');
+    const { uploader } = await openUploader(cleanup, { endpoint: server.url });
+    const tail = start(logs, { uploader, ...fast });
+    cleanup.add(() => tail.stop());
+    const rotated: TailEvents['rotated'][] = [];
+    tail.on('rotated', (event) => rotated.push(event));
+    const expected: string[] = [];
+    await writeFile(path, '');
+    for (let round = 0; round < 3; round += 1) {
+      const read = numberedLines(`read${round}`, 50);
+      await appendFile(path, lines(read));
+      expected.push(...read);
+      // Read, and checkpointed (stats lag behind the file: waitCaughtUp alone may return before).
+      await expectStoredExactly(server, expected, 8_000);
+      await waitCaughtUp(tail);
+      // Written and rotated at once: the tailer has not read them when the file is truncated.
+      const window = numberedLines(`window${round}`, 20);
+      await appendFile(path, lines(window));
+      await copytruncate(path, `${path}.${round + 1}`);
+      expected.push(...window);
+      const after = numberedLines(`after${round}`, 10);
+      await appendFile(path, lines(after));
+      expected.push(...after);
+      await expectStoredExactly(server, expected, 8_000);
+    }
+    expect(rotated.filter((event) => event.reason === 'copied')).toHaveLength(3);
+    // The copies' lines are stored as lines of the file they were copied from.
+    expect(new Set((await storedLines(server)).map((row) => row.file))).toEqual(new Set([path]));
+  });
+
+  test('stores every line once when the tailer was down across the copytruncate', async ({
+    server,
+    cleanup,
+  }) => {
+    const logs = await tempDirectory('sluice-tail-');
+    const checkpointDirectory = await tempDirectory('sluice-tail-checkpoints-');
+    const path = join(logs, 'app.log');
+    const { uploader } = await openUploader(cleanup, { endpoint: server.url });
+    const options = { uploader, checkpointDirectory, ...fast };
+    const tail = start(logs, options);
+    cleanup.add(() => tail.stop());
+    const before = numberedLines('before', 100);
+    await writeFile(path, lines(before));
+    await expectStoredExactly(server, before, 8_000);
+    await waitCaughtUp(tail);
+    await tail.stop();
+
+    const window = numberedLines('window', 30);
+    await appendFile(path, lines(window));
+    await copytruncate(path, `${path}.1`);
+    const after = numberedLines('after', 20);
+    await appendFile(path, lines(after));
+    const again = start(logs, options);
+    cleanup.add(() => again.stop());
+    const opened: TailEvents['opened'][] = [];
+    again.on('opened', (event) => opened.push(event));
+    await expectStoredExactly(server, [...before, ...window, ...after], 8_000);
+    // The copy was read from where reading of the truncated generation stood, not from its start.
+    expect(opened.find((event) => event.path === `${path}.1`)?.offset).toBe(Buffer.byteLength(lines(before)));
+    const stored = await storedLines(server);
+    expect(new Set(stored.map((row) => row.file))).toEqual(new Set([path]));
+  });
+});
+
+// Only where copies are followed: with tailFile, or copies left out of include, a copy is looked for only
+// for a generation the tailer has read some of; a generation truncated before it got to it (100 ms here,
+// a loaded machine) is in no file it follows (the known limit in the README).
+describe.each(setups.slice(0, 1))('copytruncate under load, %s', (_name, start) => {
+  test('stores every line once when the file is copied and truncated every 100 ms under a fast writer', async ({
+    server,
+    cleanup,
+  }) => {
+    const logs = await tempDirectory('sluice-tail-');
+    const path = join(logs, 'app.log');
+    await writeFile(path, '');
+    const { uploader } = await openUploader(cleanup, { endpoint: server.url });
+    const tail = start(logs, { uploader, ...fast });
+    cleanup.add(() => tail.stop());
+    const writer = spawn(
+      process.execPath,
+      ['--import', 'tsx', writerChild, path, 'fast', '12000', 'copy100ms'],
+      { cwd: packageRoot, stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    const [done] = await Promise.all([
+      new Promise<string>((resolve) => createInterface({ input: writer.stdout }).once('line', resolve)),
+      new Promise((resolve) => writer.on('exit', resolve)),
+    ]);
+    const rotations = Number(done.split(' ')[1]);
+    expect(rotations).toBeGreaterThanOrEqual(5);
+    const written: string[] = [];
+    for (const name of await readdir(logs)) {
+      written.push(...(await readFile(join(logs, name), 'utf8')).split('\n').slice(0, -1));
+    }
+    expect(written).toHaveLength(12_000);
+    await expectStoredExactly(server, written, 40_000);
+  }, 60_000);
+});
