@@ -1,5 +1,5 @@
-import { mkdir, rename, stat, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { link, mkdir, rm, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import type { TestServer } from '@sluice/ingest-api/testing';
 import type { Tail } from '../../src/index.js';
 import { waitFor } from './harness.js';
@@ -61,18 +61,18 @@ export function numberedLines(prefix: string, count: number, from = 0): string[]
 }
 
 /**
- * Writes `text` to `path` as a new file that gets inode `ino` (freed by deleting the old file): files that
- * get another inode are moved aside into `<path>-spacers/` (same file system) and the write is tried
- * again. False when the file system never hands `ino` out again (another process may have taken it).
+ * Deletes the file at `path` and creates a new one there, holding `text`, with the deleted file's inode —
+ * what a file system that hands a freed inode to the next file does (ext4 often, not always). Done
+ * deterministically: a hard link (in `<path>-kept/`, a subdirectory no tailer lists) keeps the inode while
+ * `path` is deleted, is linked back to `path` and removed, and the file is rewritten from byte 0. A tailer
+ * sees what it would see on reuse: `path` gone, then `path` with the same inode and other content.
  */
-export async function recreateWithInode(path: string, text: string, ino: number): Promise<boolean> {
-  const spacers = `${path}-spacers`;
-  await mkdir(spacers, { recursive: true });
-  for (let attempt = 0; attempt < 20; attempt += 1) {
-    await writeFile(path, text, { flag: 'wx' });
-    if ((await stat(path)).ino === ino) return true;
-    await rename(path, join(spacers, String(attempt)));
-  }
-  await writeFile(path, text, { flag: 'wx' });
-  return false;
+export async function recreateWithSameInode(path: string, text: string): Promise<void> {
+  const kept = join(`${path}-kept`, 'inode');
+  await mkdir(dirname(kept), { recursive: true });
+  await link(path, kept);
+  await rm(path);
+  await link(kept, path);
+  await rm(kept);
+  await writeFile(path, text);
 }
