@@ -161,7 +161,11 @@ export async function lockDirectory(directory: string): Promise<DirectoryLock> {
     }
     const text = `${process.pid}\n${await currentBootId()}\n${hostname()}\n${since}\n`;
     await handle.truncate(0);
-    await handle.write(text, 0);
+    await handle.write(text, 0).catch((error: NodeJS.ErrnoException) => {
+      // The text only names the owner for people and `sluice status`; the OS lock is what excludes. A
+      // full disk must not keep the queue closed: delivering its backlog is what frees the space.
+      if (error.code !== 'ENOSPC' && error.code !== 'EDQUOT') throw error;
+    });
   } catch (error) {
     await handle?.close();
     lockedHere.delete(directory);

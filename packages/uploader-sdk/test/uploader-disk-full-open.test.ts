@@ -1,0 +1,74 @@
+import { execFileSync } from 'node:child_process';
+import { rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createUploader } from '../src/index.js';
+import { describe, expect, it } from './support/fixtures.js';
+import { tempDirectory, waitFor } from './support/harness.js';
+
+/** A disk that can run full needs a small tmpfs, which only root may mount. */
+function canMountTmpfs(): boolean {
+  if (process.platform !== 'linux' || process.getuid?.() !== 0) return false;
+  try {
+    execFileSync('mount', ['--version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const mountable = canMountTmpfs();
+if (!mountable) {
+  console.warn('SKIPPING the full-disk open test: it mounts a 1 MiB tmpfs, which needs root on Linux.');
+}
+
+describe('an uploader on a full disk', () => {
+  it.skipIf(!mountable)(
+    'opens and sends its backlog; the acknowledgements are recorded once there is room',
+    async ({ server, cleanup }) => {
+      const disk = await tempDirectory();
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', disk]);
+      cleanup.add(async () => {
+        execFileSync('umount', [disk]);
+      });
+      const directory = join(disk, 'queue');
+      const options = { apiKey: 'test-key', directory, maxBatchDelayMs: 20, backoffBaseMs: 50 };
+
+      // Queued while the API was unreachable.
+      const offline = await createUploader({ ...options, endpoint: 'http://127.0.0.1:1' });
+      const ids: string[] = [];
+      for (let n = 0; n < 100; n += 1) {
+        ids.push((await offline.enqueue({ type: 'disk-full', data: { n, pad: 'x'.repeat(300) } })).id);
+      }
+      await offline.close();
+
+      // Then the disk filled up (another program's file), and the app restarted: the queue opens and
+      // sends its backlog (recording the acknowledgements needs a little space, so they wait for it).
+      const filler = join(disk, 'filler');
+      await writeFile(filler, Buffer.alloc(2 * 1024 * 1024)).catch((error: NodeJS.ErrnoException) =>
+        expect(error.code).toBe('ENOSPC'),
+      );
+      const uploader = await createUploader({ ...options, endpoint: server.url });
+      cleanup.add(() => uploader.close());
+      expect(uploader.stats().queued).toBe(100);
+      const stored = () =>
+        server.query<{ id: string }>(
+          "select id from items where source = $1 and type = 'disk-full' order by id",
+          [server.source],
+        );
+      await waitFor(async () => (await stored()).length === 100, 20_000);
+      expect((await stored()).map((row) => row.id)).toEqual([...ids].sort());
+
+      // Once there is room, the acknowledgements are written and nothing is sent again.
+      await rm(filler);
+      const flushed = await uploader.flush({ timeoutMs: 20_000 });
+      expect(flushed).toMatchObject({ complete: true, queued: 0 });
+      await uploader.close();
+
+      // The acknowledgements reached the disk: a restart sends nothing again.
+      const reopened = await createUploader({ ...options, endpoint: server.url });
+      cleanup.add(() => reopened.close());
+      expect(reopened.stats().queued).toBe(0);
+    },
+    60_000,
+  );
+});
