@@ -68,6 +68,11 @@ const steps: Step[] = [
   },
   { name: 'tail', cwd: SDK, args: ['bench/tail.ts', '--mb', full ? '500' : '100'] },
   {
+    name: 'SDK vs posthog-node and @segment/analytics-node',
+    cwd: BENCH,
+    args: ['src/sdk-vs-peers.ts', '--events', full ? '200000' : '100000'],
+  },
+  {
     name: 'blobs end to end',
     cwd: BENCH,
     node: '24',
