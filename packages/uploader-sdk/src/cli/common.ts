@@ -127,3 +127,13 @@ export function refusedKeyMessage(status: number): string {
 export function plural(count: number, noun: string): string {
   return `${count} ${noun}${count === 1 ? '' : 's'}`;
 }
+
+/** Why a path could not be read or followed, in words: ENOENT and EACCES named, other errors by message. */
+export function unreadableReason(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  return code === 'ENOENT'
+    ? 'no such file or directory'
+    : code === 'EACCES'
+      ? 'permission denied'
+      : (error as Error).message;
+}

@@ -5,7 +5,6 @@ import { extname } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { newItemId, sha256Hex } from '@sluice/contracts';
-import { isAuthenticationError } from '../errors.js';
 import { createUploader } from '../uploader.js';
 import type { Uploader } from '../uploader-api.js';
 import { collectFiles, type FilePlan, type FileToSend } from './collect-files.js';
@@ -21,6 +20,7 @@ import {
 import { createProgress, formatBytes, type Progress, type SendProgressState } from './progress.js';
 import { QueueRoom } from './queue-room.js';
 import { parseRecordLine } from './record-line.js';
+import { listenForNotices } from './uploader-notices.js';
 
 const CONTENT_TYPES: Record<string, string> = {
   '.png': 'image/png',
@@ -189,16 +189,12 @@ class SendRun {
     uploader.on('dead', (event) => {
       for (const item of event.items) this.#settle(item.id, event.kind, 'dead', item.reason);
     });
-    uploader.on('retry', (event) => {
-      const note = `retrying ${plural(event.ids.length, event.kind)} (${event.reason})`;
-      if (!this.#progress.live && this.#note === undefined) {
-        process.stderr.write(`${note}; they stay queued and are retried until delivered\n`);
-      }
-      this.#note = note;
-    });
-    uploader.on('error', (error) => {
-      if (isAuthenticationError(error)) this.#halt({ kind: 'key', status: error.status });
-      else this.#progress.line(`sluice: ${error.message}`, process.stderr);
+    listenForNotices(uploader, this.#progress, {
+      note: () => this.#note,
+      setNote: (note) => {
+        this.#note = note;
+      },
+      refused: (status) => this.#halt({ kind: 'key', status }),
     });
     let failure: unknown;
     try {

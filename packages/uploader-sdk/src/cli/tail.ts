@@ -2,7 +2,6 @@ import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { isValidItemType } from '@sluice/contracts';
-import { isAuthenticationError } from '../errors.js';
 import { fileNameFilter } from '../tail/glob.js';
 import { DEFAULT_TAIL_OPTIONS } from '../tail/options.js';
 import type { TailEvents } from '../tail/tail-events.js';
@@ -17,6 +16,7 @@ import {
   refusedKeyMessage,
   requireServer,
   UsageError,
+  unreadableReason,
 } from './common.js';
 import { createLiveLine, type Progress } from './progress.js';
 import {
@@ -28,6 +28,7 @@ import {
   summaryDue,
   type TailViewState,
 } from './tail-view.js';
+import { listenForNotices } from './uploader-notices.js';
 
 /** Usage text of `sluice tail`. */
 export const TAIL_USAGE = `sluice tail FILE|DIR… [--type TYPE] [--json] [--include GLOB]… [--exclude GLOB]…
@@ -133,14 +134,9 @@ async function checkTargets(paths: readonly string[]): Promise<Target[]> {
     try {
       stats = await stat(path);
     } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      const reason =
-        code === 'ENOENT'
-          ? 'no such file or directory'
-          : code === 'EACCES'
-            ? 'permission denied'
-            : (error as Error).message;
-      throw new Error(`cannot follow ${given}: ${reason}; nothing was read`, { cause: error });
+      throw new Error(`cannot follow ${given}: ${unreadableReason(error)}; nothing was read`, {
+        cause: error,
+      });
     }
     if (!stats.isFile() && !stats.isDirectory()) {
       throw new Error(`cannot follow ${given}: neither a file nor a directory; nothing was read`);
@@ -234,16 +230,12 @@ class TailRun {
         this.#view.line(`dead\t${item.id}\t${item.reason.code}: ${item.reason.message}`);
       }
     });
-    uploader.on('retry', (event) => {
-      const note = `retrying ${plural(event.ids.length, event.kind)} (${event.reason})`;
-      if (!this.#view.live && this.#note === undefined) {
-        process.stderr.write(`${note}; they stay queued and are retried until delivered\n`);
-      }
-      this.#note = note;
-    });
-    uploader.on('error', (error) => {
-      if (isAuthenticationError(error)) this.#halt({ kind: 'key', status: error.status });
-      else this.#view.line(`sluice: ${error.message}`, process.stderr);
+    listenForNotices(uploader, this.#view, {
+      note: () => this.#note,
+      setNote: (note) => {
+        this.#note = note;
+      },
+      refused: (status) => this.#halt({ kind: 'key', status }),
     });
     const shown = ['opened', 'rotated', 'truncated', 'released', 'dead'] as const;
     for (const followed of this.#tails) {
