@@ -1,31 +1,35 @@
-import { appendFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { appendFile } from 'node:fs/promises';
 import { describe, expect } from 'vitest';
 import { tailFile } from '../src/index.js';
-import { openUploader, tempDirectory, waitFor } from './support/harness.js';
+import { openUploader, waitFor } from './support/harness.js';
 import { test } from './support/tail-fixture.js';
-import { numberedLines, storedLines, storedLineTexts, waitForStored } from './support/tail-harness.js';
+import {
+  appLog,
+  lines,
+  numberedLines,
+  storedLines,
+  storedLineTexts,
+  waitForStored,
+} from './support/tail-harness.js';
 
 describe('tailFile', () => {
   test('ships every line of a growing file once, with file and byte offset, and resumes after a restart', async ({
     server,
     cleanup,
   }) => {
-    const logs = await tempDirectory('sluice-tail-');
-    const path = join(logs, 'app.log');
     const first = numberedLines('a', 50);
-    await writeFile(path, `${first.join('\n')}\n`);
+    const { path } = await appLog(lines(first));
     const { uploader, directory } = await openUploader(cleanup, { endpoint: server.url });
     const tail = tailFile(path, { uploader, type: 'log', pollIntervalMs: 20 });
     await waitForStored(server, 50);
     const more = numberedLines('b', 30);
-    await appendFile(path, `${more.join('\n')}\n`);
+    await appendFile(path, lines(more));
     await waitForStored(server, 80);
     await tail.stop();
 
     // Lines appended while stopped are read from the checkpoint by the next tailer, nothing twice.
     const later = numberedLines('c', 20);
-    await appendFile(path, `${later.join('\n')}\n`);
+    await appendFile(path, lines(later));
     const again = tailFile(path, { uploader, pollIntervalMs: 20 });
     cleanup.add(() => again.stop());
     await waitForStored(server, 100);
@@ -42,11 +46,9 @@ describe('tailFile', () => {
   test('waits for the newline of an unterminated last line, then ships it whole', async ({
     server,
     cleanup,
+    uploader,
   }) => {
-    const logs = await tempDirectory('sluice-tail-');
-    const path = join(logs, 'app.log');
-    await writeFile(path, 'one\ntw');
-    const { uploader } = await openUploader(cleanup, { endpoint: server.url });
+    const { path } = await appLog('one\ntw');
     const tail = tailFile(path, { uploader, pollIntervalMs: 20 });
     cleanup.add(() => tail.stop());
     await waitForStored(server, 1);
@@ -61,11 +63,9 @@ describe('tailFile', () => {
   test('ships a file that starts empty, and a one-line file, once their first line is complete', async ({
     server,
     cleanup,
+    uploader,
   }) => {
-    const logs = await tempDirectory('sluice-tail-');
-    const path = join(logs, 'app.log');
-    await writeFile(path, '');
-    const { uploader } = await openUploader(cleanup, { endpoint: server.url });
+    const { path } = await appLog('');
     const tail = tailFile(path, { uploader, pollIntervalMs: 20 });
     cleanup.add(() => tail.stop());
     await new Promise((resolve) => setTimeout(resolve, 200));
@@ -76,11 +76,12 @@ describe('tailFile', () => {
     expect(await storedLineTexts(server)).toEqual(['only line', 'second']);
   });
 
-  test('keeps the checkpoint of a followed file however long it stays idle', async ({ server, cleanup }) => {
-    const logs = await tempDirectory('sluice-tail-');
-    const path = join(logs, 'app.log');
-    await writeFile(path, 'one\ntwo\n');
-    const { uploader } = await openUploader(cleanup, { endpoint: server.url });
+  test('keeps the checkpoint of a followed file however long it stays idle', async ({
+    server,
+    cleanup,
+    uploader,
+  }) => {
+    const { path } = await appLog('one\ntwo\n');
     const options = { uploader, pollIntervalMs: 20, checkpointTtlMs: 200 };
     const tail = tailFile(path, options);
     await waitForStored(server, 2);
@@ -97,11 +98,9 @@ describe('tailFile', () => {
   test('keeps the checkpoint of a file still there however long the tailer was stopped', async ({
     server,
     cleanup,
+    uploader,
   }) => {
-    const logs = await tempDirectory('sluice-tail-');
-    const path = join(logs, 'app.log');
-    await writeFile(path, 'one\ntwo\n');
-    const { uploader } = await openUploader(cleanup, { endpoint: server.url });
+    const { path } = await appLog('one\ntwo\n');
     const options = { uploader, pollIntervalMs: 20, checkpointTtlMs: 200 };
     const tail = tailFile(path, options);
     await waitForStored(server, 2);

@@ -1,8 +1,11 @@
-import { mkdir, rename, stat, writeFile } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
 import type { TestServer } from '@sluice/ingest-api/testing';
 import type { Tail } from '../../src/index.js';
-import { waitFor } from './harness.js';
+import { tempDirectory, waitFor } from './harness.js';
 
 /** A stored tail record: its id and `data` fields. */
 export interface StoredLine {
@@ -55,6 +58,50 @@ export async function waitCaughtUp(tail: Tail, timeoutMs = 20_000): Promise<void
   }, timeoutMs);
 }
 
+/** `text` as the content of a file: every line ends with a newline. */
+export const lines = (text: readonly string[]): string => `${text.join('\n')}\n`;
+
+/** A fresh log directory and the path of `app.log` in it, written with `text` unless that is undefined. */
+export async function appLog(text?: string): Promise<{ logs: string; path: string }> {
+  const logs = await tempDirectory('sluice-tail-');
+  const path = join(logs, 'app.log');
+  if (text !== undefined) await writeFile(path, text);
+  return { logs, path };
+}
+
+const packageRoot = fileURLToPath(new URL('../..', import.meta.url));
+const writerChild = fileURLToPath(new URL('./tail-writer-child.ts', import.meta.url));
+
+/**
+ * Runs `tail-writer-child.ts` writing `count` lines fast to `path`, rotating it as `rotate` says (`100ms`,
+ * `copy100ms`), until it exits; returns how many rotations it reported and every line in `logs` then.
+ */
+export async function runRotatingWriter(
+  logs: string,
+  path: string,
+  count: number,
+  rotate: string,
+): Promise<{ rotations: number; written: string[] }> {
+  const writer = spawn(
+    process.execPath,
+    ['--import', 'tsx', writerChild, path, 'fast', String(count), rotate],
+    {
+      cwd: packageRoot,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  const [done] = await Promise.all([
+    new Promise<string>((resolve) => createInterface({ input: writer.stdout }).once('line', resolve)),
+    new Promise((resolve) => writer.on('exit', resolve)),
+  ]);
+  const rotations = Number(done.split(' ')[1]);
+  const written: string[] = [];
+  for (const name of await readdir(logs)) {
+    written.push(...(await readFile(join(logs, name), 'utf8')).split('\n').slice(0, -1));
+  }
+  return { rotations, written };
+}
+
 /** `count` distinct lines `prefix-0` … with a newline each. */
 export function numberedLines(prefix: string, count: number, from = 0): string[] {
   return Array.from({ length: count }, (_, i) => `${prefix}-${from + i} ${'x'.repeat((from + i) % 37)}`);
@@ -75,4 +122,11 @@ export async function recreateWithInode(path: string, text: string, ino: number)
   }
   await writeFile(path, text, { flag: 'wx' });
   return false;
+}
+
+/** Deletes `path` and writes `text` as a new file on the inode it had: see `recreateWithInode`. */
+export async function recreateOnSameInode(path: string, text: string): Promise<boolean> {
+  const ino = (await stat(path)).ino;
+  await rm(path);
+  return recreateWithInode(path, text, ino);
 }
