@@ -3,20 +3,11 @@ import { createReadStream } from 'node:fs';
 import { type FileHandle, open, stat } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { createInterface } from 'node:readline';
-import { parseArgs } from 'node:util';
 import { newItemId, sha256Hex } from '@sluice/contracts';
 import { createUploader } from '../uploader.js';
 import type { Uploader } from '../uploader-api.js';
 import { collectFiles, type FilePlan, type FileToSend } from './collect-files.js';
-import {
-  COMMON_ARGS,
-  commonOptions,
-  EXIT,
-  plural,
-  refusedKeyMessage,
-  requireServer,
-  UsageError,
-} from './common.js';
+import { EXIT, parseServerArgs, plural, refusedKeyMessage, UsageError } from './common.js';
 import { createProgress, formatBytes, type Progress, type SendProgressState } from './progress.js';
 import { QueueRoom } from './queue-room.js';
 import { parseRecordLine } from './record-line.js';
@@ -79,20 +70,13 @@ export async function send(
   env: NodeJS.ProcessEnv,
   signal: AbortSignal,
 ): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: [...argv],
-    allowPositionals: true,
-    options: {
-      ...COMMON_ARGS,
-      type: { type: 'string' },
-      'content-type': { type: 'string' },
-      records: { type: 'string' },
-      hidden: { type: 'boolean' },
-      timeout: { type: 'string' },
-    },
+  const { values, positionals, dir, endpoint, key } = await parseServerArgs(argv, env, {
+    type: { type: 'string' },
+    'content-type': { type: 'string' },
+    records: { type: 'string' },
+    hidden: { type: 'boolean' },
+    timeout: { type: 'string' },
   });
-  const common = await commonOptions(values, env);
-  const { endpoint, key } = requireServer(common);
   const timeout = seconds(values.timeout);
   const recordsPath = values.records;
   const plan = await collectFiles(positionals, { hidden: values.hidden === true });
@@ -104,8 +88,8 @@ export async function send(
         : { label: recordsPath, handle: await openOrThrow(recordsPath) };
   }
   try {
-    const uploader = await createUploader({ endpoint, apiKey: key, directory: common.dir });
-    const run = new SendRun(uploader, plan, common.dir, {
+    const uploader = await createUploader({ endpoint, apiKey: key, directory: dir });
+    const run = new SendRun(uploader, plan, dir, {
       type: values.type ?? 'file',
       contentType: values['content-type'],
       records: recordsInput,

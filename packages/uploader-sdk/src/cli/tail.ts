@@ -1,6 +1,5 @@
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { isValidItemType } from '@sluice/contracts';
 import { fileNameFilter } from '../tail/glob.js';
 import { DEFAULT_TAIL_OPTIONS } from '../tail/options.js';
@@ -8,16 +7,7 @@ import type { TailEvents } from '../tail/tail-events.js';
 import { type Tail, tailDirectory, tailFile } from '../tail/tailer.js';
 import { createUploader } from '../uploader.js';
 import type { Uploader } from '../uploader-api.js';
-import {
-  COMMON_ARGS,
-  commonOptions,
-  EXIT,
-  plural,
-  refusedKeyMessage,
-  requireServer,
-  UsageError,
-  unreadableReason,
-} from './common.js';
+import { EXIT, parseServerArgs, plural, refusedKeyMessage, UsageError, unreadableReason } from './common.js';
 import { createLiveLine, type Progress } from './progress.js';
 import {
   type LineSample,
@@ -80,19 +70,12 @@ export async function tail(
   env: NodeJS.ProcessEnv,
   signal: AbortSignal,
 ): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: [...argv],
-    allowPositionals: true,
-    options: {
-      ...COMMON_ARGS,
-      type: { type: 'string' },
-      json: { type: 'boolean' },
-      include: { type: 'string', multiple: true },
-      exclude: { type: 'string', multiple: true },
-    },
+  const { values, positionals, dir, endpoint, key } = await parseServerArgs(argv, env, {
+    type: { type: 'string' },
+    json: { type: 'boolean' },
+    include: { type: 'string', multiple: true },
+    exclude: { type: 'string', multiple: true },
   });
-  const common = await commonOptions(values, env);
-  const { endpoint, key } = requireServer(common);
   if (positionals.length === 0) throw new UsageError('give at least one FILE or DIR to follow');
   const type = values.type ?? DEFAULT_TAIL_OPTIONS.type;
   if (!isValidItemType(type)) {
@@ -104,7 +87,7 @@ export async function tail(
   const exclude = globs('exclude', values.exclude) ?? DEFAULT_TAIL_OPTIONS.exclude;
   const targets = await checkTargets(positionals);
   if (signal.aborted) return signal.reason as number;
-  const uploader = await createUploader({ endpoint, apiKey: key, directory: common.dir });
+  const uploader = await createUploader({ endpoint, apiKey: key, directory: dir });
   const tails: Tail[] = [];
   try {
     for (const target of targets) {
@@ -121,7 +104,7 @@ export async function tail(
     if (error instanceof TypeError) throw new UsageError(error.message, { cause: error });
     throw error;
   }
-  return new TailRun(uploader, tails, targets, common.dir).run(signal);
+  return new TailRun(uploader, tails, targets, dir).run(signal);
 }
 
 /** Each path's kind; throws naming the first one that cannot be followed (nothing is read then). */
