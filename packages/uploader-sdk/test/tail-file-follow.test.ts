@@ -1,7 +1,8 @@
 import { appendFile } from 'node:fs/promises';
+import type { TestServer } from '@sluice/ingest-api/testing';
 import { describe, expect } from 'vitest';
-import { tailFile } from '../src/index.js';
-import { openUploader, waitFor } from './support/harness.js';
+import { type TailOptions, tailFile, type Uploader } from '../src/index.js';
+import { type Cleanup, openUploader, waitFor } from './support/harness.js';
 import { test } from './support/tail-fixture.js';
 import {
   appLog,
@@ -11,6 +12,24 @@ import {
   storedLineTexts,
   waitForStored,
 } from './support/tail-harness.js';
+
+/** Follows a new file of two lines, with a checkpoint TTL of 200 ms, until both are stored. */
+async function followTwoLines(server: TestServer, uploader: Uploader) {
+  const { path } = await appLog('one\ntwo\n');
+  const options = { uploader, pollIntervalMs: 20, checkpointTtlMs: 200 };
+  const tail = tailFile(path, options);
+  await waitForStored(server, 2);
+  return { path, options, tail };
+}
+
+/** Follows `path` with a new tailer, stopped by `cleanup`; returns the offsets it opens files at. */
+function tailAgain(path: string, options: TailOptions, cleanup: Cleanup): number[] {
+  const again = tailFile(path, options);
+  cleanup.add(() => again.stop());
+  const opened: number[] = [];
+  again.on('opened', (event) => opened.push(event.offset));
+  return opened;
+}
 
 describe('tailFile', () => {
   test('ships every line of a growing file once, with file and byte offset, and resumes after a restart', async ({
@@ -81,16 +100,10 @@ describe('tailFile', () => {
     cleanup,
     uploader,
   }) => {
-    const { path } = await appLog('one\ntwo\n');
-    const options = { uploader, pollIntervalMs: 20, checkpointTtlMs: 200 };
-    const tail = tailFile(path, options);
-    await waitForStored(server, 2);
+    const { path, options, tail } = await followTwoLines(server, uploader);
     await new Promise((resolve) => setTimeout(resolve, 800)); // idle for four TTLs
     await tail.stop();
-    const again = tailFile(path, options);
-    cleanup.add(() => again.stop());
-    const opened: number[] = [];
-    again.on('opened', (event) => opened.push(event.offset));
+    const opened = tailAgain(path, options, cleanup);
     await waitFor(() => opened.length === 1);
     expect(opened).toEqual([8]);
   });
@@ -100,17 +113,11 @@ describe('tailFile', () => {
     cleanup,
     uploader,
   }) => {
-    const { path } = await appLog('one\ntwo\n');
-    const options = { uploader, pollIntervalMs: 20, checkpointTtlMs: 200 };
-    const tail = tailFile(path, options);
-    await waitForStored(server, 2);
+    const { path, options, tail } = await followTwoLines(server, uploader);
     await tail.stop();
     await new Promise((resolve) => setTimeout(resolve, 800)); // stopped for four TTLs
     await appendFile(path, 'three\n');
-    const again = tailFile(path, options);
-    cleanup.add(() => again.stop());
-    const opened: number[] = [];
-    again.on('opened', (event) => opened.push(event.offset));
+    const opened = tailAgain(path, options, cleanup);
     await waitForStored(server, 3);
     expect(opened).toEqual([8]);
     expect(await storedLineTexts(server)).toEqual(['one', 'three', 'two']);
