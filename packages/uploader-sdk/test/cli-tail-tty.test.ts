@@ -1,17 +1,9 @@
-import { execFile } from 'node:child_process';
 import { appendFile, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { describe, expect } from 'vitest';
 import { cliTest as test } from './support/cli-fixtures.js';
-import { CLI_CWD, SLUICE_COMMAND } from './support/cli-run.js';
-import { waitFor } from './support/harness.js';
+import { onTerminal } from './support/cli-run.js';
 import { storedLines, waitForStored } from './support/tail-harness.js';
-
-const run = promisify(execFile);
-
-/** Single-quotes `word` for sh. */
-const quote = (word: string): string => `'${word.replaceAll("'", `'\\''`)}'`;
 
 describe('sluice tail on a terminal', () => {
   test('shows a live line (files, read, delivered, queued, rate, lag) redrawn in place; Ctrl-C ends it with 130', async ({
@@ -21,51 +13,15 @@ describe('sluice tail on a terminal', () => {
   }) => {
     const log = join(files, 'app.log');
     await writeFile(log, 'one\ntwo\n');
-    const socket = `sluice-tail-test-${process.pid}-${Date.now()}`;
-    const command = [
-      'env',
-      'SLUICE_API_KEY=test-key',
-      ...SLUICE_COMMAND,
-      'tail',
-      log,
-      '--type',
-      'cli-tail-tty',
-      '--endpoint',
-      server.url,
-      '--dir',
-      dir,
-    ]
-      .map(quote)
-      .join(' ');
-    const tmux = (...args: string[]) => run('tmux', ['-L', socket, ...args], { cwd: CLI_CWD });
-    try {
-      await tmux(
-        'new-session',
-        '-d',
-        '-x',
-        '160',
-        '-y',
-        '20',
-        '-c',
-        CLI_CWD,
-        `sleep 1; ${command}; echo "exit status $?"; sleep 600`,
-      );
-      const raw = join(files, 'terminal.raw');
-      await tmux('pipe-pane', '-o', `cat >> ${quote(raw)}`);
+    const raw = join(files, 'terminal.raw');
+    const args = ['tail', log, '--type', 'cli-tail-tty', '--endpoint', server.url, '--dir', dir];
+    await onTerminal(args, { width: 160, raw }, async (terminal) => {
       await waitForStored(server, 2, 'cli-tail-tty');
       await appendFile(log, 'three\n');
       await waitForStored(server, 3, 'cli-tail-tty');
-      let screen = '';
-      await waitFor(async () => {
-        screen = (await tmux('capture-pane', '-p')).stdout;
-        return screen.includes('3 read  3 delivered');
-      }, 10_000);
-      await tmux('send-keys', 'C-c');
-      await waitFor(async () => {
-        screen = (await tmux('capture-pane', '-p')).stdout;
-        return screen.includes('exit status');
-      }, 15_000);
-      const lines = screen.split('\n').filter((line) => line.trim() !== '');
+      await terminal.screenWith('3 read  3 delivered', 10_000);
+      await terminal.tmux('send-keys', 'C-c');
+      const lines = await terminal.screenWith('exit status', 15_000);
       expect(lines).toEqual([
         expect.stringMatching(/^following 1 file; queue in /),
         expect.stringMatching(new RegExp(`^opened\\s+${log}\\s+from the start$`)),
@@ -81,8 +37,6 @@ describe('sluice tail on a terminal', () => {
         'two',
         'three',
       ]);
-    } finally {
-      await tmux('kill-server').catch(() => undefined);
-    }
+    });
   }, 60_000);
 });

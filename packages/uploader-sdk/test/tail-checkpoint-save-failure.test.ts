@@ -1,10 +1,10 @@
-import { appendFile, mkdir, readdir, rmdir, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, readdir, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect } from 'vitest';
 import { tailFile } from '../src/index.js';
-import { openUploader, tempDirectory, waitFor } from './support/harness.js';
+import { tempDirectory, waitFor } from './support/harness.js';
 import { expectStoredExactly, test } from './support/tail-fixture.js';
-import { numberedLines, waitForStored } from './support/tail-harness.js';
+import { appLog, lines, numberedLines, waitForStored } from './support/tail-harness.js';
 
 // Found by the chaos run (tooling/chaos, issue 11): the log client's queue directory is the one that
 // fills up during `disk-full`; a checkpoint write then failed with ENOSPC and the tailer stopped for
@@ -14,13 +14,11 @@ describe('tailer: a checkpoint write that fails', () => {
   test('is reported, and the tailer goes on once checkpoints can be written again', async ({
     server,
     cleanup,
+    uploader,
   }) => {
-    const logs = await tempDirectory('sluice-tail-');
     const checkpointDirectory = await tempDirectory('sluice-tail-checkpoints-');
-    const path = join(logs, 'app.log');
     const first = numberedLines('a', 20);
-    await writeFile(path, `${first.join('\n')}\n`);
-    const { uploader } = await openUploader(cleanup, { endpoint: server.url });
+    const { path } = await appLog(lines(first));
     const tail = tailFile(path, {
       uploader,
       checkpointDirectory,
@@ -37,13 +35,13 @@ describe('tailer: a checkpoint write that fails', () => {
     const blocker = join(checkpointDirectory, `${checkpoint}.tmp`);
     await mkdir(blocker);
     const second = numberedLines('b', 20);
-    await appendFile(path, `${second.join('\n')}\n`);
+    await appendFile(path, lines(second));
     await waitFor(() => errors.length > 0);
 
     // The disk has room again: the lines appended since must still be shipped.
     await rmdir(blocker);
     const third = numberedLines('c', 20);
-    await appendFile(path, `${third.join('\n')}\n`);
+    await appendFile(path, lines(third));
     expect(tail.stats().stopped).toBe(false);
     await expectStoredExactly(server, [...first, ...second, ...third], 8_000);
   });

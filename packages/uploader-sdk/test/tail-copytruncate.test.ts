@@ -1,18 +1,19 @@
-import { spawn } from 'node:child_process';
-import { appendFile, copyFile, readdir, readFile, truncate, writeFile } from 'node:fs/promises';
+import { appendFile, copyFile, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { describe, expect } from 'vitest';
 import { type Tail, type TailEvents, tailDirectory, tailFile } from '../src/index.js';
-import { openUploader, tempDirectory } from './support/harness.js';
+import { tempDirectory } from './support/harness.js';
 import { expectStoredExactly, test } from './support/tail-fixture.js';
-import { numberedLines, storedLines, waitCaughtUp } from './support/tail-harness.js';
+import {
+  appLog,
+  lines,
+  numberedLines,
+  runRotatingWriter,
+  storedLines,
+  waitCaughtUp,
+} from './support/tail-harness.js';
 
-const packageRoot = fileURLToPath(new URL('..', import.meta.url));
-const writerChild = fileURLToPath(new URL('./support/tail-writer-child.ts', import.meta.url));
 const fast = { pollIntervalMs: 20, rotateWaitMs: 200, checkpointIntervalMs: 20 };
-const lines = (text: readonly string[]): string => `${text.join('\n')}\n`;
 
 type Start = (logs: string, options: Parameters<typeof tailFile>[1]) => Tail;
 
@@ -40,10 +41,9 @@ describe.each(setups)('copytruncate, %s', (_name, start) => {
   test('stores every line once: lines read before, the window only in the copy, lines after', async ({
     server,
     cleanup,
+    uploader,
   }) => {
-    const logs = await tempDirectory('sluice-tail-');
-    const path = join(logs, 'app.log');
-    const { uploader } = await openUploader(cleanup, { endpoint: server.url });
+    const { logs, path } = await appLog();
     const tail = start(logs, { uploader, ...fast });
     cleanup.add(() => tail.stop());
     const rotated: TailEvents['rotated'][] = [];
@@ -75,11 +75,10 @@ describe.each(setups)('copytruncate, %s', (_name, start) => {
   test('stores every line once when the tailer was down across the copytruncate', async ({
     server,
     cleanup,
+    uploader,
   }) => {
-    const logs = await tempDirectory('sluice-tail-');
     const checkpointDirectory = await tempDirectory('sluice-tail-checkpoints-');
-    const path = join(logs, 'app.log');
-    const { uploader } = await openUploader(cleanup, { endpoint: server.url });
+    const { logs, path } = await appLog();
     const options = { uploader, checkpointDirectory, ...fast };
     const tail = start(logs, options);
     cleanup.add(() => tail.stop());
@@ -113,28 +112,13 @@ describe.each(setups.slice(0, 1))('copytruncate under load, %s', (_name, start) 
   test('stores every line once when the file is copied and truncated every 100 ms under a fast writer', async ({
     server,
     cleanup,
+    uploader,
   }) => {
-    const logs = await tempDirectory('sluice-tail-');
-    const path = join(logs, 'app.log');
-    await writeFile(path, '');
-    const { uploader } = await openUploader(cleanup, { endpoint: server.url });
+    const { logs, path } = await appLog('');
     const tail = start(logs, { uploader, ...fast });
     cleanup.add(() => tail.stop());
-    const writer = spawn(
-      process.execPath,
-      ['--import', 'tsx', writerChild, path, 'fast', '12000', 'copy100ms'],
-      { cwd: packageRoot, stdio: ['ignore', 'pipe', 'inherit'] },
-    );
-    const [done] = await Promise.all([
-      new Promise<string>((resolve) => createInterface({ input: writer.stdout }).once('line', resolve)),
-      new Promise((resolve) => writer.on('exit', resolve)),
-    ]);
-    const rotations = Number(done.split(' ')[1]);
+    const { rotations, written } = await runRotatingWriter(logs, path, 12_000, 'copy100ms');
     expect(rotations).toBeGreaterThanOrEqual(5);
-    const written: string[] = [];
-    for (const name of await readdir(logs)) {
-      written.push(...(await readFile(join(logs, name), 'utf8')).split('\n').slice(0, -1));
-    }
     expect(written).toHaveLength(12_000);
     await expectStoredExactly(server, written, 40_000);
   }, 60_000);

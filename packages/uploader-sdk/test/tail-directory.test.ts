@@ -3,12 +3,18 @@ import { appendFile, readdir, readFile, rename, rm, stat, writeFile } from 'node
 import { join } from 'node:path';
 import { describe, expect } from 'vitest';
 import { type TailEvents, tailDirectory } from '../src/index.js';
-import { openUploader, tempDirectory, waitFor } from './support/harness.js';
+import { tempDirectory, waitFor } from './support/harness.js';
 import { expectStoredExactly, test } from './support/tail-fixture.js';
-import { numberedLines, recreateWithSameInode, storedLines, waitCaughtUp } from './support/tail-harness.js';
+import {
+  appLog,
+  lines,
+  numberedLines,
+  recreateWithSameInode,
+  storedLines,
+  waitCaughtUp,
+} from './support/tail-harness.js';
 
 const fast = { pollIntervalMs: 30, rotateWaitMs: 200, checkpointIntervalMs: 20 };
-const lines = (text: readonly string[]): string => `${text.join('\n')}\n`;
 
 /** Descriptors this process holds open on files in `directory`. */
 function openDescriptorsIn(directory: string): number {
@@ -27,6 +33,7 @@ describe('tailDirectory', () => {
   test('follows the dated files matching include and not exclude, new ones included', async ({
     server,
     cleanup,
+    uploader,
   }) => {
     const logs = await tempDirectory('sluice-tail-');
     const day22 = numberedLines('d22', 30);
@@ -35,7 +42,6 @@ describe('tailDirectory', () => {
     await writeFile(join(logs, 'app-2026-11-23.log'), lines(day23));
     await writeFile(join(logs, 'notes.txt'), 'not a log\n');
     await writeFile(join(logs, 'app-debug.log'), 'excluded\n');
-    const { uploader } = await openUploader(cleanup, { endpoint: server.url });
     const tail = tailDirectory(logs, { uploader, include: '*.log', exclude: 'app-debug*', ...fast });
     cleanup.add(() => tail.stop());
     await expectStoredExactly(server, [...day22, ...day23]);
@@ -53,12 +59,11 @@ describe('tailDirectory', () => {
     );
   });
 
-  test('tells apart two files whose first KiB is identical', async ({ server, cleanup }) => {
+  test('tells apart two files whose first KiB is identical', async ({ server, cleanup, uploader }) => {
     const logs = await tempDirectory('sluice-tail-');
     const header = `# ${'h'.repeat(1500)}`;
     await writeFile(join(logs, 'a.log'), lines([header, 'a-1', 'a-2']));
     await writeFile(join(logs, 'b.log'), lines([header, 'b-1', 'b-2']));
-    const { uploader } = await openUploader(cleanup, { endpoint: server.url });
     const tail = tailDirectory(logs, { uploader, ...fast });
     cleanup.add(() => tail.stop());
     await expectStoredExactly(server, [header, 'a-1', 'a-2', header, 'b-1', 'b-2']);
@@ -69,12 +74,10 @@ describe('tailDirectory', () => {
   test('reads from 0 a file that got a closed idle file’s inode, deleted and created within one poll', async ({
     server,
     cleanup,
+    uploader,
   }) => {
-    const logs = await tempDirectory('sluice-tail-');
-    const path = join(logs, 'app.log');
     const old = numberedLines('old', 30);
-    await writeFile(path, lines(old));
-    const { uploader } = await openUploader(cleanup, { endpoint: server.url });
+    const { logs, path } = await appLog(lines(old));
     const tail = tailDirectory(logs, { uploader, ...fast, pollIntervalMs: 500, idleTimeoutMs: 50 });
     cleanup.add(() => tail.stop());
     await waitCaughtUp(tail);
@@ -89,12 +92,10 @@ describe('tailDirectory', () => {
   test('drains a closed idle file that grew and was renamed out of the pattern within one poll', async ({
     server,
     cleanup,
+    uploader,
   }) => {
-    const logs = await tempDirectory('sluice-tail-');
-    const path = join(logs, 'app.log');
     const old = numberedLines('old', 20);
-    await writeFile(path, lines(old));
-    const { uploader } = await openUploader(cleanup, { endpoint: server.url });
+    const { logs, path } = await appLog(lines(old));
     const tail = tailDirectory(logs, {
       uploader,
       ...fast,
@@ -114,11 +115,9 @@ describe('tailDirectory', () => {
   test('treats a rename within the directory as a rotation: drained, its unterminated line sent, resumed after it', async ({
     server,
     cleanup,
+    uploader,
   }) => {
-    const logs = await tempDirectory('sluice-tail-');
-    const path = join(logs, 'app.log');
-    await writeFile(path, 'a\nb\npartial');
-    const { uploader } = await openUploader(cleanup, { endpoint: server.url });
+    const { logs, path } = await appLog('a\nb\npartial');
     const tail = tailDirectory(logs, { uploader, ...fast, include: 'app.log*' });
     const released: string[] = [];
     tail.on('released', (event) => released.push(event.path));
@@ -138,6 +137,7 @@ describe('tailDirectory', () => {
   test('keeps thousands of files under the descriptor cap, closing the least recently active, checkpoints kept', async ({
     server,
     cleanup,
+    uploader,
   }) => {
     const logs = await tempDirectory('sluice-tail-');
     const expected: string[] = [];
@@ -146,7 +146,6 @@ describe('tailDirectory', () => {
       expected.push(...text);
       await writeFile(join(logs, `f-${String(i).padStart(4, '0')}.log`), lines(text));
     }
-    const { uploader } = await openUploader(cleanup, { endpoint: server.url });
     let peak = 0;
     const sampler = setInterval(() => {
       peak = Math.max(peak, openDescriptorsIn(logs));
@@ -175,6 +174,7 @@ describe('tailDirectory', () => {
   test('reads a bounded number of bytes from a large backlog before other files get their turn', async ({
     server,
     cleanup,
+    uploader,
   }) => {
     const logs = await tempDirectory('sluice-tail-');
     const big = join(logs, 'big.log');
@@ -182,7 +182,6 @@ describe('tailDirectory', () => {
     await writeFile(big, lines(bigLines));
     const small = join(logs, 'small.log');
     await writeFile(small, 'small-0\n');
-    const { uploader } = await openUploader(cleanup, { endpoint: server.url });
     const tail = tailDirectory(logs, { uploader, ...fast, maxReadBytes: 64 * 1024 });
     cleanup.add(() => tail.stop());
     const statsOf = (path: string) => tail.stats().files.find((file) => file.path === path);
@@ -194,12 +193,15 @@ describe('tailDirectory', () => {
     await expectStoredExactly(server, [...bigLines, 'small-0', 'small-1'], 50_000);
   }, 60_000);
 
-  test('forgets the checkpoints of files gone longer than checkpointTtlMs', async ({ server, cleanup }) => {
+  test('forgets the checkpoints of files gone longer than checkpointTtlMs', async ({
+    server,
+    cleanup,
+    uploader,
+  }) => {
     const logs = await tempDirectory('sluice-tail-');
     await writeFile(join(logs, 'gone.log'), 'gone-0\n');
     await writeFile(join(logs, 'kept.log'), 'kept-0\n');
     const checkpoints = await tempDirectory('sluice-tail-checkpoints-');
-    const { uploader } = await openUploader(cleanup, { endpoint: server.url });
     const tail = tailDirectory(logs, {
       uploader,
       ...fast,

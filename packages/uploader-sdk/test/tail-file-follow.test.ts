@@ -1,31 +1,54 @@
-import { appendFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { appendFile } from 'node:fs/promises';
+import type { TestServer } from '@sluice/ingest-api/testing';
 import { describe, expect } from 'vitest';
-import { tailFile } from '../src/index.js';
-import { openUploader, tempDirectory, waitFor } from './support/harness.js';
+import { type TailOptions, tailFile, type Uploader } from '../src/index.js';
+import { type Cleanup, openUploader, waitFor } from './support/harness.js';
 import { test } from './support/tail-fixture.js';
-import { numberedLines, storedLines, storedLineTexts, waitForStored } from './support/tail-harness.js';
+import {
+  appLog,
+  lines,
+  numberedLines,
+  storedLines,
+  storedLineTexts,
+  waitForStored,
+} from './support/tail-harness.js';
+
+/** Follows a new file of two lines, with a checkpoint TTL of 200 ms, until both are stored. */
+async function followTwoLines(server: TestServer, uploader: Uploader) {
+  const { path } = await appLog('one\ntwo\n');
+  const options = { uploader, pollIntervalMs: 20, checkpointTtlMs: 200 };
+  const tail = tailFile(path, options);
+  await waitForStored(server, 2);
+  return { path, options, tail };
+}
+
+/** Follows `path` with a new tailer, stopped by `cleanup`; returns the offsets it opens files at. */
+function tailAgain(path: string, options: TailOptions, cleanup: Cleanup): number[] {
+  const again = tailFile(path, options);
+  cleanup.add(() => again.stop());
+  const opened: number[] = [];
+  again.on('opened', (event) => opened.push(event.offset));
+  return opened;
+}
 
 describe('tailFile', () => {
   test('ships every line of a growing file once, with file and byte offset, and resumes after a restart', async ({
     server,
     cleanup,
   }) => {
-    const logs = await tempDirectory('sluice-tail-');
-    const path = join(logs, 'app.log');
     const first = numberedLines('a', 50);
-    await writeFile(path, `${first.join('\n')}\n`);
+    const { path } = await appLog(lines(first));
     const { uploader, directory } = await openUploader(cleanup, { endpoint: server.url });
     const tail = tailFile(path, { uploader, type: 'log', pollIntervalMs: 20 });
     await waitForStored(server, 50);
     const more = numberedLines('b', 30);
-    await appendFile(path, `${more.join('\n')}\n`);
+    await appendFile(path, lines(more));
     await waitForStored(server, 80);
     await tail.stop();
 
     // Lines appended while stopped are read from the checkpoint by the next tailer, nothing twice.
     const later = numberedLines('c', 20);
-    await appendFile(path, `${later.join('\n')}\n`);
+    await appendFile(path, lines(later));
     const again = tailFile(path, { uploader, pollIntervalMs: 20 });
     cleanup.add(() => again.stop());
     await waitForStored(server, 100);
@@ -42,11 +65,9 @@ describe('tailFile', () => {
   test('waits for the newline of an unterminated last line, then ships it whole', async ({
     server,
     cleanup,
+    uploader,
   }) => {
-    const logs = await tempDirectory('sluice-tail-');
-    const path = join(logs, 'app.log');
-    await writeFile(path, 'one\ntw');
-    const { uploader } = await openUploader(cleanup, { endpoint: server.url });
+    const { path } = await appLog('one\ntw');
     const tail = tailFile(path, { uploader, pollIntervalMs: 20 });
     cleanup.add(() => tail.stop());
     await waitForStored(server, 1);
@@ -61,11 +82,9 @@ describe('tailFile', () => {
   test('ships a file that starts empty, and a one-line file, once their first line is complete', async ({
     server,
     cleanup,
+    uploader,
   }) => {
-    const logs = await tempDirectory('sluice-tail-');
-    const path = join(logs, 'app.log');
-    await writeFile(path, '');
-    const { uploader } = await openUploader(cleanup, { endpoint: server.url });
+    const { path } = await appLog('');
     const tail = tailFile(path, { uploader, pollIntervalMs: 20 });
     cleanup.add(() => tail.stop());
     await new Promise((resolve) => setTimeout(resolve, 200));
@@ -76,20 +95,15 @@ describe('tailFile', () => {
     expect(await storedLineTexts(server)).toEqual(['only line', 'second']);
   });
 
-  test('keeps the checkpoint of a followed file however long it stays idle', async ({ server, cleanup }) => {
-    const logs = await tempDirectory('sluice-tail-');
-    const path = join(logs, 'app.log');
-    await writeFile(path, 'one\ntwo\n');
-    const { uploader } = await openUploader(cleanup, { endpoint: server.url });
-    const options = { uploader, pollIntervalMs: 20, checkpointTtlMs: 200 };
-    const tail = tailFile(path, options);
-    await waitForStored(server, 2);
+  test('keeps the checkpoint of a followed file however long it stays idle', async ({
+    server,
+    cleanup,
+    uploader,
+  }) => {
+    const { path, options, tail } = await followTwoLines(server, uploader);
     await new Promise((resolve) => setTimeout(resolve, 800)); // idle for four TTLs
     await tail.stop();
-    const again = tailFile(path, options);
-    cleanup.add(() => again.stop());
-    const opened: number[] = [];
-    again.on('opened', (event) => opened.push(event.offset));
+    const opened = tailAgain(path, options, cleanup);
     await waitFor(() => opened.length === 1);
     expect(opened).toEqual([8]);
   });
@@ -97,21 +111,13 @@ describe('tailFile', () => {
   test('keeps the checkpoint of a file still there however long the tailer was stopped', async ({
     server,
     cleanup,
+    uploader,
   }) => {
-    const logs = await tempDirectory('sluice-tail-');
-    const path = join(logs, 'app.log');
-    await writeFile(path, 'one\ntwo\n');
-    const { uploader } = await openUploader(cleanup, { endpoint: server.url });
-    const options = { uploader, pollIntervalMs: 20, checkpointTtlMs: 200 };
-    const tail = tailFile(path, options);
-    await waitForStored(server, 2);
+    const { path, options, tail } = await followTwoLines(server, uploader);
     await tail.stop();
     await new Promise((resolve) => setTimeout(resolve, 800)); // stopped for four TTLs
     await appendFile(path, 'three\n');
-    const again = tailFile(path, options);
-    cleanup.add(() => again.stop());
-    const opened: number[] = [];
-    again.on('opened', (event) => opened.push(event.offset));
+    const opened = tailAgain(path, options, cleanup);
     await waitForStored(server, 3);
     expect(opened).toEqual([8]);
     expect(await storedLineTexts(server)).toEqual(['one', 'three', 'two']);

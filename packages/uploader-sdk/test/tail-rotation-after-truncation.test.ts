@@ -1,13 +1,10 @@
 import { appendFile, rename, stat, truncate, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { describe, expect } from 'vitest';
 import { type TailEvents, tailFile } from '../src/index.js';
-import { openUploader, tempDirectory } from './support/harness.js';
 import { expectStoredExactly, test } from './support/tail-fixture.js';
-import { numberedLines, waitCaughtUp } from './support/tail-harness.js';
+import { appLog, lines, numberedLines, waitCaughtUp } from './support/tail-harness.js';
 
 const fast = { pollIntervalMs: 20, rotateWaitMs: 200, checkpointIntervalMs: 20 };
-const lines = (text: readonly string[]): string => `${text.join('\n')}\n`;
 
 // Found by a chaos control run (tooling/chaos, issue 11, seed 7 with the tailer following app.log only):
 // after a truncation whose new first line gives the file a new fingerprint, the checkpoint keeps the old
@@ -15,10 +12,8 @@ const lines = (text: readonly string[]): string => `${text.join('\n')}\n`;
 // entries of an inode, so a file rotated (renamed) while the tailer was down, with fewer bytes than that
 // old offset, is taken as fully read and skipped: the lines after its checkpoint are lost.
 describe('rotation while the tailer was down, of a file truncated before', () => {
-  test('drains the rotated file from its checkpoint', async ({ server, cleanup }) => {
-    const logs = await tempDirectory('sluice-tail-');
-    const path = join(logs, 'app.log');
-    const { uploader } = await openUploader(cleanup, { endpoint: server.url });
+  test('drains the rotated file from its checkpoint', async ({ server, cleanup, uploader }) => {
+    const { path } = await appLog();
     const tail = tailFile(path, { uploader, ...fast });
     cleanup.add(() => tail.stop());
     // A long first life, then copytruncate: the inode keeps a checkpoint entry with a large offset.
@@ -52,10 +47,9 @@ describe('rotation while the tailer was down, of a file that shrank', () => {
   test('reads the rotated file as a new generation: an offset beyond its end is not trusted', async ({
     server,
     cleanup,
+    uploader,
   }) => {
-    const logs = await tempDirectory('sluice-tail-');
-    const path = join(logs, 'app.log');
-    const { uploader } = await openUploader(cleanup, { endpoint: server.url });
+    const { path } = await appLog();
     const tail = tailFile(path, { uploader, ...fast });
     cleanup.add(() => tail.stop());
     const header = 'header';

@@ -1,47 +1,34 @@
-import { spawn } from 'node:child_process';
 import { appendFile, readdir, readFile, rename, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { describe, expect } from 'vitest';
 import { type TailEvents, tailFile } from '../src/index.js';
-import { openUploader, tempDirectory } from './support/harness.js';
+import { tempDirectory } from './support/harness.js';
 import { expectStoredExactly, test } from './support/tail-fixture.js';
-import { numberedLines, recreateWithSameInode, storedLines, waitCaughtUp } from './support/tail-harness.js';
+import {
+  appLog,
+  lines,
+  numberedLines,
+  recreateWithSameInode,
+  runRotatingWriter,
+  storedLines,
+  waitCaughtUp,
+} from './support/tail-harness.js';
 
-const packageRoot = fileURLToPath(new URL('..', import.meta.url));
-const writerChild = fileURLToPath(new URL('./support/tail-writer-child.ts', import.meta.url));
 const fast = { pollIntervalMs: 20, rotateWaitMs: 200, checkpointIntervalMs: 20 };
-
-const lines = (text: readonly string[]): string => `${text.join('\n')}\n`;
 
 describe('rotation', () => {
   test('ships every line once when the file is renamed away every 100 ms under a fast writer', async ({
     server,
     cleanup,
+    uploader,
   }) => {
-    const logs = await tempDirectory('sluice-tail-');
-    const path = join(logs, 'app.log');
-    await writeFile(path, '');
-    const { uploader } = await openUploader(cleanup, { endpoint: server.url });
+    const { logs, path } = await appLog('');
     const tail = tailFile(path, { uploader, ...fast });
     cleanup.add(() => tail.stop());
     const rotated: TailEvents['rotated'][] = [];
     tail.on('rotated', (event) => rotated.push(event));
-    const writer = spawn(process.execPath, ['--import', 'tsx', writerChild, path, 'fast', '12000', '100ms'], {
-      cwd: packageRoot,
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    const [done] = await Promise.all([
-      new Promise<string>((resolve) => createInterface({ input: writer.stdout }).once('line', resolve)),
-      new Promise((resolve) => writer.on('exit', resolve)),
-    ]);
-    const rotations = Number(done.split(' ')[1]);
+    const { rotations, written } = await runRotatingWriter(logs, path, 12_000, '100ms');
     expect(rotations).toBeGreaterThanOrEqual(5);
-    const written: string[] = [];
-    for (const name of await readdir(logs)) {
-      written.push(...(await readFile(join(logs, name), 'utf8')).split('\n').slice(0, -1));
-    }
     expect(written).toHaveLength(12_000);
     await expectStoredExactly(server, written, 40_000);
     expect(rotated.length).toBeGreaterThanOrEqual(rotations);
@@ -52,12 +39,10 @@ describe('rotation', () => {
   test('drains a file rotated while the tailer was down from its checkpoint, without reading it again', async ({
     server,
     cleanup,
+    uploader,
   }) => {
-    const logs = await tempDirectory('sluice-tail-');
-    const path = join(logs, 'app.log');
     const first = numberedLines('first', 100);
-    await writeFile(path, lines(first));
-    const { uploader } = await openUploader(cleanup, { endpoint: server.url });
+    const { path } = await appLog(lines(first));
     const tail = tailFile(path, { uploader, ...fast });
     await waitCaughtUp(tail);
     await tail.stop();
@@ -81,12 +66,10 @@ describe('rotation', () => {
   test('reads from 0 a new file created right after the followed one was deleted, within one poll', async ({
     server,
     cleanup,
+    uploader,
   }) => {
-    const logs = await tempDirectory('sluice-tail-');
-    const path = join(logs, 'app.log');
     const old = numberedLines('old', 40);
-    await writeFile(path, lines(old));
-    const { uploader } = await openUploader(cleanup, { endpoint: server.url });
+    const { path } = await appLog(lines(old));
     const tail = tailFile(path, { uploader, ...fast, pollIntervalMs: 1000 });
     cleanup.add(() => tail.stop());
     await waitCaughtUp(tail);
@@ -100,12 +83,10 @@ describe('rotation', () => {
   test('reads from 0 a new file that reuses a deleted file’s inode and first line while the tailer is stopped', async ({
     server,
     cleanup,
+    uploader,
   }) => {
-    const logs = await tempDirectory('sluice-tail-');
-    const path = join(logs, 'app.log');
     const old = ['# header', ...numberedLines('old', 40)];
-    await writeFile(path, lines(old));
-    const { uploader } = await openUploader(cleanup, { endpoint: server.url });
+    const { path } = await appLog(lines(old));
     const tail = tailFile(path, { uploader, ...fast });
     await waitCaughtUp(tail);
     await tail.stop();
@@ -121,12 +102,10 @@ describe('rotation', () => {
   test('reads again, as a new generation, a file truncated and rewritten in place', async ({
     server,
     cleanup,
+    uploader,
   }) => {
-    const logs = await tempDirectory('sluice-tail-');
-    const path = join(logs, 'app.log');
     const before = numberedLines('before', 20);
-    await writeFile(path, lines(before));
-    const { uploader } = await openUploader(cleanup, { endpoint: server.url });
+    const { path } = await appLog(lines(before));
     const tail = tailFile(path, { uploader, ...fast });
     cleanup.add(() => tail.stop());
     const truncated: TailEvents['truncated'][] = [];
@@ -145,13 +124,14 @@ describe('rotation', () => {
     expect(truncated.length).toBeGreaterThanOrEqual(2);
   });
 
-  test('never trusts a checkpoint offset beyond the end of the file', async ({ server, cleanup }) => {
-    const logs = await tempDirectory('sluice-tail-');
-    const path = join(logs, 'app.log');
+  test('never trusts a checkpoint offset beyond the end of the file', async ({
+    server,
+    cleanup,
+    uploader,
+  }) => {
     const text = numberedLines('l', 25);
-    await writeFile(path, lines(text));
+    const { path } = await appLog(lines(text));
     const checkpoints = await tempDirectory('sluice-tail-checkpoints-');
-    const { uploader } = await openUploader(cleanup, { endpoint: server.url });
     const tail = tailFile(path, { uploader, ...fast, checkpointDirectory: checkpoints });
     await waitCaughtUp(tail);
     await tail.stop();

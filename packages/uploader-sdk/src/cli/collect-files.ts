@@ -1,5 +1,6 @@
 import { readdir, stat } from 'node:fs/promises';
 import { basename, join, relative, resolve, sep } from 'node:path';
+import { unreadableReason } from './common.js';
 
 /** A file `sluice send` uploads. */
 export interface FileToSend {
@@ -72,13 +73,6 @@ async function readOrThrow<T>(path: string, read: () => Promise<T>): Promise<T> 
   try {
     return await read();
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const reason =
-      code === 'ENOENT'
-        ? 'no such file or directory'
-        : code === 'EACCES'
-          ? 'permission denied'
-          : (error as Error).message;
-    throw new Error(`cannot read ${path}: ${reason}; nothing was queued`, { cause: error });
+    throw new Error(`cannot read ${path}: ${unreadableReason(error)}; nothing was queued`, { cause: error });
   }
 }

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
+import { type ParseArgsConfig, parseArgs } from 'node:util';
 
 /** Exit statuses of every command; the help and the README list them. */
 export const EXIT = {
@@ -115,6 +116,34 @@ export function requireServer(options: CommonOptions): { endpoint: string; key: 
   return { endpoint: options.endpoint, key: options.key };
 }
 
+type OptionsConfig = NonNullable<ParseArgsConfig['options']>;
+
+/** What {@link parseServerArgs} returns: parseArgs' values and positionals, the directory, endpoint and key. */
+type ServerArgs<T extends OptionsConfig> = Pick<
+  ReturnType<typeof parseArgs<{ args: string[]; allowPositionals: true; options: typeof COMMON_ARGS & T }>>,
+  'values' | 'positionals'
+> & { readonly dir: string; readonly endpoint: string; readonly key: string };
+
+/**
+ * Parses the arguments of a command that sends to the server (positionals allowed): {@link COMMON_ARGS}
+ * and its own `options`; then the common options, of which the endpoint and key are required.
+ * @throws {UsageError} as {@link commonOptions} and {@link requireServer} do.
+ */
+export async function parseServerArgs<const T extends OptionsConfig>(
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv,
+  options: T,
+): Promise<ServerArgs<T>> {
+  const { values, positionals } = parseArgs({
+    args: [...argv],
+    allowPositionals: true,
+    options: { ...COMMON_ARGS, ...options },
+  });
+  const common = await commonOptions(values as Parameters<typeof commonOptions>[0], env);
+  const { endpoint, key } = requireServer(common);
+  return { values, positionals, dir: common.dir, endpoint, key };
+}
+
 /** What to tell a CLI user whose key the server refused (HTTP `status`). */
 export function refusedKeyMessage(status: number): string {
   return (
@@ -126,4 +155,14 @@ export function refusedKeyMessage(status: number): string {
 /** `count` as `1 file` / `2 files`. */
 export function plural(count: number, noun: string): string {
   return `${count} ${noun}${count === 1 ? '' : 's'}`;
+}
+
+/** Why a path could not be read or followed, in words: ENOENT and EACCES named, other errors by message. */
+export function unreadableReason(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  return code === 'ENOENT'
+    ? 'no such file or directory'
+    : code === 'EACCES'
+      ? 'permission denied'
+      : (error as Error).message;
 }

@@ -3,24 +3,15 @@ import { createReadStream } from 'node:fs';
 import { type FileHandle, open, stat } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { createInterface } from 'node:readline';
-import { parseArgs } from 'node:util';
 import { newItemId, sha256Hex } from '@sluice/contracts';
-import { isAuthenticationError } from '../errors.js';
 import { createUploader } from '../uploader.js';
 import type { Uploader } from '../uploader-api.js';
 import { collectFiles, type FilePlan, type FileToSend } from './collect-files.js';
-import {
-  COMMON_ARGS,
-  commonOptions,
-  EXIT,
-  plural,
-  refusedKeyMessage,
-  requireServer,
-  UsageError,
-} from './common.js';
+import { EXIT, parseServerArgs, plural, refusedKeyMessage, UsageError } from './common.js';
 import { createProgress, formatBytes, type Progress, type SendProgressState } from './progress.js';
 import { QueueRoom } from './queue-room.js';
 import { parseRecordLine } from './record-line.js';
+import { listenForNotices } from './uploader-notices.js';
 
 const CONTENT_TYPES: Record<string, string> = {
   '.png': 'image/png',
@@ -79,20 +70,13 @@ export async function send(
   env: NodeJS.ProcessEnv,
   signal: AbortSignal,
 ): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: [...argv],
-    allowPositionals: true,
-    options: {
-      ...COMMON_ARGS,
-      type: { type: 'string' },
-      'content-type': { type: 'string' },
-      records: { type: 'string' },
-      hidden: { type: 'boolean' },
-      timeout: { type: 'string' },
-    },
+  const { values, positionals, dir, endpoint, key } = await parseServerArgs(argv, env, {
+    type: { type: 'string' },
+    'content-type': { type: 'string' },
+    records: { type: 'string' },
+    hidden: { type: 'boolean' },
+    timeout: { type: 'string' },
   });
-  const common = await commonOptions(values, env);
-  const { endpoint, key } = requireServer(common);
   const timeout = seconds(values.timeout);
   const recordsPath = values.records;
   const plan = await collectFiles(positionals, { hidden: values.hidden === true });
@@ -104,8 +88,8 @@ export async function send(
         : { label: recordsPath, handle: await openOrThrow(recordsPath) };
   }
   try {
-    const uploader = await createUploader({ endpoint, apiKey: key, directory: common.dir });
-    const run = new SendRun(uploader, plan, common.dir, {
+    const uploader = await createUploader({ endpoint, apiKey: key, directory: dir });
+    const run = new SendRun(uploader, plan, dir, {
       type: values.type ?? 'file',
       contentType: values['content-type'],
       records: recordsInput,
@@ -189,16 +173,12 @@ class SendRun {
     uploader.on('dead', (event) => {
       for (const item of event.items) this.#settle(item.id, event.kind, 'dead', item.reason);
     });
-    uploader.on('retry', (event) => {
-      const note = `retrying ${plural(event.ids.length, event.kind)} (${event.reason})`;
-      if (!this.#progress.live && this.#note === undefined) {
-        process.stderr.write(`${note}; they stay queued and are retried until delivered\n`);
-      }
-      this.#note = note;
-    });
-    uploader.on('error', (error) => {
-      if (isAuthenticationError(error)) this.#halt({ kind: 'key', status: error.status });
-      else this.#progress.line(`sluice: ${error.message}`, process.stderr);
+    listenForNotices(uploader, this.#progress, {
+      note: () => this.#note,
+      setNote: (note) => {
+        this.#note = note;
+      },
+      refused: (status) => this.#halt({ kind: 'key', status }),
     });
     let failure: unknown;
     try {

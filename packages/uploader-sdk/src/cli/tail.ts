@@ -1,23 +1,13 @@
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { isValidItemType } from '@sluice/contracts';
-import { isAuthenticationError } from '../errors.js';
 import { fileNameFilter } from '../tail/glob.js';
 import { DEFAULT_TAIL_OPTIONS } from '../tail/options.js';
 import type { TailEvents } from '../tail/tail-events.js';
 import { type Tail, tailDirectory, tailFile } from '../tail/tailer.js';
 import { createUploader } from '../uploader.js';
 import type { Uploader } from '../uploader-api.js';
-import {
-  COMMON_ARGS,
-  commonOptions,
-  EXIT,
-  plural,
-  refusedKeyMessage,
-  requireServer,
-  UsageError,
-} from './common.js';
+import { EXIT, parseServerArgs, plural, refusedKeyMessage, UsageError, unreadableReason } from './common.js';
 import { createLiveLine, type Progress } from './progress.js';
 import {
   type LineSample,
@@ -28,6 +18,7 @@ import {
   summaryDue,
   type TailViewState,
 } from './tail-view.js';
+import { listenForNotices } from './uploader-notices.js';
 
 /** Usage text of `sluice tail`. */
 export const TAIL_USAGE = `sluice tail FILE|DIR… [--type TYPE] [--json] [--include GLOB]… [--exclude GLOB]…
@@ -79,19 +70,12 @@ export async function tail(
   env: NodeJS.ProcessEnv,
   signal: AbortSignal,
 ): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: [...argv],
-    allowPositionals: true,
-    options: {
-      ...COMMON_ARGS,
-      type: { type: 'string' },
-      json: { type: 'boolean' },
-      include: { type: 'string', multiple: true },
-      exclude: { type: 'string', multiple: true },
-    },
+  const { values, positionals, dir, endpoint, key } = await parseServerArgs(argv, env, {
+    type: { type: 'string' },
+    json: { type: 'boolean' },
+    include: { type: 'string', multiple: true },
+    exclude: { type: 'string', multiple: true },
   });
-  const common = await commonOptions(values, env);
-  const { endpoint, key } = requireServer(common);
   if (positionals.length === 0) throw new UsageError('give at least one FILE or DIR to follow');
   const type = values.type ?? DEFAULT_TAIL_OPTIONS.type;
   if (!isValidItemType(type)) {
@@ -103,7 +87,7 @@ export async function tail(
   const exclude = globs('exclude', values.exclude) ?? DEFAULT_TAIL_OPTIONS.exclude;
   const targets = await checkTargets(positionals);
   if (signal.aborted) return signal.reason as number;
-  const uploader = await createUploader({ endpoint, apiKey: key, directory: common.dir });
+  const uploader = await createUploader({ endpoint, apiKey: key, directory: dir });
   const tails: Tail[] = [];
   try {
     for (const target of targets) {
@@ -120,7 +104,7 @@ export async function tail(
     if (error instanceof TypeError) throw new UsageError(error.message, { cause: error });
     throw error;
   }
-  return new TailRun(uploader, tails, targets, common.dir).run(signal);
+  return new TailRun(uploader, tails, targets, dir).run(signal);
 }
 
 /** Each path's kind; throws naming the first one that cannot be followed (nothing is read then). */
@@ -133,14 +117,9 @@ async function checkTargets(paths: readonly string[]): Promise<Target[]> {
     try {
       stats = await stat(path);
     } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      const reason =
-        code === 'ENOENT'
-          ? 'no such file or directory'
-          : code === 'EACCES'
-            ? 'permission denied'
-            : (error as Error).message;
-      throw new Error(`cannot follow ${given}: ${reason}; nothing was read`, { cause: error });
+      throw new Error(`cannot follow ${given}: ${unreadableReason(error)}; nothing was read`, {
+        cause: error,
+      });
     }
     if (!stats.isFile() && !stats.isDirectory()) {
       throw new Error(`cannot follow ${given}: neither a file nor a directory; nothing was read`);
@@ -234,16 +213,12 @@ class TailRun {
         this.#view.line(`dead\t${item.id}\t${item.reason.code}: ${item.reason.message}`);
       }
     });
-    uploader.on('retry', (event) => {
-      const note = `retrying ${plural(event.ids.length, event.kind)} (${event.reason})`;
-      if (!this.#view.live && this.#note === undefined) {
-        process.stderr.write(`${note}; they stay queued and are retried until delivered\n`);
-      }
-      this.#note = note;
-    });
-    uploader.on('error', (error) => {
-      if (isAuthenticationError(error)) this.#halt({ kind: 'key', status: error.status });
-      else this.#view.line(`sluice: ${error.message}`, process.stderr);
+    listenForNotices(uploader, this.#view, {
+      note: () => this.#note,
+      setNote: (note) => {
+        this.#note = note;
+      },
+      refused: (status) => this.#halt({ kind: 'key', status }),
     });
     const shown = ['opened', 'rotated', 'truncated', 'released', 'dead'] as const;
     for (const followed of this.#tails) {

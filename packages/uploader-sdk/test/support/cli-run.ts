@@ -1,5 +1,7 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { waitFor } from './harness.js';
 
 /** The command line that runs the `sluice` CLI from source (`node --import tsx src/cli/main.ts`). */
 export const SLUICE_COMMAND: readonly string[] = [
@@ -60,4 +62,59 @@ export function finished(child: ChildProcess): Promise<CliResult> {
 /** Runs `sluice ...args` to the end. */
 export function sluice(args: readonly string[], options: CliOptions = {}): Promise<CliResult> {
   return finished(spawnSluice(args, options));
+}
+
+const run = promisify(execFile);
+
+/** Single-quotes `word` for sh. */
+const quote = (word: string): string => `'${word.replaceAll("'", `'\\''`)}'`;
+
+/** A terminal `sluice` runs on: see {@link onTerminal}. */
+export interface Terminal {
+  /** Runs a tmux command on the terminal's server. */
+  tmux(...args: string[]): Promise<{ stdout: string; stderr: string }>;
+  /** Waits until the screen shows `text`; returns the screen's lines that are not blank. */
+  screenWith(text: string, timeoutMs: number): Promise<string[]>;
+}
+
+/**
+ * Runs `sluice ...args` (with SLUICE_API_KEY=test-key) on a `width`×20 terminal and calls `body` while
+ * it runs; then `exit status N` is printed. Everything written to the terminal, escapes included, is
+ * appended to the file `raw`.
+ */
+export async function onTerminal(
+  args: readonly string[],
+  { width, raw }: { readonly width: number; readonly raw: string },
+  body: (terminal: Terminal) => Promise<void>,
+): Promise<void> {
+  // A tmux server of our own, so its environment and size are ours; the pane stays open after the
+  // command so its last screen can be read.
+  const socket = `sluice-cli-test-${process.pid}-${Date.now()}`;
+  const command = ['env', 'SLUICE_API_KEY=test-key', ...SLUICE_COMMAND, ...args].map(quote).join(' ');
+  const tmux = (...tmuxArgs: string[]) => run('tmux', ['-L', socket, ...tmuxArgs], { cwd: CLI_CWD });
+  const screenWith = async (text: string, timeoutMs: number): Promise<string[]> => {
+    let screen = '';
+    await waitFor(async () => {
+      screen = (await tmux('capture-pane', '-p')).stdout;
+      return screen.includes(text);
+    }, timeoutMs);
+    return screen.split('\n').filter((line) => line.trim() !== '');
+  };
+  try {
+    await tmux(
+      'new-session',
+      '-d',
+      '-x',
+      String(width),
+      '-y',
+      '20',
+      '-c',
+      CLI_CWD,
+      `sleep 1; ${command}; echo "exit status $?"; sleep 600`,
+    );
+    await tmux('pipe-pane', '-o', `cat >> ${quote(raw)}`);
+    await body({ tmux, screenWith });
+  } finally {
+    await tmux('kill-server').catch(() => undefined);
+  }
 }

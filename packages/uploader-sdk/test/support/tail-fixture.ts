@@ -1,14 +1,15 @@
 import type { TestServer } from '@sluice/ingest-api/testing';
 import { test as base, expect } from 'vitest';
-import { Cleanup, startServer, waitFor } from './harness.js';
+import type { Uploader } from '../../src/index.js';
+import { Cleanup, openUploader, startServer, waitFor } from './harness.js';
 import { storedLines, storedLineTexts } from './tail-harness.js';
 
 /**
  * The tail tests' fixtures: `server`, the real ingest API on a fresh database, started once per file;
  * `cleanup`, run after each test, after which the source's items are deleted so that every test sees
- * only its own rows.
+ * only its own rows; `uploader`, an uploader on a fresh directory sending to `server`, closed by `cleanup`.
  */
-export const test = base.extend<{ server: TestServer; cleanup: Cleanup }>({
+export const test = base.extend<{ server: TestServer; cleanup: Cleanup; uploader: Uploader }>({
   server: [
     // biome-ignore lint/correctness/noEmptyPattern: vitest reads the fixtures a fixture needs from its first parameter.
     async ({}, use) => {
@@ -29,6 +30,10 @@ export const test = base.extend<{ server: TestServer; cleanup: Cleanup }>({
       await cleanup.run();
       await server.query('delete from items where source = $1', [server.source]);
     }
+  },
+  uploader: async ({ server, cleanup }, use) => {
+    const { uploader } = await openUploader(cleanup, { endpoint: server.url });
+    await use(uploader);
   },
 });
 

@@ -1,8 +1,11 @@
-import { link, mkdir, rm, writeFile } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { link, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
 import type { TestServer } from '@sluice/ingest-api/testing';
 import type { Tail } from '../../src/index.js';
-import { waitFor } from './harness.js';
+import { tempDirectory, waitFor } from './harness.js';
 
 /** A stored tail record: its id and `data` fields. */
 export interface StoredLine {
@@ -53,6 +56,50 @@ export async function waitCaughtUp(tail: Tail, timeoutMs = 20_000): Promise<void
     const { files } = tail.stats();
     return files.length > 0 && files.every((file) => file.lagBytes === 0);
   }, timeoutMs);
+}
+
+/** `text` as the content of a file: every line ends with a newline. */
+export const lines = (text: readonly string[]): string => `${text.join('\n')}\n`;
+
+/** A fresh log directory and the path of `app.log` in it, written with `text` unless that is undefined. */
+export async function appLog(text?: string): Promise<{ logs: string; path: string }> {
+  const logs = await tempDirectory('sluice-tail-');
+  const path = join(logs, 'app.log');
+  if (text !== undefined) await writeFile(path, text);
+  return { logs, path };
+}
+
+const packageRoot = fileURLToPath(new URL('../..', import.meta.url));
+const writerChild = fileURLToPath(new URL('./tail-writer-child.ts', import.meta.url));
+
+/**
+ * Runs `tail-writer-child.ts` writing `count` lines fast to `path`, rotating it as `rotate` says (`100ms`,
+ * `copy100ms`), until it exits; returns how many rotations it reported and every line in `logs` then.
+ */
+export async function runRotatingWriter(
+  logs: string,
+  path: string,
+  count: number,
+  rotate: string,
+): Promise<{ rotations: number; written: string[] }> {
+  const writer = spawn(
+    process.execPath,
+    ['--import', 'tsx', writerChild, path, 'fast', String(count), rotate],
+    {
+      cwd: packageRoot,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  const [done] = await Promise.all([
+    new Promise<string>((resolve) => createInterface({ input: writer.stdout }).once('line', resolve)),
+    new Promise((resolve) => writer.on('exit', resolve)),
+  ]);
+  const rotations = Number(done.split(' ')[1]);
+  const written: string[] = [];
+  for (const name of await readdir(logs)) {
+    written.push(...(await readFile(join(logs, name), 'utf8')).split('\n').slice(0, -1));
+  }
+  return { rotations, written };
 }
 
 /** `count` distinct lines `prefix-0` … with a newline each. */

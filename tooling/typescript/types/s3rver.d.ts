@@ -1,3 +1,4 @@
+/** Types of `s3rver` (it ships none), for the packages that run it as a local S3: included by their tsconfig `files`. */
 declare module 's3rver' {
   import type { Server } from 'node:http';
   import type { AddressInfo } from 'node:net';
