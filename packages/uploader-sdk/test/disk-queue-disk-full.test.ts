@@ -1,32 +1,18 @@
-import { execFileSync } from 'node:child_process';
 import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openDiskQueue } from '../src/disk-queue/index.js';
 import { numbersOf, payloadOf, readAll, tempDirectory } from './disk-queue-helpers.js';
+import { mountTmpfs, tmpfsMountable, warnIfNoTmpfs } from './support/tmpfs.js';
 
-/** A disk that can run full needs a small tmpfs, which only root may mount. */
-function canMountTmpfs(): boolean {
-  if (process.platform !== 'linux' || process.getuid?.() !== 0) return false;
-  try {
-    execFileSync('mount', ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-const mountable = canMountTmpfs();
-if (!mountable) {
-  console.warn('SKIPPING the disk-full test: it mounts a 64 KiB tmpfs, which needs root on Linux.');
-}
+warnIfNoTmpfs('the disk-full test');
 
 describe('disk queue on a full disk', () => {
-  it.skipIf(!mountable)(
+  it.skipIf(!tmpfsMountable)(
     'rejects appends that do not fit, keeps the ones that resolved, and goes on once space is freed',
     async () => {
       const directory = await tempDirectory();
-      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', directory]);
+      const unmount = mountTmpfs(directory, '64k');
       try {
         const filler = join(directory, 'filler');
         await writeFile(filler, Buffer.alloc(16 * 1024));
@@ -56,7 +42,7 @@ describe('disk queue on a full disk', () => {
         // The rejected append may have reached the disk whole; nothing else may differ.
         expect(delivered.filter((n) => n !== attempted)).toEqual([...resolved, attempted + 1]);
       } finally {
-        execFileSync('umount', [directory]);
+        await unmount();
       }
     },
   );

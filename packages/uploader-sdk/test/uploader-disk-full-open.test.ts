@@ -1,36 +1,19 @@
-import { execFileSync } from 'node:child_process';
 import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { inspectDiskQueue } from '../src/disk-queue/index.js';
 import { createUploader } from '../src/index.js';
 import { describe, expect, it } from './support/fixtures.js';
 import { tempDirectory, waitFor } from './support/harness.js';
+import { mountTmpfs, tmpfsMountable, warnIfNoTmpfs } from './support/tmpfs.js';
 
-/** A disk that can run full needs a small tmpfs, which only root may mount. */
-function canMountTmpfs(): boolean {
-  if (process.platform !== 'linux' || process.getuid?.() !== 0) return false;
-  try {
-    execFileSync('mount', ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-const mountable = canMountTmpfs();
-if (!mountable) {
-  console.warn('SKIPPING the full-disk open test: it mounts a 1 MiB tmpfs, which needs root on Linux.');
-}
+warnIfNoTmpfs('the full-disk open test');
 
 describe('an uploader on a full disk', () => {
-  it.skipIf(!mountable)(
+  it.skipIf(!tmpfsMountable)(
     'opens and sends its backlog; the acknowledgements are recorded once there is room',
     async ({ server, cleanup }) => {
       const disk = await tempDirectory();
-      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', disk]);
-      cleanup.add(async () => {
-        execFileSync('umount', [disk]);
-      });
+      cleanup.add(mountTmpfs(disk, '1m'));
       const directory = join(disk, 'queue');
       const options = { apiKey: 'test-key', directory, maxBatchDelayMs: 20, backoffBaseMs: 50 };
 
