@@ -452,12 +452,7 @@ class Tailer implements Tail {
       return;
     }
     if (current !== undefined && current.role === 'following') {
-      current.role = 'draining';
-      this.#events.emit('rotated', {
-        path,
-        fingerprint: current.entry?.fingerprint,
-        reason: found === undefined ? 'deleted' : 'renamed',
-      });
+      this.#drain(current, found === undefined ? 'deleted' : 'renamed', path);
     }
     this.#current =
       found === undefined ? undefined : this.#follow(path, found.ino, found.size, 'following', context);
@@ -494,24 +489,14 @@ class Tailer implements Tail {
       let file = followers.find((f) => f.role === 'following' && !seen.has(f));
       if (file !== undefined && (await file.unlinked())) {
         // Deleted and its inode reused by a new file within one poll: the old one is drained apart.
-        file.role = 'draining';
-        this.#events.emit('rotated', {
-          path: file.path,
-          fingerprint: file.entry?.fingerprint,
-          reason: 'deleted',
-        });
+        this.#drain(file, 'deleted');
         file = undefined;
       } else if (file !== undefined && file.path !== path) {
         // Renamed within the directory (app.log to app.log.1 with both matching): a rotation. It is
         // drained, its unterminated last line sent after rotateWaitMs, then followed again under its name.
-        this.#events.emit('rotated', {
-          path: file.path,
-          fingerprint: file.entry?.fingerprint,
-          reason: 'renamed',
-        });
+        this.#drain(file, 'renamed');
         file.path = path;
         file.knownSize = found.size;
-        file.role = 'draining';
         seen.add(file);
         continue;
       }
@@ -527,12 +512,7 @@ class Tailer implements Tail {
       if (file.role !== 'following' || seen.has(file)) continue;
       if (file.isOpen) {
         // Renamed out of the pattern or deleted: what it still holds is read before it is let go.
-        file.role = 'draining';
-        this.#events.emit('rotated', {
-          path: file.path,
-          fingerprint: file.entry?.fingerprint,
-          reason: 'renamed',
-        });
+        this.#drain(file, 'renamed');
       } else {
         this.#forget(file);
         if (file.entry !== undefined) lost.set(file.ino, file);
@@ -652,14 +632,7 @@ class Tailer implements Tail {
         const path = join(directory, name);
         const found = await statFile(path);
         if (found?.ino !== file.ino) continue;
-        if (file.role === 'following') {
-          file.role = 'draining';
-          this.#events.emit('rotated', {
-            path: file.path,
-            fingerprint: file.entry?.fingerprint,
-            reason: 'renamed',
-          });
-        }
+        if (file.role === 'following') this.#drain(file, 'renamed');
         file.path = path;
         file.knownSize = found.size;
         return;
@@ -733,6 +706,12 @@ class Tailer implements Tail {
       if (file.entry !== undefined) file.entry.seenAt = now;
     }
     for (const entry of checkpoints.entries()) if (present.has(entry.ino)) entry.seenAt = now;
+  }
+
+  /** Marks `file` as rotated away (read to its end, then let go) and says so. */
+  #drain(file: FollowedFile, reason: 'renamed' | 'deleted', path = file.path): void {
+    file.role = 'draining';
+    this.#events.emit('rotated', { path, fingerprint: file.entry?.fingerprint, reason });
   }
 
   async #shutdown(): Promise<void> {
