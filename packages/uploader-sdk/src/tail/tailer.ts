@@ -319,7 +319,13 @@ class Tailer implements Tail {
         }
         this.#inRound.add(file);
         const outcome = await this.#guard(file, () => file.prepare());
-        if (outcome === 'lost') await this.#relocate(file);
+        if (outcome === 'lost') {
+          await this.#relocate(file).catch((error: unknown) =>
+            this.#error(
+              new Error(`could not look for ${file.path}: ${(error as Error).message}`, { cause: error }),
+            ),
+          );
+        }
         if (outcome === 'done') this.#forget(file);
         if (outcome === 'save') mustSave = true;
         if (outcome === 'save' || outcome === 'ready') ready.push(file);
@@ -600,11 +606,10 @@ class Tailer implements Tail {
       .previousSince(Date.now() - window)
       .filter((previous) => previous.at > this.#copiesLookedForAt);
     if (pending.length === 0) return;
-    this.#copiesLookedForAt = Math.max(...pending.map((previous) => previous.at));
     const heads = new Set(pending.map((previous) => previous.head));
     const smallest = Math.min(...pending.map((previous) => previous.offset));
     const directory = this.#target.kind === 'file' ? dirname(this.#target.path) : this.#target.path;
-    const names = await readdir(directory).catch(() => [] as string[]);
+    const names = await readdir(directory);
     const followed = new Set(this.#followers.filter((file) => !file.done).map((file) => file.ino));
     for (const name of names) {
       const path = join(directory, name);
@@ -616,6 +621,8 @@ class Tailer implements Tail {
       followed.add(found.ino);
       this.#follow(path, found.ino, found.size, 'copy', context);
     }
+    // Only a search that went through counts: a failed one is tried again at the next round.
+    this.#copiesLookedForAt = Math.max(...pending.map((previous) => previous.at));
   }
 
   /**
@@ -627,7 +634,8 @@ class Tailer implements Tail {
     // A listing races with renames (a name listed may lead to another file by the time it is looked at):
     // only several listings that all miss the file mean it is gone.
     for (let attempt = 0; attempt < 3; attempt += 1) {
-      const names = await readdir(directory).catch(() => [] as string[]);
+      // A listing that fails (EMFILE, EIO) tells nothing: thrown, the file is looked for at the next poll.
+      const names = await readdir(directory);
       for (const name of names) {
         const path = join(directory, name);
         const found = await statFile(path);
@@ -722,7 +730,8 @@ class Tailer implements Tail {
     try {
       // Files still there are seen up to the stop; nothing expires on load, however long the stop.
       if (this.#checkpoints !== undefined) this.#touchPresent(this.#checkpoints, Date.now());
-      for (const file of this.#followers) await file.close();
+      const closed = await Promise.allSettled([...this.#followers].map((file) => file.close()));
+      for (const result of closed) if (result.status === 'rejected') this.#error(result.reason);
       await this.#checkpoints?.save();
     } catch (error) {
       this.#error(error);
@@ -749,11 +758,14 @@ async function statFile(path: string): Promise<{ ino: number; size: number } | u
     const found = await stat(path);
     return found.isFile() ? { ino: found.ino, size: found.size } : undefined;
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+    // Not a file this tailer can follow (gone, a symlink loop, unreadable): skipped, never fatal. Other
+    // errors (EIO, EMFILE) are thrown and the discovery is tried again at the next poll.
+    if (NOT_FOLLOWABLE.has((error as NodeJS.ErrnoException).code ?? '')) return undefined;
     throw error;
   }
 }
+
+const NOT_FOLLOWABLE = new Set(['ENOENT', 'ENOTDIR', 'ELOOP', 'EACCES', 'EPERM', 'ENAMETOOLONG']);
 
 /** The fingerprint of the file at `path` (as a rotated file: an unterminated first line counts). */
 async function fingerprintOf(path: string, ino: number): Promise<string | undefined> {
