@@ -141,13 +141,9 @@ export async function checkRun(
   if (Number(staged[0]?.count ?? 0) !== 0)
     blobProblems.push(`${staged[0]?.count} blobs still staged after upload`);
 
-  // The primary key makes a second row per id impossible; a resend under a new id would show up as two
-  // rows with the same client, incarnation and sequence number.
+  // The primary key (source, id) makes a second row per id impossible; a resend under a new id shows up as
+  // two rows with the same client, incarnation and sequence number.
   const duplicateRows = [
-    ...(
-      await sql<{ id: string; count: string }[]>`
-        select id, count(*) from items where source = ${source} group by id having count(*) > 1`
-    ).map((row) => `id ${row.id} stored ${row.count} times`),
     ...(
       await sql<{ key: string; count: string }[]>`
         select concat_ws(':', data->>'client', data->>'incarnation', data->>'n') as key, count(*) from items

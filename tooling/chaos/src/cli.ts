@@ -47,8 +47,13 @@ async function main(): Promise<number> {
   return summary.passed ? 0 : 1;
 }
 
+let stopping = false;
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
+  // `on`, not `once`: Ctrl-C reaches pnpm, with-node and us, and with-node forwards it again; a second
+  // signal must not kill us halfway through the clean-up.
+  process.on(signal, () => {
+    if (stopping) return;
+    stopping = true;
     // Children run in their own process groups and would outlive us; the database and tmpfs too.
     void cleanUpActiveRun()
       .then(killAllChildren)

@@ -465,6 +465,12 @@ export async function runChaos(options: RunOptions, say: (line: string) => void)
       failures.push(`log lines stored more than once: ${tail.duplicated.slice(0, 10).join('; ')}`);
     if (tail.foreign.length > 0)
       failures.push(`log lines the writer never wrote: ${tail.foreign.slice(0, 10).join('; ')}`);
+    // A run that exercised nothing proves nothing: each kind of client must have produced, and the
+    // planted bad items must have been planted.
+    if (check.enqueued.records === 0) failures.push('no record was enqueued');
+    if (check.enqueued.blobs === 0) failures.push('no blob was enqueued');
+    if (tail.written === 0) failures.push('the log writer wrote nothing');
+    if (check.deadLetters.expected.length === 0) failures.push('no bad item was planted');
     if (faultPhase) failures.push('internal: fault phase did not end');
   } catch (error) {
     failures.push(`run aborted: ${(error as Error).stack ?? String(error)}`);

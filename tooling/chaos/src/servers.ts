@@ -76,6 +76,8 @@ export class ServerProcess {
    * ready (e.g. its migrations meet a terminated connection) is started again, for up to `timeoutMs`.
    */
   async start(timeoutMs = 60_000): Promise<void> {
+    // A fault that wakes after the teardown must not start a process nothing would stop.
+    if (this.#stopped) throw new Error(`${this.name} was stopped`);
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const child = spawnNode(
