@@ -220,6 +220,7 @@ class Tailer implements Tail {
   #lineCount = 0;
   #context_: FollowContext | undefined;
   #discovering: Promise<void> = Promise.resolve();
+  #queuedDiscovery: Promise<void> | undefined;
   /** Where the next round starts in `#followers`. */
   #cursor = 0;
   /** Files prepared in this round: never closed to make room for another. */
@@ -423,11 +424,16 @@ class Tailer implements Tail {
 
   /** Discoveries run one at a time: the loop's and, for a single file, those of watch events. */
   #discover(context: FollowContext): Promise<void> {
+    // One discovery waiting to start covers every event before it starts: a busy log's watch events
+    // (one per append) never queue up a stat each.
+    if (this.#queuedDiscovery !== undefined) return this.#queuedDiscovery;
     const run = this.#discovering.then(async () => {
+      this.#queuedDiscovery = undefined;
       this.#lastDiscoveryAt = Date.now();
       if (this.#target.kind === 'file') await this.#discoverFile(this.#target.path, context);
       else await this.#discoverDirectory(this.#target.path, this.#target.matches, context);
     });
+    this.#queuedDiscovery = run;
     this.#discovering = run.catch(() => undefined);
     return run;
   }
