@@ -89,10 +89,16 @@ describe('record and blob hashes', () => {
 describe('sha256Hex', () => {
   it("gives the portable implementation's digest natively, for any text (lone surrogates included) and bytes", () => {
     fc.assert(
-      fc.property(fc.oneof(fc.string({ unit: 'binary' }), fc.string({ unit: 'grapheme' })), (text) => {
-        expect(sha256Hex(text)).toBe(portableSha256Hex(text));
-        expect(sha256Hex(text)).toBe(nodeSha256(text));
-      }),
+      fc.property(
+        fc.oneof(
+          fc.string({ unit: 'binary', maxLength: 64 }),
+          fc.string({ unit: 'grapheme', maxLength: 16 }),
+        ),
+        (text) => {
+          expect(sha256Hex(text)).toBe(portableSha256Hex(text));
+          expect(sha256Hex(text)).toBe(nodeSha256(text));
+        },
+      ),
     );
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 300 }), (bytes) => {
@@ -100,7 +106,7 @@ describe('sha256Hex', () => {
       }),
     );
     expect(sha256Hex('')).toBe('e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855');
-  });
+  }, 20_000);
 });
 
 describe('client ids', () => {
