@@ -7,6 +7,8 @@ import { z } from 'zod';
 export const REQUEST_ERRORS = {
   /** Not JSON, wrong envelope, no items or too many, missing or misplaced manifest. */
   INVALID_BATCH: { status: 400, retryable: false },
+  /** A query, path parameter or body of an admin route that does not match its schema (bad cursor, limit, date). */
+  INVALID_REQUEST: { status: 400, retryable: false },
   /** Missing, unknown or disabled API key. Clients pause and keep their data. */
   UNAUTHORIZED: { status: 401, retryable: false },
   /** The key is valid but may not do this. Clients pause and keep their data. */

@@ -1,6 +1,7 @@
+export * from './admin.js';
 export * from './batch.js';
 export * from './blob.js';
-export * from './canonical-json.js';
+export { canonicalJson, MAX_JSON_DEPTH } from './canonical-json.js';
 export * from './error-codes.js';
 export * from './http.js';
 export * from './idempotency.js';

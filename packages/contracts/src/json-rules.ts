@@ -1,101 +1,11 @@
 import { z } from 'zod';
-import { canonicalJson } from './canonical-json.js';
+import { MAX_JSON_DEPTH, protocolRules, walkJson } from './canonical-json.js';
 import type { ItemErrorCode } from './error-codes.js';
-
-/**
- * Deepest nesting of arrays and objects accepted in a record's `data` or a blob's `meta`. A value at
- * the top level is at depth 0; `{"a":[1]}` reaches depth 2.
- */
-export const MAX_JSON_DEPTH = 64;
 
 /** Why an item cannot be accepted, in the words of its per-item result. */
 export interface ItemProblem {
   readonly code: ItemErrorCode;
   readonly message: string;
-}
-
-const UNPAIRED_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-
-function stringProblem(text: string): string | undefined {
-  if (text.includes('\0')) return 'contains U+0000 (NUL), which the database cannot store';
-  if (UNPAIRED_SURROGATE.test(text))
-    return 'contains an unpaired UTF-16 surrogate, which is not Unicode text';
-  return undefined;
-}
-
-function describe(value: object): string {
-  const name = (Object.getPrototypeOf(value) as { constructor?: { name?: unknown } } | null)?.constructor
-    ?.name;
-  return typeof name === 'string' && name !== '' ? `a ${name}` : 'an object with a custom prototype';
-}
-
-function isPlainObject(value: object): boolean {
-  const proto: unknown = Object.getPrototypeOf(value);
-  return proto === Object.prototype || proto === null;
-}
-
-/** `{"constructor":{"prototype":…}}`, which servers' JSON parsers (secure-json-parse) refuse. */
-function hasPrototypeKey(value: object): boolean {
-  const constructorValue: unknown = (value as Record<string, unknown>).constructor;
-  return (
-    typeof constructorValue === 'object' &&
-    constructorValue !== null &&
-    Object.hasOwn(constructorValue, 'prototype')
-  );
-}
-
-function at(path: string, key: string | number): string {
-  return typeof key === 'number' ? `${path}[${key}]` : `${path}.${key}`;
-}
-
-function problemAt(value: unknown, path: string, depth: number, maxDepth: number): string | undefined {
-  switch (typeof value) {
-    case 'string': {
-      const problem = stringProblem(value);
-      return problem === undefined ? undefined : `${path} ${problem}`;
-    }
-    case 'number':
-      return Number.isFinite(value) ? undefined : `${path} is ${value}, which JSON cannot represent`;
-    case 'boolean':
-      return undefined;
-    case 'object':
-      break;
-    default:
-      return `${path} is a ${typeof value}, which is not a JSON value`;
-  }
-  if (value === null) return undefined;
-  const toJSON = (value as { toJSON?: unknown }).toJSON;
-  if (typeof toJSON === 'function') {
-    return problemAt((toJSON as () => unknown).call(value), path, depth, maxDepth);
-  }
-  if (depth >= maxDepth) return `${path} nests arrays and objects deeper than ${maxDepth} levels`;
-  if (Array.isArray(value)) {
-    for (let index = 0; index < value.length; index++) {
-      // A hole has no JSON form that round-trips, and canonicalization would skip it.
-      if (!(index in value)) return `${at(path, index)} is a hole in a sparse array, which is not JSON`;
-      const element: unknown = value[index];
-      if (element === undefined) return `${at(path, index)} is undefined, which is not a JSON value`;
-      const problem = problemAt(element, at(path, index), depth + 1, maxDepth);
-      if (problem !== undefined) return problem;
-    }
-    return undefined;
-  }
-  if (!isPlainObject(value)) {
-    return `${path} is ${describe(value)}, not a plain object; convert it to JSON data first`;
-  }
-  for (const key of Object.keys(value)) {
-    const keyProblem = stringProblem(key);
-    if (keyProblem !== undefined) return `a key of ${path} ${keyProblem}`;
-    if (key === '__proto__' || (key === 'constructor' && hasPrototypeKey(value))) {
-      return `${at(path, key)} is a key that JSON parsers refuse as prototype pollution`;
-    }
-    const entry: unknown = (value as Record<string, unknown>)[key];
-    // As in JSON, a property whose value is undefined is left out.
-    if (entry === undefined) continue;
-    const problem = problemAt(entry, at(path, key), depth + 1, maxDepth);
-    if (problem !== undefined) return problem;
-  }
-  return undefined;
 }
 
 /**
@@ -118,8 +28,8 @@ export function jsonValueProblem(
   path = 'value',
   maxDepth = MAX_JSON_DEPTH,
 ): string | undefined {
-  if (value === undefined) return `${path} is undefined, which is not a JSON value`;
-  return problemAt(value, path, 0, maxDepth);
+  const result = walkJson(value, path, protocolRules(maxDepth, false));
+  return 'problem' in result ? result.problem : undefined;
 }
 
 /** A record's `data` that passed {@link checkRecordData}: its canonical JSON and that text's UTF-8 size. */
@@ -128,9 +38,19 @@ export interface CheckedData {
   readonly bytes: number;
 }
 
+/** UTF-8 length of well-formed text, counted without encoding it. */
 function utf8Length(text: string): number {
-  return new TextEncoder().encode(text).byteLength;
+  let bytes = text.length;
+  for (let index = 0; index < text.length; index++) {
+    const unit = text.charCodeAt(index);
+    if (unit < 0x80) continue;
+    // Two bytes below U+0800; a surrogate pair is four (two per half); the rest of the BMP three.
+    bytes += unit < 0x800 || (unit >= 0xd800 && unit <= 0xdfff) ? 1 : 2;
+  }
+  return bytes;
 }
+
+const DATA_RULES = protocolRules(MAX_JSON_DEPTH, true);
 
 /**
  * Checks a record's `data` by {@link jsonValueProblem} and measures it as the UTF-8 bytes of its
@@ -139,15 +59,15 @@ function utf8Length(text: string): number {
  * `maxBytes`).
  */
 export function checkRecordData(data: unknown, maxBytes: number): CheckedData | ItemProblem {
-  const problem = jsonValueProblem(data, 'data');
-  if (problem !== undefined) return { code: 'INVALID_ITEM', message: problem };
-  const canonical = canonicalJson(data);
-  // Cheap bound first: a UTF-8 byte is at least one UTF-16 unit and at most three.
-  const bytes = canonical.length * 3 <= maxBytes ? -1 : utf8Length(canonical);
+  // One walk checks the rules and writes the canonical text.
+  const result = walkJson(data, 'data', DATA_RULES);
+  if ('problem' in result) return { code: 'INVALID_ITEM', message: result.problem };
+  const canonical = result.text;
+  const bytes = utf8Length(canonical);
   if (bytes > maxBytes) {
     return { code: 'ITEM_TOO_LARGE', message: `data is ${bytes} bytes; the limit is ${maxBytes}` };
   }
-  return { canonical, bytes: bytes === -1 ? utf8Length(canonical) : bytes };
+  return { canonical, bytes };
 }
 
 /**
@@ -159,9 +79,9 @@ export function checkBlobMeta(meta: unknown, maxBytes: number): ItemProblem | un
   if (typeof meta !== 'object' || meta === null || Array.isArray(meta)) {
     return { code: 'INVALID_ITEM', message: 'meta must be a JSON object' };
   }
-  const problem = jsonValueProblem(meta, 'meta');
-  if (problem !== undefined) return { code: 'INVALID_ITEM', message: problem };
-  const bytes = utf8Length(canonicalJson(meta));
+  const result = walkJson(meta, 'meta', DATA_RULES);
+  if ('problem' in result) return { code: 'INVALID_ITEM', message: result.problem };
+  const bytes = utf8Length(result.text);
   if (bytes > maxBytes) {
     return { code: 'ITEM_TOO_LARGE', message: `meta is ${bytes} bytes; the limit is ${maxBytes}` };
   }

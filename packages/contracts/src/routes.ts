@@ -1,4 +1,21 @@
 import type { z } from 'zod';
+import {
+  ADMIN_PATHS,
+  AdminItemSchema,
+  BlobOverviewSchema,
+  CreatedKeySchema,
+  CreateSourceRequestSchema,
+  FailedBlobPageSchema,
+  FailedBlobQuerySchema,
+  ItemPageSchema,
+  ItemSearchQuerySchema,
+  LiveItemEventSchema,
+  RatesSchema,
+  RetriedBlobsSchema,
+  RetryBlobsRequestSchema,
+  RevokedKeySchema,
+  SourceListSchema,
+} from './admin.js';
 import { BatchRequestSchema } from './batch.js';
 import { BlobManifestSchema } from './blob.js';
 import { ErrorBodySchema } from './error-codes.js';
@@ -12,10 +29,15 @@ export interface NamedSchema {
   readonly schema: z.ZodType;
 }
 
-/** One answer a route may give: its description and, when the body is JSON, its schema. */
+/** One answer a route may give: its description and, when it has one, its body's schema. */
 export interface RouteResponse {
   readonly description: string;
   readonly body?: NamedSchema;
+  /**
+   * Media type of the body. With {@link RouteResponse.body}: for `text/event-stream` the schema of one
+   * event's `data`. Without: an opaque body (e.g. blob bytes). @default 'application/json'
+   */
+  readonly contentType?: string;
 }
 
 /** The request body of a route. */
@@ -33,6 +55,10 @@ export interface RouteContract {
   readonly summary: string;
   /** Whether the route needs `Authorization: Bearer <key>`. */
   readonly authenticated: boolean;
+  /** Which key an authenticated route takes: a source's API key or the admin key. @default 'source' */
+  readonly auth?: 'source' | 'admin';
+  /** Query parameters: a zod object whose fields are the parameters. */
+  readonly query?: NamedSchema;
   readonly body?: RouteBody;
   /** Answers by HTTP status. */
   readonly responses: Readonly<Record<number, RouteResponse>>;
@@ -45,6 +71,20 @@ const schemas = {
   ItemStatus: { name: 'ItemStatus', schema: ItemStatusResponseSchema },
   Limits: { name: 'Limits', schema: LimitsSchema },
   ErrorBody: { name: 'ErrorBody', schema: ErrorBodySchema },
+  SourceList: { name: 'SourceList', schema: SourceListSchema },
+  CreateSourceRequest: { name: 'CreateSourceRequest', schema: CreateSourceRequestSchema },
+  CreatedKey: { name: 'CreatedKey', schema: CreatedKeySchema },
+  RevokedKey: { name: 'RevokedKey', schema: RevokedKeySchema },
+  ItemSearchQuery: { name: 'ItemSearchQuery', schema: ItemSearchQuerySchema },
+  ItemPage: { name: 'ItemPage', schema: ItemPageSchema },
+  AdminItem: { name: 'AdminItem', schema: AdminItemSchema },
+  BlobOverview: { name: 'BlobOverview', schema: BlobOverviewSchema },
+  FailedBlobQuery: { name: 'FailedBlobQuery', schema: FailedBlobQuerySchema },
+  FailedBlobPage: { name: 'FailedBlobPage', schema: FailedBlobPageSchema },
+  RetryBlobsRequest: { name: 'RetryBlobsRequest', schema: RetryBlobsRequestSchema },
+  RetriedBlobs: { name: 'RetriedBlobs', schema: RetriedBlobsSchema },
+  LiveItemEvent: { name: 'LiveItemEvent', schema: LiveItemEventSchema },
+  Rates: { name: 'Rates', schema: RatesSchema },
 } as const satisfies Record<string, NamedSchema>;
 
 const error = (description: string): RouteResponse => ({ description, body: schemas.ErrorBody });
@@ -60,7 +100,14 @@ const ingestResponses: Readonly<Record<number, RouteResponse>> = {
   503: error('UNAVAILABLE (honour Retry-After)'),
 };
 
-/** Every route of wire protocol v1 (the docs route aside), by name. */
+/** What every admin route may answer besides its own answers. */
+const adminErrors: Readonly<Record<number, RouteResponse>> = {
+  401: error('UNAUTHORIZED (not the admin key; source keys are refused)'),
+  429: error('RATE_LIMITED (too many failed admin authentications from this address; honour Retry-After)'),
+  503: error('UNAVAILABLE (honour Retry-After)'),
+};
+
+/** Every route of wire protocol v1 and of the admin API (the docs route aside), by name. */
 export const ROUTES = {
   batch: {
     method: 'POST',
@@ -115,5 +162,136 @@ export const ROUTES = {
     summary: 'Prometheus metrics',
     authenticated: false,
     responses: { 200: { description: 'text' } },
+  },
+  adminSources: {
+    method: 'GET',
+    path: ADMIN_PATHS.sources,
+    summary: 'Admin: every source with its key ids and states (never a key)',
+    authenticated: true,
+    auth: 'admin',
+    responses: { 200: { description: 'Sources by name', body: schemas.SourceList }, ...adminErrors },
+  },
+  adminCreateSource: {
+    method: 'POST',
+    path: ADMIN_PATHS.sources,
+    summary: 'Admin: a new key for a source (created if new); the key is shown only here',
+    authenticated: true,
+    auth: 'admin',
+    body: { contentType: 'application/json', schema: schemas.CreateSourceRequest },
+    responses: {
+      200: { description: 'The new key', body: schemas.CreatedKey },
+      400: error('INVALID_REQUEST'),
+      ...adminErrors,
+    },
+  },
+  adminRevokeKey: {
+    method: 'POST',
+    path: ADMIN_PATHS.revokeKey,
+    summary: 'Admin: revoke one key for good (refused by every instance within a second)',
+    authenticated: true,
+    auth: 'admin',
+    responses: {
+      200: { description: 'The key is revoked', body: schemas.RevokedKey },
+      400: error('INVALID_REQUEST (not a key id)'),
+      404: error('NOT_FOUND (no such key)'),
+      ...adminErrors,
+    },
+  },
+  adminItems: {
+    method: 'GET',
+    path: ADMIN_PATHS.items,
+    summary: 'Admin: search items, newest first, keyset-paginated (pass nextCursor as cursor)',
+    authenticated: true,
+    auth: 'admin',
+    query: schemas.ItemSearchQuery,
+    responses: {
+      200: { description: 'One page', body: schemas.ItemPage },
+      400: error('INVALID_REQUEST (bad parameter or cursor)'),
+      ...adminErrors,
+    },
+  },
+  adminItem: {
+    method: 'GET',
+    path: ADMIN_PATHS.item,
+    summary: 'Admin: one item with its data (untrusted) and blob state',
+    authenticated: true,
+    auth: 'admin',
+    responses: {
+      200: { description: 'The item', body: schemas.AdminItem },
+      400: error('INVALID_REQUEST (not a source name or item id)'),
+      404: error('NOT_FOUND'),
+      ...adminErrors,
+    },
+  },
+  adminItemBytes: {
+    method: 'GET',
+    path: ADMIN_PATHS.itemBytes,
+    summary:
+      "Admin: a blob's bytes with its content type, nosniff and a sandbox CSP; inline only for raster images",
+    authenticated: true,
+    auth: 'admin',
+    responses: {
+      200: { description: 'The bytes', contentType: 'application/octet-stream' },
+      400: error('INVALID_REQUEST (not a source name or item id)'),
+      404: error('NOT_FOUND (no such blob)'),
+      ...adminErrors,
+    },
+  },
+  adminBlobs: {
+    method: 'GET',
+    path: ADMIN_PATHS.blobs,
+    summary: 'Admin: blob counts by state and backlog age',
+    authenticated: true,
+    auth: 'admin',
+    responses: { 200: { description: 'Counts', body: schemas.BlobOverview }, ...adminErrors },
+  },
+  adminFailedBlobs: {
+    method: 'GET',
+    path: ADMIN_PATHS.failedBlobs,
+    summary: 'Admin: failed blobs with their last error, keyset-paginated',
+    authenticated: true,
+    auth: 'admin',
+    query: schemas.FailedBlobQuery,
+    responses: {
+      200: { description: 'One page', body: schemas.FailedBlobPage },
+      400: error('INVALID_REQUEST (bad parameter or cursor)'),
+      ...adminErrors,
+    },
+  },
+  adminRetryBlobs: {
+    method: 'POST',
+    path: ADMIN_PATHS.retryBlobs,
+    summary: 'Admin: failed blobs (all, or the named (source, id) pairs) back to pending',
+    authenticated: true,
+    auth: 'admin',
+    body: { contentType: 'application/json', schema: schemas.RetryBlobsRequest },
+    responses: {
+      200: { description: 'The blobs now pending', body: schemas.RetriedBlobs },
+      400: error('INVALID_REQUEST'),
+      ...adminErrors,
+    },
+  },
+  adminLive: {
+    method: 'GET',
+    path: ADMIN_PATHS.live,
+    summary: 'Admin: server-sent events (`event: item`) of stored items, sampled to about 20 per second',
+    authenticated: true,
+    auth: 'admin',
+    responses: {
+      200: {
+        description: 'An event stream; each data line is one event',
+        contentType: 'text/event-stream',
+        body: schemas.LiveItemEvent,
+      },
+      ...adminErrors,
+    },
+  },
+  adminRates: {
+    method: 'GET',
+    path: ADMIN_PATHS.rates,
+    summary: 'Admin: items and bytes stored per source per minute over the last hour',
+    authenticated: true,
+    auth: 'admin',
+    responses: { 200: { description: 'Per-minute series', body: schemas.Rates }, ...adminErrors },
   },
 } as const satisfies Record<string, RouteContract>;

@@ -1,3 +1,5 @@
+import canonicalize from 'canonicalize';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { canonicalJson } from '../src/index.js';
 
@@ -35,5 +37,31 @@ describe('canonical JSON (RFC 8785)', () => {
     expect(() => canonicalJson(Number.NaN)).toThrow(TypeError);
     expect(() => canonicalJson({ x: Number.POSITIVE_INFINITY })).toThrow(TypeError);
     expect(() => canonicalJson(undefined)).toThrow(TypeError);
+  });
+});
+
+describe('canonical JSON against the canonicalize package (RFC 8785 reference)', () => {
+  it('writes the same text for any JSON value, including Dates and undefined properties', () => {
+    const value = fc.letrec((tie) => ({
+      leaf: fc.oneof(
+        fc.constant(null),
+        fc.boolean(),
+        fc.double({ noNaN: true, noDefaultInfinity: true }),
+        fc.integer(),
+        fc.string({ unit: 'grapheme' }),
+        fc.date({ noInvalidDate: true }),
+      ),
+      node: fc.oneof({ depthSize: 'small' }, tie('leaf'), tie('array'), tie('object')),
+      array: fc.array(tie('node'), { maxLength: 5 }),
+      object: fc.dictionary(fc.string({ unit: 'grapheme' }), fc.option(tie('node'), { nil: undefined }), {
+        maxKeys: 5,
+      }),
+    })).node;
+    fc.assert(
+      fc.property(value, (input) => {
+        expect(canonicalJson(input)).toBe(canonicalize(input));
+      }),
+      { numRuns: 500 },
+    );
   });
 });

@@ -110,8 +110,8 @@ describe('sha256Hex', () => {
 });
 
 describe('client ids', () => {
-  it('are valid, unique, time-ordered UUIDv7s', () => {
-    const ids = Array.from({ length: 2000 }, () => newItemId());
+  it('are valid, unique, time-ordered UUIDv7s, across many draws of entropy', () => {
+    const ids = Array.from({ length: 20_000 }, () => newItemId());
     expect(new Set(ids).size).toBe(ids.length);
     for (const id of ids)
       expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
