@@ -1,4 +1,4 @@
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { Config } from './config.js';
 import { answerClientError, answerFrameworkError, installErrorHandlers } from './error-handler.js';
 import type { ObjectStore } from './object-store/object-store.js';
@@ -7,7 +7,11 @@ import { dbPlugin } from './plugins/db.js';
 import { drainPlugin } from './plugins/drain.js';
 import { metricsPlugin } from './plugins/metrics.js';
 import { rateLimitPlugin } from './plugins/rate-limit.js';
+import { requestLogPlugin } from './plugins/request-log.js';
 import { spoolPlugin } from './plugins/spool.js';
+import { storedItemsPlugin } from './plugins/stored-items.js';
+import { adminRoutes } from './routes/admin/index.js';
+import { consoleRoutes } from './routes/console.js';
 import { docsRoutes } from './routes/docs.js';
 import { healthRoutes } from './routes/health.js';
 import { batchRoutes } from './routes/v1/batch.js';
@@ -26,7 +30,8 @@ export interface BuildAppOptions {
 
 /**
  * Builds the ingest API on `config`: database (migrated), metrics, health, docs and, unless
- * `config.role` is `worker`, the authenticated (configured keys reconciled), rate-limited `/v1` routes.
+ * `config.role` is `worker`, the authenticated (configured keys reconciled), rate-limited `/v1` routes
+ * and the admin API (`/admin/v1`, admin key only) with its web console at `/console`.
  * Does not listen.
  * On failure everything opened so far is closed again.
  */
@@ -36,7 +41,13 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
     ...(options.logger === undefined
       ? { logger: { level: config.logLevel } }
       : { loggerInstance: options.logger }),
+    // One line per request instead, written by requestLogPlugin.
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: config.limits.maxBatchBytes,
+    // Starting waits for the database as long as DB_CONNECT_RETRY_MS allows and for migrations (an index
+    // on a large table takes minutes); Fastify's default 10 s per plugin would cut both short.
+    pluginTimeout: 0,
+    trustProxy: http.trustProxy.length === 0 ? false : [...http.trustProxy],
     // An id is at most 128 characters, each at most 3 when percent-encoded (`:` is `%3A`).
     routerOptions: { maxParamLength: 3 * 128 },
     frameworkErrors: answerFrameworkError,
@@ -52,6 +63,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
     },
   }) as unknown as FastifyInstance;
   try {
+    await app.register(requestLogPlugin);
     await app.register(drainPlugin);
     await app.register(metricsPlugin);
     installErrorHandlers(app);
@@ -66,6 +78,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
     await app.register(healthRoutes);
     await app.register(docsRoutes);
     if (config.role !== 'worker') {
+      await app.register(storedItemsPlugin);
       await app.register(async (v1) => {
         await v1.register(authPlugin, { config: config.auth });
         await v1.register(rateLimitPlugin, config.rateLimit);
@@ -75,6 +88,14 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
         await v1.register(itemRoutes);
         await v1.register(limitsRoutes, { limits: config.limits });
       });
+      await app.register(adminRoutes, {
+        config: {
+          ...config.admin,
+          // A silent connection is cut after CONNECTION_TIMEOUT_MS; heartbeats keep live streams open.
+          liveHeartbeatMs: Math.min(config.admin.liveHeartbeatMs, Math.floor(http.connectionTimeoutMs / 2)),
+        },
+      });
+      await app.register(consoleRoutes);
     }
     await app.ready();
   } catch (error) {

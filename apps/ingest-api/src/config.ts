@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { DEFAULT_LIMITS, type Limits } from '@sluice/contracts';
 import { z } from 'zod';
@@ -31,6 +32,13 @@ export interface HttpConfig {
   readonly connectionTimeoutMs: number;
   /** Milliseconds an idle keep-alive connection stays open between requests (`KEEP_ALIVE_TIMEOUT_MS`). @default 72000 */
   readonly keepAliveTimeoutMs: number;
+  /**
+   * The proxies whose `X-Forwarded-For` names the client (`TRUST_PROXY`): their addresses and CIDR ranges,
+   * comma-separated. Behind a load balancer, per-client limits (failed admin logins) need the real client
+   * address, not the balancer's. Only addresses: trusting "any" proxy or a hop count would let a client
+   * that reaches the server directly name itself anything. @default [] (the peer address is the client)
+   */
+  readonly trustProxy: readonly string[];
 }
 
 /** Which API keys a start grants. */
@@ -42,6 +50,25 @@ export interface AuthConfig {
   readonly apiKeys: readonly ApiKeySeed[] | undefined;
   /** The address the server listens on (`HOST`); only a loopback one is granted the development key. */
   readonly host: string;
+}
+
+/** The admin API's key (`ADMIN_KEY`). */
+export interface AdminConfig {
+  /**
+   * `Authorization: Bearer` key of `/admin/v1`; unset means the development admin key on a loopback
+   * `host` (see {@link adminKeyOf}).
+   */
+  readonly key: string | undefined;
+  /** The address the server listens on (`HOST`); only a loopback one is granted the development admin key. */
+  readonly host: string;
+  /** Failed admin authentications a client address may make at once. @default 10 */
+  readonly authFailureBurst: number;
+  /** Failed admin authentications per second a client address regains. @default 1 */
+  readonly authFailuresPerSecond: number;
+  /** Events per second one live stream sends at most. @default 20 */
+  readonly liveEventsPerSecond: number;
+  /** Milliseconds between heartbeat comments of a live stream. @default 15000 */
+  readonly liveHeartbeatMs: number;
 }
 
 /** The database and its connection limits. */
@@ -56,6 +83,11 @@ export interface DbConfig {
   readonly maxWaiting: number;
   /** Milliseconds a request waits for a database connection before it gets 503. @default 5000 */
   readonly acquireTimeoutMs: number;
+  /**
+   * Milliseconds a start keeps retrying an unreachable PostgreSQL, with backoff, before it gives up
+   * and the process exits 1 (`DB_CONNECT_RETRY_MS`). @default 60000
+   */
+  readonly connectRetryMs: number;
 }
 
 /** Per-source request rate limit. */
@@ -104,6 +136,7 @@ export interface Config {
   readonly dataDir: string;
   readonly http: HttpConfig;
   readonly auth: AuthConfig;
+  readonly admin: AdminConfig;
   readonly db: DbConfig;
   /** Object store; unset uses the local directory `DATA_DIR/objects`. */
   readonly s3: S3Config | undefined;
@@ -117,6 +150,12 @@ export interface Config {
 
 /** The development source used when `API_KEYS` is unset on a loopback address. */
 export const DEV_API_KEY: ApiKeySeed = Object.freeze({ source: 'dev', key: 'dev-key' });
+
+/** The admin key used when `ADMIN_KEY` is unset on a loopback address. */
+export const DEV_ADMIN_KEY = 'dev-admin-key';
+
+/** Fewest characters of `ADMIN_KEY`: it guards every source's data. */
+export const MIN_ADMIN_KEY_LENGTH = 16;
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -202,6 +241,22 @@ const EnvSchema = z.object({
   S3_CONNECT_TIMEOUT_MS: positiveInt(undefined),
   S3_MAX_SOCKETS: positiveInt(undefined),
   API_KEYS: apiKeys,
+  ADMIN_KEY: optionalString.refine(
+    // What an HTTP client can send as `Authorization: Bearer <key>`: a space or a non-ASCII character
+    // would start fine and then never match.
+    (value) => value === undefined || new RegExp(`^[\\x21-\\x7e]{${MIN_ADMIN_KEY_LENGTH},}$`).test(value),
+    `must be at least ${MIN_ADMIN_KEY_LENGTH} printable ASCII characters without spaces`,
+  ),
+  TRUST_PROXY: optionalString.transform((value, ctx): string[] => {
+    if (value === undefined) return [];
+    const entries = value.split(',').map((entry) => entry.trim());
+    if (entries.every((entry) => isIP(entry.replace(/\/\d{1,3}$/, '')) !== 0)) return entries;
+    ctx.addIssue({
+      code: 'custom',
+      message: `must be the proxies' addresses or CIDR ranges, comma-separated, got ${JSON.stringify(value)}`,
+    });
+    return z.NEVER;
+  }),
   ROLE: optionalString.pipe(z.enum(['api', 'worker', 'all']).optional()).transform((value) => value ?? 'all'),
   LOG_LEVEL: optionalString.pipe(z.enum(LOG_LEVELS).optional()).transform((value) => value ?? 'info'),
   MAX_BATCH_ITEMS: positiveInt(DEFAULT_LIMITS.maxBatchItems),
@@ -216,6 +271,7 @@ const EnvSchema = z.object({
   DB_POOL_SIZE: positiveInt(10),
   DB_MAX_WAITING: positiveInt(200),
   DB_ACQUIRE_TIMEOUT_MS: positiveInt(5000),
+  DB_CONNECT_RETRY_MS: positiveInt(60_000),
   WORKER_CONCURRENCY: positiveInt(undefined),
   WORKER_POLL_INTERVAL_MS: positiveInt(undefined),
   WORKER_LEASE_MS: positiveInt(undefined),
@@ -234,10 +290,29 @@ export function isLoopbackHost(host: string): boolean {
   return host === 'localhost' || host === '::1' || host === '[::1]' || /^127(\.\d{1,3}){3}$/.test(host);
 }
 
+/** True when this start grants the development admin key: `ADMIN_KEY` unset and a loopback `HOST`. */
+export function grantsDevAdminKey(config: Pick<AdminConfig, 'key' | 'host'>): boolean {
+  return config.key === undefined && isLoopbackHost(config.host);
+}
+
+/**
+ * The admin key this start accepts: `ADMIN_KEY`, else {@link DEV_ADMIN_KEY} on a loopback address.
+ * @throws {ConfigError} on any other address without `ADMIN_KEY`.
+ */
+export function adminKeyOf(config: Pick<AdminConfig, 'key' | 'host'>): string {
+  if (config.key !== undefined) return config.key;
+  if (grantsDevAdminKey(config)) return DEV_ADMIN_KEY;
+  throw new ConfigError(
+    `refusing to listen on ${config.host} without ADMIN_KEY: set ADMIN_KEY to a secret of ${MIN_ADMIN_KEY_LENGTH}+ characters (the admin API's key)`,
+  );
+}
+
 /**
  * Parses the environment (SPEC §4) into a {@link Config}. This is the only place that reads it.
  * Whether a non-loopback `HOST` without `API_KEYS` may start depends on the database (keys made with
- * `sources:create`), so that is checked when the app starts, not here.
+ * `sources:create`), so that is checked when the app starts, not here; whether it has an admin key is
+ * {@link adminKeyOf}'s question, asked by the server before anything opens (the key and blob commands
+ * read this configuration too, and need no admin key).
  * @param env the variables to read. @default process.env
  * @throws {ConfigError} naming every bad variable.
  */
@@ -248,6 +323,17 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     throw new ConfigError(`invalid configuration: ${problems.join('; ')}`, { cause: parsed.error });
   }
   const e = parsed.data;
+  const admin: AdminConfig = {
+    key: e.ADMIN_KEY,
+    host: e.HOST,
+    authFailureBurst: 10,
+    authFailuresPerSecond: 1,
+    liveEventsPerSecond: 20,
+    liveHeartbeatMs: 15_000,
+  };
+  if (e.ADMIN_KEY !== undefined && e.API_KEYS?.some((seed) => seed.key === e.ADMIN_KEY)) {
+    throw new ConfigError('ADMIN_KEY must differ from every key of API_KEYS');
+  }
   if (e.SPOOL_MAX_BYTES < e.MAX_BLOB_REQUEST_BYTES) {
     // A request the spool could never hold would be refused with a retryable 503 forever.
     throw new ConfigError(
@@ -270,14 +356,17 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
       requestTimeoutMs: e.REQUEST_TIMEOUT_MS,
       connectionTimeoutMs: e.CONNECTION_TIMEOUT_MS,
       keepAliveTimeoutMs: e.KEEP_ALIVE_TIMEOUT_MS,
+      trustProxy: e.TRUST_PROXY,
     },
     auth: { apiKeys: e.API_KEYS, host: e.HOST },
+    admin,
     db: {
       url: e.DATABASE_URL,
       embeddedDirectory: join(e.DATA_DIR, 'pglite'),
       poolSize: e.DB_POOL_SIZE,
       maxWaiting: e.DB_MAX_WAITING,
       acquireTimeoutMs: e.DB_ACQUIRE_TIMEOUT_MS,
+      connectRetryMs: e.DB_CONNECT_RETRY_MS,
     },
     s3:
       e.S3_BUCKET === undefined

@@ -22,13 +22,13 @@ export async function syncDirectory(directory: string): Promise<void> {
 }
 
 /**
- * Writes `bytes` to `path` so that a crash leaves either the complete file or the previous one: writes a
+ * Writes `bytes` (whole, or as chunks) to `path` so that a crash leaves either the complete file or the previous one: writes a
  * uniquely named temporary file beside it, fsyncs it, renames it into place and fsyncs the directory. On
  * failure the temporary file is removed.
  */
 export async function writeFileDurably(
   path: string,
-  bytes: Uint8Array,
+  bytes: Uint8Array | AsyncIterable<Uint8Array>,
   options: WriteFileDurablyOptions = {},
 ): Promise<void> {
   const temp = `${path}.${randomBytes(6).toString('hex')}.tmp`;

@@ -3,6 +3,7 @@ import { errorBody, httpStatusOf, REQUEST_ERRORS, type RequestErrorCode } from '
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { asUnavailable, loggableError, sqlStateOf } from './db/connection-errors.js';
 import { DatabaseOverloadedError, DatabaseUnavailableError, isRequestError, ServerFault } from './errors.js';
+import { noteRefusal } from './plugins/request-log.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -11,20 +12,40 @@ declare module 'fastify' {
   }
 }
 
-// Fastify's own client errors carry only a status; answer them with the contract's code for it.
+// Fastify's own client errors carry only a status; answer them with the contract's first code for it
+// (400 is INVALID_BATCH, which clients of /v1 act on).
 const CODE_OF_STATUS: ReadonlyMap<number, RequestErrorCode> = new Map(
-  (Object.entries(REQUEST_ERRORS) as [RequestErrorCode, { status: number }][]).map(([code, { status }]) => [
-    status,
-    code,
-  ]),
+  (Object.entries(REQUEST_ERRORS) as [RequestErrorCode, { status: number }][])
+    .reverse()
+    .map(([code, { status }]) => [status, code]),
 );
 
 // SQLSTATE classes of values PostgreSQL refuses: 22 data exception (22021: U+0000 in text), 54 program
 // limit exceeded (54001: nesting too deep). Input that validation let through; a retry cannot help.
 const REFUSED_VALUE_CLASSES = new Set(['22', '54']);
 
-/** Answers with the contract's error body and the HTTP status of `code`. */
-export function sendError(reply: FastifyReply, code: RequestErrorCode, message: string): FastifyReply {
+/** The 400 code of bad input: `INVALID_REQUEST` on the admin API, `INVALID_BATCH` (which `/v1` clients act on) elsewhere. */
+function badInputCode(request: FastifyRequest): 'INVALID_REQUEST' | 'INVALID_BATCH' {
+  return request.url.startsWith('/admin/') ? 'INVALID_REQUEST' : 'INVALID_BATCH';
+}
+
+/** The message of the error worth logging: the driver's, not drizzle's wrapper that repeats the query. */
+function reasonOf(error: unknown): string {
+  const { err } = loggableError(error);
+  return err instanceof Error ? err.message : String(err);
+}
+
+/**
+ * Answers with the contract's error body and the HTTP status of `code`, and notes the refusal for the
+ * request's log line with `reason` (what the log may say beyond the answer's `message`).
+ */
+export function sendError(
+  reply: FastifyReply,
+  code: RequestErrorCode,
+  message: string,
+  reason: string = message,
+): FastifyReply {
+  noteRefusal(reply.request, { code, reason });
   return reply.status(httpStatusOf(code)).send(errorBody(code, message));
 }
 
@@ -52,14 +73,14 @@ export function installErrorHandlers(app: FastifyInstance): void {
     if (!request.raw.complete) reply.header('connection', 'close');
     if (!isRequestError(error) && typeof error.statusCode === 'number' && error.statusCode < 500) {
       // Fastify's and its plugins' client errors (bad JSON, body limit, media type, a reset body).
-      return sendError(reply, CODE_OF_STATUS.get(error.statusCode) ?? 'INVALID_BATCH', error.message);
+      const code = CODE_OF_STATUS.get(error.statusCode) ?? 'INVALID_BATCH';
+      return sendError(reply, code === 'INVALID_BATCH' ? badInputCode(request) : code, error.message);
     }
     const failure = isRequestError(error) ? error : (asUnavailable(error) ?? error);
     if (failure instanceof DatabaseUnavailableError || failure instanceof DatabaseOverloadedError) {
       app.metrics.dbErrors.inc({
         reason: failure instanceof DatabaseOverloadedError ? 'overloaded' : 'unavailable',
       });
-      request.log.warn({ err: failure }, 'database unavailable');
     }
     if (isRequestError(failure)) {
       const status = httpStatusOf(failure.code);
@@ -68,20 +89,30 @@ export function installErrorHandlers(app: FastifyInstance): void {
       // A 5xx message would carry driver details (addresses, SQL); those stay in the log.
       const message =
         status >= 500 ? 'temporarily unavailable; retry after Retry-After seconds' : failure.message;
-      return sendError(reply, failure.code, message);
+      return sendError(reply, failure.code, message, failure.message);
     }
     const state = sqlStateOf(error);
     if (state !== undefined && REFUSED_VALUE_CLASSES.has(state.slice(0, 2))) {
-      request.log.warn(loggableError(error), 'the database refused a value of the request');
-      return sendError(reply, 'INVALID_BATCH', 'the request holds a value the database cannot store');
+      return sendError(
+        reply,
+        badInputCode(request),
+        'the request holds a value the database cannot store',
+        `the database refused a value (${state}): ${reasonOf(error)}`,
+      );
     }
     if (state === undefined && !(error instanceof ServerFault) && !request.storing) {
+      // A bug, not bad input: the stack is worth a line of its own.
       request.log.error({ err: error }, 'unexpected error while reading the request; answered as bad input');
-      return sendError(reply, 'INVALID_BATCH', 'the request could not be read or checked');
+      return sendError(
+        reply,
+        badInputCode(request),
+        'the request could not be read or checked',
+        reasonOf(error),
+      );
     }
     request.log.error(loggableError(error), 'request failed');
     if (state !== undefined) app.metrics.dbErrors.inc({ reason: 'error' });
-    return sendError(reply, 'INTERNAL', 'internal server error');
+    return sendError(reply, 'INTERNAL', 'internal server error', reasonOf(error));
   });
 
   app.setNotFoundHandler(async (request, reply) =>
@@ -95,10 +126,10 @@ export function installErrorHandlers(app: FastifyInstance): void {
  */
 export function answerFrameworkError(
   error: FastifyError,
-  _request: FastifyRequest,
+  request: FastifyRequest,
   reply: FastifyReply,
 ): void {
-  sendError(reply, 'INVALID_BATCH', error.message);
+  sendError(reply, badInputCode(request), error.message);
 }
 
 /**

@@ -31,6 +31,12 @@ export class InvalidBatchError extends RequestError {
   readonly code = 'INVALID_BATCH' as const;
 }
 
+/** An admin route's query, path parameter or body does not match its contract schema. */
+export class InvalidRequestError extends RequestError {
+  override name = 'InvalidRequestError' as const;
+  readonly code = 'INVALID_REQUEST' as const;
+}
+
 /** Missing, unknown or disabled API key. */
 export class UnauthorizedError extends RequestError {
   override name = 'UnauthorizedError' as const;
@@ -73,6 +79,14 @@ export class DatabaseUnavailableError extends RequestError {
   override readonly retryAfterSeconds = 2;
 }
 
+/**
+ * The database could not be opened at start: it stayed unreachable for the whole retry budget
+ * (`DB_CONNECT_RETRY_MS`), or it refused the connection (no such database, bad credentials).
+ */
+export class DatabaseStartError extends Error {
+  override name = 'DatabaseStartError' as const;
+}
+
 /** Too many requests are already waiting for a database connection; retry later. */
 export class DatabaseOverloadedError extends RequestError {
   override name = 'DatabaseOverloadedError' as const;
@@ -83,6 +97,13 @@ export class DatabaseOverloadedError extends RequestError {
 /** The blob spool has no room for the request's bytes (its byte budget or its disk); retry later. */
 export class SpoolFullError extends RequestError {
   override name = 'SpoolFullError' as const;
+  readonly code = 'UNAVAILABLE' as const;
+  override readonly retryAfterSeconds = 5;
+}
+
+/** The object store cannot be read right now; retry later. */
+export class ObjectStoreUnavailableError extends RequestError {
+  override name = 'ObjectStoreUnavailableError' as const;
   readonly code = 'UNAVAILABLE' as const;
   override readonly retryAfterSeconds = 5;
 }

@@ -4,6 +4,8 @@ import { z } from 'zod';
 type JsonSchema = Record<string, unknown>;
 
 const COMPONENTS = '#/components/schemas/';
+/** Where zod puts the parts several schemas share or that recur, when it converts a registry. */
+const SHARED = '__shared';
 
 /** Rewrites every `$ref` in `value` through `rename`, in place. */
 function rewriteRefs(value: unknown, rename: (ref: string) => string): void {
@@ -20,43 +22,70 @@ function rewriteRefs(value: unknown, rename: (ref: string) => string): void {
 }
 
 /**
- * The OpenAPI components of one named schema: the schema itself and, hoisted next to it, the
- * definitions zod nests inside it (shared or recursive parts). Left nested, their
- * `#/definitions/…` references would point at a root `definitions` an OpenAPI document has not.
+ * `components.schemas` of `named`, converted together in one pass so each zod schema becomes one
+ * component: a named schema under its name, a part with a `.meta({ id })` or that recurs under that id
+ * (`schemaN` when it has none), and every `$ref` pointing at one of them. Converted one by one, zod
+ * would leave `#/definitions/…` references to a root `definitions` an OpenAPI document has not.
  */
-function componentsOf({ name, schema }: NamedSchema): Record<string, JsonSchema> {
-  const json = z.toJSONSchema(schema, { target: 'openapi-3.0', unrepresentable: 'any' }) as JsonSchema;
-  const defs = { ...(json.definitions as Record<string, JsonSchema> | undefined) };
-  Object.assign(defs, json.$defs as Record<string, JsonSchema> | undefined);
-  delete json.definitions;
-  delete json.$defs;
-  const componentName = (def: string) => `${name}_${def}`;
-  const rename = (ref: string): string => {
-    if (ref === '#') return `${COMPONENTS}${name}`;
-    const match = /^#\/(?:definitions|\$defs)\/(.+)$/.exec(ref);
-    return match?.[1] === undefined ? ref : `${COMPONENTS}${componentName(match[1])}`;
-  };
-  const components: Record<string, JsonSchema> = { [name]: json };
-  for (const [def, defSchema] of Object.entries(defs)) components[componentName(def)] = defSchema;
-  rewriteRefs(components, rename);
-  return components;
+function componentSchemas(named: readonly NamedSchema[]): Record<string, JsonSchema> {
+  const registry = z.registry<{ id: string }>();
+  for (const { name, schema } of named) registry.add(schema, { id: name });
+  const converted = z.toJSONSchema(registry, {
+    target: 'openapi-3.0',
+    unrepresentable: 'any',
+    uri: (id) => `${COMPONENTS}${id}`,
+  }).schemas as Record<string, JsonSchema>;
+  const { [SHARED]: shared, ...schemas } = converted;
+  const parts = (shared?.definitions ?? {}) as Record<string, JsonSchema>;
+  for (const [id, schema] of Object.entries(parts)) {
+    if (id in schemas) throw new Error(`OpenAPI schema name ${id} is taken twice`);
+    schemas[id] = schema;
+  }
+  // zod addresses a shared part as `<uri of __shared>#/definitions/<id>`; it is a component of its own here.
+  const sharedPrefix = `${COMPONENTS}${SHARED}#/definitions/`;
+  rewriteRefs(schemas, (ref) =>
+    ref.startsWith(sharedPrefix) ? `${COMPONENTS}${ref.slice(sharedPrefix.length)}` : ref,
+  );
+  // `$id` is not a keyword of an OpenAPI 3.0 schema object.
+  for (const schema of Object.values(schemas)) delete schema.$id;
+  return schemas;
+}
+
+/** The query parameters of a zod object schema: one per field, each with its field's JSON schema. */
+function queryParameters({ schema }: NamedSchema): Record<string, unknown>[] {
+  const json = z.toJSONSchema(schema, {
+    target: 'openapi-3.0',
+    unrepresentable: 'any',
+    io: 'input',
+  }) as JsonSchema;
+  const properties = (json.properties ?? {}) as Record<string, JsonSchema>;
+  const required = new Set((json.required ?? []) as string[]);
+  return Object.entries(properties).map(([name, property]) => ({
+    name,
+    in: 'query',
+    required: required.has(name),
+    schema: property,
+  }));
 }
 
 /**
- * The OpenAPI 3.0 document of wire protocol v1, generated from the route contracts (`ROUTES`) and their
+ * The OpenAPI 3.0 document of wire protocol v1 and the admin API, generated from the route contracts (`ROUTES`) and their
  * zod schemas. Every `$ref` points into `components.schemas`.
  */
 export function openApiDocument(
   routes: Readonly<Record<string, RouteContract>> = ROUTES,
 ): Record<string, unknown> {
-  const schemas: Record<string, JsonSchema> = {};
-  const ref = (named: NamedSchema) => {
-    if (!(named.name in schemas)) Object.assign(schemas, componentsOf(named));
-    return { $ref: `${COMPONENTS}${named.name}` };
+  const named = new Map<string, NamedSchema>();
+  const ref = (schema: NamedSchema) => {
+    const known = named.get(schema.name);
+    if (known !== undefined && known.schema !== schema.schema)
+      throw new Error(`OpenAPI schema name ${schema.name} is used by two schemas`);
+    named.set(schema.name, schema);
+    return { $ref: `${COMPONENTS}${schema.name}` };
   };
   const paths: Record<string, Record<string, unknown>> = {};
   for (const route of Object.values(routes)) {
-    const parameters = [...route.path.matchAll(/:(\w+)/g)].map(([, name]) => ({
+    const parameters: Record<string, unknown>[] = [...route.path.matchAll(/:(\w+)/g)].map(([, name]) => ({
       name,
       in: 'path',
       required: true,
@@ -64,6 +93,8 @@ export function openApiDocument(
     }));
     const operation: Record<string, unknown> = { summary: route.summary };
     if (!route.authenticated) operation.security = [];
+    else if (route.auth === 'admin') operation.security = [{ admin: [] }];
+    if (route.query !== undefined) parameters.push(...queryParameters(route.query));
     if (parameters.length > 0) operation.parameters = parameters;
     if (route.body !== undefined) {
       const schema =
@@ -76,10 +107,13 @@ export function openApiDocument(
       Object.entries(route.responses).map(([status, response]) => [
         status,
         response.body === undefined
-          ? { description: response.description }
+          ? {
+              description: response.description,
+              ...(response.contentType === undefined ? {} : { content: { [response.contentType]: {} } }),
+            }
           : {
               description: response.description,
-              content: { 'application/json': { schema: ref(response.body) } },
+              content: { [response.contentType ?? 'application/json']: { schema: ref(response.body) } },
             },
       ]),
     );
@@ -89,7 +123,13 @@ export function openApiDocument(
   return {
     openapi: '3.0.3',
     info: { title: 'Sluice ingest API', version: '1' },
-    components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } }, schemas },
+    components: {
+      securitySchemes: {
+        bearer: { type: 'http', scheme: 'bearer', description: "A source's API key" },
+        admin: { type: 'http', scheme: 'bearer', description: 'The admin key (ADMIN_KEY)' },
+      },
+      schemas: componentSchemas([...named.values()]),
+    },
     security: [{ bearer: [] }],
     paths,
   };

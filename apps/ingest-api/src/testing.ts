@@ -157,6 +157,9 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   };
 }
 
+/** The admin key of {@link testConfig}. */
+export const TEST_ADMIN_KEY = 'test-admin-key-0123456789';
+
 /**
  * Overrides of {@link testConfig}: a group (`db`, `http`, `limits`, …) given in part keeps the rest of
  * its settings; `s3` and top-level values replace what is there.
@@ -171,13 +174,14 @@ function isGroup(value: unknown): value is Record<string, unknown> {
 
 /**
  * The configuration tests run on: `db` (its `DATA_DIR`), port 0 of 127.0.0.1, source `test` / key
- * `test-key` and source `other` / key `other-key`, role `api`, log level `warn`, then `overrides`.
+ * `test-key` and source `other` / key `other-key`, admin key {@link TEST_ADMIN_KEY}, role `api`, log level `warn`, then `overrides`.
  */
 export function testConfig(db: TestDatabase, overrides: ConfigOverrides = {}): Config {
   const base = loadConfig({
     HOST: '127.0.0.1',
     PORT: '0',
     API_KEYS: 'test:test-key,other:other-key',
+    ADMIN_KEY: TEST_ADMIN_KEY,
     DATA_DIR: db.dataDir,
   });
   const config: Record<string, unknown> = {

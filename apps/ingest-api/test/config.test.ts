@@ -14,10 +14,12 @@ describe('loadConfig', () => {
         poolSize: 10,
         maxWaiting: 200,
         acquireTimeoutMs: 5000,
+        connectRetryMs: 60_000,
       },
       dataDir: './.data',
       s3: undefined,
       auth: { apiKeys: undefined, host: '127.0.0.1' },
+      admin: { key: undefined, host: '127.0.0.1' },
       role: 'all',
       logLevel: 'info',
       limits: DEFAULT_LIMITS,
@@ -48,15 +50,21 @@ describe('loadConfig', () => {
       S3_REQUEST_TIMEOUT_MS: '1500',
       S3_MAX_SOCKETS: '7',
       API_KEYS: 'web:key-web-123, app:key-app-456',
+      ADMIN_KEY: 'admin-key-0123456789',
       ROLE: 'api',
       LOG_LEVEL: 'debug',
       MAX_BATCH_ITEMS: '10',
       MAX_ITEM_DATA_BYTES: '100',
       RATE_LIMIT_RPS: '5',
+      DB_CONNECT_RETRY_MS: '2500',
     });
     expect(config).toMatchObject({
       http: { port: 9000, host: '0.0.0.0' },
-      db: { url: 'postgres://u@db:5432/sluice', embeddedDirectory: '/var/lib/sluice/pglite' },
+      db: {
+        url: 'postgres://u@db:5432/sluice',
+        embeddedDirectory: '/var/lib/sluice/pglite',
+        connectRetryMs: 2500,
+      },
       dataDir: '/var/lib/sluice',
       spool: { directory: '/var/lib/sluice/spool' },
       s3: {
@@ -77,6 +85,7 @@ describe('loadConfig', () => {
         ],
         host: '0.0.0.0',
       },
+      admin: { key: 'admin-key-0123456789', host: '0.0.0.0' },
       role: 'api',
       logLevel: 'debug',
       limits: { ...DEFAULT_LIMITS, maxBatchItems: 10, maxItemDataBytes: 100 },
@@ -87,7 +96,7 @@ describe('loadConfig', () => {
   it('grants the development key only on loopback without API_KEYS; the database decides the rest at start', () => {
     // A non-loopback HOST without API_KEYS parses: whether it may start depends on keys made with
     // sources:create, which the auth plugin checks (test/api-key-lifecycle.test.ts).
-    const open = loadConfig({ HOST: '0.0.0.0' });
+    const open = loadConfig({ HOST: '0.0.0.0', ADMIN_KEY: 'admin-key-0123456789' });
     expect(open.auth.host).toBe('0.0.0.0');
     expect(grantsDevKey(open.auth)).toBe(false);
     expect(configKeySeeds(open.auth)).toEqual([]);
@@ -107,6 +116,7 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ S3_BUCKET: 'b', S3_MAX_SOCKETS: '-1' })).toThrow(/S3_MAX_SOCKETS/);
     expect(() => loadConfig({ API_KEYS: 'no-colon' })).toThrow(/API_KEYS/);
     expect(() => loadConfig({ API_KEYS: 'web:short' })).toThrow(/API_KEYS/);
+    expect(() => loadConfig({ DB_CONNECT_RETRY_MS: 'forever' })).toThrow(/DB_CONNECT_RETRY_MS/);
   });
 
   it('reads the connection timeouts, with defaults that cut off slow senders', () => {

@@ -44,4 +44,21 @@ describe('Gate, the admission queue in front of the pool', () => {
     expect(await gate.run(async () => 'after')).toBe('after');
     expect([gate.running, gate.waiting]).toEqual([0, 0]);
   });
+
+  it('runs background work only on a free slot, never taking a waiting place a request could have', async () => {
+    const gate = new Gate({ concurrency: 1, maxWaiting: 1, timeoutMs: 10_000 });
+    const release = deferred();
+    const request = gate.run(() => release.promise);
+    expect(await gate.tryRun(async () => 'housekeeping')).toBeUndefined();
+    const waiting = gate.run(async () => 'second request');
+    expect([gate.running, gate.waiting]).toEqual([1, 1]);
+    release.resolve();
+    await request;
+    expect(await waiting).toBe('second request');
+    expect(await gate.tryRun(async () => 'housekeeping')).toBe('housekeeping');
+    await expect(gate.tryRun(() => Promise.reject(new Error('query failed')))).rejects.toThrow(
+      'query failed',
+    );
+    expect([gate.running, gate.waiting]).toEqual([0, 0]);
+  });
 });

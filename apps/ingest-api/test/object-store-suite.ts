@@ -7,6 +7,11 @@ import { InvalidObjectKeyError } from '../src/object-store/object-store-error.js
 /** A store under test and how to dispose of it. */
 export interface StoreFixture {
   readonly store: ObjectStore;
+  /**
+   * The store keeps the bytes it received of an aborted PUT (s3rver does; S3 and MinIO do not). The
+   * worker copes: it takes an object for done only when its size matches, and overwrites it otherwise.
+   */
+  readonly keepsPartialObjects?: boolean;
   dispose(): Promise<void>;
 }
 
@@ -42,6 +47,17 @@ export function objectStoreSuite(name: string, setup: () => Promise<StoreFixture
       const key = blobObjectKey(sha256(randomBytes(8)));
       expect(await store.head(key)).toBeUndefined();
       expect(await store.get(key)).toBeUndefined();
+      expect(await store.getStream(key)).toBeUndefined();
+    });
+
+    it('streams back exactly the bytes it stored', async () => {
+      const bytes = randomBytes(300_000);
+      const key = blobObjectKey(sha256(bytes));
+      await store.put(key, bytes, { contentType: 'application/octet-stream', sha256: sha256(bytes) });
+      const stream = await store.getStream(key);
+      const chunks: Buffer[] = [];
+      for await (const chunk of stream ?? []) chunks.push(Buffer.from(chunk as Uint8Array));
+      expect(sha256(Buffer.concat(chunks))).toBe(sha256(bytes));
     });
 
     it('stores an empty object', async () => {
@@ -68,6 +84,43 @@ export function objectStoreSuite(name: string, setup: () => Promise<StoreFixture
       await store.put(key, bytes, { contentType: 'video/mp4', sha256: sha256(bytes) });
       expect(await store.head(key)).toEqual({ size: bytes.length });
       expect(sha256((await store.get(key))!)).toBe(sha256(bytes));
+    });
+
+    it('stores an object streamed in chunks, never given whole', async () => {
+      const parts = [randomBytes(300_000), randomBytes(1), randomBytes(700_000)];
+      const whole = Buffer.concat(parts);
+      const key = blobObjectKey(sha256(whole));
+      async function* chunks() {
+        yield* parts;
+      }
+      await store.put(
+        key,
+        { size: whole.length, chunks: chunks() },
+        { contentType: 'application/octet-stream', sha256: sha256(whole) },
+      );
+      expect(await store.head(key)).toEqual({ size: whole.length });
+      expect(sha256((await store.get(key))!)).toBe(sha256(whole));
+    });
+
+    it('stores nothing when the stream of chunks fails before its end', async () => {
+      const parts = [randomBytes(200_000), randomBytes(200_000)];
+      const whole = Buffer.concat(parts);
+      const key = blobObjectKey(sha256(whole));
+      async function* chunks() {
+        yield parts[0]!;
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        throw new Error('staged bytes are corrupt');
+      }
+      await expect(
+        store.put(
+          key,
+          { size: whole.length, chunks: chunks() },
+          { contentType: 'application/octet-stream', sha256: sha256(whole) },
+        ),
+      ).rejects.toThrow(/put/);
+      const left = await store.head(key);
+      if (fixture.keepsPartialObjects === true) expect(left?.size ?? 0).toBeLessThan(whole.length);
+      else expect(left).toBeUndefined();
     });
 
     it('refuses keys that could escape its namespace and writes nothing', async () => {

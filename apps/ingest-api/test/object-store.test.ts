@@ -20,7 +20,11 @@ objectStoreSuite('local directory', async () => {
 
 objectStoreSuite('S3 (s3rver)', async () => {
   const server = await startS3Server();
-  return { store: new S3ObjectStore(server.storeOptions()), dispose: () => server.close() };
+  return {
+    store: new S3ObjectStore(server.storeOptions()),
+    keepsPartialObjects: true,
+    dispose: () => server.close(),
+  };
 });
 
 function sha256(bytes: Uint8Array): string {

@@ -27,6 +27,7 @@ describe('the server process', () => {
     dataDir = await mkdtemp(join(tmpdir(), 'sluice-server-'));
     const server = await startServer({ DATA_DIR: dataDir });
     expect(server.output()).toContain('Bearer dev-key');
+    expect(server.output()).toContain('Bearer dev-admin-key');
     const response = await postBatch<IngestResponse>(
       { url: server.url, apiKey: 'dev-key', source: 'dev', query: async () => [] },
       { items: [record('boot-1')] },
@@ -34,11 +35,12 @@ describe('the server process', () => {
     expect(response.body.results).toEqual([{ id: 'boot-1', status: 'stored' }]);
     server.child.kill('SIGTERM');
     expect(await server.exited).toBe(0);
-  });
+    // startServerProcess allows a start 90 s (tsx and PGlite under a loaded machine).
+  }, 120_000);
 
   it('refuses to start on a non-loopback address without keys, saying what works, and starts once sources:create made one', async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'sluice-server-'));
-    const refused = spawnServer({ HOST: '0.0.0.0', DATA_DIR: dataDir });
+    const refused = spawnServer({ HOST: '0.0.0.0', DATA_DIR: dataDir, ADMIN_KEY: 'admin-key-0123456789' });
     expect(await refused.exited).toBe(1);
     expect(refused.output()).toMatch(/refusing to listen on 0\.0\.0\.0 without API keys/);
     expect(refused.output()).toMatch(/API_KEYS=source:key/);
@@ -48,7 +50,11 @@ describe('the server process', () => {
     const created = await runCli('sources-create', ['edge'], { DATA_DIR: dataDir });
     expect(created.code).toBe(0);
     const key = created.stdout.trim();
-    const server = await startServer({ HOST: '0.0.0.0', DATA_DIR: dataDir });
+    const server = await startServer({
+      HOST: '0.0.0.0',
+      DATA_DIR: dataDir,
+      ADMIN_KEY: 'admin-key-0123456789',
+    });
     try {
       expect(server.output()).not.toContain('dev-key');
       const client = { url: server.url, apiKey: key, source: 'edge', query: async () => [] };

@@ -1,8 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { sha256Hex } from '@sluice/contracts';
-
-/** Source names: 1–64 characters of `[A-Za-z0-9._-]`. */
-export const SOURCE_NAME_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
+import { SOURCE_NAME_PATTERN, sha256Hex } from '@sluice/contracts';
 
 /** True when `name` is a valid source name. */
 export function isValidSourceName(name: unknown): name is string {
@@ -18,9 +15,6 @@ export function hashApiKey(key: string): string {
 export function generateApiKey(): string {
   return randomBytes(32).toString('base64url');
 }
-
-/** Key ids: `key_` and the first 12 hex digits of the key's SHA-256. */
-export const KEY_ID_PATTERN = /^key_[0-9a-f]{12}$/;
 
 /**
  * The public id of a stored key, from its hash: shown by `sources:create` and `sources:list`, taken by

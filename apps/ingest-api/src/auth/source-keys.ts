@@ -1,12 +1,6 @@
+import { KEY_ID_PATTERN } from '@sluice/contracts';
 import type { Database } from '../db/database.js';
-import {
-  generateApiKey,
-  hashApiKey,
-  isValidSourceName,
-  KEY_CHANGES_CHANNEL,
-  KEY_ID_PATTERN,
-  keyIdOf,
-} from './api-keys.js';
+import { generateApiKey, hashApiKey, isValidSourceName, KEY_CHANGES_CHANNEL, keyIdOf } from './api-keys.js';
 
 /** A key made by {@link createSourceKey}. */
 export interface CreatedKey {

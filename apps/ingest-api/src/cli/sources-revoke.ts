@@ -1,4 +1,5 @@
-import { isValidSourceName, KEY_ID_PATTERN } from '../auth/api-keys.js';
+import { KEY_ID_PATTERN } from '@sluice/contracts';
+import { isValidSourceName } from '../auth/api-keys.js';
 import { revokeKeys } from '../auth/source-keys.js';
 import { withDatabase } from './with-database.js';
 

@@ -42,19 +42,31 @@ export interface Database {
   /** Raw SQL with `$1…` parameters; rows as plain objects. Errors as {@link Database.use}. */
   query<T = Record<string, unknown>>(text: string, params?: readonly unknown[]): Promise<T[]>;
   /**
+   * {@link Database.query} for background work: runs only if a connection slot is free now, else resolves
+   * `undefined` at once, never waiting in the queue requests wait in.
+   */
+  queryIfIdle<T = Record<string, unknown>>(
+    text: string,
+    params?: readonly unknown[],
+  ): Promise<T[] | undefined>;
+  /**
    * Resolves when the database answers and has every migration this build ships. Waits for a
    * connection slot like {@link Database.query}.
    * @throws {MigrationsMissingError} when the database has fewer migrations applied.
    */
   ping(): Promise<void>;
   /**
-   * Calls `onNotify` for every `NOTIFY` on `channel`, and `onListen` each time listening starts,
+   * Calls `onNotify` with the payload of every `NOTIFY` on `channel`, and `onListen` each time listening starts,
    * including after the listening connection was lost and re-established (notifications sent in
    * between are lost, so `onListen` should resynchronise). On PostgreSQL a dedicated connection
    * listens; embedded PGlite has one process, so only its own notifications arrive.
    * @returns a function that stops listening.
    */
-  listen(channel: string, onNotify: () => void, onListen?: () => void): Promise<() => Promise<void>>;
+  listen(
+    channel: string,
+    onNotify: (payload: string) => void,
+    onListen?: () => void,
+  ): Promise<() => Promise<void>>;
   /** Releases every connection (or closes the embedded database). Idempotent. */
   close(): Promise<void>;
 }
@@ -118,6 +130,13 @@ function gated(
         throw wrap(error);
       }
     },
+    async queryIfIdle(text, params = []) {
+      try {
+        return await gate.tryRun(() => raw(text, params));
+      } catch (error) {
+        throw wrap(error);
+      }
+    },
     async ping() {
       let applied: number;
       try {
@@ -142,6 +161,11 @@ function gated(
   };
   return database;
 }
+
+// PGlite runs inside this process, so its shared buffers are this process's memory: PostgreSQL's 128 MB
+// default doubled the embedded server's resident size. The operating system's page cache still holds
+// the data files; a small buffer pool costs reads from it, not from disk.
+const EMBEDDED_SETTINGS = ['shared_buffers = 16MB', 'temp_buffers = 2MB', 'work_mem = 2MB'];
 
 /**
  * Opens the configured database and applies the committed migrations: PostgreSQL at
@@ -173,7 +197,7 @@ export async function createDatabase(config: DbConfig): Promise<Database> {
       // postgres.js keeps one connection for all listeners and re-LISTENs (calling onListen again)
       // when it is lost.
       async (channel, onNotify, onListen) => {
-        const { unlisten } = await client.listen(channel, () => onNotify(), onListen);
+        const { unlisten } = await client.listen(channel, (payload) => onNotify(payload), onListen);
         return async () => {
           await unlisten().catch(() => {});
         };
@@ -187,7 +211,7 @@ export async function createDatabase(config: DbConfig): Promise<Database> {
   const lock = await lockEmbeddedDatabase(dir);
   let pg: PGlite;
   try {
-    pg = await PGlite.create(dir);
+    pg = await PGlite.create(dir, { postgresqlconf: EMBEDDED_SETTINGS });
   } catch (error) {
     await lock.release();
     throw error;
@@ -207,7 +231,7 @@ export async function createDatabase(config: DbConfig): Promise<Database> {
       gate,
       async <T>(text: string, params: readonly unknown[]) => (await pg.query<T>(text, [...params])).rows,
       async (channel, onNotify, onListen) => {
-        const unlisten = await pg.listen(channel, () => onNotify());
+        const unlisten = await pg.listen(channel, (payload) => onNotify(payload));
         onListen?.();
         return async () => {
           await unlisten().catch(() => {});

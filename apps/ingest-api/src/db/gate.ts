@@ -52,6 +52,15 @@ export class Gate {
     }
   }
 
+  /**
+   * Runs `fn` if a slot is free now, else resolves `undefined` without running it: for background work
+   * (live-feed publishing, rate rollups) that must never take a waiting place a request needs, nor turn a
+   * busy pool into 503s for clients.
+   */
+  tryRun<T>(fn: () => Promise<T>): Promise<T | undefined> {
+    return this.#running < this.#options.concurrency ? this.run(fn) : Promise.resolve(undefined);
+  }
+
   #acquire(): Promise<void> {
     if (this.#running < this.#options.concurrency) {
       this.#running += 1;

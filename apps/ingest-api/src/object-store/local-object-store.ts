@@ -1,8 +1,9 @@
-import { mkdir, readFile, stat } from 'node:fs/promises';
+import { mkdir, open, readFile, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
+import type { Readable } from 'node:stream';
 import { writeFileDurably } from '../durable-file.js';
 import { assertObjectKey } from './object-key.js';
-import type { ObjectInfo, ObjectStore, PutOptions } from './object-store.js';
+import type { ObjectBody, ObjectInfo, ObjectStore, PutOptions } from './object-store.js';
 import { ObjectStoreError } from './object-store-error.js';
 
 /** Options of {@link LocalObjectStore}. */
@@ -34,12 +35,14 @@ export class LocalObjectStore implements ObjectStore {
     return join(this.#root, key);
   }
 
-  async put(key: string, bytes: Uint8Array, options: PutOptions): Promise<void> {
+  async put(key: string, body: Uint8Array | ObjectBody, options: PutOptions): Promise<void> {
     const path = this.#path(key);
     try {
       options.signal?.throwIfAborted();
       await mkdir(dirname(path), { recursive: true });
-      await writeFileDurably(path, bytes, { signal: options.signal });
+      await writeFileDurably(path, body instanceof Uint8Array ? body : body.chunks, {
+        signal: options.signal,
+      });
     } catch (error) {
       throw new ObjectStoreError('put', key, { cause: error });
     }
@@ -60,6 +63,18 @@ export class LocalObjectStore implements ObjectStore {
     const path = this.#path(key);
     try {
       return new Uint8Array(await readFile(path));
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw new ObjectStoreError('get', key, { cause: error });
+    }
+  }
+
+  async getStream(key: string): Promise<Readable | undefined> {
+    const path = this.#path(key);
+    try {
+      // Opened first, so that a missing object is `undefined` rather than a stream that errors.
+      const handle = await open(path, 'r');
+      return handle.createReadStream();
     } catch (error) {
       if (isNotFound(error)) return undefined;
       throw new ObjectStoreError('get', key, { cause: error });

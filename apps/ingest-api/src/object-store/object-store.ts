@@ -1,3 +1,5 @@
+import type { Readable } from 'node:stream';
+
 /** What a store is told about the bytes it keeps. */
 export interface PutOptions {
   /** MIME type stored with the object, e.g. `image/png`. */
@@ -6,6 +8,16 @@ export interface PutOptions {
   readonly sha256: string;
   /** Cancels the upload, e.g. when the worker's lease is about to run out. */
   readonly signal?: AbortSignal | undefined;
+}
+
+/**
+ * An object's bytes as a stream of chunks of a known total size, for objects too large to hold whole.
+ * If iterating `chunks` throws, nothing is stored.
+ */
+export interface ObjectBody {
+  /** Total length of the chunks in bytes. */
+  readonly size: number;
+  readonly chunks: AsyncIterable<Uint8Array>;
 }
 
 /** What a store knows about an object without reading it. */
@@ -23,9 +35,9 @@ export interface ObjectStore {
   readonly description: string;
   /**
    * Writes the whole object atomically: readers see the old object, no object, or the complete new one.
-   * @throws {ObjectStoreError} when the store cannot be reached or refuses the write.
+   * @throws {ObjectStoreError} when the store cannot be reached, refuses the write, or `body` fails.
    */
-  put(key: string, bytes: Uint8Array, options: PutOptions): Promise<void>;
+  put(key: string, body: Uint8Array | ObjectBody, options: PutOptions): Promise<void>;
   /**
    * Size of an existing object, or `undefined` when there is none.
    * @throws {ObjectStoreError} when the store cannot be reached.
@@ -36,6 +48,12 @@ export interface ObjectStore {
    * @throws {ObjectStoreError} when the store cannot be reached.
    */
   get(key: string): Promise<Uint8Array | undefined>;
+  /**
+   * The bytes of an object as a stream, or `undefined` when there is none; the stream errors when the
+   * store fails mid-read.
+   * @throws {ObjectStoreError} when the store cannot be reached.
+   */
+  getStream(key: string): Promise<Readable | undefined>;
   /** Releases connections and other resources. Idempotent. */
   close(): Promise<void>;
 }

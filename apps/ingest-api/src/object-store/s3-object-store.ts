@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
 import {
   GetObjectCommand,
   HeadObjectCommand,
@@ -7,7 +8,7 @@ import {
   S3ServiceException,
 } from '@aws-sdk/client-s3';
 import { assertObjectKey } from './object-key.js';
-import type { ObjectInfo, ObjectStore, PutOptions } from './object-store.js';
+import type { ObjectBody, ObjectInfo, ObjectStore, PutOptions } from './object-store.js';
 import { ObjectStoreError } from './object-store-error.js';
 
 /** Options of {@link S3ObjectStore}. */
@@ -54,10 +55,30 @@ function isNotFound(error: unknown): boolean {
   return error.name === 'NotFound' || error.name === 'NoSuchKey' || error.$metadata.httpStatusCode === 404;
 }
 
+/** A stream of `chunks` whose failure aborts `controller` (the request) instead of going unhandled. */
+function streamOf(chunks: AsyncIterable<Uint8Array>, controller: AbortController): Readable {
+  const stream = Readable.from(abortOnFailure(chunks, controller));
+  stream.on('error', () => {}); // reported through the aborted request
+  return stream;
+}
+
+async function* abortOnFailure(
+  chunks: AsyncIterable<Uint8Array>,
+  controller: AbortController,
+): AsyncGenerator<Uint8Array> {
+  try {
+    yield* chunks;
+  } catch (error) {
+    controller.abort(error);
+    throw error;
+  }
+}
+
 /**
  * An object store on any S3-compatible endpoint via `@aws-sdk/client-s3`. Checksums are only computed
- * when an operation requires them, because non-AWS stores often reject the SDK's default CRC trailers;
- * the upload carries a `Content-MD5` instead, which every S3 implementation verifies.
+ * when an operation requires them, because non-AWS stores often reject the SDK's default CRC trailers.
+ * An upload given whole carries a `Content-MD5`, which every S3 implementation verifies; one streamed in
+ * chunks (never held whole) carries its SHA-256 as `x-amz-checksum-sha256`, which AWS and MinIO verify.
  */
 export class S3ObjectStore implements ObjectStore {
   readonly description: string;
@@ -102,23 +123,38 @@ export class S3ObjectStore implements ObjectStore {
     return `${this.#prefix}${key}`;
   }
 
-  async put(key: string, bytes: Uint8Array, options: PutOptions): Promise<void> {
+  async put(key: string, body: Uint8Array | ObjectBody, options: PutOptions): Promise<void> {
     const objectKey = this.#key(key);
+    // The SDK pipes a stream body into the request, which does not end the request when the stream
+    // fails: a failing body aborts the request itself, or it would wait for the request timeout.
+    const failed = new AbortController();
+    const signal =
+      options.signal === undefined ? failed.signal : AbortSignal.any([options.signal, failed.signal]);
+    const payload =
+      body instanceof Uint8Array
+        ? {
+            Body: body,
+            ContentLength: body.byteLength,
+            ContentMD5: createHash('md5').update(body).digest('base64'),
+          }
+        : {
+            Body: streamOf(body.chunks, failed),
+            ContentLength: body.size,
+            ChecksumSHA256: Buffer.from(options.sha256, 'hex').toString('base64'),
+          };
     try {
       await this.#client.send(
         new PutObjectCommand({
           Bucket: this.#bucket,
           Key: objectKey,
-          Body: bytes,
-          ContentLength: bytes.byteLength,
+          ...payload,
           ContentType: options.contentType,
-          ContentMD5: createHash('md5').update(bytes).digest('base64'),
           Metadata: { sha256: options.sha256 },
         }),
-        sendOptions(options.signal),
+        sendOptions(signal),
       );
     } catch (error) {
-      throw new ObjectStoreError('put', key, { cause: error });
+      throw new ObjectStoreError('put', key, { cause: failed.signal.aborted ? failed.signal.reason : error });
     }
   }
 
@@ -145,6 +181,18 @@ export class S3ObjectStore implements ObjectStore {
       const result = await this.#client.send(new GetObjectCommand({ Bucket: this.#bucket, Key: objectKey }));
       if (result.Body === undefined) return new Uint8Array();
       return await result.Body.transformToByteArray();
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw new ObjectStoreError('get', key, { cause: error });
+    }
+  }
+
+  async getStream(key: string): Promise<Readable | undefined> {
+    const objectKey = this.#key(key);
+    try {
+      const result = await this.#client.send(new GetObjectCommand({ Bucket: this.#bucket, Key: objectKey }));
+      // In Node the SDK's body is the HTTP response, a Readable.
+      return result.Body === undefined ? Readable.from([]) : (result.Body as Readable);
     } catch (error) {
       if (isNotFound(error)) return undefined;
       throw new ObjectStoreError('get', key, { cause: error });

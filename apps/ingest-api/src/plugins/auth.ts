@@ -23,7 +23,8 @@ export interface AuthPluginOptions {
   readonly refreshMs?: number;
 }
 
-function bearerToken(request: FastifyRequest): string | undefined {
+/** The key of an `Authorization: Bearer <key>` header, or `undefined`. */
+export function bearerToken(request: FastifyRequest): string | undefined {
   const header = request.headers.authorization;
   if (header === undefined) return undefined;
   const match = /^Bearer\s+(\S+)\s*$/i.exec(header);

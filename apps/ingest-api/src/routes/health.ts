@@ -12,14 +12,18 @@ export const healthRoutes: FastifyPluginAsync = async (app) => {
   app.route({
     method: ROUTES.ready.method,
     url: ROUTES.ready.path,
-    handler: async (request, reply) => {
+    handler: async (_request, reply) => {
       try {
         await app.db.ping();
         return { status: 'ready', database: app.db.kind };
       } catch (error) {
-        request.log.warn({ err: error }, 'not ready');
         reply.header('retry-after', '2');
-        return sendError(reply, 'UNAVAILABLE', 'database unreachable or not migrated');
+        return sendError(
+          reply,
+          'UNAVAILABLE',
+          'database unreachable or not migrated',
+          error instanceof Error ? error.message : String(error),
+        );
       }
     },
   });

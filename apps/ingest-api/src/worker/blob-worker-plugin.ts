@@ -9,6 +9,8 @@ declare module 'fastify' {
   interface FastifyInstance {
     /** The blob worker of this process; present when `ROLE` is `worker` or `all`. */
     blobWorker: BlobWorker | undefined;
+    /** The object store blobs are uploaded to (the admin API reads uploaded blobs from it). */
+    objectStore: ObjectStore;
   }
 }
 
@@ -25,7 +27,8 @@ export interface BlobWorkerPluginOptions {
 }
 
 /**
- * Registers the blob metrics and, when `role` is `worker` or `all`, runs a {@link BlobWorker}:
+ * Registers the blob metrics, decorates the app with its object store and, when `role` is `worker` or
+ * `all`, runs a {@link BlobWorker}:
  * started once the app is ready, stopped (leases handed back) before the database closes.
  * Needs the db and metrics plugins.
  */
@@ -34,11 +37,15 @@ export const blobWorkerPlugin = fp<BlobWorkerPluginOptions>(
     const hooks = registerBlobMetrics(app.metrics.registry, app.db, app.log, {
       cacheMs: metrics.cacheMs,
     });
+    const store = objectStore ?? createObjectStore(storage);
+    app.decorate('objectStore', store);
+    app.addHook('onClose', async () => {
+      if (objectStore === undefined) await store.close();
+    });
     if (role === 'api') {
       app.decorate('blobWorker', undefined);
       return;
     }
-    const store = objectStore ?? createObjectStore(storage);
     const worker = new BlobWorker({
       db: app.db,
       objectStore: store,
@@ -54,9 +61,6 @@ export const blobWorkerPlugin = fp<BlobWorkerPluginOptions>(
     app.addHook('onReady', async () => worker.start());
     // preClose runs while the database is still open, so the leases can be handed back.
     app.addHook('preClose', async () => worker.stop());
-    app.addHook('onClose', async () => {
-      if (objectStore === undefined) await store.close();
-    });
   },
   { name: 'sluice-blob-worker', dependencies: ['sluice-db', 'sluice-metrics'] },
 );

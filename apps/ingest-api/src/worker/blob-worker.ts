@@ -1,7 +1,8 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { blobObjectKey } from '@sluice/contracts';
 import PQueue from 'p-queue';
+import { asUnavailable } from '../db/connection-errors.js';
 import type { Database } from '../db/database.js';
 import type { ObjectStore } from '../object-store/object-store.js';
 import {
@@ -11,7 +12,6 @@ import {
   expireLeases,
   failBlob,
   releaseLeases,
-  stagedBytes,
 } from './blob-statements.js';
 import { LeaseExpiredError, StagedBytesCorruptError, StagedBytesMissingError } from './blob-worker-errors.js';
 import { clientSafeError, LEASE_EXPIRED_ERROR } from './client-safe-error.js';
@@ -21,6 +21,7 @@ import {
   DEFAULT_MAX_ATTEMPTS,
   retryDelayMs,
 } from './retry-schedule.js';
+import { stagedBody } from './staged-body.js';
 
 /** The few logger methods the worker uses (pino and Fastify loggers fit). */
 export interface WorkerLogger {
@@ -256,17 +257,16 @@ export class BlobWorker {
     const existing = await this.#store.head(key, { signal });
     // Content-addressed: an object of the right size at this key already holds these bytes.
     if (existing !== undefined && existing.size === blob.size) return true;
-    const bytes = await stagedBytes(this.#db, blob.source, blob.id);
-    if (bytes === undefined) {
-      throw new StagedBytesMissingError(`staged bytes of ${blob.source}/${blob.id} are missing`);
+    const body = await stagedBody(this.#db, blob);
+    try {
+      await this.#store.put(key, body, { contentType: blob.contentType, sha256: blob.sha256, signal });
+    } catch (error) {
+      // Staged bytes that fail mid-stream (damaged, gone, or the database down) fail the put; that is the
+      // reason, not the store.
+      const cause = (error as Error).cause;
+      if (cause instanceof StagedBytesCorruptError || cause instanceof StagedBytesMissingError) throw cause;
+      throw asUnavailable(cause) ?? error;
     }
-    const actual = createHash('sha256').update(bytes).digest('hex');
-    if (actual !== blob.sha256 || bytes.byteLength !== blob.size) {
-      throw new StagedBytesCorruptError(
-        `staged bytes of ${blob.source}/${blob.id} hash to ${actual} (${bytes.byteLength} bytes), expected ${blob.sha256} (${blob.size})`,
-      );
-    }
-    await this.#store.put(key, bytes, { contentType: blob.contentType, sha256: blob.sha256, signal });
     return false;
   }
 

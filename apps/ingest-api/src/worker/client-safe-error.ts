@@ -1,3 +1,4 @@
+import { DatabaseUnavailableError } from '../errors.js';
 import { isObjectStoreError } from '../object-store/object-store-error.js';
 import { StagedBytesCorruptError, StagedBytesMissingError } from './blob-worker-errors.js';
 
@@ -35,6 +36,8 @@ function httpStatusOf(error: unknown): number | undefined {
  */
 export function clientSafeError(error: unknown): string {
   if (error instanceof StagedBytesMissingError) return 'the staged bytes of this blob are missing';
+  if (error instanceof DatabaseUnavailableError)
+    return 'the database could not be reached while reading the staged bytes';
   if (error instanceof StagedBytesCorruptError)
     return 'the staged bytes of this blob no longer match its SHA-256';
   if (isObjectStoreError(error)) {

@@ -48,12 +48,17 @@ export async function get<T = unknown>(
     `${server.url}${path}`,
     key === null ? {} : { headers: { authorization: `Bearer ${key}` } },
   );
+  return sent<T>(response);
+}
+
+/** An answer with its body parsed as JSON when it is JSON, else as text (metrics, blob bytes, streams). */
+export async function sent<T>(response: Response): Promise<Sent<T>> {
   const text = await response.text();
   let body: unknown = text;
   try {
     body = JSON.parse(text);
   } catch {
-    // Prometheus text and other non-JSON bodies stay as text.
+    // Not JSON: kept as text.
   }
   return { status: response.status, headers: response.headers, body: body as T };
 }

@@ -15,10 +15,20 @@ export interface ServerProcess {
   readonly exited: Promise<number | null>;
 }
 
-/** Spawns `src/server.ts` (port 0 unless `env` says otherwise) with only `PATH` and `env`. */
-export function spawnServer(env: Record<string, string>): Omit<ServerProcess, 'url'> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
-    cwd: packageDir,
+/** Where {@link spawnServer} runs the server from. */
+export interface SpawnOptions {
+  /** A built package directory (an artifact of `pnpm deploy:api`) to run `node dist/server.js` in. @default this package's `src/server.ts` through tsx */
+  readonly builtIn?: string;
+}
+
+/** Spawns the server (port 0 unless `env` says otherwise) with only `PATH` and `env`. */
+export function spawnServer(
+  env: Record<string, string>,
+  options: SpawnOptions = {},
+): Omit<ServerProcess, 'url'> {
+  const args = options.builtIn === undefined ? ['--import', 'tsx', 'src/server.ts'] : ['dist/server.js'];
+  const child = spawn(process.execPath, args, {
+    cwd: options.builtIn ?? packageDir,
     env: { PATH: process.env.PATH ?? '', PORT: '0', LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -34,8 +44,11 @@ export function spawnServer(env: Record<string, string>): Omit<ServerProcess, 'u
 }
 
 /** Spawns the server and waits until it logs that it listens; throws with its output if it exits first. */
-export async function startServerProcess(env: Record<string, string>): Promise<ServerProcess> {
-  const server = spawnServer(env);
+export async function startServerProcess(
+  env: Record<string, string>,
+  options: SpawnOptions = {},
+): Promise<ServerProcess> {
+  const server = spawnServer(env, options);
   const deadline = Date.now() + 90_000;
   for (;;) {
     const match = /listening on (http:\/\/[^\s"]+)/.exec(server.output());

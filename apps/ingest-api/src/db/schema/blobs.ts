@@ -49,22 +49,27 @@ export const blobs = pgTable(
     check('blobs_state_check', sql`${table.state} in ('pending', 'uploading', 'uploaded', 'failed')`),
     // Claims scan only the unfinished blobs, oldest due first.
     index('blobs_claim_idx').on(table.nextAttemptAt).where(sql`${table.state} in ('pending', 'uploading')`),
+    // The admin API's failed-blob pages and retries touch only the (few) failed blobs.
+    index('blobs_failed_idx').on(table.source, table.id).where(sql`${table.state} = 'failed'`),
   ],
 );
 
 /**
  * The verified bytes of blobs not yet in object storage, kept apart from `blobs` so that claiming
- * and status queries never read them. A row is deleted once its blob is uploaded.
+ * and status queries never read them. A blob's bytes are the concatenation of its rows in `seq` order
+ * (0, 1, 2, … without gaps; an empty blob has one empty row), so neither staging nor uploading ever
+ * holds a whole blob in memory. The rows are deleted once the blob is uploaded.
  */
 export const blobStaging = pgTable(
   'blob_staging',
   {
     source: text('source').notNull(),
     id: text('id').notNull(),
+    seq: integer('seq').notNull(),
     bytes: bytea('bytes').notNull(),
   },
   (table) => [
-    primaryKey({ columns: [table.source, table.id] }),
+    primaryKey({ columns: [table.source, table.id, table.seq] }),
     foreignKey({ columns: [table.source, table.id], foreignColumns: [blobs.source, blobs.id] }),
   ],
 );

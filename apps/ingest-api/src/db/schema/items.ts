@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { bigint, char, check, jsonb, pgTable, primaryKey, text, timestamp } from 'drizzle-orm/pg-core';
+import { bigint, char, check, index, jsonb, pgTable, primaryKey, text, timestamp } from 'drizzle-orm/pg-core';
 import { sources } from './sources.js';
 
 /** Every record and blob ever accepted. The primary key (source, id) is the idempotency gate. */
@@ -20,6 +20,9 @@ export const items = pgTable(
   (table) => [
     primaryKey({ columns: [table.source, table.id] }),
     check('items_kind_check', sql`${table.kind} in ('record', 'blob')`),
+    // The admin item search pages newest first by (received_at, source, id), across sources or in one.
+    index('items_received_idx').on(table.receivedAt, table.source, table.id),
+    index('items_source_received_idx').on(table.source, table.receivedAt, table.id),
   ],
 );
 

@@ -12,10 +12,12 @@ import {
   recordHashOfCanonical,
 } from '@sluice/contracts';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { StoredItem } from '../../admin/stored-item.js';
 import { beginStoring } from '../../error-handler.js';
 import { InvalidBatchError } from '../../errors.js';
 import { decodeBody } from '../../http/decode-body.js';
 import { insertItems, type NewItem, outcomeResult } from '../../ingest/insert-items.js';
+import { noteOutcome } from '../../plugins/request-log.js';
 
 /** Options of {@link batchRoutes}. */
 export interface BatchRoutesOptions {
@@ -23,7 +25,7 @@ export interface BatchRoutesOptions {
 }
 
 type Checked =
-  | { readonly ok: true; readonly row: NewItem }
+  | { readonly ok: true; readonly row: NewItem; readonly size: number }
   | { readonly ok: false; readonly result: ItemResult };
 
 function idOf(item: unknown): string {
@@ -55,6 +57,7 @@ function checkItem(item: unknown, limits: Limits): Checked {
   return {
     ok: true,
     row: { id: record.id, kind: 'record', type: record.type, ts: record.ts, hash, data: record.data },
+    size: data.bytes,
   };
 }
 
@@ -78,10 +81,16 @@ async function answerBatch(request: FastifyRequest, limits: Limits): Promise<Ing
   const outcomes = await insertItems(request.server.db, request.source, rows);
 
   let next = 0;
+  const stored: StoredItem[] = [];
   const results = checked.map((entry): ItemResult => {
     if (!entry.ok) return entry.result;
-    return outcomeResult(entry.row.id, outcomes[next++]);
+    const outcome = outcomes[next++];
+    if (outcome === 'stored') {
+      stored.push({ id: entry.row.id, kind: 'record', type: entry.row.type, size: entry.size });
+    }
+    return outcomeResult(entry.row.id, outcome);
   });
+  request.server.storedItems.stored(request.source, stored);
   return { results, counts: countStatuses(results) };
 }
 
@@ -105,7 +114,7 @@ export const batchRoutes: FastifyPluginAsync<BatchRoutesOptions> = async (app, {
         for (const [status, count] of Object.entries(response.counts)) {
           if (count > 0) app.metrics.items.inc({ kind: 'record', status }, count);
         }
-        request.log.info({ source: request.source, ...response.counts }, 'batch answered');
+        noteOutcome(request, { items: response.results.length, ...response.counts });
         return response;
       } finally {
         stopTimer();

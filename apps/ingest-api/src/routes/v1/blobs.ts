@@ -15,6 +15,7 @@ import { nextPart } from '../../ingest/multipart-parts.js';
 import { receiveBlobParts } from '../../ingest/receive-blob-parts.js';
 import { RequestMeter } from '../../ingest/request-meter.js';
 import { stageBlobs } from '../../ingest/stage-blobs.js';
+import { noteOutcome } from '../../plugins/request-log.js';
 
 /** Options of {@link blobRoutes}. */
 export interface BlobRoutesOptions {
@@ -70,10 +71,7 @@ export const blobRoutes: FastifyPluginAsync<BlobRoutesOptions> = async (app, { l
         for (const [status, count] of Object.entries(counts)) {
           if (count > 0) app.metrics.items.inc({ kind: 'blob', status }, count);
         }
-        request.log.info(
-          { source: request.source, count: results.length, bytes: meter.bytes, ...counts },
-          'blobs answered',
-        );
+        noteOutcome(request, { items: results.length, bytes: meter.bytes, ...counts });
         return { results, counts };
       } catch (error) {
         // The rest of the body is not worth reading.
@@ -108,6 +106,14 @@ export const blobRoutes: FastifyPluginAsync<BlobRoutesOptions> = async (app, { l
       meter.check();
       beginStoring(request);
       await stageBlobs(app.db, request.source, verified);
+      app.storedItems.stored(
+        request.source,
+        entries.flatMap(({ item, result }) =>
+          item !== undefined && result?.status === 'stored'
+            ? [{ id: item.id, kind: 'blob' as const, type: item.type, size: item.size }]
+            : [],
+        ),
+      );
     } finally {
       await spool.end().catch((error: unknown) => {
         request.log.warn({ err: error }, 'could not remove spool files; the next start sweeps them');

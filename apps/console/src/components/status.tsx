@@ -1,0 +1,48 @@
+import type { ReactNode } from 'react';
+
+/** A loading line, an error line, or nothing. */
+export function LoadStatus({
+  loading,
+  error,
+  empty,
+}: {
+  loading: boolean;
+  error?: string | undefined;
+  empty?: boolean;
+}) {
+  if (error !== undefined) {
+    return (
+      <p role="alert" className="error">
+        {error}
+      </p>
+    );
+  }
+  if (loading && empty) return <p className="muted">Loading…</p>;
+  return null;
+}
+
+/** A coloured label for a blob or key state. */
+export function StateBadge({ state }: { state: string }) {
+  return <span className={`badge badge-${state.replace(/[^a-z]/g, '')}`}>{state}</span>;
+}
+
+/** A titled block of the page. */
+export function Panel({
+  title,
+  actions,
+  children,
+}: {
+  title: string;
+  actions?: ReactNode;
+  children: ReactNode;
+}) {
+  return (
+    <section className="card">
+      <div className="card-head">
+        <h2>{title}</h2>
+        {actions}
+      </div>
+      {children}
+    </section>
+  );
+}

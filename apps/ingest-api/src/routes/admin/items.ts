@@ -1,0 +1,135 @@
+import { Readable } from 'node:stream';
+import {
+  type AdminItem,
+  type AdminItemSummary,
+  ItemIdSchema,
+  type ItemPage,
+  ItemSearchQuerySchema,
+  ROUTES,
+  SourceNameSchema,
+} from '@sluice/contracts';
+import type { FastifyPluginAsync, FastifyReply } from 'fastify';
+import { z } from 'zod';
+import { blobLocation, findItem, type ItemSummaryRow, searchItems } from '../../admin/item-statements.js';
+import { parseInput } from '../../admin/parse-input.js';
+import { NotFoundError, ObjectStoreUnavailableError, ServerFault } from '../../errors.js';
+import { StagedBytesCorruptError, StagedBytesMissingError } from '../../worker/blob-worker-errors.js';
+import { stagedBody } from '../../worker/staged-body.js';
+
+const ItemParamsSchema = z.strictObject({ source: SourceNameSchema, id: ItemIdSchema });
+
+/** Raster image types a browser renders as an image and nothing else; every other type is downloaded. */
+const INLINE_TYPES = new Set(['image/png', 'image/jpeg', 'image/gif', 'image/webp']);
+
+function summaryOf(row: ItemSummaryRow): AdminItemSummary {
+  return {
+    source: row.source,
+    id: row.id,
+    kind: row.kind,
+    type: row.type,
+    ts: Number(row.ts),
+    receivedAt: Number(row.received_ms),
+    size: Number(row.size),
+    ...(row.blob_state === null ? {} : { blobState: row.blob_state }),
+  };
+}
+
+/**
+ * Headers that keep attacker-chosen blob bytes from running as a page of the console's origin: no
+ * sniffing, a sandbox without any permission, and a download for anything but a raster image.
+ */
+export function setUntrustedContentHeaders(reply: FastifyReply, contentType: string): void {
+  const essence = contentType.split(';')[0]?.trim().toLowerCase() ?? '';
+  reply
+    .header('content-type', contentType)
+    .header('x-content-type-options', 'nosniff')
+    .header('content-security-policy', "sandbox; default-src 'none'")
+    .header('cache-control', 'private, no-store')
+    .header('content-disposition', INLINE_TYPES.has(essence) ? 'inline' : 'attachment');
+}
+
+/**
+ * Items: `GET /admin/v1/items` (search, newest first, keyset pages), `GET /admin/v1/items/:source/:id`
+ * (one item with its data) and `GET /admin/v1/items/:source/:id/bytes` (a blob's bytes, from the object
+ * store once uploaded, else from staging).
+ */
+export const adminItemRoutes: FastifyPluginAsync = async (app) => {
+  app.get(ROUTES.adminItems.path, async (request): Promise<ItemPage> => {
+    const query = parseInput(ItemSearchQuerySchema, request.query, 'query');
+    const page = await searchItems(app.db, query);
+    return {
+      items: page.rows.map(summaryOf),
+      ...(page.nextCursor === undefined ? {} : { nextCursor: page.nextCursor }),
+    };
+  });
+
+  app.get<{ Params: { source: string; id: string } }>(
+    ROUTES.adminItem.path,
+    async (request): Promise<AdminItem> => {
+      const { source, id } = parseInput(ItemParamsSchema, request.params, 'path');
+      const row = await findItem(app.db, source, id);
+      if (row === undefined) throw new NotFoundError(`no item ${id} of source ${source}`);
+      return {
+        ...summaryOf(row),
+        hash: row.hash,
+        ...(row.kind === 'record' ? { data: row.data } : {}),
+        ...(row.blob_state === null
+          ? {}
+          : {
+              blob: {
+                state: row.blob_state,
+                size: Number(row.size),
+                contentType: row.content_type ?? 'application/octet-stream',
+                sha256: row.sha256 ?? '',
+                attempts: Number(row.attempts ?? 0),
+                ...(row.object_key === null ? {} : { objectKey: row.object_key }),
+                ...(row.last_error === null ? {} : { lastError: row.last_error }),
+                ...(row.meta === null ? {} : { meta: row.meta }),
+              },
+            }),
+      };
+    },
+  );
+
+  app.get<{ Params: { source: string; id: string } }>(ROUTES.adminItemBytes.path, async (request, reply) => {
+    const { source, id } = parseInput(ItemParamsSchema, request.params, 'path');
+    const notFound = () => new NotFoundError(`no blob ${id} of source ${source}`);
+    let location = await blobLocation(app.db, source, id);
+    if (location === undefined) throw notFound();
+    if (location.state !== 'uploaded') {
+      const staged = await stagedBody(app.db, {
+        source,
+        id,
+        size: location.size,
+        sha256: location.sha256,
+      }).catch((error: unknown) => {
+        if (error instanceof StagedBytesMissingError) return undefined;
+        // Damage to what the server stores is its own fault, not the request's.
+        if (error instanceof StagedBytesCorruptError) throw new ServerFault(error.message, { cause: error });
+        throw error;
+      });
+      if (staged !== undefined) {
+        setUntrustedContentHeaders(reply, location.content_type);
+        reply.header('content-length', String(location.size));
+        return reply.send(
+          staged instanceof Uint8Array
+            ? Buffer.from(staged.buffer, staged.byteOffset, staged.byteLength)
+            : Readable.from(staged.chunks),
+        );
+      }
+      // Uploaded (and unstaged) since it was looked up.
+      location = await blobLocation(app.db, source, id);
+    }
+    const key = location?.object_key;
+    if (location === undefined || key == null) throw notFound();
+    const stream = await app.objectStore.getStream(key).catch((error: unknown) => {
+      throw new ObjectStoreUnavailableError(`could not read blob ${id} from the object store`, {
+        cause: error,
+      });
+    });
+    if (stream === undefined) throw notFound();
+    setUntrustedContentHeaders(reply, location.content_type);
+    reply.header('content-length', String(location.size));
+    return reply.send(stream);
+  });
+};
