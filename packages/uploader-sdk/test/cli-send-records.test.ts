@@ -1,6 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect } from 'vitest';
+import { MAX_RECORD_LINE_BYTES } from '../src/cli/record-line.js';
 import { cliTest as test } from './support/cli-fixtures.js';
 import { sluice } from './support/cli-run.js';
 
@@ -89,5 +90,43 @@ describe('sluice send --records', () => {
     const rows = await storedRecords(server, 'stdin-');
     expect(rows).toHaveLength(2000);
     expect(rows.every((row) => row.n === 1)).toBe(true);
+  }, 60_000);
+
+  test('refuses a line that is not UTF-8 or longer than the line limit, by line number, without storing a mangled record', async ({
+    server,
+    dir,
+    files,
+  }) => {
+    const input = join(files, 'mixed.ndjson');
+    const line = (id: string, data: unknown) =>
+      Buffer.from(`${JSON.stringify({ id, type: 'utf8', data })}\n`);
+    await writeFile(
+      input,
+      Buffer.concat([
+        line('utf8-1', 'café'),
+        // "caf\xe9": Latin-1, not UTF-8; decoding it leniently would store "caf\ufffd"
+        Buffer.concat([
+          Buffer.from('{"id":"utf8-2","type":"utf8","data":"caf'),
+          Buffer.from([0xe9]),
+          Buffer.from('"}\r\n'),
+        ]),
+        line('utf8-3', 'x'.repeat(MAX_RECORD_LINE_BYTES + 10)),
+        line('utf8-4', 'ok'),
+        Buffer.from('{"id":"utf8-5","type":"utf8","data":"last, unterminated"}'),
+      ]),
+    );
+    const sent = await sluice(['send', '--records', input, '--endpoint', server.url, '--dir', dir], {
+      env: { SLUICE_API_KEY: 'test-key' },
+    });
+    expect(sent.code, sent.stderr).toBe(3);
+    expect(sent.stderr).toContain(`${input}:2: not valid UTF-8`);
+    expect(sent.stderr).toContain(`${input}:3: longer than ${MAX_RECORD_LINE_BYTES} bytes`);
+    expect(sent.stdout).toContain('3 delivered, 0 dead, 2 bad lines');
+    const rows = await storedRecords(server, 'utf8-');
+    expect(rows.map(({ id, data }) => ({ id, data }))).toEqual([
+      { id: 'utf8-1', data: 'café' },
+      { id: 'utf8-4', data: 'ok' },
+      { id: 'utf8-5', data: 'last, unterminated' },
+    ]);
   }, 60_000);
 });

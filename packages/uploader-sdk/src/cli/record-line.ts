@@ -1,4 +1,51 @@
 import type { RecordInput } from '../item-input.js';
+import { LineSplitter, type RawLine } from '../tail/line-splitter.js';
+
+/** Longest `--records` line read; a longer one is refused without being held in memory whole. */
+export const MAX_RECORD_LINE_BYTES = 1024 * 1024;
+
+/** One line of a `--records` input: its text, or why it cannot be read. Numbers count from 1. */
+export type NumberedLine =
+  | { readonly number: number; readonly text: string }
+  | { readonly number: number; readonly problem: string };
+
+/**
+ * The lines of an NDJSON input, read in chunks: a line longer than `maxBytes` is reported once and
+ * skipped piece by piece, and one that is not UTF-8 is reported rather than decoded with replacement
+ * characters (which would store different text than the file holds). A final line without a newline
+ * counts; a `\r` before the newline is dropped.
+ */
+export async function* numberedLines(
+  chunks: AsyncIterable<Buffer>,
+  maxBytes = MAX_RECORD_LINE_BYTES,
+): AsyncGenerator<NumberedLine> {
+  const splitter = new LineSplitter(maxBytes, 0);
+  const decoder = new TextDecoder('utf-8', { fatal: true });
+  let number = 0;
+  const lines = function* (raw: readonly RawLine[]): Generator<NumberedLine> {
+    for (const line of raw) {
+      if (line.first) number += 1;
+      if (line.truncated) {
+        if (line.first) yield { number, problem: `longer than ${maxBytes} bytes` };
+        continue;
+      }
+      const end = line.bytes.at(-1) === 0x0d ? line.bytes.length - 1 : line.bytes.length;
+      try {
+        yield { number, text: decoder.decode(line.bytes.subarray(0, end)) };
+      } catch {
+        yield { number, problem: 'not valid UTF-8' };
+      }
+    }
+  };
+  for await (const chunk of chunks) {
+    const raw: RawLine[] = [];
+    splitter.push(chunk, raw);
+    yield* lines(raw);
+  }
+  const rest: RawLine[] = [];
+  splitter.flushPartial(rest);
+  yield* lines(rest);
+}
 
 const FIELDS = new Set(['type', 'data', 'id', 'ts']);
 

@@ -2,7 +2,6 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { type FileHandle, open, stat } from 'node:fs/promises';
 import { extname } from 'node:path';
-import { createInterface } from 'node:readline';
 import { newItemId, sha256Hex } from '@sluice/contracts';
 import { createUploader } from '../uploader.js';
 import type { Uploader } from '../uploader-api.js';
@@ -10,7 +9,8 @@ import { collectFiles, type FilePlan, type FileToSend } from './collect-files.js
 import { EXIT, parseServerArgs, plural, refusedKeyMessage, UsageError } from './common.js';
 import { createProgress, formatBytes, type Progress, type SendProgressState } from './progress.js';
 import { QueueRoom } from './queue-room.js';
-import { parseRecordLine } from './record-line.js';
+import { MAX_RECORD_LINE_BYTES, numberedLines, parseRecordLine } from './record-line.js';
+
 import { listenForNotices } from './uploader-notices.js';
 
 const CONTENT_TYPES: Record<string, string> = {
@@ -42,7 +42,8 @@ export const SEND_USAGE = `sluice send [FILE|DIR…] [--records FILE.ndjson|-] [
   (default "file"). Content type: --content-type, else from the extension, else application/octet-stream.
   --records sends records from an NDJSON file (- for stdin): one JSON object a line, {"type", "data",
   "id"?, "ts"?} (id: 1-128 of [A-Za-z0-9._:-], default a new UUIDv7; ts: epoch ms, default now); blank
-  lines are skipped. A bad line is reported with its line number and the good lines still go; the exit
+  lines are skipped. A bad line (not a record, not UTF-8, longer than ${MAX_RECORD_LINE_BYTES} bytes or six
+  times the server's data limit) is reported with its line number and the good lines still go; the exit
   status is then 3. Give lines an id to make running the same input again harmless.
   Without files or --records: delivers what an earlier run left queued in DIR.
   On a terminal: a progress line (files, bytes, rate, ETA) and only problems; otherwise a line per file
@@ -365,20 +366,24 @@ class SendRun {
     if (input === undefined || this.#stop.signal.aborted) return;
     const stream =
       input.handle === undefined ? process.stdin : input.handle.createReadStream({ autoClose: false });
-    const lines = createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY });
     const pending = new Set<Promise<void>>();
     let failure: unknown;
-    let number = 0;
     try {
-      for await (const text of lines) {
-        number += 1;
+      // Room for the server's data limit written with JSON escapes (up to 6 bytes a character), 1 MiB at least.
+      const { maxItemDataBytes } = this.#uploader.stats().limits;
+      const maxLineBytes = Math.max(MAX_RECORD_LINE_BYTES, 6 * maxItemDataBytes + 1024);
+      for await (const numbered of numberedLines(stream, maxLineBytes)) {
+        const line = numbered.number;
         if (this.#stop.signal.aborted || failure !== undefined) {
-          this.#recordsStoppedAt = number - 1;
+          this.#recordsStoppedAt = line - 1;
           break;
         }
-        if (text.trim() === '') continue;
-        const line = number;
-        const record = parseRecordLine(text);
+        if ('problem' in numbered) {
+          this.#badLine(input.label, line, numbered.problem);
+          continue;
+        }
+        if (numbered.text.trim() === '') continue;
+        const record = parseRecordLine(numbered.text);
         if ('problem' in record) {
           this.#badLine(input.label, line, record.problem);
           continue;
@@ -407,7 +412,6 @@ class SendRun {
       }
     } finally {
       await Promise.all(pending);
-      lines.close();
       if (input.handle === undefined) process.stdin.pause();
     }
     if (failure !== undefined) throw failure;
