@@ -1,4 +1,4 @@
-import { appendFile, copyFile, truncate, writeFile } from 'node:fs/promises';
+import { appendFile, copyFile, truncate, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect } from 'vitest';
 import { type Tail, type TailEvents, tailDirectory, tailFile } from '../src/index.js';
@@ -104,6 +104,44 @@ describe.each(setups)('copytruncate, %s', (_name, start) => {
     expect(new Set(stored.map((row) => row.file))).toEqual(new Set([path]));
   });
 });
+
+// An older rotation with the same first line (a header, a banner) and bytes enough is no copy of the
+// generation just truncated: the newest matching file is.
+describe.each(setups.slice(1))(
+  'copytruncate beside older rotations that start the same, %s',
+  (_name, start) => {
+    test('reads the lines of the real copy, not of an older file that starts the same', async ({
+      server,
+      cleanup,
+      uploader,
+    }) => {
+      const checkpointDirectory = await tempDirectory('sluice-tail-checkpoints-');
+      const { logs, path } = await appLog();
+      const options = { uploader, checkpointDirectory, ...fast };
+      const tail = start(logs, options);
+      cleanup.add(() => tail.stop());
+      const before = numberedLines('before', 100);
+      await writeFile(path, lines(before));
+      await expectStoredExactly(server, before, 8_000);
+      await waitCaughtUp(tail);
+      await tail.stop();
+
+      // Yesterday's rotation: the same lines at first, then others; last written an hour ago.
+      const older = join(logs, 'app.log.0');
+      await writeFile(older, lines([...before, ...numberedLines('yesterday', 30)]));
+      const hourAgo = new Date(Date.now() - 3_600_000);
+      await utimes(older, hourAgo, hourAgo);
+      const window = numberedLines('window', 30);
+      await appendFile(path, lines(window));
+      await copytruncate(path, `${path}.1`);
+      const after = numberedLines('after', 20);
+      await appendFile(path, lines(after));
+      const again = start(logs, options);
+      cleanup.add(() => again.stop());
+      await expectStoredExactly(server, [...before, ...window, ...after], 8_000);
+    });
+  },
+);
 
 // Only where copies are followed: with tailFile, or copies left out of include, a copy is looked for only
 // for a generation the tailer has read some of; a generation truncated before it got to it (100 ms here,

@@ -603,8 +603,9 @@ class Tailer implements Tail {
    * copytruncate: once a generation is found truncated (or, at start, an entry is found to no longer fit
    * its inode), its copy is looked for among the files of the watched directory that no followed name
    * leads to (`tailFile`: every other file; `tailDirectory`: those `include` leaves out, the others are
-   * found by discovery): a file not followed, with at least the bytes read of the generation and its
-   * first line, is followed as a possible copy (`FollowedFile` checks the rest). Once per truncation.
+   * found by discovery): of the files not followed with at least the bytes read of the generation and its
+   * first line, the newest written is followed as a possible copy (`FollowedFile` checks the rest). Once
+   * per truncation.
    */
   async #findCopies(context: FollowContext): Promise<void> {
     const window = Math.min(COPY_WINDOW_MS, this.#options.checkpointTtlMs);
@@ -617,15 +618,24 @@ class Tailer implements Tail {
     const directory = this.#target.kind === 'file' ? dirname(this.#target.path) : this.#target.path;
     const names = await readdir(directory);
     const followed = new Set(this.#followers.filter((file) => !file.done).map((file) => file.ino));
+    const candidates: { path: string; ino: number; size: number; mtimeMs: number; head: string }[] = [];
     for (const name of names) {
       const path = join(directory, name);
       if (this.#target.kind === 'file' ? path === this.#target.path : this.#target.matches(name)) continue;
       const found = await statFile(path);
       if (found === undefined || followed.has(found.ino) || found.size < smallest) continue;
       const head = await headOf(path, found.ino);
-      if (head === undefined || !heads.has(head)) continue;
-      followed.add(found.ino);
-      this.#follow(path, found.ino, found.size, 'copy', context);
+      if (head !== undefined && heads.has(head)) candidates.push({ path, ...found, head });
+    }
+    // Older rotations may start with the same line (a header, a banner): of the files that match a
+    // generation's head, the newest written are its copies, one per truncation pending.
+    candidates.sort((a, b) => b.mtimeMs - a.mtimeMs);
+    for (const head of heads) {
+      const copies = pending.filter((previous) => previous.head === head).length;
+      for (const candidate of candidates.filter((file) => file.head === head).slice(0, copies)) {
+        followed.add(candidate.ino);
+        this.#follow(candidate.path, candidate.ino, candidate.size, 'copy', context);
+      }
     }
     // Only a search that went through counts: a failed one is tried again at the next round.
     this.#copiesLookedForAt = Math.max(...pending.map((previous) => previous.at));
@@ -759,10 +769,10 @@ class Tailer implements Tail {
   }
 }
 
-async function statFile(path: string): Promise<{ ino: number; size: number } | undefined> {
+async function statFile(path: string): Promise<{ ino: number; size: number; mtimeMs: number } | undefined> {
   try {
     const found = await stat(path);
-    return found.isFile() ? { ino: found.ino, size: found.size } : undefined;
+    return found.isFile() ? { ino: found.ino, size: found.size, mtimeMs: found.mtimeMs } : undefined;
   } catch (error) {
     // Not a file this tailer can follow (gone, a symlink loop, unreadable): skipped, never fatal. Other
     // errors (EIO, EMFILE) are thrown and the discovery is tried again at the next poll.
