@@ -9,13 +9,11 @@
 // - backlog: a fresh uploader drains a backlog left on disk by a closed one.
 // Usage: tsx bench/uploader.ts [--seconds 10] [--producers 256] [--backlog 100000]
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { gunzip } from 'node:zlib';
 import { reportFigure } from '@sluice/bench-report';
+import { allStored, startJsonServer } from '@sluice/bench-report/json-server';
 import { API_PATHS, DEFAULT_LIMITS } from '@sluice/contracts';
 import { startTestServer } from '@sluice/ingest-api/testing';
 import { createUploader, type Uploader } from '../src/index.js';
@@ -74,42 +72,10 @@ async function durableAppendCeiling(): Promise<number> {
 }
 
 /** An HTTP server answering `GET /v1/limits` and every `POST /v1/batch` item `stored`, storing nothing. */
-async function startStoredServer(): Promise<{ url: string; close(): Promise<void> }> {
-  const limits = JSON.stringify(DEFAULT_LIMITS);
-  const server = createServer((request, response) => {
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => {
-      const send = (status: number, body: string): void => {
-        response.writeHead(status, {
-          'content-type': 'application/json',
-          'content-length': Buffer.byteLength(body),
-        });
-        response.end(body);
-      };
-      if (request.method === 'GET' && request.url === API_PATHS.limits) return send(200, limits);
-      if (request.method !== 'POST' || request.url !== API_PATHS.batch) return send(404, '{}');
-      const answer = (body: Buffer): void => {
-        const { items } = JSON.parse(body.toString('utf8')) as { items: { id: string }[] };
-        const results = items.map(({ id }) => ({ id, status: 'stored' }));
-        const counts = { stored: results.length, duplicate: 0, conflict: 0, rejected: 0, retry: 0 };
-        send(200, JSON.stringify({ results, counts }));
-      };
-      const raw = Buffer.concat(chunks);
-      if (request.headers['content-encoding'] !== 'gzip') return answer(raw);
-      gunzip(raw, (error, body) => (error ? send(400, '{}') : answer(body)));
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+function startStoredServer(): Promise<{ url: string; close(): Promise<void> }> {
+  return startJsonServer(DEFAULT_LIMITS, (path, body) =>
+    path === API_PATHS.batch ? [200, allStored((body as { items: { id: string }[] }).items)] : [404, {}],
+  );
 }
 
 /** Producers enqueue for `seconds` while the uploader delivers to {@link startStoredServer}; then flush. */

@@ -6,6 +6,9 @@ import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+/** The Node flags of the API's `start` script (package.json), which the server runs with here too. */
+export const SERVER_NODE_FLAGS = ['--max-semi-space-size=16'];
+
 /** `apps/ingest-api/dist/server.js`, found through the package. */
 export const SERVER_JS = join(dirname(fileURLToPath(import.meta.resolve('@sluice/ingest-api'))), 'server.js');
 
@@ -46,7 +49,7 @@ export interface ApiProcess {
 export async function startApiProcess(env: Record<string, string>, timeoutMs = 60_000): Promise<ApiProcess> {
   const port = await freePort();
   const started = performance.now();
-  const child: ChildProcess = spawn(process.execPath, [SERVER_JS], {
+  const child: ChildProcess = spawn(process.execPath, [...SERVER_NODE_FLAGS, SERVER_JS], {
     env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', ...env, PORT: String(port) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

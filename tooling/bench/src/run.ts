@@ -73,6 +73,12 @@ const steps: Step[] = [
     args: ['src/sdk-vs-peers.ts', '--events', full ? '200000' : '100000'],
   },
   {
+    name: 'SDK → 1 and 2 API processes → PostgreSQL',
+    cwd: BENCH,
+    node: '24',
+    args: ['src/end-to-end-processes.ts', '--seconds', full ? '10' : '5'],
+  },
+  {
     name: 'blobs end to end',
     cwd: BENCH,
     node: '24',

@@ -18,14 +18,12 @@
 // Usage: tsx src/sdk-vs-peers.ts [--events 100000]
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { gunzip } from 'node:zlib';
 import { formatNumber, reportFigure } from '@sluice/bench-report';
+import { allStored, startJsonServer } from '@sluice/bench-report/json-server';
 import { API_PATHS, DEFAULT_LIMITS } from '@sluice/contracts';
 
 const { values } = parseArgs({
@@ -144,58 +142,30 @@ async function startServer(): Promise<{
   reset(): void;
   close(): Promise<void>;
 }> {
-  const limits = JSON.stringify(DEFAULT_LIMITS);
   let received = 0;
   let requests = 0;
   /** Ids of the events received, resends counted once: a resend must not hide a lost event. */
   const seen = new Set<string>();
-  const server = createServer((request, response) => {
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => {
-      const send = (status: number, body: string): void => {
-        response.writeHead(status, {
-          'content-type': 'application/json',
-          'content-length': Buffer.byteLength(body),
-        });
-        response.end(body);
-      };
-      if (request.method === 'GET' && request.url === API_PATHS.limits) return send(200, limits);
-      if (request.method !== 'POST') return send(404, '{}');
-      const answer = (body: Buffer): void => {
-        const parsed = JSON.parse(body.toString('utf8')) as {
-          items?: { id: string }[];
-          batch?: { uuid?: string; messageId?: string }[];
-        };
-        if (request.url === API_PATHS.batch && parsed.items) {
-          // Sluice
-          received += parsed.items.length;
-          for (const { id } of parsed.items) seen.add(id);
-          requests += 1;
-          const results = parsed.items.map(({ id }) => ({ id, status: 'stored' }));
-          const counts = { stored: results.length, duplicate: 0, conflict: 0, rejected: 0, retry: 0 };
-          send(200, JSON.stringify({ results, counts }));
-          return;
-        }
-        if (request.url === '/batch/' || request.url === '/v1/batch') {
-          // posthog-node (`/batch/`), @segment/analytics-node (`/v1/batch`)
-          received += parsed.batch?.length ?? 0;
-          for (const event of parsed.batch ?? []) seen.add(String(event.uuid ?? event.messageId));
-          requests += 1;
-          send(200, '{"status":1}');
-          return;
-        }
-        send(404, '{}');
-      };
-      const raw = Buffer.concat(chunks);
-      if (request.headers['content-encoding'] !== 'gzip') return answer(raw);
-      gunzip(raw, (error, body) => (error ? send(400, '{}') : answer(body)));
-    });
+  const server = await startJsonServer(DEFAULT_LIMITS, (path, body) => {
+    const parsed = body as { items?: { id: string }[]; batch?: { uuid?: string; messageId?: string }[] };
+    if (path === API_PATHS.batch && parsed.items) {
+      // Sluice
+      received += parsed.items.length;
+      for (const { id } of parsed.items) seen.add(id);
+      requests += 1;
+      return [200, allStored(parsed.items)];
+    }
+    if (path === '/batch/' || path === '/v1/batch') {
+      // posthog-node (`/batch/`), @segment/analytics-node (`/v1/batch`)
+      received += parsed.batch?.length ?? 0;
+      for (const event of parsed.batch ?? []) seen.add(String(event.uuid ?? event.messageId));
+      requests += 1;
+      return [200, { status: 1 }];
+    }
+    return [404, {}];
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: server.url,
     received: () => received,
     distinct: () => seen.size,
     requests: () => requests,
@@ -204,11 +174,7 @@ async function startServer(): Promise<{
       requests = 0;
       seen.clear();
     },
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    close: () => server.close(),
   };
 }
 
