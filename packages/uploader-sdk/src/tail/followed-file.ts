@@ -73,6 +73,13 @@ export class FollowedFile {
   #handle: FileHandle | undefined;
   #entry: CheckpointEntry | undefined;
   #position = 0;
+  /**
+   * Records that start before this offset may already be in the queue under the entry's current `ts`
+   * (read before a failed turn, or by a process that crashed before its checkpoint caught up, which read
+   * no further than the file's size when it was adopted): `ts` is not renewed until the checkpoint is
+   * past it, or reading them again would make the same ids with another content.
+   */
+  #stampHeldUntil = 0;
   #splitter: LineSplitter | undefined;
   #grouper: MultilineGrouper | undefined;
   #lastGrowthAt = Date.now();
@@ -196,7 +203,11 @@ export class FollowedFile {
       return 'save';
     }
     // Pieces of an over-long line already shipped carry the current ts: it may not change under them.
-    if (now - this.#entry.ts >= STAMP_REFRESH_MS && !this.#splitter!.splitting) {
+    if (
+      now - this.#entry.ts >= STAMP_REFRESH_MS &&
+      !this.#splitter!.splitting &&
+      this.#entry.offset >= this.#stampHeldUntil
+    ) {
       this.#entry.ts = now;
       this.#entry.seenAt = now;
       return 'save';
@@ -266,6 +277,7 @@ export class FollowedFile {
   /** Forgets what was read past the checkpoint (after a failure midway): it is read again. */
   #resetToCheckpoint(): void {
     if (this.#entry === undefined) return;
+    this.#stampHeldUntil = Math.max(this.#stampHeldUntil, this.#position);
     this.#position = this.#entry.offset;
     this.#splitter = new LineSplitter(this.#context.options.maxLineBytes, this.#position);
     this.#grouper = this.#newGrouper();
@@ -305,7 +317,10 @@ export class FollowedFile {
     const { checkpoints } = this.#context;
     const now = Date.now();
     let entry = checkpoints.get(fingerprint);
+    // Lines of a new entry or generation were never shipped; those past a known checkpoint may have been.
+    let heldUntil = 0;
     if (entry !== undefined) {
+      heldUntil = size;
       const beyondEnd = entry.offset > size;
       const midLine =
         !beyondEnd &&
@@ -321,6 +336,7 @@ export class FollowedFile {
         // A copy made before it shrank (copytruncate while the tailer was down) is looked for.
         entry.head ??= head;
         detachGeneration(entry, now);
+        heldUntil = 0;
         this.#context.emit('truncated', { path: this.path, fingerprint, generation: entry.generation });
       }
       entry.head = head;
@@ -340,7 +356,7 @@ export class FollowedFile {
       checkpoints.set(entry);
     }
     this.#detachStale(entry, undefined, now);
-    this.#start(entry);
+    this.#start(entry, heldUntil);
   }
 
   /**
@@ -388,7 +404,8 @@ export class FollowedFile {
     checkpoints.set(entry);
     this.role = 'draining';
     this.#context.emit('rotated', { path: this.path, fingerprint: previous.fingerprint, reason: 'copied' });
-    this.#start(entry);
+    // The lines past the old generation's checkpoint may have been enqueued before it was truncated.
+    this.#start(entry, size);
     return true;
   }
 
@@ -405,8 +422,11 @@ export class FollowedFile {
     return false;
   }
 
-  #start(entry: CheckpointEntry): void {
+  /** Reads on from `entry`; records before `heldUntil` may be in the queue already (see `#stampHeldUntil`). */
+  #start(entry: CheckpointEntry, heldUntil: number): void {
     this.#entry = entry;
+    this.#stampHeldUntil = heldUntil;
+    this.#position = entry.offset;
     this.#resetToCheckpoint();
     this.#context.emit('opened', {
       path: this.path,
