@@ -1,11 +1,11 @@
 import { mkdir, readdir, readFile, rmdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { TestServer } from '@sluice/ingest-api/testing';
 import { describe, expect } from 'vitest';
 import { type TailOptions, tailFile, type Uploader } from '../src/index.js';
 import { tempDirectory, waitFor } from './support/harness.js';
 import { expectStoredExactly, test } from './support/tail-fixture.js';
 import { appLog, lines, numberedLines, waitCaughtUp } from './support/tail-harness.js';
-import type { TestServer } from '@sluice/ingest-api/testing';
 
 // Found by the chaos run: a tailer killed after it enqueued lines but before its checkpoint moved past
 // them left a checkpoint (offset, ts) behind what its queue held. The next process read those lines again
@@ -25,7 +25,12 @@ async function enqueueThenLoseCheckpoint(
 ): Promise<{ path: string; checkpointDirectory: string }> {
   const { path } = await appLog(lines(expected));
   const checkpointDirectory = await tempDirectory('sluice-tail-checkpoints-');
-  const first = tailFile(path, { uploader, checkpointDirectory, pollIntervalMs: 20, checkpointIntervalMs: 60_000 });
+  const first = tailFile(path, {
+    uploader,
+    checkpointDirectory,
+    pollIntervalMs: 20,
+    checkpointIntervalMs: 60_000,
+  });
   let saved: { name: string; text: string } | undefined;
   await waitFor(async () => {
     const [name] = (await readdir(checkpointDirectory)).filter((file) => file.endsWith('.json'));
@@ -56,7 +61,11 @@ describe('tailer: a checkpoint behind what the queue holds (crash before the sav
     const [name] = (await readdir(checkpointDirectory)).filter((file) => file.endsWith('.json'));
     const blocker = join(checkpointDirectory, `${name}.tmp`);
     await mkdir(blocker);
-    const second = tailFile(path, { uploader, checkpointDirectory, pollIntervalMs: 20 } satisfies TailOptions);
+    const second = tailFile(path, {
+      uploader,
+      checkpointDirectory,
+      pollIntervalMs: 20,
+    } satisfies TailOptions);
     cleanup.add(() => second.stop());
     const errors: Error[] = [];
     second.on('error', (error) => errors.push(error));
