@@ -104,13 +104,23 @@ function walkArray(value: readonly unknown[], depth: number, rules: WalkRules): 
   return rules.emit ? `${text}]` : '';
 }
 
+/** True when `keys` are already in the order `Array.prototype.sort` gives them (UTF-16 code units). */
+function inCodeUnitOrder(keys: readonly string[]): boolean {
+  for (let index = 1; index < keys.length; index++) {
+    if (keys[index - 1]! > keys[index]!) return false;
+  }
+  return true;
+}
+
 function walkObject(value: object, depth: number, rules: WalkRules): string {
   if (rules.protocol && !isPlainObject(value)) {
     throw new JsonRuleBreak(
       (path) => `${path} is ${describeObject(value)}, not a plain object; convert it to JSON data first`,
     );
   }
-  const keys = Object.keys(value).sort();
+  const keys = Object.keys(value);
+  // Objects built in key order (the SDK's own records are) are not sorted again: sorting allocates.
+  if (!inCodeUnitOrder(keys)) keys.sort();
   let text = '{';
   let first = true;
   for (const key of keys) {

@@ -7,7 +7,12 @@ import { canonicalJson } from './canonical-json.js';
 
 /** The part of `node:crypto` that hashing uses. */
 interface NodeHashing {
-  createHash(algorithm: 'sha256'): { update(data: string | Uint8Array): { digest(encoding: 'hex'): string } };
+  createHash(algorithm: 'sha256'): NodeHash;
+}
+
+interface NodeHash {
+  update(data: string | Uint8Array): NodeHash;
+  digest(encoding: 'hex'): string;
 }
 
 /**
@@ -53,7 +58,11 @@ export function recordHash(item: RecordHashInput): string {
  * already in canonical order.
  */
 export function recordHashOfCanonical(type: string, ts: number, canonicalData: string): string {
-  return sha256Hex(`{"data":${canonicalData},"ts":${canonicalJson(ts)},"type":${canonicalJson(type)}}`);
+  const suffix = `,"ts":${canonicalJson(ts)},"type":${canonicalJson(type)}}`;
+  // Natively the parts are hashed in turn: a record's data is not copied into one more string first.
+  return nodeHashing === undefined
+    ? portableSha256Hex(`{"data":${canonicalData}${suffix}`)
+    : nodeHashing.createHash('sha256').update('{"data":').update(canonicalData).update(suffix).digest('hex');
 }
 
 /** The fields of a blob that its hash covers. */

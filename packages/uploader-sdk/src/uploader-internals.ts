@@ -1,5 +1,6 @@
 import type { DeadLetter } from './dead-letter-store.js';
 import type { WhenFull } from './disk-queue/types.js';
+import type { RecordInput } from './item-input.js';
 
 /**
  * What the SDK's own helpers (the file tailers) may reach inside an uploader created by `createUploader`,
@@ -13,6 +14,11 @@ export interface UploaderInternals {
   readonly whenFull: WhenFull;
   /** Bytes of queued records on disk. */
   queuedRecordBytes(): number;
+  /**
+   * Enqueues records with one durable append; outcomes in `items`' order, as `Promise.allSettled` gives
+   * them for `enqueue` one at a time (a record that cannot be serialized is rejected alone).
+   */
+  enqueueRecords(items: readonly RecordInput[]): Promise<PromiseSettledResult<{ id: string }>[]>;
   /** Appends dead letters to the uploader's store; resolves once they are durable. */
   deadLetter(letters: readonly DeadLetter[]): Promise<void>;
 }

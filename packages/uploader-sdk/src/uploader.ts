@@ -131,6 +131,7 @@ class SluiceUploader implements Uploader {
       maxQueueBytes: options.maxQueueBytes,
       whenFull: options.whenFull,
       queuedRecordBytes: () => records.stats().bytes,
+      enqueueRecords: (items) => this.#enqueueRecords(items),
       deadLetter: (letters) => deadLetters.add(letters),
     });
     const ackBarrier = (): Promise<void> => this.#requeue.settled();
@@ -239,6 +240,44 @@ class SluiceUploader implements Uploader {
 
   off<E extends keyof UploaderEvents>(event: E, listener: UploaderListener<E>): void {
     this.#events.off(event, listener);
+  }
+
+  /**
+   * Enqueues several records with one append (one frame write and fsync for all): each is serialized on its
+   * own (a bad one is rejected alone), the rest are durable together or rejected together. For the SDK's
+   * own producers (the tailer) through `UploaderInternals`; the outcomes are in `items`' order.
+   */
+  async #enqueueRecords(items: readonly RecordInput[]): Promise<PromiseSettledResult<{ id: string }>[]> {
+    if (this.#closing !== undefined) {
+      const reason = new UploaderClosedError();
+      return items.map(() => ({ status: 'rejected', reason }));
+    }
+    const results: PromiseSettledResult<{ id: string }>[] = [];
+    const payloads: Buffer[] = [];
+    const serialized: number[] = [];
+    let bytes = 0;
+    for (const item of items) {
+      try {
+        const { payload, id } = serializeRecord(item, this.#limits);
+        serialized.push(results.length);
+        results.push({ status: 'fulfilled', value: { id } });
+        payloads.push(payload);
+        bytes += payload.byteLength;
+      } catch (error) {
+        results.push({ status: 'rejected', reason: error });
+      }
+    }
+    if (payloads.length === 0) return results;
+    try {
+      const seqs = await this.#trackEnqueue(this.records.appendMany(payloads));
+      const last = seqs[seqs.length - 1]!;
+      this.#lastRecordSeq = Math.max(last, this.#lastRecordSeq ?? last);
+      this.#batcher.appended(bytes);
+      this.#busy = true;
+    } catch (error) {
+      for (const index of serialized) results[index] = { status: 'rejected', reason: error };
+    }
+    return results;
   }
 
   enqueue(item: RecordInput): Promise<{ id: string }> {

@@ -80,9 +80,12 @@ export class RecordSink {
     let delay = RETRY_MIN_MS;
     while (pending.length > 0) {
       const slice = await this.#fitting(pending);
-      const results = await Promise.allSettled(
-        slice.map(({ input }) => this.#options.uploader.enqueue(input)),
-      );
+      const internals = this.#options.internals;
+      const inputs = slice.map(({ input }) => input);
+      const results =
+        internals === undefined
+          ? await Promise.allSettled(inputs.map((input) => this.#options.uploader.enqueue(input)))
+          : await internals.enqueueRecords(inputs);
       const again: typeof pending = [];
       let progress = false;
       results.forEach((result, index) => {
@@ -118,16 +121,21 @@ export class RecordSink {
     | { input: RecordInput; offset: number; bytes: number }
     | { input: RecordInput; offset: number; bytes: number; reason: { code: string; message: string } } {
     const { type, json, id } = this.#options;
-    const data: Record<string, unknown> = { line: line.text, file: entry.file, offset: line.offset };
-    if (line.truncated) data.truncated = true;
     let reason: { code: string; message: string } | undefined;
+    let parsed: unknown;
     if (json && !line.truncated) {
       try {
-        data.json = JSON.parse(line.text);
+        parsed = JSON.parse(line.text);
       } catch (error) {
         reason = { code: 'INVALID_JSON', message: `line is not JSON: ${(error as Error).message}` };
       }
     }
+    // Keys in canonical order (code units), so that canonicalizing the record does not sort them again.
+    const data: Record<string, unknown> =
+      parsed === undefined
+        ? { file: entry.file, line: line.text, offset: line.offset }
+        : { file: entry.file, json: parsed, line: line.text, offset: line.offset };
+    if (line.truncated) data.truncated = true;
     let itemId: string;
     try {
       itemId =
