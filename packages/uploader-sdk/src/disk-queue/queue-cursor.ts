@@ -23,6 +23,18 @@ export class QueueCursor {
     this.#segments = segments;
   }
 
+  /**
+   * `peek` without waiting when the next event is buffered in the current segment: the event, `null` at
+   * the visible end of the segment being written, `undefined` when only `peek` can tell.
+   */
+  peekBuffered(): CursorEvent | null | undefined {
+    const segment = this.#segment;
+    if (this.#reader === undefined || segment === undefined) return undefined;
+    const event = this.#reader.peekBuffered(segment.size);
+    if (event === null) return segment.sealed ? undefined : null;
+    return event === undefined ? undefined : { segment, event };
+  }
+
   /** The next event without consuming it, or `undefined` at the end of what is visible now. */
   async peek(): Promise<CursorEvent | undefined> {
     for (;;) {

@@ -36,7 +36,8 @@ export class QueueReader {
       let emptied = false;
       while (entries.length < maxEntries) {
         const commits = state.commits;
-        const next = await this.#cursor.peek();
+        const buffered = this.#cursor.peekBuffered();
+        const next = buffered === undefined ? await this.#cursor.peek() : (buffered ?? undefined);
         if (next === undefined) {
           // Everything visible was passed; entries still counted as unread sat in records damaged after
           // they were written, and must not keep waiters spinning.

@@ -38,10 +38,29 @@ export class SegmentReader {
     return this.#position;
   }
 
+  /**
+   * `peek` without waiting, when it needs no read: the event at the current position if its whole frame is
+   * buffered and valid, `null` at `limit`, `undefined` when only `peek` can tell (bytes to read, damage).
+   * Reading a queue is mostly this: one promise per buffer refill instead of several per entry.
+   */
+  peekBuffered(limit: number): SegmentEvent | null | undefined {
+    const offset = this.#position;
+    if (offset >= limit) return null;
+    const start = offset - this.#bufferStart;
+    if (start < 0 || start + FRAME_HEADER_BYTES > this.#bufferLength) return undefined;
+    const length = frameLengthAt(this.#buffer, start);
+    if (length === undefined) return undefined;
+    const total = FRAME_HEADER_BYTES + length;
+    if (offset + total > limit || start + total > this.#bufferLength) return undefined;
+    const frame = decodeFrameAt(this.#buffer, start, length);
+    return frame === undefined ? undefined : { kind: 'frame', offset, end: offset + total, frame };
+  }
+
   /** The event at the current position within `[position, limit)`, without consuming it. */
   async peek(limit: number): Promise<SegmentEvent | undefined> {
+    const buffered = this.peekBuffered(limit);
+    if (buffered !== undefined) return buffered ?? undefined;
     const offset = this.#position;
-    if (offset >= limit) return undefined;
     if ((await this.#fill(offset, FRAME_HEADER_BYTES, limit)) === FRAME_HEADER_BYTES) {
       const length = frameLengthAt(this.#buffer, offset - this.#bufferStart);
       if (length !== undefined && offset + FRAME_HEADER_BYTES + length <= limit) {
