@@ -56,7 +56,7 @@ function checkItem(item: unknown, limits: Limits): Checked {
   }
   return {
     ok: true,
-    row: { id: record.id, kind: 'record', type: record.type, ts: record.ts, hash, data: record.data },
+    row: { id: record.id, kind: 'record', type: record.type, ts: record.ts, hash, dataText: data.canonical },
     size: data.bytes,
   };
 }
