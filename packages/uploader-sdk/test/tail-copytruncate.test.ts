@@ -103,6 +103,32 @@ describe.each(setups)('copytruncate, %s', (_name, start) => {
     const stored = await storedLines(server);
     expect(new Set(stored.map((row) => row.file))).toEqual(new Set([path]));
   });
+
+  // The truncated file stays empty (the app stopped writing, or writes rarely): the lines only in the copy
+  // must not wait for the file to grow again.
+  test('ships the copy when the tailer was down across the copytruncate and nothing was written since', async ({
+    server,
+    cleanup,
+    uploader,
+  }) => {
+    const checkpointDirectory = await tempDirectory('sluice-tail-checkpoints-');
+    const { logs, path } = await appLog();
+    const options = { uploader, checkpointDirectory, ...fast };
+    const tail = start(logs, options);
+    cleanup.add(() => tail.stop());
+    const before = numberedLines('quiet-before', 40);
+    await writeFile(path, lines(before));
+    await expectStoredExactly(server, before, 8_000);
+    await waitCaughtUp(tail);
+    await tail.stop();
+
+    const window = numberedLines('quiet-window', 15);
+    await appendFile(path, lines(window));
+    await copytruncate(path, `${path}.1`);
+    const again = start(logs, options);
+    cleanup.add(() => again.stop());
+    await expectStoredExactly(server, [...before, ...window], 8_000);
+  });
 });
 
 // An older rotation with the same first line (a header, a banner) and bytes enough is no copy of the

@@ -80,6 +80,8 @@ export class FollowedFile {
    * past it, or reading them again would make the same ids with another content.
    */
   #stampHeldUntil = 0;
+  /** Whether a turn found it too short for a fingerprint (its stale checkpoints are then detached). */
+  #emptyChecked = false;
   #splitter: LineSplitter | undefined;
   #grouper: MultilineGrouper | undefined;
   #lastGrowthAt = Date.now();
@@ -119,7 +121,9 @@ export class FollowedFile {
   get wantsTurn(): boolean {
     if (this.#done) return false;
     if (this.role !== 'following') return true;
-    if (this.#entry === undefined) return this.knownSize > 0;
+    // An empty file gets one turn: it may be a file truncated while the tailer was down, whose checkpoint
+    // must be detached now so that its copy is looked for, not once it grows again.
+    if (this.#entry === undefined) return this.knownSize > 0 || !this.#emptyChecked;
     if (this.knownSize !== this.#position) return true;
     return this.#grouper?.pendingStart !== undefined;
   }
@@ -181,6 +185,7 @@ export class FollowedFile {
       const settled = this.role !== 'following' && now - this.#lastGrowthAt >= options.rotateWaitMs;
       const identity = await readIdentity(handle, this.ino, settled);
       if (identity === undefined) {
+        this.#emptyChecked = true;
         // Entries of this inode with more bytes read than it now has describe a file that is gone.
         if (this.#detachStale(undefined, stat.size, now) > 0) this.#context.dirty();
         if (stat.size > this.knownSizeAtLastTurn) this.#lastGrowthAt = now;
