@@ -1,4 +1,3 @@
-import { isWaitAbortedError, sleep } from './backoff.js';
 import type { QueueEntry } from './disk-queue/types.js';
 
 /** Where a batch may close. */
@@ -111,17 +110,23 @@ export class Batcher {
     return this.source.stats().unread >= this.limits.maxItems || this.#appendedBytes >= this.limits.maxBytes;
   }
 
-  async #waitForFullOrTimer(signal?: AbortSignal): Promise<void> {
-    const early = new AbortController();
-    this.#wake = () => early.abort();
-    const combined = signal === undefined ? early.signal : AbortSignal.any([signal, early.signal]);
-    try {
-      await sleep(this.maxDelayMs, combined);
-    } catch (error) {
-      // Woken early (full, flush) or aborted: either way the caller proceeds and checks the signal.
-      if (!isWaitAbortedError(error)) throw error;
-    } finally {
-      this.#wake = undefined;
-    }
+  /**
+   * Resolves after `maxDelayMs`, or earlier when woken (full, flush) or when `signal` aborts; the caller
+   * checks the signal. Plain callbacks: waking through an AbortController made two AbortErrors (with their
+   * stacks) per batch under load.
+   */
+  #waitForFullOrTimer(signal?: AbortSignal): Promise<void> {
+    if (signal?.aborted) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', done);
+        if (this.#wake === done) this.#wake = undefined;
+        resolve();
+      };
+      const timer = setTimeout(done, this.maxDelayMs);
+      this.#wake = done;
+      signal?.addEventListener('abort', done, { once: true });
+    });
   }
 }
