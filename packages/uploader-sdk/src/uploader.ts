@@ -11,7 +11,7 @@ import { type DeadLetter, type DeadLetterStore, openDeadLetterStore } from './de
 import { DeliveryLane } from './delivery-lane.js';
 import { openDiskQueue } from './disk-queue/index.js';
 import type { DiskQueue } from './disk-queue/types.js';
-import { UploaderClosedError } from './errors.js';
+import { isQueueFullError, UploaderClosedError } from './errors.js';
 import { TypedEmitter, type UploaderEvents, type UploaderListener } from './events.js';
 import { type FlushOptions, type FlushResult, FlushTracker, flushResult } from './flush-tracker.js';
 import { type BlobInput, blobHeader, type RecordInput, serializeRecord } from './item-input.js';
@@ -270,14 +270,31 @@ class SluiceUploader implements Uploader {
     if (payloads.length === 0) return results;
     try {
       const seqs = await this.#trackEnqueue(this.records.appendMany(payloads));
-      const last = seqs[seqs.length - 1]!;
-      this.#lastRecordSeq = Math.max(last, this.#lastRecordSeq ?? last);
-      this.#batcher.appended(bytes);
-      this.#busy = true;
+      this.#appended(seqs[seqs.length - 1]!, bytes);
     } catch (error) {
-      for (const index of serialized) results[index] = { status: 'rejected', reason: error };
+      if (!isQueueFullError(error) || payloads.length === 1) {
+        for (const index of serialized) results[index] = { status: 'rejected', reason: error };
+        return results;
+      }
+      // Too large together for the quota or the room left in it: each is taken or refused on its own, as
+      // `enqueue` does, so that those that fit go in and the caller is not refused the same group forever.
+      const alone = await Promise.allSettled(
+        payloads.map((payload) => this.#trackEnqueue(this.records.append(payload))),
+      );
+      for (const [position, outcome] of alone.entries()) {
+        const index = serialized[position]!;
+        if (outcome.status === 'rejected') results[index] = outcome;
+        else this.#appended(outcome.value, payloads[position]!.byteLength);
+      }
     }
     return results;
+  }
+
+  /** Bookkeeping once records up to `seq` (`bytes` of them) are durably appended. */
+  #appended(seq: number, bytes: number): void {
+    this.#lastRecordSeq = Math.max(seq, this.#lastRecordSeq ?? seq);
+    this.#batcher.appended(bytes);
+    this.#busy = true;
   }
 
   enqueue(item: RecordInput): Promise<{ id: string }> {
@@ -291,9 +308,7 @@ class SluiceUploader implements Uploader {
     }
     return this.#trackEnqueue(
       this.records.append(payload).then((seq) => {
-        this.#lastRecordSeq = Math.max(seq, this.#lastRecordSeq ?? seq);
-        this.#batcher.appended(payload.byteLength);
-        this.#busy = true;
+        this.#appended(seq, payload.byteLength);
         return { id };
       }),
     );

@@ -32,6 +32,31 @@ describe('a full queue', () => {
       expect(uploader.stats().dropped).toBe(0);
     }, 60_000);
   }
+
+  // The tailer sizes what it offers the queue by an estimate of each record; JSON escaping makes a line of
+  // control characters six times its bytes. Offered together, more than the whole quota was refused as
+  // one, again and again: the tailer stalled for good with an empty queue.
+  for (const whenFull of ['reject', 'drop-oldest'] as const) {
+    test(`takes lines whose records are far larger than estimated (whenFull: '${whenFull}')`, async ({
+      server,
+      cleanup,
+    }) => {
+      const logs = await tempDirectory('sluice-tail-');
+      const path = join(logs, 'app.log');
+      const text = Array.from({ length: 2500 }, (_, index) => `${index} ${'\u0001'.repeat(100)}`);
+      await writeFile(path, lines(text));
+      const { uploader } = await openUploader(cleanup, {
+        endpoint: server.url,
+        maxQueueBytes: 1024 * 1024,
+        whenFull,
+      });
+      const tail = tailFile(path, { uploader, pollIntervalMs: 20 });
+      cleanup.add(() => tail.stop());
+      await waitFor(async () => (await storedLines(server)).length >= text.length, 30_000);
+      expect(await storedLineTexts(server)).toEqual([...text].sort());
+      expect(uploader.stats().dropped).toBe(0);
+    }, 40_000);
+  }
 });
 
 describe('content-derived ids', () => {

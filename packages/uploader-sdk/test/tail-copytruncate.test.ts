@@ -72,63 +72,43 @@ describe.each(setups)('copytruncate, %s', (_name, start) => {
     expect(new Set((await storedLines(server)).map((row) => row.file))).toEqual(new Set([path]));
   });
 
-  test('stores every line once when the tailer was down across the copytruncate', async ({
-    server,
-    cleanup,
-    uploader,
-  }) => {
-    const checkpointDirectory = await tempDirectory('sluice-tail-checkpoints-');
-    const { logs, path } = await appLog();
-    const options = { uploader, checkpointDirectory, ...fast };
-    const tail = start(logs, options);
-    cleanup.add(() => tail.stop());
-    const before = numberedLines('before', 100);
-    await writeFile(path, lines(before));
-    await expectStoredExactly(server, before, 8_000);
-    await waitCaughtUp(tail);
-    await tail.stop();
+  // Without `after`, the truncated file stays empty (the app stopped writing, or writes rarely): the lines
+  // only in the copy must not wait for the file to grow again.
+  test.for([
+    ['lines written since', 20],
+    ['nothing written since', 0],
+  ] as const)(
+    'stores every line once when the tailer was down across the copytruncate, %s',
+    async ([, afterCount], { server, cleanup, uploader }) => {
+      const checkpointDirectory = await tempDirectory('sluice-tail-checkpoints-');
+      const { logs, path } = await appLog();
+      const options = { uploader, checkpointDirectory, ...fast };
+      const tail = start(logs, options);
+      cleanup.add(() => tail.stop());
+      const before = numberedLines('before', 100);
+      await writeFile(path, lines(before));
+      await expectStoredExactly(server, before, 8_000);
+      await waitCaughtUp(tail);
+      await tail.stop();
 
-    const window = numberedLines('window', 30);
-    await appendFile(path, lines(window));
-    await copytruncate(path, `${path}.1`);
-    const after = numberedLines('after', 20);
-    await appendFile(path, lines(after));
-    const again = start(logs, options);
-    cleanup.add(() => again.stop());
-    const opened: TailEvents['opened'][] = [];
-    again.on('opened', (event) => opened.push(event));
-    await expectStoredExactly(server, [...before, ...window, ...after], 8_000);
-    // The copy was read from where reading of the truncated generation stood, not from its start.
-    expect(opened.find((event) => event.path === `${path}.1`)?.offset).toBe(Buffer.byteLength(lines(before)));
-    const stored = await storedLines(server);
-    expect(new Set(stored.map((row) => row.file))).toEqual(new Set([path]));
-  });
-
-  // The truncated file stays empty (the app stopped writing, or writes rarely): the lines only in the copy
-  // must not wait for the file to grow again.
-  test('ships the copy when the tailer was down across the copytruncate and nothing was written since', async ({
-    server,
-    cleanup,
-    uploader,
-  }) => {
-    const checkpointDirectory = await tempDirectory('sluice-tail-checkpoints-');
-    const { logs, path } = await appLog();
-    const options = { uploader, checkpointDirectory, ...fast };
-    const tail = start(logs, options);
-    cleanup.add(() => tail.stop());
-    const before = numberedLines('quiet-before', 40);
-    await writeFile(path, lines(before));
-    await expectStoredExactly(server, before, 8_000);
-    await waitCaughtUp(tail);
-    await tail.stop();
-
-    const window = numberedLines('quiet-window', 15);
-    await appendFile(path, lines(window));
-    await copytruncate(path, `${path}.1`);
-    const again = start(logs, options);
-    cleanup.add(() => again.stop());
-    await expectStoredExactly(server, [...before, ...window], 8_000);
-  });
+      const window = numberedLines('window', 30);
+      await appendFile(path, lines(window));
+      await copytruncate(path, `${path}.1`);
+      const after = numberedLines('after', afterCount);
+      if (after.length > 0) await appendFile(path, lines(after));
+      const again = start(logs, options);
+      cleanup.add(() => again.stop());
+      const opened: TailEvents['opened'][] = [];
+      again.on('opened', (event) => opened.push(event));
+      await expectStoredExactly(server, [...before, ...window, ...after], 8_000);
+      // The copy was read from where reading of the truncated generation stood, not from its start.
+      expect(opened.find((event) => event.path === `${path}.1`)?.offset).toBe(
+        Buffer.byteLength(lines(before)),
+      );
+      const stored = await storedLines(server);
+      expect(new Set(stored.map((row) => row.file))).toEqual(new Set([path]));
+    },
+  );
 });
 
 // An older rotation with the same first line (a header, a banner) and bytes enough is no copy of the

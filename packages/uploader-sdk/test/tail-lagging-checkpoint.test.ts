@@ -88,4 +88,34 @@ describe('tailer: a checkpoint behind what the queue holds (crash before the sav
     await expectNoConflicts(uploader);
     await expectStoredExactly(server, expected);
   });
+
+  // A multiline record whose last line is over `maxLineBytes`: its first pieces are shipped as they are
+  // cut, while the checkpoint stays at the start of the line (the record is still pending). The ts must
+  // not be renewed under them, or reading them again after a restart makes the same ids with another ts.
+  test('pieces of a long line shipped ahead of a pending multiline record keep their ts', async ({
+    server,
+    cleanup,
+    uploader,
+  }) => {
+    const { path } = await appLog(`1 aaaa\n2${'b'.repeat(39)}\n`);
+    const checkpointDirectory = await tempDirectory('sluice-tail-checkpoints-');
+    const options = {
+      uploader,
+      checkpointDirectory,
+      pollIntervalMs: 20,
+      checkpointIntervalMs: 20,
+      startPattern: /^\d/,
+      maxLineBytes: 16,
+    };
+    const first = tailFile(path, { ...options, multilineTimeoutMs: 60_000 });
+    await waitFor(async () => (await uploader.flush(), uploader.stats().delivered >= 3), 5_000);
+    // Longer than the renewal period, with the last piece's record still pending.
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    await first.stop();
+    const second = tailFile(path, { ...options, multilineTimeoutMs: 100 });
+    cleanup.add(() => second.stop());
+    await waitFor(async () => (await uploader.flush(), uploader.stats().delivered >= 4), 5_000);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await expectNoConflicts(uploader);
+  });
 });

@@ -477,6 +477,10 @@ export class FollowedFile {
       if (flushGroup) this.#grouper.flush(lines);
     }
     await this.#context.sink.ship(entry, lines);
+    // A record may be shipped ahead of the checkpoint (pieces of a long line while the multiline record
+    // it ends is still pending): the ts stays until the checkpoint has passed it.
+    const shippedEnd = lines.at(-1)?.end;
+    if (shippedEnd !== undefined) this.#stampHeldUntil = Math.max(this.#stampHeldUntil, shippedEnd);
     this.lines += lines.length;
     const next = this.#grouper?.pendingStart ?? this.#splitter!.lineStart;
     if (next !== entry.offset) {

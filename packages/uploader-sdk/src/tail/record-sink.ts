@@ -38,6 +38,9 @@ const RETRY_MIN_MS = 50;
 const RETRY_MAX_MS = 2000;
 /** A record's id, type, ts, hash, keys and queue framing, about. */
 const RECORD_OVERHEAD_BYTES = 256;
+/** What JSON escapes or a decoder put in place of invalid bytes: lines with these grow as JSON. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it looks for.
+const NEEDS_ESCAPE = /[\u0000-\u001f"\\\ufffd]/;
 /** Under `drop-oldest`, lines wait while the record queue is fuller than this share of its quota. */
 const DROP_OLDEST_HEADROOM = 0.9;
 
@@ -151,8 +154,13 @@ export class RecordSink {
       reason = { code: 'ID_FUNCTION_FAILED', message: `the id function threw: ${(error as Error).message}` };
     }
     const input: RecordInput = { id: itemId, type, ts: entry.ts, data };
-    // What the record takes in the queue, about: its JSON (the line twice with `json`) and the envelope.
-    const bytes = line.bytes * (data.json === undefined ? 1 : 2) + entry.file.length + RECORD_OVERHEAD_BYTES;
+    // What the record takes in the queue, about: its JSON (the line twice with `json`) and the envelope. JSON
+    // writes a control character, quote or backslash as up to six bytes and an invalid byte (U+FFFD) as
+    // three: a line with any is measured exactly, or the tailer would offer the queue far more than it has.
+    const lineBytes = NEEDS_ESCAPE.test(line.text)
+      ? Buffer.byteLength(JSON.stringify(line.text))
+      : line.bytes;
+    const bytes = lineBytes * (data.json === undefined ? 1 : 2) + entry.file.length + RECORD_OVERHEAD_BYTES;
     if (reason === undefined) return { input, offset: line.offset, bytes };
     if (this.#options.internals === undefined) {
       // No dead-letter store to reach (an uploader not made by createUploader): ship it flagged instead.
