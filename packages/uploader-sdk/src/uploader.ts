@@ -269,8 +269,10 @@ class SluiceUploader implements Uploader {
     }
     if (payloads.length === 0) return results;
     try {
-      const seqs = await this.#trackEnqueue(this.records.appendMany(payloads));
-      this.#appended(seqs[seqs.length - 1]!, bytes);
+      // The bookkeeping is part of the tracked promise: a flush waiting on it sees the records counted.
+      await this.#trackEnqueue(
+        this.records.appendMany(payloads).then((seqs) => this.#appended(seqs[seqs.length - 1]!, bytes)),
+      );
     } catch (error) {
       if (!isQueueFullError(error) || payloads.length === 1) {
         for (const index of serialized) results[index] = { status: 'rejected', reason: error };
@@ -279,12 +281,14 @@ class SluiceUploader implements Uploader {
       // Too large together for the quota or the room left in it: each is taken or refused on its own, as
       // `enqueue` does, so that those that fit go in and the caller is not refused the same group forever.
       const alone = await Promise.allSettled(
-        payloads.map((payload) => this.#trackEnqueue(this.records.append(payload))),
+        payloads.map((payload) =>
+          this.#trackEnqueue(
+            this.records.append(payload).then((seq) => this.#appended(seq, payload.byteLength)),
+          ),
+        ),
       );
       for (const [position, outcome] of alone.entries()) {
-        const index = serialized[position]!;
-        if (outcome.status === 'rejected') results[index] = outcome;
-        else this.#appended(outcome.value, payloads[position]!.byteLength);
+        if (outcome.status === 'rejected') results[serialized[position]!] = outcome;
       }
     }
     return results;

@@ -190,7 +190,11 @@ export class FollowedFile {
         if (this.#detachStale(undefined, stat.size, now) > 0) this.#context.dirty();
         if (stat.size > this.knownSizeAtLastTurn) this.#lastGrowthAt = now;
         this.knownSizeAtLastTurn = stat.size;
-        return settled ? this.#finish() : 'wait';
+        if (settled) return this.#finish();
+        // An empty file holds no descriptor while it stays empty (a directory may have thousands); it is
+        // opened again once it grows.
+        if (stat.size === 0) await this.close();
+        return 'wait';
       }
       const { fingerprint, head } = identity;
       const { checkpoints } = this.#context;
