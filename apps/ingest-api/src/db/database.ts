@@ -13,7 +13,7 @@ import type { DbConfig } from '../config.js';
 import { MigrationsMissingError } from '../errors.js';
 import { asUnavailable, sqlStateOf } from './connection-errors.js';
 import { EMBEDDED_LOCK_FILE, lockEmbeddedDatabase } from './embedded-lock.js';
-import { readEmbeddedTemplate } from './embedded-template.js';
+import { copyEmbeddedTemplate, readEmbeddedTemplate } from './embedded-template.js';
 import { Gate } from './gate.js';
 import { migrationsFolder, shippedMigrationCount } from './migrations-folder.js';
 import * as schema from './schema/index.js';
@@ -193,7 +193,8 @@ async function openEmbedded(dir: string, log: DatabaseLog | undefined): Promise<
   const template = await readEmbeddedTemplate();
   if (template.ok) {
     try {
-      const pg = await PGlite.create(dir, { ...options, loadDataDir: template.tarball });
+      await copyEmbeddedTemplate(template.entries, dir);
+      const pg = await PGlite.create(dir, options);
       log?.info(
         { directory: dir, template: template.path },
         'embedded database created from the build template',
