@@ -120,12 +120,12 @@ describe('the embedded database template (built server, fresh DATA_DIR)', () => 
   }, 180_000);
 
   it.each([
-    ['damaged', /no usable embedded database template/, (path: string) => truncate(path, 100_000)],
-    ['missing', /no usable embedded database template/, (path: string) => rm(path)],
+    ['damaged', /template could not be used/, (path: string) => truncate(path, 100_000)],
+    ['missing', /no embedded database template/, (path: string) => rm(path)],
     // A sound archive that PostgreSQL cannot start from: what the copy wrote must not stop initdb.
     [
       'non-database',
-      /template did not open/,
+      /template could not be used/,
       async (path: string) => {
         const content = join(dirname(path), 'not-a-database');
         await mkdir(content);

@@ -13,7 +13,7 @@ import type { DbConfig } from '../config.js';
 import { MigrationsMissingError } from '../errors.js';
 import { asUnavailable, sqlStateOf } from './connection-errors.js';
 import { EMBEDDED_LOCK_FILE, lockEmbeddedDatabase } from './embedded-lock.js';
-import { copyEmbeddedTemplate, readEmbeddedTemplate } from './embedded-template.js';
+import { copyEmbeddedTemplate, embeddedTemplatePath } from './embedded-template.js';
 import { Gate } from './gate.js';
 import { migrationsFolder, shippedMigrationCount } from './migrations-folder.js';
 import * as schema from './schema/index.js';
@@ -190,20 +190,23 @@ export interface CreateDatabaseOptions {
 async function openEmbedded(dir: string, log: DatabaseLog | undefined): Promise<PGlite> {
   const options = { postgresqlconf: EMBEDDED_SETTINGS };
   if (existsSync(join(dir, 'PG_VERSION'))) return PGlite.create(dir, options);
-  const template = await readEmbeddedTemplate();
-  if (template.ok) {
+  const started = performance.now();
+  const template = embeddedTemplatePath();
+  if (template !== undefined) {
     try {
-      await copyEmbeddedTemplate(template.entries, dir);
+      await copyEmbeddedTemplate(template, dir);
+      const copiedMs = Math.round(performance.now() - started);
       const pg = await PGlite.create(dir, options);
       log?.info(
-        { directory: dir, template: template.path },
+        { directory: dir, template, copiedMs, openedMs: Math.round(performance.now() - started) },
         'embedded database created from the build template',
       );
       return pg;
     } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
       log?.warn(
-        { directory: dir, template: template.path, err: error },
-        'the embedded database template did not open; creating the database with initdb instead',
+        { directory: dir, template, err: error },
+        `the embedded database template could not be used (${reason}); creating the database with initdb, which takes a few seconds`,
       );
       // What the template wrote, not a database (PG_VERSION was absent before it): initdb starts clean.
       for (const entry of await readdir(dir))
@@ -211,12 +214,15 @@ async function openEmbedded(dir: string, log: DatabaseLog | undefined): Promise<
     }
   } else {
     log?.warn(
-      { directory: dir, template: template.path, reason: template.reason },
-      `no usable embedded database template (${template.reason}); creating the database with initdb, which takes a few seconds`,
+      { directory: dir },
+      'no embedded database template beside the server (it is made by the build); creating the database with initdb, which takes a few seconds',
     );
   }
   const pg = await PGlite.create(dir, options);
-  log?.info({ directory: dir }, 'embedded database created with initdb');
+  log?.info(
+    { directory: dir, openedMs: Math.round(performance.now() - started) },
+    'embedded database created with initdb',
+  );
   return pg;
 }
 

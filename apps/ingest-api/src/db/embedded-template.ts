@@ -1,9 +1,8 @@
-import { existsSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { closeSync, createReadStream, existsSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
-import { gunzip } from 'node:zlib';
+import { createGunzip } from 'node:zlib';
 
 /**
  * The embedded database template: a PGlite data directory, initialised and migrated at build time, that
@@ -24,61 +23,6 @@ export interface EmbeddedTemplateManifest {
   readonly migrations: number;
 }
 
-/** One entry of the template's tar. */
-export interface TemplateEntry {
-  /** Path relative to the data directory, `/`-separated. */
-  readonly name: string;
-  readonly kind: 'file' | 'directory';
-  /** The file's bytes (a view into the tar); empty for a directory. */
-  readonly data: Uint8Array;
-}
-
-/** A template ready to copy, or why there is none. */
-export type EmbeddedTemplate =
-  | { readonly ok: true; readonly path: string; readonly entries: readonly TemplateEntry[] }
-  | { readonly ok: false; readonly path: string | undefined; readonly reason: string };
-
-const BLOCK = 512;
-
-function field(header: Uint8Array, offset: number, length: number): string {
-  const bytes = header.subarray(offset, offset + length);
-  const end = bytes.indexOf(0);
-  return Buffer.from(end === -1 ? bytes : bytes.subarray(0, end)).toString('utf8');
-}
-
-/**
- * The entries of a ustar archive, as the build writes the template: regular files and directories
- * with relative paths. Anything else (a bad checksum, a link, a path leaving the directory, a
- * truncated archive) throws, so a damaged template is refused before anything is written.
- */
-export function parseTemplateTar(tar: Uint8Array): TemplateEntry[] {
-  const entries: TemplateEntry[] = [];
-  let offset = 0;
-  for (;;) {
-    if (offset + BLOCK > tar.length) throw new Error('template tar ends without its end marker');
-    const header = tar.subarray(offset, offset + BLOCK);
-    if (header.every((byte) => byte === 0)) return entries;
-    let sum = 0;
-    for (let i = 0; i < BLOCK; i += 1) sum += i >= 148 && i < 156 ? 0x20 : (header[i] ?? 0);
-    if (Number.parseInt(field(header, 148, 8).trim(), 8) !== sum)
-      throw new Error(`template tar header checksum mismatch at byte ${offset}`);
-    const prefix = field(header, 345, 155);
-    const name = (prefix === '' ? '' : `${prefix}/`) + field(header, 0, 100).replace(/\/$/, '');
-    if (name === '' || name.startsWith('/') || name.split('/').includes('..'))
-      throw new Error(`template tar entry with an unsafe path: ${JSON.stringify(name)}`);
-    const size = Number.parseInt(field(header, 124, 12).trim() || '0', 8);
-    const type = String.fromCharCode(header[156] ?? 0);
-    offset += BLOCK;
-    if (type === '5') entries.push({ name, kind: 'directory', data: new Uint8Array(0) });
-    else if (type === '0' || type === '\0') {
-      if (!Number.isSafeInteger(size) || offset + size > tar.length)
-        throw new Error(`template tar entry ${name} is truncated`);
-      entries.push({ name, kind: 'file', data: tar.subarray(offset, offset + size) });
-      offset += Math.ceil(size / BLOCK) * BLOCK;
-    } else throw new Error(`template tar entry ${name} has unsupported type ${JSON.stringify(type)}`);
-  }
-}
-
 /**
  * The template's path: beside the bundled module (`dist/`) or one directory up (`dist/cli/`).
  * Undefined when running from sources, which have no build output to find.
@@ -92,34 +36,138 @@ export function embeddedTemplatePath(moduleUrl: string = import.meta.url): strin
   return undefined;
 }
 
-/**
- * Reads, decompresses and parses the template, all before a single file is written: the gzip CRC and
- * the tar checksums refuse a truncated or damaged template whole, and the caller falls back to
- * `initdb` instead of leaving a half-written data directory.
- */
-export async function readEmbeddedTemplate(path = embeddedTemplatePath()): Promise<EmbeddedTemplate> {
-  if (path === undefined) return { ok: false, path, reason: 'no template beside the server (built?)' };
-  try {
-    const entries = parseTemplateTar(await promisify(gunzip)(await readFile(path)));
-    if (entries.at(-1)?.name !== 'PG_VERSION') throw new Error('the template does not end with PG_VERSION');
-    return { ok: true, path, entries };
-  } catch (error) {
-    return { ok: false, path, reason: error instanceof Error ? error.message : String(error) };
+const BLOCK = 512;
+
+function field(header: Buffer, offset: number, length: number): string {
+  const bytes = header.subarray(offset, offset + length);
+  const end = bytes.indexOf(0);
+  return (end === -1 ? bytes : bytes.subarray(0, end)).toString('utf8');
+}
+
+interface Header {
+  readonly name: string;
+  readonly kind: 'file' | 'directory';
+  readonly size: number;
+}
+
+/** A ustar header as the build writes them: regular files and directories with relative paths, or throws. */
+function parseHeader(header: Buffer): Header {
+  let sum = 0;
+  for (let i = 0; i < BLOCK; i += 1) sum += i >= 148 && i < 156 ? 0x20 : (header[i] ?? 0);
+  if (Number.parseInt(field(header, 148, 8).trim(), 8) !== sum)
+    throw new Error('tar header checksum mismatch');
+  const prefix = field(header, 345, 155);
+  const name = (prefix === '' ? '' : `${prefix}/`) + field(header, 0, 100).replace(/\/$/, '');
+  if (name === '' || name.startsWith('/') || name.split('/').includes('..'))
+    throw new Error(`tar entry with an unsafe path: ${JSON.stringify(name)}`);
+  const type = String.fromCharCode(header[156] ?? 0);
+  if (type === '5') return { name, kind: 'directory', size: 0 };
+  if (type !== '0' && type !== '\0')
+    throw new Error(`tar entry ${name} of unsupported type ${JSON.stringify(type)}`);
+  const size = Number.parseInt(field(header, 124, 12).trim() || '0', 8);
+  if (!Number.isSafeInteger(size) || size < 0) throw new Error(`tar entry ${name} with a bad size`);
+  return { name, kind: 'file', size };
+}
+
+/** Bytes received but not consumed yet. */
+class ByteQueue {
+  private chunks: Buffer[] = [];
+  length = 0;
+
+  push(chunk: Buffer): void {
+    this.chunks.push(chunk);
+    this.length += chunk.length;
+  }
+
+  /** Up to `max` bytes from the front (fewer when the first chunk is shorter): no copy. */
+  takeSome(max: number): Buffer {
+    const first = this.chunks[0];
+    if (first === undefined) return Buffer.alloc(0);
+    const piece = first.subarray(0, max);
+    if (piece.length === first.length) this.chunks.shift();
+    else this.chunks[0] = first.subarray(piece.length);
+    this.length -= piece.length;
+    return piece;
+  }
+
+  /** Exactly `count` bytes from the front; the caller checked {@link ByteQueue.length}. */
+  take(count: number): Buffer {
+    const parts: Buffer[] = [];
+    for (let left = count; left > 0; ) {
+      const piece = this.takeSome(left);
+      parts.push(piece);
+      left -= piece.length;
+    }
+    return parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts);
   }
 }
 
 /**
- * Writes the template's entries into `dir`. The last entry is PG_VERSION, which PostgreSQL takes as
- * the mark of an initialised directory: a copy interrupted before it leaves a directory the next start
- * still treats as empty and copies again.
+ * Writes the template at `path` into `dir`, streaming: the 40 MB the data directory unpacks to never
+ * sits in memory at once (as garbage it would stay in the server's resident size until a collection).
+ * PG_VERSION, which PostgreSQL takes as the mark of an initialised directory and the build puts last,
+ * is written only once the whole archive has arrived intact (tar checksums, gzip CRC): a damaged
+ * template, or a copy interrupted by a crash, leaves a directory the next start still treats as
+ * empty. Throws on a damaged template, having written only files the caller may remove.
  */
-export async function copyEmbeddedTemplate(entries: readonly TemplateEntry[], dir: string): Promise<void> {
-  for (const entry of entries) {
-    const path = join(dir, ...entry.name.split('/'));
-    if (entry.kind === 'directory') await mkdir(path, { recursive: true, mode: 0o700 });
-    else {
-      await mkdir(dirname(path), { recursive: true, mode: 0o700 });
-      await writeFile(path, entry.data, { mode: 0o600 });
-    }
+export async function copyEmbeddedTemplate(path: string, dir: string): Promise<void> {
+  const queue = new ByteQueue();
+  let ended = false;
+  let entry: { header: Header; fd: number | undefined; left: number; padding: number } | undefined;
+  let version: Buffer[] | undefined;
+  try {
+    // 1 MiB pieces: at zlib's default 16 KiB, the 2,500 round trips to the thread pool took most of a second.
+    const gunzip = createGunzip({ chunkSize: 1 << 20 });
+    await pipeline(createReadStream(path), gunzip, async (source: AsyncIterable<Buffer>) => {
+      for await (const chunk of source) {
+        if (ended) continue;
+        queue.push(chunk);
+        for (;;) {
+          if (entry === undefined) {
+            if (queue.length < BLOCK) break;
+            const block = queue.take(BLOCK);
+            if (block.every((byte) => byte === 0)) {
+              ended = true;
+              break;
+            }
+            const header = parseHeader(block);
+            const target = join(dir, ...header.name.split('/'));
+            if (header.kind === 'directory') {
+              mkdirSync(target, { recursive: true, mode: 0o700 });
+              continue;
+            }
+            let fd: number | undefined;
+            if (header.name === 'PG_VERSION') version = [];
+            else {
+              mkdirSync(dirname(target), { recursive: true, mode: 0o700 });
+              fd = openSync(target, 'w', 0o600);
+            }
+            entry = { header, fd, left: header.size, padding: (BLOCK - (header.size % BLOCK)) % BLOCK };
+          } else if (entry.left > 0) {
+            if (queue.length === 0) break;
+            const piece = queue.takeSome(entry.left);
+            if (entry.fd === undefined) version?.push(Buffer.from(piece));
+            else writeSync(entry.fd, piece);
+            entry.left -= piece.length;
+          } else {
+            if (queue.length < entry.padding) break;
+            queue.take(entry.padding);
+            if (entry.fd !== undefined) closeSync(entry.fd);
+            entry = undefined;
+          }
+        }
+      }
+    });
+  } finally {
+    if (entry?.fd !== undefined) closeSync(entry.fd);
+  }
+  if (!ended) throw new Error('the template ends before its end-of-archive marker');
+  if (version === undefined) throw new Error('the template has no PG_VERSION');
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const fd = openSync(join(dir, 'PG_VERSION'), 'w', 0o600);
+  try {
+    writeSync(fd, Buffer.concat(version));
+  } finally {
+    closeSync(fd);
   }
 }
