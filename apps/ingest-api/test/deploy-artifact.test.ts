@@ -53,6 +53,8 @@ describe('the deployable artifact (pnpm deploy:api DIR)', () => {
     );
     expect(existsSync(join(artifact, 'dist', 'server.js'))).toBe(true);
     expect(existsSync(join(artifact, 'drizzle', 'meta', '_journal.json'))).toBe(true);
+    // A first start on an empty DATA_DIR copies this instead of running initdb.
+    expect(existsSync(join(artifact, 'dist', 'embedded-template.tar.gz'))).toBe(true);
     for (const workspacePackage of [artifact, join(artifact, 'node_modules', '@sluice', 'contracts')]) {
       for (const unwanted of ['.data', 'src', 'test', '.turbo', 'bench', 'tsconfig.json'])
         expect(existsSync(join(workspacePackage, unwanted)), `${workspacePackage}/${unwanted}`).toBe(false);

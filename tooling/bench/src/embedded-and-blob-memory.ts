@@ -5,7 +5,8 @@
 // - blob memory: the SDK (in this process) sends 4 blobs of 30 MiB to that server; its peak RSS above its
 //   idle RSS while it stages them and its worker stores them (target: < 200 MB), on PGlite and, when
 //   TEST_DATABASE_URL's server answers, on PostgreSQL.
-// Usage: tsx src/embedded-and-blob-memory.ts [--blobs 4] [--mib 30]
+// Usage: tsx src/embedded-and-blob-memory.ts [--blobs 4] [--mib 30] [--start-only]
+// (--start-only: the start figures alone, without the blob part.)
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -27,6 +28,7 @@ const { values } = parseArgs({
   options: {
     blobs: { type: 'string', default: '4' },
     mib: { type: 'string', default: '30' },
+    'start-only': { type: 'boolean', default: false },
   },
 });
 const BLOBS = Number(values.blobs);
@@ -105,30 +107,32 @@ try {
       target: { below: 250 },
       note: `peak since start ${(peakRssBytes(api.pid) / MB).toFixed(0)} MB`,
     });
-    embeddedSeconds = await blobMemory(api, work, 'PGlite');
+    if (!values['start-only']) embeddedSeconds = await blobMemory(api, work, 'PGlite');
   } finally {
     await api.stop();
   }
 
-  const db = await createTestDatabase();
-  try {
-    if (db.kind === 'postgres' && db.url !== undefined) {
-      const pg = await startApiProcess({ DATA_DIR: join(work, 'pg-data'), DATABASE_URL: db.url });
-      try {
-        const seconds = await blobMemory(pg, join(work, 'pg'), 'PostgreSQL');
-        reportFigure({
-          figure: `SDK sending ${BLOBS} blobs of ${values.mib} MiB until uploaded: PGlite time ÷ PostgreSQL time`,
-          value: embeddedSeconds / seconds,
-          unit: '×',
-          target: { below: 3 },
-          note: `${embeddedSeconds.toFixed(1)} s on PGlite, ${seconds.toFixed(1)} s on PostgreSQL`,
-        });
-      } finally {
-        await pg.stop();
-      }
-    } else console.log('blob memory on PostgreSQL: skipped, no PostgreSQL answered at TEST_DATABASE_URL');
-  } finally {
-    await db.drop();
+  if (!values['start-only']) {
+    const db = await createTestDatabase();
+    try {
+      if (db.kind === 'postgres' && db.url !== undefined) {
+        const pg = await startApiProcess({ DATA_DIR: join(work, 'pg-data'), DATABASE_URL: db.url });
+        try {
+          const seconds = await blobMemory(pg, join(work, 'pg'), 'PostgreSQL');
+          reportFigure({
+            figure: `SDK sending ${BLOBS} blobs of ${values.mib} MiB until uploaded: PGlite time ÷ PostgreSQL time`,
+            value: embeddedSeconds / seconds,
+            unit: '×',
+            target: { below: 3 },
+            note: `${embeddedSeconds.toFixed(1)} s on PGlite, ${seconds.toFixed(1)} s on PostgreSQL`,
+          });
+        } finally {
+          await pg.stop();
+        }
+      } else console.log('blob memory on PostgreSQL: skipped, no PostgreSQL answered at TEST_DATABASE_URL');
+    } finally {
+      await db.drop();
+    }
   }
 } finally {
   await rm(work, { recursive: true, force: true });

@@ -11,7 +11,11 @@ import { ConfigError } from '../errors.js';
 export async function withDatabase(body: (db: Database) => Promise<number | undefined>): Promise<void> {
   let db: Database;
   try {
-    db = await createDatabase(loadConfig(process.env).db);
+    db = await createDatabase(loadConfig(process.env).db, {
+      // A command's stdout is its output: how the database was made goes to stderr, and only when it
+      // needs attention.
+      log: { info: () => {}, warn: (_details, message) => process.stderr.write(`sluice: ${message}\n`) },
+    });
   } catch (error) {
     if (error instanceof ConfigError || error instanceof EmbeddedDatabaseLockedError) {
       process.stderr.write(`sluice: ${error.message}\n`);

@@ -1,4 +1,6 @@
-import { mkdir } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, readdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import type { ExtractTablesWithRelations } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT, PgTransaction } from 'drizzle-orm/pg-core';
@@ -10,7 +12,8 @@ import postgres from 'postgres';
 import type { DbConfig } from '../config.js';
 import { MigrationsMissingError } from '../errors.js';
 import { asUnavailable, sqlStateOf } from './connection-errors.js';
-import { lockEmbeddedDatabase } from './embedded-lock.js';
+import { EMBEDDED_LOCK_FILE, lockEmbeddedDatabase } from './embedded-lock.js';
+import { copyEmbeddedTemplate, embeddedTemplatePath } from './embedded-template.js';
 import { Gate } from './gate.js';
 import { migrationsFolder, shippedMigrationCount } from './migrations-folder.js';
 import * as schema from './schema/index.js';
@@ -165,7 +168,63 @@ function gated(
 // PGlite runs inside this process, so its shared buffers are this process's memory: PostgreSQL's 128 MB
 // default doubled the embedded server's resident size. The operating system's page cache still holds
 // the data files; a small buffer pool costs reads from it, not from disk.
-const EMBEDDED_SETTINGS = ['shared_buffers = 16MB', 'temp_buffers = 2MB', 'work_mem = 2MB'];
+export const EMBEDDED_SETTINGS = ['shared_buffers = 16MB', 'temp_buffers = 2MB', 'work_mem = 2MB'];
+
+/** Where {@link createDatabase} reports how it opened the embedded database (a pino logger fits). */
+export interface DatabaseLog {
+  info(details: object, message: string): void;
+  warn(details: object, message: string): void;
+}
+
+/** Options of {@link createDatabase}. */
+export interface CreateDatabaseOptions {
+  /** Told whether a fresh embedded directory came from the build's template or from initdb, and why. */
+  readonly log?: DatabaseLog;
+}
+
+/**
+ * Opens PGlite in `dir`. A directory without PG_VERSION holds no database yet: it gets the template
+ * the build made (initialised and migrated, copied in a fraction of initdb's time), or initdb when the
+ * template is missing, damaged or does not open. A directory with a database is never touched.
+ */
+async function openEmbedded(dir: string, log: DatabaseLog | undefined): Promise<PGlite> {
+  const options = { postgresqlconf: EMBEDDED_SETTINGS };
+  if (existsSync(join(dir, 'PG_VERSION'))) return PGlite.create(dir, options);
+  const started = performance.now();
+  const template = embeddedTemplatePath();
+  if (template !== undefined) {
+    try {
+      await copyEmbeddedTemplate(template, dir);
+      const copiedMs = Math.round(performance.now() - started);
+      const pg = await PGlite.create(dir, options);
+      log?.info(
+        { directory: dir, template, copiedMs, openedMs: Math.round(performance.now() - started) },
+        'embedded database created from the build template',
+      );
+      return pg;
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      log?.warn(
+        { directory: dir, template, err: error },
+        `the embedded database template could not be used (${reason}); creating the database with initdb, which takes a few seconds`,
+      );
+      // What the template wrote, not a database (PG_VERSION was absent before it): initdb starts clean.
+      for (const entry of await readdir(dir))
+        if (entry !== EMBEDDED_LOCK_FILE) await rm(join(dir, entry), { recursive: true, force: true });
+    }
+  } else {
+    log?.warn(
+      { directory: dir },
+      'no embedded database template beside the server (it is made by the build); creating the database with initdb, which takes a few seconds',
+    );
+  }
+  const pg = await PGlite.create(dir, options);
+  log?.info(
+    { directory: dir, openedMs: Math.round(performance.now() - started) },
+    'embedded database created with initdb',
+  );
+  return pg;
+}
 
 /**
  * Opens the configured database and applies the committed migrations: PostgreSQL at
@@ -173,7 +232,10 @@ const EMBEDDED_SETTINGS = ['shared_buffers = 16MB', 'temp_buffers = 2MB', 'work_
  * is locked for as long as the database is open (until `close()` or the process ends).
  * @throws {EmbeddedDatabaseLockedError} when another process (or open database) holds the PGlite directory.
  */
-export async function createDatabase(config: DbConfig): Promise<Database> {
+export async function createDatabase(
+  config: DbConfig,
+  { log }: CreateDatabaseOptions = {},
+): Promise<Database> {
   if (config.url !== undefined) {
     await migrateOnPostgres(config.url);
     const client = postgres(config.url, {
@@ -211,7 +273,7 @@ export async function createDatabase(config: DbConfig): Promise<Database> {
   const lock = await lockEmbeddedDatabase(dir);
   let pg: PGlite;
   try {
-    pg = await PGlite.create(dir, { postgresqlconf: EMBEDDED_SETTINGS });
+    pg = await openEmbedded(dir, log);
   } catch (error) {
     await lock.release();
     throw error;

@@ -2,7 +2,7 @@ import fp from 'fastify-plugin';
 import type { DbConfig } from '../config.js';
 import { retryWhileUnavailable } from '../db/connect-retry.js';
 import { sqlStateOf } from '../db/connection-errors.js';
-import { createDatabase, type Database } from '../db/database.js';
+import { createDatabase, type Database, type DatabaseLog } from '../db/database.js';
 import { DatabaseStartError } from '../errors.js';
 
 declare module 'fastify' {
@@ -31,9 +31,9 @@ function serverOf(url: string): string {
 const REFUSED_CONNECTION_CLASSES = new Set(['28', '3D']);
 
 /** {@link createDatabase}, with a refused connection as a {@link DatabaseStartError} that says why. */
-async function openOrExplain(config: DbConfig): Promise<Database> {
+async function openOrExplain(config: DbConfig, log: DatabaseLog): Promise<Database> {
   try {
-    return await createDatabase(config);
+    return await createDatabase(config, { log });
   } catch (error) {
     const state = sqlStateOf(error);
     if (state === undefined || !REFUSED_CONNECTION_CLASSES.has(state.slice(0, 2))) throw error;
@@ -52,7 +52,7 @@ async function openOrExplain(config: DbConfig): Promise<Database> {
 export const dbPlugin = fp<DbPluginOptions>(
   async (app, { config }) => {
     const server = config.url === undefined ? undefined : serverOf(config.url);
-    const db = await retryWhileUnavailable(() => openOrExplain(config), {
+    const db = await retryWhileUnavailable(() => openOrExplain(config, app.log), {
       totalMs: config.connectRetryMs,
       onRetry: ({ attempt, retryInMs, reason }) =>
         app.log.warn(

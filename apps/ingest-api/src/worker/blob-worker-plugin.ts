@@ -37,7 +37,7 @@ export const blobWorkerPlugin = fp<BlobWorkerPluginOptions>(
     const hooks = registerBlobMetrics(app.metrics.registry, app.db, app.log, {
       cacheMs: metrics.cacheMs,
     });
-    const store = objectStore ?? createObjectStore(storage);
+    const store = objectStore ?? (await createObjectStore(storage));
     app.decorate('objectStore', store);
     app.addHook('onClose', async () => {
       if (objectStore === undefined) await store.close();
