@@ -1,4 +1,4 @@
-import { recordHash } from '@sluice/contracts';
+import { type RecordItem, recordHash } from '@sluice/contracts';
 import { describe, expect, it } from './support/fixtures.js';
 import { postBatch, record, storedItems } from './support/http.js';
 
@@ -27,7 +27,7 @@ describe('POST /v1/batch idempotency', () => {
   });
 
   it('stores data exactly as sent, whatever its keys, numbers, escapes and nesting', async ({ server }) => {
-    const values: unknown[] = [
+    const values: RecordItem['data'][] = [
       { z: 1, a: { y: [3, 2, { b: null, a: false }], x: 'é' }, '': 'empty key', é: 'after z in code units' },
       [1e21, 1e-7, -0, 0.1, 123456789012345680000, -5.5, 2 ** 53 - 1],
       'quote " backslash \\ newline \n tab \t control \u0001 emoji 😀 line separator \u2028',
