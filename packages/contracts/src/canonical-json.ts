@@ -104,6 +104,13 @@ function walkArray(value: readonly unknown[], depth: number, rules: WalkRules): 
   return rules.emit ? `${text}]` : '';
 }
 
+/**
+ * Object keys checked and quoted before: records of one application repeat the same few keys millions of
+ * times, and checking and quoting each again was a good part of the walk. Bounded; short keys only.
+ */
+const QUOTED_KEYS = new Map<string, string>();
+const QUOTED_KEYS_MAX = 4096;
+
 /** True when `keys` are already in the order `Array.prototype.sort` gives them (UTF-16 code units). */
 function inCodeUnitOrder(keys: readonly string[]): boolean {
   for (let index = 1; index < keys.length; index++) {
@@ -124,8 +131,18 @@ function walkObject(value: object, depth: number, rules: WalkRules): string {
   let text = '{';
   let first = true;
   for (const key of keys) {
-    const keyProblem = stringProblem(key, rules.protocol);
-    if (keyProblem !== undefined) throw new JsonRuleBreak((path) => `a key of ${path} ${keyProblem}`);
+    let quoted = QUOTED_KEYS.get(key);
+    if (quoted === undefined) {
+      const keyProblem = stringProblem(key, rules.protocol);
+      if (keyProblem !== undefined) throw new JsonRuleBreak((path) => `a key of ${path} ${keyProblem}`);
+      quoted = JSON.stringify(key);
+      // Only keys that pass the protocol's own checks, so that a cached key is good under any rules. Full,
+      // it starts over: keys a hostile client makes up cannot keep an application's own out for good.
+      if (key.length <= 64 && stringProblem(key, true) === undefined) {
+        if (QUOTED_KEYS.size >= QUOTED_KEYS_MAX) QUOTED_KEYS.clear();
+        QUOTED_KEYS.set(key, quoted);
+      }
+    }
     if (rules.protocol && (key === '__proto__' || (key === 'constructor' && hasPrototypeKey(value)))) {
       throw new JsonRuleBreak(
         (path) => `${jsonPath(path, key)} is a key that JSON parsers refuse as prototype pollution`,
@@ -136,7 +153,7 @@ function walkObject(value: object, depth: number, rules: WalkRules): string {
     if (entry === undefined || (!rules.protocol && isAbsent(entry))) continue;
     const written = walkChild(entry, key, depth + 1, rules);
     if (rules.emit) {
-      text += `${first ? '' : ','}${JSON.stringify(key)}:${written}`;
+      text += `${first ? '' : ','}${quoted}:${written}`;
       first = false;
     }
   }

@@ -8,6 +8,8 @@ import { canonicalJson } from './canonical-json.js';
 /** The part of `node:crypto` that hashing uses. */
 interface NodeHashing {
   createHash(algorithm: 'sha256'): NodeHash;
+  /** One-shot digest (Node ≥ 20.12): about twice as fast as `createHash` for a record's few hundred bytes. */
+  hash?(algorithm: 'sha256', data: string | Uint8Array, encoding: 'hex'): string;
 }
 
 interface NodeHash {
@@ -35,9 +37,10 @@ export function portableSha256Hex(input: string | Uint8Array): string {
  * runtime offers it, else {@link portableSha256Hex}; both give the same digest.
  */
 export function sha256Hex(input: string | Uint8Array): string {
-  return nodeHashing === undefined
-    ? portableSha256Hex(input)
-    : nodeHashing.createHash('sha256').update(input).digest('hex');
+  if (nodeHashing === undefined) return portableSha256Hex(input);
+  return nodeHashing.hash === undefined
+    ? nodeHashing.createHash('sha256').update(input).digest('hex')
+    : nodeHashing.hash('sha256', input, 'hex');
 }
 
 /** The fields of a record that its hash covers. `data` must be a JSON value. */
@@ -59,10 +62,16 @@ export function recordHash(item: RecordHashInput): string {
  */
 export function recordHashOfCanonical(type: string, ts: number, canonicalData: string): string {
   const suffix = `,"ts":${canonicalJson(ts)},"type":${canonicalJson(type)}}`;
-  // Natively the parts are hashed in turn: a record's data is not copied into one more string first.
-  return nodeHashing === undefined
-    ? portableSha256Hex(`{"data":${canonicalData}${suffix}`)
-    : nodeHashing.createHash('sha256').update('{"data":').update(canonicalData).update(suffix).digest('hex');
+  // Without a one-shot digest the parts are hashed in turn rather than copied into one more string.
+  if (nodeHashing !== undefined && nodeHashing.hash === undefined) {
+    return nodeHashing
+      .createHash('sha256')
+      .update('{"data":')
+      .update(canonicalData)
+      .update(suffix)
+      .digest('hex');
+  }
+  return sha256Hex(`{"data":${canonicalData}${suffix}`);
 }
 
 /** The fields of a blob that its hash covers. */

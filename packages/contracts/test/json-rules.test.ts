@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
+  canonicalJson,
   checkBlobMeta,
   checkRecordData,
   isItemProblem,
@@ -57,6 +58,17 @@ describe('the JSON rule shared by the SDK and the server', () => {
     expect(jsonValueProblem(Object.assign(Object.create(null), { a: 1 }))).toBeUndefined();
     expect(jsonValueProblem({ a: undefined, b: 1 })).toBeUndefined();
     expect(jsonValueProblem({ constructor: 'a name', prototype: 1 })).toBeUndefined();
+  });
+
+  // Keys are checked once and remembered: a key canonicalized without the protocol's rules (which allow
+  // NUL) must still be refused under them, and a remembered key must not hide a polluting one.
+  it('refuses a bad key whatever was canonicalized before it', () => {
+    expect(canonicalJson({ 'k\u0000': 1 })).toBe('{"k\\u0000":1}');
+    expect(jsonValueProblem({ 'k\u0000': 1 })).toMatch(/a key of value contains U\+0000/);
+    expect(jsonValueProblem({ ok: 1 })).toBeUndefined();
+    const polluting = Object.defineProperty({}, '__proto__', { value: 1, enumerable: true });
+    expect(jsonValueProblem({ ok: polluting })).toMatch(/prototype pollution/);
+    expect(jsonValueProblem(JSON.parse('{"a":{"__proto__":{"x":1}}}'))).toMatch(/prototype pollution/);
   });
 
   it('accepts nesting up to the limit and refuses one level more', () => {
