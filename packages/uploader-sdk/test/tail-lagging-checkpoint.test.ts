@@ -5,7 +5,7 @@ import { describe, expect } from 'vitest';
 import { type TailOptions, tailFile, type Uploader } from '../src/index.js';
 import { tempDirectory, waitFor } from './support/harness.js';
 import { expectStoredExactly, test } from './support/tail-fixture.js';
-import { appLog, lines, numberedLines, waitCaughtUp } from './support/tail-harness.js';
+import { appLog, lines, numberedLines, storedLines, waitCaughtUp } from './support/tail-harness.js';
 
 // Found by the chaos run: a tailer killed after it enqueued lines but before its checkpoint moved past
 // them left a checkpoint (offset, ts) behind what its queue held. The next process read those lines again
@@ -107,15 +107,22 @@ describe('tailer: a checkpoint behind what the queue holds (crash before the sav
       startPattern: /^\d/,
       maxLineBytes: 16,
     };
+    const delivered = (count: number) =>
+      waitFor(async () => {
+        await uploader.flush();
+        return uploader.stats().delivered >= count;
+      }, 5_000);
     const first = tailFile(path, { ...options, multilineTimeoutMs: 60_000 });
-    await waitFor(async () => (await uploader.flush(), uploader.stats().delivered >= 3), 5_000);
+    await delivered(3);
     // Longer than the renewal period, with the last piece's record still pending.
     await new Promise((resolve) => setTimeout(resolve, 1_500));
     await first.stop();
     const second = tailFile(path, { ...options, multilineTimeoutMs: 100 });
     cleanup.add(() => second.stop());
-    await waitFor(async () => (await uploader.flush(), uploader.stats().delivered >= 4), 5_000);
+    await delivered(4);
     await new Promise((resolve) => setTimeout(resolve, 300));
     await expectNoConflicts(uploader);
+    // The first record, then the long line's three pieces, each stored once.
+    expect((await storedLines(server)).map((row) => row.offset)).toEqual([0, 7, 23, 39]);
   });
 });

@@ -470,6 +470,13 @@ class Tailer implements Tail {
       found === undefined ? undefined : this.#follow(path, found.ino, found.size, 'following', context);
   }
 
+  /** Whether `file`'s own name is still in the listing and still leads to inode `ino` (a hard link). */
+  async #otherName(file: FollowedFile, ino: number, listed: ReadonlySet<string>): Promise<boolean> {
+    if (this.#target.kind !== 'directory' || dirname(file.path) !== this.#target.path) return false;
+    if (!listed.has(basename(file.path))) return false;
+    return (await statFile(file.path))?.ino === ino;
+  }
+
   async #discoverDirectory(
     directory: string,
     matches: (name: string) => boolean,
@@ -483,6 +490,9 @@ class Tailer implements Tail {
       return;
     }
     const seen = new Set<FollowedFile>();
+    // Two names of one inode in a listing are one file (a hard link): followed once, under one name.
+    const seenInodes = new Set<number>();
+    const listed = new Set(names);
     const now = Date.now();
     const byIno = new Map<number, FollowedFile[]>();
     for (const file of this.#followers) {
@@ -494,7 +504,8 @@ class Tailer implements Tail {
       if (!matches(name)) continue;
       const path = join(directory, name);
       const found = await statFile(path);
-      if (found === undefined) continue;
+      if (found === undefined || seenInodes.has(found.ino)) continue;
+      seenInodes.add(found.ino);
       const followers = byIno.get(found.ino) ?? [];
       // Being drained (rotated within the directory): followed again once let go.
       if (followers.some((f) => f.role !== 'following' && !f.done)) continue;
@@ -503,6 +514,14 @@ class Tailer implements Tail {
         // Deleted and its inode reused by a new file within one poll: the old one is drained apart.
         this.#drain(file, 'deleted');
         file = undefined;
+      } else if (
+        file !== undefined &&
+        file.path !== path &&
+        (await this.#otherName(file, found.ino, listed))
+      ) {
+        // Listed under its followed name too (later in this listing): that name is the one it is followed by.
+        seenInodes.delete(found.ino);
+        continue;
       } else if (file !== undefined && file.path !== path) {
         // Renamed within the directory (app.log to app.log.1 with both matching): a rotation. It is
         // drained, its unterminated last line sent after rotateWaitMs, then followed again under its name.
