@@ -1,9 +1,8 @@
 import type { FastifyBaseLogger } from 'fastify';
 import { Counter, Gauge, type Registry } from 'prom-client';
+import { blobOverview } from '../admin/blob-statements.js';
 import type { Database } from '../db/database.js';
 import type { BlobWorkerHooks } from './blob-worker.js';
-
-const STATES = ['pending', 'uploading', 'uploaded', 'failed'] as const;
 
 /** Options of {@link registerBlobMetrics}. */
 export interface BlobMetricsOptions {
@@ -36,20 +35,8 @@ export function registerBlobMetrics(
   let reading: Promise<BlobCounts | undefined> | undefined;
 
   async function read(): Promise<BlobCounts> {
-    const rows = await db.query<{ state: string | null; count: number | null; age: number | null }>(
-      `select state, count(*)::float8 as count, null::float8 as age from blobs group by state
-       union all
-       select null, null, coalesce(extract(epoch from now() - min(i.received_at)), 0)::float8
-         from blobs b join items i on i.source = b.source and i.id = b.id
-        where b.state in ('pending', 'uploading')`,
-    );
-    const byState = new Map<string, number>(STATES.map((state) => [state, 0]));
-    let backlogAgeSeconds = 0;
-    for (const row of rows) {
-      if (row.state === null) backlogAgeSeconds = Number(row.age ?? 0);
-      else byState.set(row.state, Number(row.count));
-    }
-    return { byState, backlogAgeSeconds };
+    const { counts, backlogAgeMs } = await blobOverview(db);
+    return { byState: new Map(Object.entries(counts)), backlogAgeSeconds: backlogAgeMs / 1000 };
   }
 
   /** The latest reading, at most `cacheMs` old; after a failed reading, the one before it. */
