@@ -172,14 +172,14 @@ export const FailedBlobPageSchema = z.strictObject({
 });
 export type FailedBlobPage = z.infer<typeof FailedBlobPageSchema>;
 
+/** An item named by its source and id. */
+export const ItemRefSchema = z.strictObject({ source: SourceNameSchema, id: ItemIdSchema });
+
 /** `POST /admin/v1/blobs/retry`: failed blobs back to `pending`, due at once. */
 export const RetryBlobsRequestSchema = z.union([
   z.strictObject({ all: z.literal(true) }),
   z.strictObject({
-    items: z
-      .array(z.strictObject({ source: SourceNameSchema, id: ItemIdSchema }))
-      .min(1)
-      .max(1000),
+    items: z.array(ItemRefSchema).min(1).max(1000),
   }),
 ]);
 export type RetryBlobsRequest = z.infer<typeof RetryBlobsRequestSchema>;
@@ -191,7 +191,7 @@ export const RetriedBlobsSchema = z.strictObject({
   /** How many blobs were failed and are now pending (others named in the request are left alone). */
   count: z.int().nonnegative(),
   /** The first {@link RETRIED_LISTED} of them. */
-  retried: z.array(z.strictObject({ source: SourceNameSchema, id: ItemIdSchema })).max(RETRIED_LISTED),
+  retried: z.array(ItemRefSchema).max(RETRIED_LISTED),
 });
 export type RetriedBlobs = z.infer<typeof RetriedBlobsSchema>;
 
