@@ -1,8 +1,9 @@
 import { appendFile, copyFile, truncate, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { TestServer } from '@sluice/ingest-api/testing';
 import { describe, expect } from 'vitest';
-import { type Tail, type TailEvents, tailDirectory, tailFile } from '../src/index.js';
-import { tempDirectory } from './support/harness.js';
+import { type Tail, type TailEvents, tailDirectory, tailFile, type Uploader } from '../src/index.js';
+import { type Cleanup, tempDirectory } from './support/harness.js';
 import { expectStoredExactly, test } from './support/tail-fixture.js';
 import {
   appLog,
@@ -26,6 +27,24 @@ const setups: [string, Start][] = [
   ],
   ['tailFile', (logs, options) => tailFile(join(logs, 'app.log'), options)],
 ];
+
+/**
+ * Tails 100 lines into `server` with a checkpoint directory of its own, then stops: a tailer that was
+ * down when what the test does next happens. Returns what to start it again with.
+ */
+async function shipThenStop(start: Start, server: TestServer, cleanup: Cleanup, uploader: Uploader) {
+  const checkpointDirectory = await tempDirectory('sluice-tail-checkpoints-');
+  const { logs, path } = await appLog();
+  const options = { uploader, checkpointDirectory, ...fast };
+  const tail = start(logs, options);
+  cleanup.add(() => tail.stop());
+  const before = numberedLines('before', 100);
+  await writeFile(path, lines(before));
+  await expectStoredExactly(server, before, 8_000);
+  await waitCaughtUp(tail);
+  await tail.stop();
+  return { logs, path, options, before };
+}
 
 /** logrotate's copytruncate: copy the file, then truncate it in place. */
 async function copytruncate(path: string, copy: string): Promise<void> {
@@ -80,16 +99,7 @@ describe.each(setups)('copytruncate, %s', (_name, start) => {
   ] as const)(
     'stores every line once when the tailer was down across the copytruncate, %s',
     async ([, afterCount], { server, cleanup, uploader }) => {
-      const checkpointDirectory = await tempDirectory('sluice-tail-checkpoints-');
-      const { logs, path } = await appLog();
-      const options = { uploader, checkpointDirectory, ...fast };
-      const tail = start(logs, options);
-      cleanup.add(() => tail.stop());
-      const before = numberedLines('before', 100);
-      await writeFile(path, lines(before));
-      await expectStoredExactly(server, before, 8_000);
-      await waitCaughtUp(tail);
-      await tail.stop();
+      const { logs, path, options, before } = await shipThenStop(start, server, cleanup, uploader);
 
       const window = numberedLines('window', 30);
       await appendFile(path, lines(window));
@@ -121,16 +131,7 @@ describe.each(setups.slice(1))(
       cleanup,
       uploader,
     }) => {
-      const checkpointDirectory = await tempDirectory('sluice-tail-checkpoints-');
-      const { logs, path } = await appLog();
-      const options = { uploader, checkpointDirectory, ...fast };
-      const tail = start(logs, options);
-      cleanup.add(() => tail.stop());
-      const before = numberedLines('before', 100);
-      await writeFile(path, lines(before));
-      await expectStoredExactly(server, before, 8_000);
-      await waitCaughtUp(tail);
-      await tail.stop();
+      const { logs, path, options, before } = await shipThenStop(start, server, cleanup, uploader);
 
       // Yesterday's rotation: the same lines at first, then others; last written an hour ago.
       const older = join(logs, 'app.log.0');
