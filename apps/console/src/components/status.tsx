@@ -1,14 +1,17 @@
 import type { ReactNode } from 'react';
 
-/** A loading line, an error line, or nothing. */
+/** A loading line, an error line, the empty message when there is nothing to show, or nothing. */
 export function LoadStatus({
   loading,
   error,
   empty,
+  emptyMessage,
 }: {
   loading: boolean;
   error?: string | undefined;
   empty?: boolean;
+  /** Shown once loading ended without error and `empty` holds. */
+  emptyMessage?: string;
 }) {
   if (error !== undefined) {
     return (
@@ -17,8 +20,9 @@ export function LoadStatus({
       </p>
     );
   }
-  if (loading && empty) return <p className="muted">Loading…</p>;
-  return null;
+  if (!empty) return null;
+  if (loading) return <p className="muted">Loading…</p>;
+  return emptyMessage === undefined ? null : <p className="muted">{emptyMessage}</p>;
 }
 
 /** A coloured label for a blob or key state. */

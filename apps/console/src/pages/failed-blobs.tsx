@@ -113,8 +113,12 @@ export function FailedBlobsPage() {
           {note}
         </p>
       )}
-      <LoadStatus loading={loading} error={error} empty={blobs.length === 0} />
-      {!loading && error === undefined && blobs.length === 0 && <p className="muted">No failed blobs.</p>}
+      <LoadStatus
+        loading={loading}
+        error={error}
+        empty={blobs.length === 0}
+        emptyMessage="No failed blobs."
+      />
       {blobs.length > 0 && (
         <div className="table-wrap">
           <table className="table" data-testid="failed-table">

@@ -144,8 +144,7 @@ export function ItemsPage({ query }: { query: URLSearchParams }) {
         </div>
       </form>
 
-      <LoadStatus loading={loading} error={error} empty={items.length === 0} />
-      {!loading && error === undefined && items.length === 0 && <p className="muted">No items match.</p>}
+      <LoadStatus loading={loading} error={error} empty={items.length === 0} emptyMessage="No items match." />
       {items.length > 0 && (
         <div className="table-wrap">
           <table className="table" data-testid="items-table">
