@@ -124,7 +124,10 @@ export class Batcher {
         if (this.#wake === done) this.#wake = undefined;
         resolve();
       };
+      // Unref'd like every timer of an idle uploader: what is enqueued is durable, and a script that never
+      // flushes must not be held until the batch closes (flush() holds the process itself).
       const timer = setTimeout(done, this.maxDelayMs);
+      timer.unref();
       this.#wake = done;
       signal?.addEventListener('abort', done, { once: true });
     });

@@ -247,10 +247,10 @@ class SluiceUploader implements Uploader {
    * own (a bad one is rejected alone), the rest are durable together or rejected together. For the SDK's
    * own producers (the tailer) through `UploaderInternals`; the outcomes are in `items`' order.
    */
-  async #enqueueRecords(items: readonly RecordInput[]): Promise<PromiseSettledResult<{ id: string }>[]> {
+  #enqueueRecords(items: readonly RecordInput[]): Promise<PromiseSettledResult<{ id: string }>[]> {
     if (this.#closing !== undefined) {
       const reason = new UploaderClosedError();
-      return items.map(() => ({ status: 'rejected', reason }));
+      return Promise.resolve(items.map(() => ({ status: 'rejected', reason })));
     }
     const results: PromiseSettledResult<{ id: string }>[] = [];
     const payloads: Buffer[] = [];
@@ -267,12 +267,20 @@ class SluiceUploader implements Uploader {
         results.push({ status: 'rejected', reason: error });
       }
     }
-    if (payloads.length === 0) return results;
+    if (payloads.length === 0) return Promise.resolve(results);
+    // One tracked promise for the append and its fallback: a flush started meanwhile waits for both.
+    return this.#trackEnqueue(this.#appendRecords(payloads, bytes, serialized, results));
+  }
+
+  async #appendRecords(
+    payloads: readonly Buffer[],
+    bytes: number,
+    serialized: readonly number[],
+    results: PromiseSettledResult<{ id: string }>[],
+  ): Promise<PromiseSettledResult<{ id: string }>[]> {
     try {
-      // The bookkeeping is part of the tracked promise: a flush waiting on it sees the records counted.
-      await this.#trackEnqueue(
-        this.records.appendMany(payloads).then((seqs) => this.#appended(seqs[seqs.length - 1]!, bytes)),
-      );
+      const seqs = await this.records.appendMany(payloads);
+      this.#appended(seqs[seqs.length - 1]!, bytes);
     } catch (error) {
       if (!isQueueFullError(error) || payloads.length === 1) {
         for (const index of serialized) results[index] = { status: 'rejected', reason: error };
@@ -282,9 +290,7 @@ class SluiceUploader implements Uploader {
       // `enqueue` does, so that those that fit go in and the caller is not refused the same group forever.
       const alone = await Promise.allSettled(
         payloads.map((payload) =>
-          this.#trackEnqueue(
-            this.records.append(payload).then((seq) => this.#appended(seq, payload.byteLength)),
-          ),
+          this.records.append(payload).then((seq) => this.#appended(seq, payload.byteLength)),
         ),
       );
       for (const [position, outcome] of alone.entries()) {

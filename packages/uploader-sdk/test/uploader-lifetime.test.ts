@@ -92,6 +92,20 @@ describe('process lifetime', () => {
     expect(await notStoredOnce(server, idsOf(finished.lines))).toEqual([]);
   }, 60_000);
 
+  // The records are durable once enqueued: a script that never flushes must not be held until the batch
+  // timer fires (up to `maxBatchDelayMs`); the next process sends them.
+  it('a script that enqueues and returns exits at once, and the next process delivers its records', async ({
+    server,
+  }) => {
+    const directory = await tempDirectory();
+    const first = await run([child, 'enqueued', directory, server.url, '5'], 'enqueued');
+    expect(first.code).toBe(0);
+    expect(first.afterMark).toBeLessThan(1000);
+    const second = await run([child, 'flush', directory, server.url, '0']);
+    expect(second.code).toBe(0);
+    expect(await notStoredOnce(server, idsOf(first.lines))).toEqual([]);
+  }, 60_000);
+
   it('`sluice send` through a flaky server exits 0 with every file delivered once', async ({
     server,
     faults,

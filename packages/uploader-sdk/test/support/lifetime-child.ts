@@ -1,7 +1,8 @@
 // Run as a child process by the lifetime tests; it holds no handle of its own, so whatever keeps it alive
 // (or fails to) is the uploader. Usage:
 //   node --import tsx lifetime-child.ts <mode> <directory> <endpoint> <records> [blobs]
-// Modes: `flush` enqueues, awaits flush() then close(); `idle` enqueues, waits for `drained` (holding the
+// Modes: `flush` enqueues, awaits flush() then close(); `enqueued` enqueues with a 30 s batch delay and
+// returns at once, without flush() or close(); `idle` enqueues, waits for `drained` (holding the
 // process with a timer of its own meanwhile), and returns without flush() or close(); `sigterm` enqueues, sends itself SIGTERM at the first retry while flushing,
 // and its SIGTERM handler awaits close(). Prints each id, then `result <json>` of the flush, then `done`.
 import { randomBytes } from 'node:crypto';
@@ -13,7 +14,7 @@ const uploader = await createUploader({
   apiKey: 'test-key',
   directory: directory!,
   maxBatchItems: 50,
-  maxBatchDelayMs: 20,
+  maxBatchDelayMs: mode === 'enqueued' ? 30_000 : 20,
   backoffBaseMs: 50,
   backoffMaxMs: 500,
 });
@@ -29,7 +30,9 @@ for (let i = 0; i < Number(blobsText); i++) {
   });
   process.stdout.write(`${id}\n`);
 }
-if (mode === 'idle') {
+if (mode === 'enqueued') {
+  process.stdout.write('enqueued\n');
+} else if (mode === 'idle') {
   // Only while waiting for delivery does the script hold the process itself; then it lets go.
   const hold = setInterval(() => {}, 1000);
   await drained;
