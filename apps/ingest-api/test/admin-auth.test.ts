@@ -85,8 +85,9 @@ describe('admin authentication', () => {
     const guesses: number[] = [];
     for (let attempt = 0; attempt < 5; attempt++) guesses.push(await from('203.0.113.7', `guess-${attempt}`));
     expect(guesses.slice(3)).toEqual([429, 429]);
-    expect(await from('198.51.100.20')).toBe(200);
-    expect(await from('203.0.113.7')).toBe(429);
+    expect(await from('198.51.100.20', 'guess-other')).toBe(401);
+    // The holder of the key is never locked out by someone else's failures at the same address.
+    expect(await from('203.0.113.7')).toBe(200);
     // A client that is not a trusted proxy cannot name itself: the forwarded address is ignored.
     const direct = await startServer({
       admin: { authFailureBurst: 3, authFailuresPerSecond: 0.001 },
@@ -98,12 +99,12 @@ describe('admin authentication', () => {
       });
     }
     const spoofed = await fetch(`${direct.url}${ADMIN_PATHS.sources}`, {
-      headers: { authorization: `Bearer ${TEST_ADMIN_KEY}`, 'x-forwarded-for': '198.51.100.99' },
+      headers: { authorization: 'Bearer guess-again', 'x-forwarded-for': '198.51.100.99' },
     });
     expect(spoofed.status).toBe(429);
   });
 
-  it('slows guessing: after a burst of failures an address gets 429 with Retry-After, even with the right key', async ({
+  it('slows guessing: after a burst of failures an address gets 429 with Retry-After, yet the right key gets in', async ({
     startServer,
   }) => {
     const limited = await startServer({ admin: { authFailureBurst: 5, authFailuresPerSecond: 1 } });
@@ -113,16 +114,25 @@ describe('admin authentication', () => {
     }
     expect(statuses.slice(0, 5)).toEqual([401, 401, 401, 401, 401]);
     expect(statuses.slice(6)).toEqual([429, 429]);
-    const locked = await admin(limited.url, ADMIN_PATHS.sources);
+    const locked = await admin(limited.url, ADMIN_PATHS.sources, { key: 'guess-more' });
     expect(locked.status).toBe(429);
     expect(locked.body).toMatchObject({ error: { code: 'RATE_LIMITED', retryable: true } });
     expect(Number(locked.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
-    // Tokens come back with time; the right key then works.
+    expect((await admin(limited.url, ADMIN_PATHS.sources)).status).toBe(200);
+    // Tokens come back with time: a wrong key is then answered 401 again, not 429.
     await expect
-      .poll(async () => (await admin(limited.url, ADMIN_PATHS.sources)).status, {
+      .poll(async () => (await admin(limited.url, ADMIN_PATHS.sources, { key: 'guess-later' })).status, {
         timeout: 5000,
         interval: 250,
       })
-      .toBe(200);
+      .toBe(401);
+  });
+
+  it('counts the first failure after an address had earned all its tokens back', async ({ startServer }) => {
+    const limited = await startServer({ admin: { authFailureBurst: 2, authFailuresPerSecond: 1 } });
+    const guess = async (key: string) => (await admin(limited.url, ADMIN_PATHS.sources, { key })).status;
+    expect(await guess('guess-0')).toBe(401);
+    await new Promise((resolve) => setTimeout(resolve, 1_200));
+    expect([await guess('guess-1'), await guess('guess-2'), await guess('guess-3')]).toEqual([401, 401, 429]);
   });
 });

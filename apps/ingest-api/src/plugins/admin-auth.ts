@@ -71,21 +71,15 @@ export const adminAuthPlugin = fp<AdminAuthPluginOptions>(
         bucket.tokens + ((now - bucket.updatedAt) / 1000) * failuresPerSecond,
       );
       bucket.updatedAt = now;
-      if (bucket.tokens >= failureBurst) failures.delete(client);
-      return bucket;
+      if (bucket.tokens < failureBurst) return bucket;
+      // Refilled: forgotten, and a new failure starts a new bucket.
+      failures.delete(client);
+      return undefined;
     }
 
     app.addHook('onRequest', async (request) => {
-      const client = clientOf(request.ip);
-      const now = Date.now();
-      const bucket = refill(client, now);
-      if (bucket !== undefined && bucket.tokens < 1) {
-        const retryAfterSeconds = Math.max(1, Math.ceil((1 - bucket.tokens) / failuresPerSecond));
-        throw new RateLimitedError(
-          'too many failed admin authentications from this address',
-          retryAfterSeconds,
-        );
-      }
+      // The admin key is checked first: failures from a shared address (a balancer, NAT) must not lock
+      // the holder of the key out, and a key of 16+ characters gains nothing from slowed guessing alone.
       const key = bearerToken(request);
       if (key !== undefined && timingSafeEqual(digest(key), expected)) {
         // A proxy on this machine would hand the published development key to anyone who reaches it.
@@ -95,6 +89,17 @@ export const adminAuthPlugin = fp<AdminAuthPluginOptions>(
           );
         }
         return;
+      }
+      // The socket may be gone before this hook runs (no address): such requests share one bucket.
+      const client = clientOf(request.ip ?? '');
+      const now = Date.now();
+      const bucket = refill(client, now);
+      if (bucket !== undefined && bucket.tokens < 1) {
+        const retryAfterSeconds = Math.max(1, Math.ceil((1 - bucket.tokens) / failuresPerSecond));
+        throw new RateLimitedError(
+          'too many failed admin authentications from this address',
+          retryAfterSeconds,
+        );
       }
       if (bucket === undefined) {
         if (failures.size >= MAX_TRACKED_ADDRESSES) {
