@@ -214,6 +214,15 @@ const apiKeys = z
     return seeds.length === 0 ? undefined : seeds;
   });
 
+/** An IPv4 or IPv6 address, or a CIDR range whose prefix fits its family (`10.0.0.0/33` is refused). */
+function isAddressOrRange(entry: string): boolean {
+  const [address = '', prefix, ...rest] = entry.split('/');
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  if (prefix === undefined) return true;
+  return /^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128);
+}
+
 const EnvSchema = z.object({
   PORT: z
     .string()
@@ -250,7 +259,7 @@ const EnvSchema = z.object({
   TRUST_PROXY: optionalString.transform((value, ctx): string[] => {
     if (value === undefined) return [];
     const entries = value.split(',').map((entry) => entry.trim());
-    if (entries.every((entry) => isIP(entry.replace(/\/\d{1,3}$/, '')) !== 0)) return entries;
+    if (entries.every(isAddressOrRange)) return entries;
     ctx.addIssue({
       code: 'custom',
       message: `must be the proxies' addresses or CIDR ranges, comma-separated, got ${JSON.stringify(value)}`,
