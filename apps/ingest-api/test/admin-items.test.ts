@@ -1,4 +1,4 @@
-import { AdminItemSchema, type ItemPage, ItemPageSchema } from '@sluice/contracts';
+import { AdminItemSchema, type ItemPage, ItemPageSchema, MAX_DATE_MS } from '@sluice/contracts';
 import { BlobWorker } from '../src/worker/blob-worker.js';
 import { makeBlob, partsFor, postBlobs, waitFor } from './blob-support.js';
 import { admin } from './support/admin.js';
@@ -67,6 +67,9 @@ describe('admin item search', () => {
     expect((await search(server.url, `from=${at}&kind=blob`)).items).toHaveLength(1);
     expect((await search(server.url, `to=${at}&kind=blob`)).items).toHaveLength(0);
     expect((await search(server.url, `from=${at + 60_000}`)).items).toHaveLength(0);
+    // The latest date the contract allows (year 275760) is a bound like any other, not a 400.
+    expect((await search(server.url, `to=${MAX_DATE_MS}&kind=blob`)).items).toHaveLength(1);
+    expect((await search(server.url, `from=${MAX_DATE_MS}`)).items).toHaveLength(0);
   });
 
   it('pages through every matching item exactly once and in order, while new items keep arriving', async ({

@@ -46,10 +46,11 @@ export async function searchItems(db: Database, query: ItemSearchQuery): Promise
   if (query.source !== undefined) where.push(`i.source = ${param(query.source)}`);
   if (query.kind !== undefined) where.push(`i.kind = ${param(query.kind)}`);
   if (query.type !== undefined) where.push(`i.type = ${param(query.type)}`);
+  // Epoch milliseconds go in as numbers: an ISO text of a date past year 9999 (`+010000-…`), which the
+  // contract allows, is refused by PostgreSQL.
   if (query.from !== undefined)
-    where.push(`i.received_at >= ${param(new Date(query.from).toISOString())}::timestamptz`);
-  if (query.to !== undefined)
-    where.push(`i.received_at < ${param(new Date(query.to).toISOString())}::timestamptz`);
+    where.push(`i.received_at >= to_timestamp(${param(query.from)}::float8 / 1000)`);
+  if (query.to !== undefined) where.push(`i.received_at < to_timestamp(${param(query.to)}::float8 / 1000)`);
   if (query.cursor !== undefined) {
     const [at, source, id] = decodeTimeKeyCursor(query.cursor);
     where.push(
