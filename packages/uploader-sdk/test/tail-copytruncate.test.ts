@@ -147,6 +147,28 @@ describe.each(setups.slice(1))(
       cleanup.add(() => again.stop());
       await expectStoredExactly(server, [...before, ...window, ...after], 8_000);
     });
+
+    // Another log that starts the same and is still written to is newer than any copy: the copy was
+    // written before its truncation was found, so the live log is never taken for it.
+    test('reads the lines of the real copy, not of another log written since', async ({
+      server,
+      cleanup,
+      uploader,
+    }) => {
+      const { logs, path, options, before } = await shipThenStop(start, server, cleanup, uploader);
+      const other = join(logs, 'other.out');
+      await writeFile(other, lines([...before, ...numberedLines('other', 30)]));
+      const window = numberedLines('window', 30);
+      await appendFile(path, lines(window));
+      await copytruncate(path, `${path}.1`);
+      const after = numberedLines('after', 20);
+      await appendFile(path, lines(after));
+      const inAnHour = new Date(Date.now() + 3_600_000);
+      await utimes(other, inAnHour, inAnHour);
+      const again = start(logs, options);
+      cleanup.add(() => again.stop());
+      await expectStoredExactly(server, [...before, ...window, ...after], 8_000);
+    });
   },
 );
 

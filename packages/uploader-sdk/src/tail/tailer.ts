@@ -646,15 +646,22 @@ class Tailer implements Tail {
       const head = await headOf(path, found.ino);
       if (head !== undefined && heads.has(head)) candidates.push({ path, ...found, head });
     }
-    // Older rotations may start with the same line (a header, a banner): of the files that match a
-    // generation's head, the newest written are its copies, one per truncation pending.
+    // Older rotations, and other logs, may start with the same line (a header, a banner). A generation's
+    // copy holds at least the bytes read of it and was written before its truncation was found (copy, then
+    // truncate): of the files that qualify, the newest is its copy. A file written since (another live log)
+    // cannot be one.
     candidates.sort((a, b) => b.mtimeMs - a.mtimeMs);
-    for (const head of heads) {
-      const copies = pending.filter((previous) => previous.head === head).length;
-      for (const candidate of candidates.filter((file) => file.head === head).slice(0, copies)) {
-        followed.add(candidate.ino);
-        this.#follow(candidate.path, candidate.ino, candidate.size, 'copy', context);
-      }
+    for (const previous of pending) {
+      const copy = candidates.find(
+        (file) =>
+          !followed.has(file.ino) &&
+          file.head === previous.head &&
+          file.size >= previous.offset &&
+          file.mtimeMs <= previous.at + COPY_MTIME_SLACK_MS,
+      );
+      if (copy === undefined) continue;
+      followed.add(copy.ino);
+      this.#follow(copy.path, copy.ino, copy.size, 'copy', context);
     }
     // Only a search that went through counts: a failed one is tried again at the next round.
     this.#copiesLookedForAt = Math.max(...pending.map((previous) => previous.at));
@@ -787,6 +794,12 @@ class Tailer implements Tail {
     this.#events.emit('error', error instanceof Error ? error : new Error(String(error)));
   }
 }
+
+/**
+ * How much later than the truncation was found a copy's mtime may be: file times are coarser than the
+ * clock on some filesystems (2 s on FAT) and carry fractions of the millisecond on others.
+ */
+const COPY_MTIME_SLACK_MS = 2_000;
 
 async function statFile(path: string): Promise<{ ino: number; size: number; mtimeMs: number } | undefined> {
   try {
