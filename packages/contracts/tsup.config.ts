@@ -4,7 +4,7 @@ import { defineConfig } from 'tsup';
  * ESM for `import`, CommonJS for `require`. These dependencies ship ESM only; the CommonJS build carries
  * them inside, so `require('@sluice/contracts')` works on any Node (and Electron) without require(esm).
  */
-const ESM_ONLY = ['@noble/hashes', 'canonicalize', 'uuid'];
+const ESM_ONLY = ['@noble/hashes', 'uuid'];
 
 export default defineConfig([
   {

@@ -19,7 +19,13 @@ export async function startJsonServer(limits, answer) {
       if (request.method === 'GET' && request.url === '/v1/limits') return send(200, limitsBody);
       if (request.method !== 'POST') return send(404, '{}');
       const reply = (raw) => {
-        const [status, body] = answer(request.url ?? '', JSON.parse(raw.toString('utf8')));
+        let parsed;
+        try {
+          parsed = JSON.parse(raw.toString('utf8'));
+        } catch {
+          return send(400, '{}');
+        }
+        const [status, body] = answer(request.url ?? '', parsed);
         send(status, body);
       };
       const raw = Buffer.concat(chunks);

@@ -45,25 +45,6 @@ export function toLocalDateTime(ms: number): string {
   return date.toISOString().slice(0, 19);
 }
 
-/** The image types the detail view previews inline; anything else (SVG included) is never rendered. */
-export const PREVIEWABLE_IMAGE_TYPES: ReadonlySet<string> = new Set([
-  'image/png',
-  'image/jpeg',
-  'image/gif',
-  'image/webp',
-]);
-
-/** True when a blob's declared content type is one the console previews (parameters ignored). */
-export function isPreviewableImage(contentType: string): boolean {
-  const essence = contentType.split(';')[0]?.trim().toLowerCase() ?? '';
-  return PREVIEWABLE_IMAGE_TYPES.has(essence);
-}
-
-/** The essence of a content type (`image/png; x=y` → `image/png`). */
-export function mediaType(contentType: string): string {
-  return contentType.split(';')[0]?.trim().toLowerCase() ?? '';
-}
-
 /** A human message for any thrown value. */
 export function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);

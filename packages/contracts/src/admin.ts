@@ -226,3 +226,24 @@ export const RatesSchema = z.strictObject({
   ),
 });
 export type Rates = z.infer<typeof RatesSchema>;
+
+/** The essence of a content type, lowercase, without parameters (`Image/PNG; x=y` → `image/png`). */
+export function mediaType(contentType: string): string {
+  return contentType.split(';')[0]?.trim().toLowerCase() ?? '';
+}
+
+/**
+ * Raster image types a browser renders as an image and nothing else: the only blob types the admin API
+ * serves `inline` and the console previews. Anything else (SVG, HTML included) is a download.
+ */
+export const INLINE_IMAGE_TYPES: ReadonlySet<string> = new Set([
+  'image/png',
+  'image/jpeg',
+  'image/gif',
+  'image/webp',
+]);
+
+/** True when a blob's declared content type may be shown inline (see {@link INLINE_IMAGE_TYPES}). */
+export function isInlineImage(contentType: string): boolean {
+  return INLINE_IMAGE_TYPES.has(mediaType(contentType));
+}

@@ -1,5 +1,6 @@
+import { isInlineImage, mediaType } from '@sluice/contracts';
 import { useEffect, useState } from 'react';
-import { isPreviewableImage, mediaType, messageOf } from '../format.js';
+import { messageOf } from '../format.js';
 import { useSession } from '../session.js';
 
 /**
@@ -18,7 +19,7 @@ export function BlobPreview({
   const { client } = useSession();
   const [url, setUrl] = useState<string | undefined>();
   const [error, setError] = useState<string | undefined>();
-  const previewable = isPreviewableImage(contentType);
+  const previewable = isInlineImage(contentType);
 
   useEffect(() => {
     if (!previewable) return;

@@ -2,24 +2,18 @@ import { Readable } from 'node:stream';
 import {
   type AdminItem,
   type AdminItemSummary,
-  ItemIdSchema,
   type ItemPage,
+  ItemRefSchema,
   ItemSearchQuerySchema,
+  isInlineImage,
   ROUTES,
-  SourceNameSchema,
 } from '@sluice/contracts';
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
-import { z } from 'zod';
 import { blobLocation, findItem, type ItemSummaryRow, searchItems } from '../../admin/item-statements.js';
 import { parseInput } from '../../admin/parse-input.js';
 import { NotFoundError, ObjectStoreUnavailableError, ServerFault } from '../../errors.js';
 import { StagedBytesCorruptError, StagedBytesMissingError } from '../../worker/blob-worker-errors.js';
 import { stagedBody } from '../../worker/staged-body.js';
-
-const ItemParamsSchema = z.strictObject({ source: SourceNameSchema, id: ItemIdSchema });
-
-/** Raster image types a browser renders as an image and nothing else; every other type is downloaded. */
-const INLINE_TYPES = new Set(['image/png', 'image/jpeg', 'image/gif', 'image/webp']);
 
 function summaryOf(row: ItemSummaryRow): AdminItemSummary {
   return {
@@ -39,13 +33,12 @@ function summaryOf(row: ItemSummaryRow): AdminItemSummary {
  * sniffing, a sandbox without any permission, and a download for anything but a raster image.
  */
 export function setUntrustedContentHeaders(reply: FastifyReply, contentType: string): void {
-  const essence = contentType.split(';')[0]?.trim().toLowerCase() ?? '';
   reply
     .header('content-type', contentType)
     .header('x-content-type-options', 'nosniff')
     .header('content-security-policy', "sandbox; default-src 'none'")
     .header('cache-control', 'private, no-store')
-    .header('content-disposition', INLINE_TYPES.has(essence) ? 'inline' : 'attachment');
+    .header('content-disposition', isInlineImage(contentType) ? 'inline' : 'attachment');
 }
 
 /**
@@ -66,7 +59,7 @@ export const adminItemRoutes: FastifyPluginAsync = async (app) => {
   app.get<{ Params: { source: string; id: string } }>(
     ROUTES.adminItem.path,
     async (request): Promise<AdminItem> => {
-      const { source, id } = parseInput(ItemParamsSchema, request.params, 'path');
+      const { source, id } = parseInput(ItemRefSchema, request.params, 'path');
       const row = await findItem(app.db, source, id);
       if (row === undefined) throw new NotFoundError(`no item ${id} of source ${source}`);
       return {
@@ -92,7 +85,7 @@ export const adminItemRoutes: FastifyPluginAsync = async (app) => {
   );
 
   app.get<{ Params: { source: string; id: string } }>(ROUTES.adminItemBytes.path, async (request, reply) => {
-    const { source, id } = parseInput(ItemParamsSchema, request.params, 'path');
+    const { source, id } = parseInput(ItemRefSchema, request.params, 'path');
     const notFound = () => new NotFoundError(`no blob ${id} of source ${source}`);
     let location = await blobLocation(app.db, source, id);
     if (location === undefined) throw notFound();
