@@ -75,12 +75,13 @@ export function frameLengthAt(source: Buffer, offset: number): number | undefine
 
 /**
  * Validates the whole frame at `offset` (its header and `length` payload bytes must be in `source`) and
- * returns it with a copy of the payload, or `undefined` when the checksum does not match.
+ * returns it, its payload a view of `source` (which the caller must never overwrite), or `undefined` when
+ * the checksum does not match.
  */
 export function decodeFrameAt(source: Buffer, offset: number, length: number): DecodedFrame | undefined {
   const end = offset + FRAME_HEADER_BYTES + length;
   if (crc32(source.subarray(offset + 8, end)) !== source.readUInt32LE(offset + 4)) return undefined;
   const seq = source.readUInt32LE(offset + 12) + source.readUInt32LE(offset + 16) * TWO_POW_32;
   const appendedAt = source.readDoubleLE(offset + 20);
-  return { seq, appendedAt, payload: Buffer.from(source.subarray(offset + FRAME_HEADER_BYTES, end)) };
+  return { seq, appendedAt, payload: source.subarray(offset + FRAME_HEADER_BYTES, end) };
 }

@@ -19,12 +19,18 @@ const DEFAULT_BUFFER_BYTES = 64 * 1024;
  * frame). After a damaged frame it resynchronises on the next magic whose frame validates, so damage
  * costs only the damaged frames. Bytes at or past `limit` are never read, because the writer may still be
  * writing them.
+ *
+ * A frame's payload is a view of the buffer it was read into, not a copy: a buffer is never written again
+ * once a frame was handed out of it (a refill reads into a new one), so a payload stays valid for as long
+ * as its entry is held, and reading costs one allocation per buffer rather than one per entry.
  */
 export class SegmentReader {
   readonly #handle: FileHandle;
   #buffer: Buffer;
   #bufferStart = 0;
   #bufferLength = 0;
+  /** A frame was decoded out of `#buffer`: its bytes must stay as they are. */
+  #handedOut = false;
   #position: number;
 
   constructor(handle: FileHandle, position = 0) {
@@ -53,7 +59,9 @@ export class SegmentReader {
     const total = FRAME_HEADER_BYTES + length;
     if (offset + total > limit || start + total > this.#bufferLength) return undefined;
     const frame = decodeFrameAt(this.#buffer, start, length);
-    return frame === undefined ? undefined : { kind: 'frame', offset, end: offset + total, frame };
+    if (frame === undefined) return undefined;
+    this.#handedOut = true;
+    return { kind: 'frame', offset, end: offset + total, frame };
   }
 
   /** The event at the current position within `[position, limit)`, without consuming it. */
@@ -67,7 +75,10 @@ export class SegmentReader {
         const total = FRAME_HEADER_BYTES + length;
         if ((await this.#fill(offset, total, limit)) === total) {
           const frame = decodeFrameAt(this.#buffer, offset - this.#bufferStart, length);
-          if (frame !== undefined) return { kind: 'frame', offset, end: offset + total, frame };
+          if (frame !== undefined) {
+            this.#handedOut = true;
+            return { kind: 'frame', offset, end: offset + total, frame };
+          }
         }
       }
     }
@@ -119,15 +130,17 @@ export class SegmentReader {
     let available = this.#bufferStart + this.#bufferLength - from;
     if (available >= count) return count;
     if (
+      from > this.#bufferStart ||
+      this.#handedOut ||
       count > this.#buffer.length ||
       (this.#buffer.length > DEFAULT_BUFFER_BYTES && count <= DEFAULT_BUFFER_BYTES)
     ) {
-      // Grow for one large frame; shrink back once frames are small again so memory stays flat.
+      // A new buffer, sized for one large frame when needed (and back to the default after it), so no
+      // byte of a payload handed out is overwritten.
       const next = Buffer.allocUnsafe(Math.max(count, DEFAULT_BUFFER_BYTES));
       this.#buffer.copy(next, 0, from - this.#bufferStart, from - this.#bufferStart + available);
       this.#buffer = next;
-    } else if (from > this.#bufferStart) {
-      this.#buffer.copy(this.#buffer, 0, from - this.#bufferStart, from - this.#bufferStart + available);
+      this.#handedOut = false;
     }
     this.#bufferStart = from;
     this.#bufferLength = available;
