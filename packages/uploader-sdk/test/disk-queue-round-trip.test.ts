@@ -31,6 +31,23 @@ describe('disk queue round trip', () => {
     expect(await queue.read(100, Number.POSITIVE_INFINITY)).toEqual([]);
   });
 
+  it('keeps every payload read intact while later reads, refills, large frames and appends go on', async () => {
+    const directory = await tempDirectory();
+    const queue = track(await openDiskQueue({ directory, segmentBytes: 256 * 1024 }));
+    // Small frames spanning several 64 KiB read buffers, one frame larger than a buffer, more small ones.
+    const sizes = [...range(3000).map(() => 100), 200_000, ...range(3000).map(() => 100)];
+    await queue.appendMany(sizes.map((size, n) => payloadOf(n, size)));
+    const held = [];
+    for (let page = await queue.read(7, 1e9); page.length > 0; page = await queue.read(7, 1e9)) {
+      held.push(...page);
+      // Appending while entries are held writes to the segment the reader reads from.
+      if (held.length % 700 === 0) await queue.append(payloadOf(sizes.length + held.length, 100));
+    }
+    const expected = sizes.map((size, n) => payloadOf(n, size));
+    const original = held.slice(0, sizes.length);
+    expect(original.every((entry, n) => Buffer.from(entry.payload).equals(expected[n]!))).toBe(true);
+  });
+
   it('stops a read at about maxBytes but always returns at least one entry', async () => {
     const queue = track(await openDiskQueue({ directory: await tempDirectory() }));
     await queue.appendMany(range(10).map((n) => payloadOf(n, 100)));
