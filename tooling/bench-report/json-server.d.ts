@@ -10,3 +10,11 @@ export declare function startJsonServer(
 
 /** The answer of a server that stores nothing and calls every item `stored`. */
 export declare function allStored(items: readonly { readonly id: string }[]): unknown;
+
+/**
+ * A server answering every `POST /v1/batch` item `stored` (and `GET /v1/limits` with `limits`) in a child
+ * process of its own, so that a client benchmark measures the client alone; `close()` stops the process.
+ */
+export declare function startStoredServerProcess(
+  limits: unknown,
+): Promise<{ readonly url: string; close(): Promise<void> }>;

@@ -1,5 +1,8 @@
 // An HTTP server for client benchmarks, shared by the SDK's uploader bench and the SDK-against-peers bench.
+import { spawn } from 'node:child_process';
 import { createServer } from 'node:http';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
 import { gunzip } from 'node:zlib';
 
 export async function startJsonServer(limits, answer) {
@@ -48,4 +51,40 @@ export async function startJsonServer(limits, answer) {
 export function allStored(items) {
   const results = items.map(({ id }) => ({ id, status: 'stored' }));
   return { results, counts: { stored: results.length, duplicate: 0, conflict: 0, rejected: 0, retry: 0 } };
+}
+
+/**
+ * A server answering every `POST /v1/batch` item `stored` (and `GET /v1/limits` with `limits`), in a process
+ * of its own: a client benchmark then measures the client, not the client and the server on one thread.
+ */
+export async function startStoredServerProcess(limits) {
+  const child = spawn(
+    process.execPath,
+    [fileURLToPath(import.meta.url), '--stored', JSON.stringify(limits)],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  const url = await new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', (code) => reject(new Error(`the stored server exited ${code} before listening`)));
+    createInterface({ input: child.stdout }).once('line', resolve);
+  });
+  return {
+    url,
+    close: () =>
+      new Promise((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill();
+      }),
+  };
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url) && process.argv[2] === '--stored') {
+  const limits = JSON.parse(process.argv[3]);
+  const server = await startJsonServer(limits, (path, body) =>
+    path === '/v1/batch' && Array.isArray(body?.items) ? [200, allStored(body.items)] : [404, {}],
+  );
+  console.log(server.url);
 }

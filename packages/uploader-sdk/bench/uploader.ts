@@ -2,9 +2,9 @@
 // TEST_DATABASE_URL's server answers, else embedded PGlite — said in the output).
 // - ceiling: producers enqueue for N seconds into an uploader with nobody to deliver to: the SDK's own
 //   durable-append rate;
-// - in-memory: the same producers for N seconds while the uploader delivers to an in-process HTTP server
-//   that answers every item `stored` without storing anything; then flush. Compared with the ceiling
-//   (target: ≥ 0.5×);
+// - in-memory: the same producers for N seconds while the uploader delivers to an HTTP server (a process of
+//   its own, as the API would be) that answers every item `stored` without storing anything; then flush.
+//   Compared with the ceiling (target: ≥ 0.5×);
 // - live: producers enqueue ~200-byte records for N seconds while the uploader delivers; then flush.
 // - backlog: a fresh uploader drains a backlog left on disk by a closed one.
 // Usage: tsx bench/uploader.ts [--seconds 10] [--producers 256] [--backlog 100000]
@@ -13,8 +13,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { reportFigure } from '@sluice/bench-report';
-import { allStored, startJsonServer } from '@sluice/bench-report/json-server';
-import { API_PATHS, DEFAULT_LIMITS } from '@sluice/contracts';
+import { startStoredServerProcess } from '@sluice/bench-report/json-server';
+import { DEFAULT_LIMITS } from '@sluice/contracts';
 import { startTestServer } from '@sluice/ingest-api/testing';
 import { createUploader, type Uploader } from '../src/index.js';
 
@@ -71,16 +71,12 @@ async function durableAppendCeiling(): Promise<number> {
   }
 }
 
-/** An HTTP server answering `GET /v1/limits` and every `POST /v1/batch` item `stored`, storing nothing. */
-function startStoredServer(): Promise<{ url: string; close(): Promise<void> }> {
-  return startJsonServer(DEFAULT_LIMITS, (path, body) =>
-    path === API_PATHS.batch ? [200, allStored((body as { items: { id: string }[] }).items)] : [404, {}],
-  );
-}
-
-/** Producers enqueue for `seconds` while the uploader delivers to {@link startStoredServer}; then flush. */
+/**
+ * Producers enqueue for `seconds` while the uploader delivers to a server that answers every item `stored`,
+ * storing nothing, in a process of its own (its parsing must not take the SDK's thread); then flush.
+ */
 async function intoMemory(): Promise<number> {
-  const memory = await startStoredServer();
+  const memory = await startStoredServerProcess(DEFAULT_LIMITS);
   const directory = await mkdtemp(join(tmpdir(), 'sluice-bench-memory-'));
   try {
     const uploader = await createUploader({ endpoint: memory.url, apiKey: 'bench', directory });
