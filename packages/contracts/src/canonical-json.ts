@@ -160,7 +160,11 @@ function walkObject(value: object, depth: number, rules: WalkRules): string {
   return rules.emit ? `${text}}` : '';
 }
 
-function walk(value: unknown, depth: number, rules: WalkRules): string {
+/**
+ * Checks one value (and writes it when `rules.emit`). `resolved`: the value is what a `toJSON()` returned,
+ * written as it is even if it has a `toJSON()` of its own, as JSON.stringify does.
+ */
+function walk(value: unknown, depth: number, rules: WalkRules, resolved = false): string {
   switch (typeof value) {
     case 'string': {
       const problem = stringProblem(value, rules.protocol);
@@ -181,8 +185,8 @@ function walk(value: unknown, depth: number, rules: WalkRules): string {
       throw new JsonRuleBreak((path) => `${path} is a ${typeof value}, which is not a JSON value`);
   }
   if (value === null) return 'null';
-  const toJSON = (value as { toJSON?: unknown }).toJSON;
-  if (typeof toJSON === 'function') return walk((toJSON as () => unknown).call(value), depth, rules);
+  const toJSON = resolved ? undefined : (value as { toJSON?: unknown }).toJSON;
+  if (typeof toJSON === 'function') return walk((toJSON as () => unknown).call(value), depth, rules, true);
   if (depth >= rules.maxDepth) {
     throw new JsonRuleBreak(
       (path) => `${path} nests arrays and objects deeper than ${rules.maxDepth} levels`,

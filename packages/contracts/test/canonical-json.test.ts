@@ -19,6 +19,23 @@ describe('canonical JSON (RFC 8785)', () => {
     expect(canonicalJson({ '😀': 1, '€': 2, z: 3 })).toBe('{"z":3,"€":2,"😀":1}');
   });
 
+  // JSON.stringify calls a value's toJSON() once and writes what it returns as it is, even when that has a
+  // toJSON() of its own (an object returning itself, a wrapper returning a wrapper).
+  it('calls toJSON() once per value, as JSON.stringify does', () => {
+    const self = {
+      a: 1,
+      toJSON() {
+        return this;
+      },
+    };
+    const wrapper = { toJSON: () => ({ b: 2, toJSON: () => 'never called' }) };
+    const cases = [self, { x: self, y: [self] }, wrapper, { x: wrapper, at: new Date(0) }];
+    for (const value of cases) {
+      expect(canonicalJson(value)).toBe(canonicalize(JSON.parse(JSON.stringify(value))));
+    }
+    expect(canonicalJson(self)).toBe('{"a":1}');
+  });
+
   it('writes numbers in ECMAScript shortest form', () => {
     expect(canonicalJson([1, 1.0, 1e21, 1e-7, -0, 0.1, 100, 123456789012345680000])).toBe(
       '[1,1,1e+21,1e-7,0,0.1,100,123456789012345680000]',
