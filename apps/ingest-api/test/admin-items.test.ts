@@ -247,4 +247,40 @@ describe('admin item detail and blob bytes', () => {
     expect(uploaded.headers.get('content-disposition')).toBe('inline');
     expect((await bytesOf(svg.item.id)).headers.get('content-disposition')).toBe('attachment');
   });
+
+  // A download of a blob of several staging chunks that the worker uploads (and unstages) while it is read:
+  // the rest of the bytes come from the object store, so the 200 ends with every byte, not short.
+  it('serves every byte of a blob uploaded and unstaged while it is being downloaded', async ({ server }) => {
+    const blob = makeBlob({ size: 24 * 1024 * 1024 + 12_345 });
+    expect((await postBlobs(server, partsFor([blob]))).body.counts.stored).toBe(1);
+    const response = await fetch(`${server.url}/admin/v1/items/test/${blob.item.id}/bytes`, {
+      headers: { authorization: `Bearer ${server.config.admin.key}` },
+    });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-length')).toBe(String(blob.bytes.length));
+    const reader = response.body!.getReader();
+    const received: Uint8Array[] = [];
+    const first = await reader.read();
+    received.push(first.value!);
+
+    const worker = new BlobWorker({
+      db: server.app.db,
+      objectStore: server.app.objectStore,
+      pollIntervalMs: 10,
+    });
+    worker.start();
+    try {
+      await waitFor('the blob to be uploaded and unstaged', async () => {
+        const staged = await server.query('select 1 from blob_staging where id = $1', [blob.item.id]);
+        const uploaded = await server.query("select 1 from blobs where id = $1 and state = 'uploaded'", [
+          blob.item.id,
+        ]);
+        return staged.length === 0 && uploaded.length === 1;
+      });
+    } finally {
+      await worker.stop();
+    }
+    for (let next = await reader.read(); !next.done; next = await reader.read()) received.push(next.value);
+    expect(Buffer.concat(received).equals(Buffer.from(blob.bytes))).toBe(true);
+  });
 });

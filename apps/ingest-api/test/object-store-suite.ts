@@ -60,6 +60,19 @@ export function objectStoreSuite(name: string, setup: () => Promise<StoreFixture
       expect(sha256(Buffer.concat(chunks))).toBe(sha256(bytes));
     });
 
+    it('streams the bytes from an offset to the end', async () => {
+      const bytes = randomBytes(300_000);
+      const key = blobObjectKey(sha256(bytes));
+      await store.put(key, bytes, { contentType: 'application/octet-stream', sha256: sha256(bytes) });
+      for (const start of [1, 123_457, 299_999]) {
+        const chunks: Buffer[] = [];
+        for await (const chunk of (await store.getStream(key, { start })) ?? []) {
+          chunks.push(Buffer.from(chunk as Uint8Array));
+        }
+        expect(Buffer.concat(chunks).equals(bytes.subarray(start))).toBe(true);
+      }
+    });
+
     it('stores an empty object', async () => {
       const bytes = new Uint8Array();
       const key = blobObjectKey(sha256(bytes));

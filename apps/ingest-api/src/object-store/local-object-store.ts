@@ -69,12 +69,12 @@ export class LocalObjectStore implements ObjectStore {
     }
   }
 
-  async getStream(key: string): Promise<Readable | undefined> {
+  async getStream(key: string, options?: { readonly start?: number }): Promise<Readable | undefined> {
     const path = this.#path(key);
     try {
       // Opened first, so that a missing object is `undefined` rather than a stream that errors.
       const handle = await open(path, 'r');
-      return handle.createReadStream();
+      return handle.createReadStream({ start: options?.start ?? 0 });
     } catch (error) {
       if (isNotFound(error)) return undefined;
       throw new ObjectStoreError('get', key, { cause: error });

@@ -49,11 +49,11 @@ export interface ObjectStore {
    */
   get(key: string): Promise<Uint8Array | undefined>;
   /**
-   * The bytes of an object as a stream, or `undefined` when there is none; the stream errors when the
-   * store fails mid-read.
+   * The bytes of an object as a stream, from byte `start` (default 0) to its end, or `undefined` when there
+   * is none; the stream errors when the store fails mid-read.
    * @throws {ObjectStoreError} when the store cannot be reached.
    */
-  getStream(key: string): Promise<Readable | undefined>;
+  getStream(key: string, options?: { readonly start?: number }): Promise<Readable | undefined>;
   /** Releases connections and other resources. Idempotent. */
   close(): Promise<void>;
 }

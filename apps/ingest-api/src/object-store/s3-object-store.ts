@@ -187,10 +187,17 @@ export class S3ObjectStore implements ObjectStore {
     }
   }
 
-  async getStream(key: string): Promise<Readable | undefined> {
+  async getStream(key: string, options?: { readonly start?: number }): Promise<Readable | undefined> {
     const objectKey = this.#key(key);
+    const start = options?.start ?? 0;
     try {
-      const result = await this.#client.send(new GetObjectCommand({ Bucket: this.#bucket, Key: objectKey }));
+      const result = await this.#client.send(
+        new GetObjectCommand({
+          Bucket: this.#bucket,
+          Key: objectKey,
+          ...(start > 0 ? { Range: `bytes=${start}-` } : {}),
+        }),
+      );
       // In Node the SDK's body is the HTTP response, a Readable.
       return result.Body === undefined ? Readable.from([]) : (result.Body as Readable);
     } catch (error) {

@@ -8,7 +8,7 @@ import {
   isInlineImage,
   ROUTES,
 } from '@sluice/contracts';
-import type { FastifyPluginAsync, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyPluginAsync, FastifyReply } from 'fastify';
 import { blobLocation, findItem, type ItemSummaryRow, searchItems } from '../../admin/item-statements.js';
 import { parseInput } from '../../admin/parse-input.js';
 import { NotFoundError, ObjectStoreUnavailableError, ServerFault } from '../../errors.js';
@@ -39,6 +39,33 @@ export function setUntrustedContentHeaders(reply: FastifyReply, contentType: str
     .header('content-security-policy', "sandbox; default-src 'none'")
     .header('cache-control', 'private, no-store')
     .header('content-disposition', isInlineImage(contentType) ? 'inline' : 'attachment');
+}
+
+/**
+ * A blob's staged chunks, then, when the worker uploads it and frees its staging while they are read, the
+ * rest of its bytes from the object store: a download under way ends with every byte, not short after its
+ * 200. Staging gone without an upload (lost) still ends the download with an error.
+ */
+async function* stagedThenStored(
+  app: FastifyInstance,
+  source: string,
+  id: string,
+  chunks: AsyncIterable<Uint8Array>,
+): AsyncGenerator<Uint8Array> {
+  let sent = 0;
+  try {
+    for await (const chunk of chunks) {
+      yield chunk;
+      sent += chunk.byteLength;
+    }
+  } catch (error) {
+    if (!(error instanceof StagedBytesMissingError)) throw error;
+    const location = await blobLocation(app.db, source, id);
+    if (location?.state !== 'uploaded' || location.object_key == null) throw error;
+    const rest = await app.objectStore.getStream(location.object_key, { start: sent });
+    if (rest === undefined) throw error;
+    yield* rest;
+  }
 }
 
 /**
@@ -107,7 +134,7 @@ export const adminItemRoutes: FastifyPluginAsync = async (app) => {
         return reply.send(
           staged instanceof Uint8Array
             ? Buffer.from(staged.buffer, staged.byteOffset, staged.byteLength)
-            : Readable.from(staged.chunks),
+            : Readable.from(stagedThenStored(app, source, id, staged.chunks)),
         );
       }
       // Uploaded (and unstaged) since it was looked up.
