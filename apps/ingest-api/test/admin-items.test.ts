@@ -119,6 +119,11 @@ describe('admin item search', () => {
       'from=-5',
       'to=1e300',
       'from=99999999999999999999',
+      // Not decimal digits: read as numbers (0x10 = 16, " " = 0) they would filter silently.
+      'from=0x10',
+      'from=%20',
+      'to=1e3',
+      'limit=%2010',
       'kind=video',
       'source=a%20b',
       `source=${'s'.repeat(65)}`,
@@ -133,6 +138,10 @@ describe('admin item search', () => {
     // A forged cursor of the right shape is only another position.
     const page = await search(server.url, `cursor=${forged(['2999-01-01T00:00:00.000000Z', 'zzz', 'zzz'])}`);
     expect(page.items.length).toBeGreaterThan(0);
+    // An empty value, as a form sends an unset field, is no filter (it was read as 0: `to=` found nothing).
+    const all = await search(server.url, '');
+    expect(all.items.length).toBeGreaterThan(0);
+    expect(await search(server.url, 'from=&to=&limit=')).toEqual(all);
   });
 });
 

@@ -75,6 +75,18 @@ export const ItemKindSchema = z.enum(['record', 'blob']);
 export type ItemKind = z.infer<typeof ItemKindSchema>;
 
 /**
+ * A whole number in a query string, `then` checked on it: decimal digits only (`0x10`, `1e3` or a space are
+ * refused, not read as numbers), and an empty value (`?from=`, as a form sends an unset field) is no value.
+ */
+function queryInteger<T extends z.ZodType<unknown, number | undefined>>(then: T) {
+  return z
+    .string()
+    .regex(/^\d{0,20}$/, 'expected a whole number in decimal digits')
+    .transform((text) => (text === '' ? undefined : Number(text)))
+    .pipe(then.optional());
+}
+
+/**
  * `GET /admin/v1/items` query: newest first, keyset-paginated (`cursor` is the previous page's
  * `nextCursor`, opaque). `from`/`to` bound `receivedAt` (from inclusive, to exclusive).
  */
@@ -82,9 +94,13 @@ export const ItemSearchQuerySchema = z.strictObject({
   source: SourceNameSchema.optional(),
   kind: ItemKindSchema.optional(),
   type: ItemTypeSchema.optional(),
-  from: z.coerce.number().pipe(TimestampSchema.max(MAX_DATE_MS)).optional(),
-  to: z.coerce.number().pipe(TimestampSchema.max(MAX_DATE_MS)).optional(),
-  limit: z.coerce.number().pipe(z.int().min(1).max(500)).default(50),
+  from: queryInteger(TimestampSchema.max(MAX_DATE_MS))
+    .optional()
+    .describe('receivedAt at or after, epoch milliseconds'),
+  to: queryInteger(TimestampSchema.max(MAX_DATE_MS))
+    .optional()
+    .describe('receivedAt before, epoch milliseconds'),
+  limit: queryInteger(z.int().min(1).max(500).default(50)).default(50).describe('items per page, 1 to 500'),
   cursor: z.string().max(512).optional(),
 });
 export type ItemSearchQuery = z.infer<typeof ItemSearchQuerySchema>;
@@ -149,7 +165,7 @@ export type BlobOverview = z.infer<typeof BlobOverviewSchema>;
 
 /** `GET /admin/v1/blobs/failed` query: oldest failure first, keyset-paginated. */
 export const FailedBlobQuerySchema = z.strictObject({
-  limit: z.coerce.number().pipe(z.int().min(1).max(500)).default(50),
+  limit: queryInteger(z.int().min(1).max(500).default(50)).default(50).describe('blobs per page, 1 to 500'),
   cursor: z.string().max(512).optional(),
 });
 export type FailedBlobQuery = z.infer<typeof FailedBlobQuerySchema>;
