@@ -93,12 +93,17 @@ export function serializeRecord(
 
 const ID_PREFIX = Buffer.from('{"id":"');
 
-/** The id of a record serialized by {@link serializeRecord}: the first property, written without escapes. */
+/**
+ * The id of a record serialized by {@link serializeRecord}: the first property, written without escapes, in
+ * ASCII (ids are `[A-Za-z0-9._:-]`), so it is read without decoding the payload or copying it.
+ */
 export function recordIdOf(payload: Uint8Array): string {
-  const bytes = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
-  if (bytes.subarray(0, ID_PREFIX.length).equals(ID_PREFIX)) {
+  const bytes = Buffer.isBuffer(payload)
+    ? payload
+    : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
+  if (bytes.length > ID_PREFIX.length && ID_PREFIX.compare(bytes, 0, ID_PREFIX.length) === 0) {
     const end = bytes.indexOf(0x22, ID_PREFIX.length);
-    if (end > 0) return bytes.toString('utf8', ID_PREFIX.length, end);
+    if (end > 0) return bytes.toString('latin1', ID_PREFIX.length, end);
   }
   return String((JSON.parse(bytes.toString('utf8')) as { id: unknown }).id);
 }
