@@ -9,7 +9,7 @@ const sampler = setInterval(() => {
   const usage = process.memoryUsage();
   if (usage.rss > peak.rss) peak = usage;
 }, 25);
-const uploader = await createUploader({ endpoint, apiKey, directory, ...JSON.parse(process.env.UPLOADER_OPTS ?? '{}') });
+const uploader = await createUploader({ endpoint, apiKey, directory });
 const baseline = process.memoryUsage().rss;
 const started = performance.now();
 const tail = tailFile(path, { uploader });

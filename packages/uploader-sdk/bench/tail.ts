@@ -1,5 +1,4 @@
 // Tail benchmark: ships a generated log file (short lines and a few 10 MB ones) into the real ingest API
-import { appendFileSync } from 'node:fs';
 // (real PostgreSQL when TEST_DATABASE_URL's server answers, else embedded PGlite — said in the output) with
 // tailFile. The tailer and its uploader run in a child process on the built package (bench/tail-child.mjs,
 // plain node), so that its peak RSS is neither the API's nor tsx's. Prints lines/s and MB/s until every line
@@ -62,7 +61,7 @@ async function runBench(): Promise<void> {
       { stdio: ['ignore', 'pipe', 'inherit'] },
     );
     const [line] = await Promise.all([
-      new Promise<string>((resolve) => createInterface({ input: child.stdout }).on('line', (l) => { if (l.startsWith('{"lines"')) resolve(l); else if (process.env.GC_LOG) appendFileSync(process.env.GC_LOG, l + '\n'); })),
+      new Promise<string>((resolve) => createInterface({ input: child.stdout }).once('line', resolve)),
       new Promise((resolve) => child.on('exit', resolve)),
     ]);
     const result = JSON.parse(line) as {
