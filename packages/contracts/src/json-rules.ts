@@ -38,8 +38,25 @@ export interface CheckedData {
   readonly bytes: number;
 }
 
-/** UTF-8 length of well-formed text, counted without encoding it. */
+/**
+ * `Buffer.byteLength` where the runtime has `node:buffer` without an import (Node ≥ 20.16, Deno, Bun):
+ * native counting, a few percent of what enqueueing a record costs in JavaScript.
+ */
+const nativeUtf8Length: ((text: string) => number) | undefined = (() => {
+  const runtime = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
+  const buffer = runtime?.getBuiltinModule?.('node:buffer') as
+    | { Buffer: { byteLength(text: string, encoding: 'utf8'): number } }
+    | undefined;
+  return buffer === undefined ? undefined : (text) => buffer.Buffer.byteLength(text, 'utf8');
+})();
+
+/** UTF-8 length of well-formed text (no unpaired surrogates), counted without encoding it. */
 function utf8Length(text: string): number {
+  return nativeUtf8Length === undefined ? portableUtf8Length(text) : nativeUtf8Length(text);
+}
+
+/** {@link utf8Length} in plain JavaScript, for runtimes without `node:buffer`. */
+export function portableUtf8Length(text: string): number {
   let bytes = text.length;
   for (let index = 0; index < text.length; index++) {
     const unit = text.charCodeAt(index);

@@ -7,6 +7,7 @@ import {
   isItemProblem,
   jsonValueProblem,
   MAX_JSON_DEPTH,
+  portableUtf8Length,
   recordHash,
   recordHashOfCanonical,
 } from '../src/index.js';
@@ -125,6 +126,21 @@ describe('record data and blob meta checks', () => {
       message: 'data is 16 bytes; the limit is 15',
     });
     expect(checkRecordData('x'.repeat(10), 12)).toEqual({ canonical: `"${'x'.repeat(10)}"`, bytes: 12 });
+  });
+
+  // Node counts natively; other runtimes count in JavaScript. Both must agree with the bytes sent.
+  it('counts UTF-8 bytes the same natively and in plain JavaScript', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'grapheme' }), (text) => {
+        const bytes = new TextEncoder().encode(text).length;
+        expect(portableUtf8Length(text)).toBe(bytes);
+        const checked = checkRecordData({ text }, Number.MAX_SAFE_INTEGER);
+        expect(isItemProblem(checked) ? -1 : checked.bytes).toBe(
+          new TextEncoder().encode(isItemProblem(checked) ? '' : checked.canonical).length,
+        );
+      }),
+    );
+    expect(portableUtf8Length('aé€😀')).toBe(1 + 2 + 3 + 4);
   });
 
   it('refuses data that is not JSON as INVALID_ITEM', () => {
