@@ -27,6 +27,8 @@ export interface LaneAdapter<T extends LaneItem> {
 
 /** What the lane reports to the uploader. */
 export interface LaneHooks {
+  /** Whether anything listens to `delivered`: an event nobody hears is not built (an object per item). */
+  readonly hearsDelivered: () => boolean;
   delivered(event: DeliveredEvent): void;
   dead(event: DeadEvent): void;
   retry(event: RetryEvent): void;
@@ -313,10 +315,13 @@ export class DeliveryLane<T extends LaneItem> {
         this.counters.delivered += 1;
         if (entry.status === 'duplicate') this.counters.duplicates += 1;
       }
-      this.#options.hooks.delivered({
-        kind: this.#options.adapter.kind,
-        items: ack.map((entry) => ({ id: entry.item.id, status: entry.status })),
-      });
+      const { hooks } = this.#options;
+      if (hooks.hearsDelivered()) {
+        hooks.delivered({
+          kind: this.#options.adapter.kind,
+          items: ack.map((entry) => ({ id: entry.item.id, status: entry.status })),
+        });
+      }
     }
     if (dead.length > 0 && !(await this.#deadLetter(dead))) return;
     if (retry.length > 0) {

@@ -158,6 +158,7 @@ class SluiceUploader implements Uploader {
       latencyTargetMs: options.latencyTargetMs,
     });
     const hooks = {
+      hearsDelivered: () => this.#events.listenerCount('delivered') > 0,
       delivered: (event: UploaderEvents['delivered']) => this.#events.emit('delivered', event),
       dead: (event: UploaderEvents['dead']) => {
         options.logger?.warn({ kind: event.kind, count: event.items.length }, 'items dead-lettered');

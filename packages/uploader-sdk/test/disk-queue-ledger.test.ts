@@ -31,4 +31,24 @@ describe('disk queue ack ledger', () => {
     const reopened = track(await openDiskQueue({ directory, segmentBytes: 256 }));
     expect(numbersOf(await readAll(reopened))).toEqual(range(40).slice(30));
   });
+
+  it('counts each seq once whatever the order, repeats and gaps of one ack, read or not yet read', async () => {
+    const directory = await tempDirectory();
+    const queue = track(await openDiskQueue({ directory }));
+    await queue.appendMany(range(20).map((n) => payloadOf(n)));
+    const read = await queue.read(10, Number.POSITIVE_INFINITY);
+    const seq = (n: number): number => read[0]!.seq + n;
+    // Read ones out of order and repeated, a run, unread ones (10 and up), a repeat of a run's seq, and seqs
+    // that were never appended.
+    await queue.ack(
+      [5, 3, 4, 4, 3, 0, 1, 2, 12, 13, 13, 11, 13, 1, 9999, -1].map((n) => (n < 0 ? n : seq(n))),
+    );
+    expect(queue.stats()).toMatchObject({ entries: 11, unread: 7 });
+    await queue.ack([seq(5), seq(12)]);
+    expect(queue.stats()).toMatchObject({ entries: 11, unread: 7 });
+    await queue.close();
+
+    const reopened = track(await openDiskQueue({ directory }));
+    expect(numbersOf(await readAll(reopened))).toEqual([6, 7, 8, 9, 10, 14, 15, 16, 17, 18, 19]);
+  });
 });

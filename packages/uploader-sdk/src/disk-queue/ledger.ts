@@ -25,24 +25,37 @@ export class QueueLedger {
     const state = this.#state;
     if (state.closed) throw new UploaderClosedError();
     let changed = false;
+    // Consecutive seqs (a batch's, mostly) go into the ack set as one range.
+    let runFirst = 0;
+    let runLast = -1;
+    const addRun = (): void => {
+      if (runLast >= runFirst) state.acks.addRange(runFirst, runLast);
+    };
     for (const seq of seqs) {
-      if (!Number.isSafeInteger(seq) || seq < 1 || seq >= state.committedSeq || state.acks.has(seq)) continue;
+      if (!Number.isSafeInteger(seq) || seq < 1 || seq >= state.committedSeq) continue;
+      if ((seq >= runFirst && seq <= runLast) || state.acks.has(seq)) continue;
       const entry = state.inFlight.get(seq);
       if (entry !== undefined) {
         state.inFlight.delete(seq);
-        state.acks.add(seq);
         state.entries -= 1;
         state.release(entry.segment, entry.bytes);
-        changed = true;
       } else if (seq >= state.readFrontier) {
-        state.acks.add(seq);
         state.ackedUnread.add(seq);
         state.entries -= 1;
         state.unread -= 1;
-        changed = true;
+      } else {
+        // A reader passed it without handing it out: it was lost to damage, nothing to record.
+        continue;
       }
-      // Otherwise a reader passed it without handing it out: it was lost to damage, nothing to record.
+      changed = true;
+      if (seq === runLast + 1 && runLast >= runFirst) runLast = seq;
+      else {
+        addRun();
+        runFirst = seq;
+        runLast = seq;
+      }
     }
+    addRun();
     // Acks are taken in memory before the ledger is written; when a write failed, acking the same seqs
     // again must write it again rather than find nothing new and report success.
     if (changed || this.#saved < this.#requested) await this.save();
