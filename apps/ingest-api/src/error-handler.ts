@@ -133,16 +133,28 @@ export function answerFrameworkError(
 }
 
 /**
- * Fastify's `clientErrorHandler`: what the HTTP parser refuses (malformed request, headers over the
- * size limit) is answered 400 in the contract's shape. A request not received within
+ * Fastify's `clientErrorHandler` (`this` is the server): what the HTTP parser refuses (malformed request,
+ * headers over the size limit) is answered 400 in the contract's shape. A request not received within
  * `HEADERS_TIMEOUT_MS`/`REQUEST_TIMEOUT_MS` is cut off without an answer: the contract has no code
- * for it, and a dropped connection is what clients already retry.
+ * for it, and a dropped connection is what clients already retry. Either is logged at info, as a
+ * refused request is: it never becomes one, so the request log would not show it.
  */
-export function answerClientError(error: NodeJS.ErrnoException, socket: Socket): void {
+export function answerClientError(
+  this: Pick<FastifyInstance, 'log'> | undefined,
+  error: NodeJS.ErrnoException,
+  socket: Socket,
+): void {
   if (error.code === 'ECONNRESET' || socket.destroyed) return;
-  if (socket.writable && error.code !== 'ERR_HTTP_REQUEST_TIMEOUT') {
+  const ip = socket.remoteAddress;
+  if (error.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
+    this?.log.info({ ip, reason: error.code }, 'connection cut off: the request did not arrive in time');
+  } else if (socket.writable) {
     const message =
       error.code === 'HPE_HEADER_OVERFLOW' ? 'the request headers are too large' : 'malformed HTTP request';
+    this?.log.info(
+      { status: 400, code: 'INVALID_BATCH', reason: message, parser: error.code, ip },
+      `refused by the HTTP parser: 400 INVALID_BATCH: ${message}`,
+    );
     const body = JSON.stringify(errorBody('INVALID_BATCH', message));
     socket.write(
       'HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Type: application/json; charset=utf-8\r\n' +

@@ -1,4 +1,4 @@
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import type { IngestResponse } from '@sluice/contracts';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
@@ -31,6 +31,19 @@ function logLines(output: string): LogLine[] {
         throw new Error(`not a JSON log line: ${line}`);
       }
     });
+}
+
+/** Writes `raw` to the server at `url` over a plain TCP connection; what came back before it closed. */
+async function rawExchange(url: string, raw: string): Promise<string> {
+  const { hostname, port } = new URL(url);
+  const socket = connect(Number(port), hostname);
+  socket.write(raw);
+  let answer = '';
+  socket.on('data', (chunk: Buffer) => {
+    answer += chunk.toString('utf8');
+  });
+  await new Promise((resolve) => socket.on('close', resolve));
+  return answer;
 }
 
 /** A TCP port nothing listens on (bound, then released). */
@@ -97,6 +110,21 @@ describe('the server log', () => {
           (await postBatch(client, { items: [record('log-2')] }, { key: 'wrong-key-1234' })).status,
         ).toBe(401);
         expect((await get(client, '/v1/limits')).status).toBe(200);
+        // What the HTTP parser refuses never becomes a request; it is still answered and logged.
+        for (const raw of ['NOT HTTP AT ALL\r\n\r\n', `GET / HTTP/1.1\r\nx: ${'h'.repeat(20_000)}\r\n\r\n`]) {
+          expect(await rawExchange(server.url, raw)).toMatch(/^HTTP\/1\.1 400 /);
+        }
+        await expect
+          .poll(() => logLines(server.output()).filter((line) => line.status === 400 && !line.reqId).length)
+          .toBe(2);
+        expect(logLines(server.output()).filter((line) => line.status === 400 && !line.reqId)).toEqual([
+          expect.objectContaining({ level: INFO, code: 'INVALID_BATCH', reason: 'malformed HTTP request' }),
+          expect.objectContaining({
+            level: INFO,
+            code: 'INVALID_BATCH',
+            reason: 'the request headers are too large',
+          }),
+        ]);
 
         // The line is written once the answer is sent: wait for the last request's.
         await expect
