@@ -1,4 +1,5 @@
 import { AdminItemSchema, type ItemPage, ItemPageSchema, MAX_DATE_MS } from '@sluice/contracts';
+import { vi } from 'vitest';
 import { BlobWorker } from '../src/worker/blob-worker.js';
 import { makeBlob, partsFor, postBlobs, waitFor } from './blob-support.js';
 import { admin } from './support/admin.js';
@@ -255,6 +256,28 @@ describe('admin item detail and blob bytes', () => {
     expect(uploaded.bytes.equals(Buffer.from(png.bytes))).toBe(true);
     expect(uploaded.headers.get('content-disposition')).toBe('inline');
     expect((await bytesOf(svg.item.id)).headers.get('content-disposition')).toBe('attachment');
+
+    // HEAD answers from the blob's row: the same headers, and no read of the object.
+    const reads = vi.spyOn(server.app.objectStore, 'getStream');
+    const head = await fetch(`${server.url}/admin/v1/items/test/${png.item.id}/bytes`, {
+      method: 'HEAD',
+      headers: { authorization: `Bearer ${server.config.admin.key}` },
+    });
+    expect(head.status).toBe(200);
+    expect(head.headers.get('content-length')).toBe(String(png.bytes.length));
+    expect(head.headers.get('content-type')).toBe('image/png');
+    expect(head.headers.get('content-security-policy')).toBe("sandbox; default-src 'none'");
+    expect(reads).not.toHaveBeenCalled();
+    reads.mockRestore();
+    const anonymous = await fetch(`${server.url}/admin/v1/items/test/${png.item.id}/bytes`, {
+      method: 'HEAD',
+    });
+    expect(anonymous.status).toBe(401);
+    const unknown = await fetch(`${server.url}/admin/v1/items/test/nope/bytes`, {
+      method: 'HEAD',
+      headers: { authorization: `Bearer ${server.config.admin.key}` },
+    });
+    expect(unknown.status).toBe(404);
   });
 
   // A download of a blob of several staging chunks that the worker uploads (and unstages) while it is read:

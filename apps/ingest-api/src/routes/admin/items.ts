@@ -111,45 +111,60 @@ export const adminItemRoutes: FastifyPluginAsync = async (app) => {
     },
   );
 
-  app.get<{ Params: { source: string; id: string } }>(ROUTES.adminItemBytes.path, async (request, reply) => {
+  // HEAD is answered from the blob's row: the HEAD Fastify derives from a GET runs the GET and reads the
+  // whole stream it returns (a staged read, an object GET) only to drop it.
+  app.head<{ Params: { source: string; id: string } }>(ROUTES.adminItemBytes.path, async (request, reply) => {
     const { source, id } = parseInput(ItemRefSchema, request.params, 'path');
-    const notFound = () => new NotFoundError(`no blob ${id} of source ${source}`);
-    let location = await blobLocation(app.db, source, id);
-    if (location === undefined) throw notFound();
-    if (location.state !== 'uploaded') {
-      const staged = await stagedBody(app.db, {
-        source,
-        id,
-        size: location.size,
-        sha256: location.sha256,
-      }).catch((error: unknown) => {
-        if (error instanceof StagedBytesMissingError) return undefined;
-        // Damage to what the server stores is its own fault, not the request's.
-        if (error instanceof StagedBytesCorruptError) throw new ServerFault(error.message, { cause: error });
-        throw error;
-      });
-      if (staged !== undefined) {
-        setUntrustedContentHeaders(reply, location.content_type);
-        reply.header('content-length', String(location.size));
-        return reply.send(
-          staged instanceof Uint8Array
-            ? Buffer.from(staged.buffer, staged.byteOffset, staged.byteLength)
-            : Readable.from(stagedThenStored(app, source, id, staged.chunks)),
-        );
-      }
-      // Uploaded (and unstaged) since it was looked up.
-      location = await blobLocation(app.db, source, id);
-    }
-    const key = location?.object_key;
-    if (location === undefined || key == null) throw notFound();
-    const stream = await app.objectStore.getStream(key).catch((error: unknown) => {
-      throw new ObjectStoreUnavailableError(`could not read blob ${id} from the object store`, {
-        cause: error,
-      });
-    });
-    if (stream === undefined) throw notFound();
+    const location = await blobLocation(app.db, source, id);
+    if (location === undefined) throw new NotFoundError(`no blob ${id} of source ${source}`);
     setUntrustedContentHeaders(reply, location.content_type);
-    reply.header('content-length', String(location.size));
-    return reply.send(stream);
+    return reply.header('content-length', String(location.size)).send();
   });
+
+  app.get<{ Params: { source: string; id: string } }>(
+    ROUTES.adminItemBytes.path,
+    { exposeHeadRoute: false },
+    async (request, reply) => {
+      const { source, id } = parseInput(ItemRefSchema, request.params, 'path');
+      const notFound = () => new NotFoundError(`no blob ${id} of source ${source}`);
+      let location = await blobLocation(app.db, source, id);
+      if (location === undefined) throw notFound();
+      if (location.state !== 'uploaded') {
+        const staged = await stagedBody(app.db, {
+          source,
+          id,
+          size: location.size,
+          sha256: location.sha256,
+        }).catch((error: unknown) => {
+          if (error instanceof StagedBytesMissingError) return undefined;
+          // Damage to what the server stores is its own fault, not the request's.
+          if (error instanceof StagedBytesCorruptError)
+            throw new ServerFault(error.message, { cause: error });
+          throw error;
+        });
+        if (staged !== undefined) {
+          setUntrustedContentHeaders(reply, location.content_type);
+          reply.header('content-length', String(location.size));
+          return reply.send(
+            staged instanceof Uint8Array
+              ? Buffer.from(staged.buffer, staged.byteOffset, staged.byteLength)
+              : Readable.from(stagedThenStored(app, source, id, staged.chunks)),
+          );
+        }
+        // Uploaded (and unstaged) since it was looked up.
+        location = await blobLocation(app.db, source, id);
+      }
+      const key = location?.object_key;
+      if (location === undefined || key == null) throw notFound();
+      const stream = await app.objectStore.getStream(key).catch((error: unknown) => {
+        throw new ObjectStoreUnavailableError(`could not read blob ${id} from the object store`, {
+          cause: error,
+        });
+      });
+      if (stream === undefined) throw notFound();
+      setUntrustedContentHeaders(reply, location.content_type);
+      reply.header('content-length', String(location.size));
+      return reply.send(stream);
+    },
+  );
 };
