@@ -48,6 +48,20 @@ describe('disk queue round trip', () => {
     expect(original.every((entry, n) => Buffer.from(entry.payload).equals(expected[n]!))).toBe(true);
   });
 
+  // A payload is a view of the buffer it was read into; read as it is written (one entry at a time), a
+  // held payload must not keep a 64 KiB read buffer alive each.
+  it('reads an entry written just before into a buffer about its size', async () => {
+    const queue = track(await openDiskQueue({ directory: await tempDirectory() }));
+    const held = [];
+    for (let n = 0; n < 50; n += 1) {
+      await queue.append(payloadOf(n, 200));
+      held.push(...(await queue.read(10, Number.POSITIVE_INFINITY)));
+    }
+    expect(numbersOf(held)).toEqual(range(50));
+    // Small buffers come from Node's shared 8 KiB pool.
+    expect(Math.max(...held.map((entry) => entry.payload.buffer.byteLength))).toBeLessThanOrEqual(8192);
+  });
+
   it('stops a read at about maxBytes but always returns at least one entry', async () => {
     const queue = track(await openDiskQueue({ directory: await tempDirectory() }));
     await queue.appendMany(range(10).map((n) => payloadOf(n, 100)));

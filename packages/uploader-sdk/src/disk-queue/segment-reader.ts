@@ -36,7 +36,8 @@ export class SegmentReader {
   constructor(handle: FileHandle, position = 0) {
     this.#handle = handle;
     this.#position = position;
-    this.#buffer = Buffer.allocUnsafe(DEFAULT_BUFFER_BYTES);
+    // The first read allocates, sized by what there is to read.
+    this.#buffer = Buffer.alloc(0);
   }
 
   /** File offset of the next event. */
@@ -135,9 +136,10 @@ export class SegmentReader {
       count > this.#buffer.length ||
       (this.#buffer.length > DEFAULT_BUFFER_BYTES && count <= DEFAULT_BUFFER_BYTES)
     ) {
-      // A new buffer, sized for one large frame when needed (and back to the default after it), so no
-      // byte of a payload handed out is overwritten.
-      const next = Buffer.allocUnsafe(Math.max(count, DEFAULT_BUFFER_BYTES));
+      // A new buffer, so no byte of a payload handed out is overwritten: sized for one large frame when
+      // needed (and back to the default after it), and no larger than what there is to read, so a payload
+      // read near the writer (one frame at a time) does not hold a mostly empty buffer alive.
+      const next = Buffer.allocUnsafe(Math.max(count, Math.min(DEFAULT_BUFFER_BYTES, limit - from)));
       this.#buffer.copy(next, 0, from - this.#bufferStart, from - this.#bufferStart + available);
       this.#buffer = next;
       this.#handedOut = false;
