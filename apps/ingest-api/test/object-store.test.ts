@@ -1,5 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { blobObjectKey } from '@sluice/contracts';
@@ -79,6 +81,47 @@ describe('S3 object store when the server goes away', () => {
     } finally {
       await store.close();
       await server.close();
+    }
+  });
+});
+
+describe('S3 object store reading from an offset', () => {
+  // A store (or a proxy in front of it) that ignores Range answers 200 with the whole object: those bytes
+  // must not be taken for the rest of it, which would append the start of the object to a download.
+  it('refuses an answer that is not the range asked for', async () => {
+    const body = randomBytes(1000);
+    const server = createServer((request, response) => {
+      request.resume();
+      response.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': body.length });
+      response.end(body);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    const store = new S3ObjectStore({
+      bucket: 'b',
+      endpoint: `http://127.0.0.1:${port}`,
+      region: 'us-east-1',
+      accessKeyId: 'k',
+      secretAccessKey: 's',
+      forcePathStyle: true,
+      requestTimeoutMs: 5_000,
+    });
+    try {
+      const key = blobObjectKey(sha256(body));
+      const failure = await store.getStream(key, { start: 10 }).then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+      expect(isObjectStoreError(failure)).toBe(true);
+      // From the start no range is asked for, and the whole object is the answer.
+      const whole = await store.getStream(key);
+      const chunks: Buffer[] = [];
+      for await (const chunk of whole ?? []) chunks.push(Buffer.from(chunk as Uint8Array));
+      expect(Buffer.concat(chunks).equals(body)).toBe(true);
+    } finally {
+      await store.close();
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
     }
   });
 });

@@ -198,6 +198,14 @@ export class S3ObjectStore implements ObjectStore {
           ...(start > 0 ? { Range: `bytes=${start}-` } : {}),
         }),
       );
+      if (start > 0 && !result.ContentRange?.startsWith(`bytes ${start}-`)) {
+        // A store or proxy that ignores Range answers the whole object: appended to the bytes a reader
+        // already has, it would corrupt them.
+        (result.Body as Readable | undefined)?.destroy();
+        throw new Error(
+          `asked for bytes from ${start}, answered ${result.ContentRange ?? 'the whole object'}`,
+        );
+      }
       // In Node the SDK's body is the HTTP response, a Readable.
       return result.Body === undefined ? Readable.from([]) : (result.Body as Readable);
     } catch (error) {
