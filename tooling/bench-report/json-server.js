@@ -65,6 +65,10 @@ export async function startStoredServerProcess(limits) {
       stdio: ['ignore', 'pipe', 'inherit'],
     },
   );
+  // Not left running if the bench dies without closing it.
+  const stop = () => child.kill();
+  process.once('exit', stop);
+  child.once('exit', () => process.off('exit', stop));
   const url = await new Promise((resolve, reject) => {
     child.once('error', reject);
     child.once('exit', (code) => reject(new Error(`the stored server exited ${code} before listening`)));
@@ -74,7 +78,7 @@ export async function startStoredServerProcess(limits) {
     url,
     close: () =>
       new Promise((resolve) => {
-        if (child.exitCode !== null) return resolve();
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
         child.once('exit', () => resolve());
         child.kill();
       }),
