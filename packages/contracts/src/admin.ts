@@ -100,7 +100,9 @@ export const ItemSearchQuerySchema = z.strictObject({
   to: queryInteger(TimestampSchema.max(MAX_DATE_MS))
     .optional()
     .describe('receivedAt before, epoch milliseconds'),
-  limit: queryInteger(z.int().min(1).max(500).default(50)).default(50).describe('items per page, 1 to 500 (default 50)'),
+  limit: queryInteger(z.int().min(1).max(500).default(50))
+    .default(50)
+    .describe('items per page, 1 to 500 (default 50)'),
   cursor: z.string().max(512).optional(),
 });
 export type ItemSearchQuery = z.infer<typeof ItemSearchQuerySchema>;
@@ -165,7 +167,9 @@ export type BlobOverview = z.infer<typeof BlobOverviewSchema>;
 
 /** `GET /admin/v1/blobs/failed` query: oldest failure first, keyset-paginated. */
 export const FailedBlobQuerySchema = z.strictObject({
-  limit: queryInteger(z.int().min(1).max(500).default(50)).default(50).describe('blobs per page, 1 to 500 (default 50)'),
+  limit: queryInteger(z.int().min(1).max(500).default(50))
+    .default(50)
+    .describe('blobs per page, 1 to 500 (default 50)'),
   cursor: z.string().max(512).optional(),
 });
 export type FailedBlobQuery = z.infer<typeof FailedBlobQuerySchema>;
