@@ -58,8 +58,11 @@ describe('disk queue round trip', () => {
       held.push(...(await queue.read(10, Number.POSITIVE_INFINITY)));
     }
     expect(numbersOf(held)).toEqual(range(50));
-    // Small buffers come from Node's shared 8 KiB pool.
-    expect(Math.max(...held.map((entry) => entry.payload.buffer.byteLength))).toBeLessThanOrEqual(8192);
+    // Small buffers come from Node's shared pool (8 KiB slabs on Node 20, 64 KiB on Node 24, shared with
+    // other allocations): the 50 held payloads keep a few slabs alive, not a 64 KiB buffer each (3.2 MB).
+    const buffers = new Set(held.map((entry) => entry.payload.buffer));
+    const retained = [...buffers].reduce((sum, buffer) => sum + buffer.byteLength, 0);
+    expect(retained).toBeLessThan((50 * 64 * 1024) / 4);
   });
 
   it('stops a read at about maxBytes but always returns at least one entry', async () => {
