@@ -1,5 +1,7 @@
 import { AdminItemSchema, type ItemPage, ItemPageSchema, MAX_DATE_MS } from '@sluice/contracts';
 import { vi } from 'vitest';
+import type { Database } from '../src/db/database.js';
+import type { ObjectStore } from '../src/object-store/object-store.js';
 import { BlobWorker } from '../src/worker/blob-worker.js';
 import { makeBlob, partsFor, postBlobs, waitFor } from './blob-support.js';
 import { admin } from './support/admin.js';
@@ -27,6 +29,25 @@ async function allPages(url: string, query: string, between: () => Promise<void>
     await between();
   } while (cursor !== undefined);
   return { seen, pages };
+}
+
+/** Runs a blob worker on the test server's database and object store until `done`. */
+async function runWorkerUntil(
+  server: { app: { db: Database; objectStore: ObjectStore } },
+  what: string,
+  done: () => Promise<boolean>,
+): Promise<void> {
+  const worker = new BlobWorker({
+    db: server.app.db,
+    objectStore: server.app.objectStore,
+    pollIntervalMs: 10,
+  });
+  worker.start();
+  try {
+    await waitFor(what, done);
+  } finally {
+    await worker.stop();
+  }
 }
 
 async function postRecords(server: Server, ids: string[], type = 'click', key: string = server.apiKey) {
@@ -233,23 +254,13 @@ describe('admin item detail and blob bytes', () => {
     expect(htmlAnswer.headers.get('content-disposition')).toBe('attachment');
     expect(htmlAnswer.bytes.equals(Buffer.from(html.bytes))).toBe(true);
 
-    const worker = new BlobWorker({
-      db: server.app.db,
-      objectStore: server.app.objectStore,
-      pollIntervalMs: 10,
+    await runWorkerUntil(server, 'the blobs to be uploaded', async () => {
+      const rows = await server.query<{ n: number }>(
+        "select count(*)::int as n from blobs where state = 'uploaded' and id = any($1::text[])",
+        [blobs.map((blob) => blob.item.id)],
+      );
+      return rows[0]?.n === 3;
     });
-    worker.start();
-    try {
-      await waitFor('the blobs to be uploaded', async () => {
-        const rows = await server.query<{ n: number }>(
-          "select count(*)::int as n from blobs where state = 'uploaded' and id = any($1::text[])",
-          [blobs.map((blob) => blob.item.id)],
-        );
-        return rows[0]?.n === 3;
-      });
-    } finally {
-      await worker.stop();
-    }
     const ids = blobs.map((blob) => blob.item.id);
     expect(await server.query('select id from blob_staging where id = any($1::text[])', [ids])).toEqual([]);
     const uploaded = await bytesOf(png.item.id);
@@ -295,23 +306,13 @@ describe('admin item detail and blob bytes', () => {
     const first = await reader.read();
     received.push(first.value!);
 
-    const worker = new BlobWorker({
-      db: server.app.db,
-      objectStore: server.app.objectStore,
-      pollIntervalMs: 10,
+    await runWorkerUntil(server, 'the blob to be uploaded and unstaged', async () => {
+      const staged = await server.query('select 1 from blob_staging where id = $1', [blob.item.id]);
+      const uploaded = await server.query("select 1 from blobs where id = $1 and state = 'uploaded'", [
+        blob.item.id,
+      ]);
+      return staged.length === 0 && uploaded.length === 1;
     });
-    worker.start();
-    try {
-      await waitFor('the blob to be uploaded and unstaged', async () => {
-        const staged = await server.query('select 1 from blob_staging where id = $1', [blob.item.id]);
-        const uploaded = await server.query("select 1 from blobs where id = $1 and state = 'uploaded'", [
-          blob.item.id,
-        ]);
-        return staged.length === 0 && uploaded.length === 1;
-      });
-    } finally {
-      await worker.stop();
-    }
     for (let next = await reader.read(); !next.done; next = await reader.read()) received.push(next.value);
     expect(Buffer.concat(received).equals(Buffer.from(blob.bytes))).toBe(true);
   });
