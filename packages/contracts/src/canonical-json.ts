@@ -73,9 +73,20 @@ function isAbsent(value: unknown): boolean {
   return value === undefined || typeof value === 'function' || typeof value === 'symbol';
 }
 
+/**
+ * What JSON.stringify writes for `value` under `key`: what its `toJSON(key)` returns when it has one (a
+ * `Date`), called once, else the value itself.
+ */
+function jsonValueOf(value: unknown, key: string): unknown {
+  if (value === null || typeof value !== 'object') return value;
+  const toJSON = (value as { toJSON?: unknown }).toJSON;
+  return typeof toJSON === 'function' ? (toJSON as (key: string) => unknown).call(value, key) : value;
+}
+
+/** Walks a property or element whose `toJSON()` the caller already applied ({@link jsonValueOf}). */
 function walkChild(value: unknown, key: string | number, depth: number, rules: WalkRules): string {
   try {
-    return walk(value, depth, rules);
+    return walk(value, depth, rules, true);
   } catch (error) {
     if (error instanceof JsonRuleBreak) error.keys.unshift(key);
     throw error;
@@ -91,7 +102,7 @@ function walkArray(value: readonly unknown[], depth: number, rules: WalkRules): 
         (path) => `${jsonPath(path, index)} is a hole in a sparse array, which is not JSON`,
       );
     }
-    const element: unknown = value[index];
+    const element = jsonValueOf(value[index], String(index));
     if (rules.protocol && element === undefined) {
       throw new JsonRuleBreak((path) => `${jsonPath(path, index)} is undefined, which is not a JSON value`);
     }
@@ -148,8 +159,8 @@ function walkObject(value: object, depth: number, rules: WalkRules): string {
         (path) => `${jsonPath(path, key)} is a key that JSON parsers refuse as prototype pollution`,
       );
     }
-    const entry: unknown = (value as Record<string, unknown>)[key];
-    // As in JSON, a property whose value is undefined is left out.
+    const entry = jsonValueOf((value as Record<string, unknown>)[key], key);
+    // As in JSON, a property whose value (or whose toJSON()'s) is undefined is left out.
     if (entry === undefined || (!rules.protocol && isAbsent(entry))) continue;
     const written = walkChild(entry, key, depth + 1, rules);
     if (rules.emit) {
@@ -161,10 +172,11 @@ function walkObject(value: object, depth: number, rules: WalkRules): string {
 }
 
 /**
- * Checks one value (and writes it when `rules.emit`). `resolved`: the value is what a `toJSON()` returned,
- * written as it is even if it has a `toJSON()` of its own, as JSON.stringify does.
+ * Checks one value (and writes it when `rules.emit`). `resolved`: its `toJSON()` was already applied, so
+ * what it is is written as it is even if it has a `toJSON()` of its own, as JSON.stringify does.
  */
-function walk(value: unknown, depth: number, rules: WalkRules, resolved = false): string {
+function walk(input: unknown, depth: number, rules: WalkRules, resolved = false): string {
+  const value = resolved ? input : jsonValueOf(input, '');
   switch (typeof value) {
     case 'string': {
       const problem = stringProblem(value, rules.protocol);
@@ -185,8 +197,6 @@ function walk(value: unknown, depth: number, rules: WalkRules, resolved = false)
       throw new JsonRuleBreak((path) => `${path} is a ${typeof value}, which is not a JSON value`);
   }
   if (value === null) return 'null';
-  const toJSON = resolved ? undefined : (value as { toJSON?: unknown }).toJSON;
-  if (typeof toJSON === 'function') return walk((toJSON as () => unknown).call(value), depth, rules, true);
   if (depth >= rules.maxDepth) {
     throw new JsonRuleBreak(
       (path) => `${path} nests arrays and objects deeper than ${rules.maxDepth} levels`,

@@ -29,7 +29,19 @@ describe('canonical JSON (RFC 8785)', () => {
       },
     };
     const wrapper = { toJSON: () => ({ b: 2, toJSON: () => 'never called' }) };
-    const cases = [self, { x: self, y: [self] }, wrapper, { x: wrapper, at: new Date(0) }];
+    const gone = { toJSON: () => undefined };
+    const named = { toJSON: (key: string) => `called for ${JSON.stringify(key)}` };
+    const cases = [
+      self,
+      { x: self, y: [self] },
+      wrapper,
+      { x: wrapper, at: new Date(0) },
+      // A toJSON() returning undefined leaves its property out, and writes null in an array.
+      { a: 1, gone, list: [gone, 2] },
+      // toJSON() is given its property's key (an array index as a string, '' at the top).
+      { named, list: [named] },
+      named,
+    ];
     for (const value of cases) {
       expect(canonicalJson(value)).toBe(canonicalize(JSON.parse(JSON.stringify(value))));
     }

@@ -54,6 +54,13 @@ describe('the JSON rule shared by the SDK and the server', () => {
     );
   });
 
+  it('leaves out a property whose toJSON() returns undefined and refuses such an array element', () => {
+    const gone = { toJSON: () => undefined };
+    expect(jsonValueProblem({ a: 1, gone })).toBeUndefined();
+    expect(checkRecordData({ a: 1, gone }, 100)).toEqual({ canonical: '{"a":1}', bytes: 7 });
+    expect(jsonValueProblem({ list: [gone] })).toMatch(/value\.list\[0\] is undefined/);
+  });
+
   it('accepts a Date through its toJSON, a null-prototype object, and leaves out undefined properties', () => {
     expect(jsonValueProblem({ at: new Date(0) })).toBeUndefined();
     expect(jsonValueProblem(Object.assign(Object.create(null), { a: 1 }))).toBeUndefined();
