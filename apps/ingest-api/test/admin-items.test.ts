@@ -284,11 +284,34 @@ describe('admin item detail and blob bytes', () => {
       method: 'HEAD',
     });
     expect(anonymous.status).toBe(401);
-    const unknown = await fetch(`${server.url}/admin/v1/items/test/nope/bytes`, {
-      method: 'HEAD',
-      headers: { authorization: `Bearer ${server.config.admin.key}` },
-    });
-    expect(unknown.status).toBe(404);
+    const headStatus = async (id: string) =>
+      (
+        await fetch(`${server.url}/admin/v1/items/test/${id}/bytes`, {
+          method: 'HEAD',
+          headers: { authorization: `Bearer ${server.config.admin.key}` },
+        })
+      ).status;
+    expect(await headStatus('nope')).toBe(404);
+    // HEAD answers 200 only when GET would serve bytes: not for an uploaded blob whose object is gone.
+    const gone = vi.spyOn(server.app.objectStore, 'head').mockResolvedValue(undefined);
+    expect(await headStatus(png.item.id)).toBe(404);
+    gone.mockRestore();
+  });
+
+  it('answers HEAD 404, as GET does, for a blob whose staged bytes are gone', async ({ server }) => {
+    const blob = makeBlob({ size: 5000 });
+    expect((await postBlobs(server, partsFor([blob]))).body.counts.stored).toBe(1);
+    const status = async (method: string) =>
+      (
+        await fetch(`${server.url}/admin/v1/items/test/${blob.item.id}/bytes`, {
+          method,
+          headers: { authorization: `Bearer ${server.config.admin.key}` },
+        })
+      ).status;
+    expect(await status('HEAD')).toBe(200);
+    await server.query('delete from blob_staging where id = $1', [blob.item.id]);
+    expect(await status('GET')).toBe(404);
+    expect(await status('HEAD')).toBe(404);
   });
 
   // A download of a blob of several staging chunks that the worker uploads (and unstages) while it is read:

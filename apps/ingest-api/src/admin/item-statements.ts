@@ -120,3 +120,10 @@ export async function blobLocation(
   const rows = await db.query<BlobLocationRow>(BLOB_LOCATION_SQL, [source, id]);
   return rows[0];
 }
+
+const HAS_STAGED_BYTES_SQL = 'select 1 from blob_staging where source = $1 and id = $2 and seq = 0';
+
+/** Whether a blob's staged bytes are there (their first chunk), without reading them. */
+export async function hasStagedBytes(db: Database, source: string, id: string): Promise<boolean> {
+  return (await db.query(HAS_STAGED_BYTES_SQL, [source, id])).length > 0;
+}

@@ -9,7 +9,13 @@ import {
   ROUTES,
 } from '@sluice/contracts';
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply } from 'fastify';
-import { blobLocation, findItem, type ItemSummaryRow, searchItems } from '../../admin/item-statements.js';
+import {
+  blobLocation,
+  findItem,
+  hasStagedBytes,
+  type ItemSummaryRow,
+  searchItems,
+} from '../../admin/item-statements.js';
 import { parseInput } from '../../admin/parse-input.js';
 import { NotFoundError, ObjectStoreUnavailableError, ServerFault } from '../../errors.js';
 import { StagedBytesCorruptError, StagedBytesMissingError } from '../../worker/blob-worker-errors.js';
@@ -111,12 +117,25 @@ export const adminItemRoutes: FastifyPluginAsync = async (app) => {
     },
   );
 
-  // HEAD is answered from the blob's row: the HEAD Fastify derives from a GET runs the GET and reads the
-  // whole stream it returns (a staged read, an object GET) only to drop it.
+  // HEAD checks that the bytes are there without reading them: the HEAD Fastify derives from a GET runs
+  // the GET and reads the whole stream it returns (a staged read, an object GET) only to drop it.
   app.head<{ Params: { source: string; id: string } }>(ROUTES.adminItemBytes.path, async (request, reply) => {
     const { source, id } = parseInput(ItemRefSchema, request.params, 'path');
-    const location = await blobLocation(app.db, source, id);
-    if (location === undefined) throw new NotFoundError(`no blob ${id} of source ${source}`);
+    const notFound = () => new NotFoundError(`no blob ${id} of source ${source}`);
+    let location = await blobLocation(app.db, source, id);
+    if (location === undefined) throw notFound();
+    if (location.state === 'uploaded' || !(await hasStagedBytes(app.db, source, id))) {
+      // Uploaded, possibly since it was looked up.
+      if (location.state !== 'uploaded') location = await blobLocation(app.db, source, id);
+      const key = location?.object_key;
+      if (location === undefined || key == null) throw notFound();
+      const info = await app.objectStore.head(key).catch((error: unknown) => {
+        throw new ObjectStoreUnavailableError(`could not look up blob ${id} in the object store`, {
+          cause: error,
+        });
+      });
+      if (info === undefined) throw notFound();
+    }
     setUntrustedContentHeaders(reply, location.content_type);
     return reply.header('content-length', String(location.size)).send();
   });
