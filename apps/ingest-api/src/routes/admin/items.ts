@@ -10,6 +10,7 @@ import {
 } from '@sluice/contracts';
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply } from 'fastify';
 import {
+  type BlobLocationRow,
   blobLocation,
   findItem,
   hasStagedBytes,
@@ -35,16 +36,51 @@ function summaryOf(row: ItemSummaryRow): AdminItemSummary {
 }
 
 /**
- * Headers that keep attacker-chosen blob bytes from running as a page of the console's origin: no
- * sniffing, a sandbox without any permission, and a download for anything but a raster image.
+ * The headers of a blob's bytes: its size, and what keeps attacker-chosen bytes from running as a page of
+ * the console's origin (no sniffing, a sandbox without any permission, a download for anything but a
+ * raster image).
  */
-export function setUntrustedContentHeaders(reply: FastifyReply, contentType: string): void {
-  reply
+function setBlobHeaders(reply: FastifyReply, location: BlobLocationRow): FastifyReply {
+  const contentType = location.content_type;
+  return reply
     .header('content-type', contentType)
+    .header('content-length', String(location.size))
     .header('x-content-type-options', 'nosniff')
     .header('content-security-policy', "sandbox; default-src 'none'")
     .header('cache-control', 'private, no-store')
     .header('content-disposition', isInlineImage(contentType) ? 'inline' : 'attachment');
+}
+
+/** `action` on the object store, its failure a 503 that names the blob. */
+function fromObjectStore<T>(id: string, action: () => Promise<T>): Promise<T> {
+  return action().catch((error: unknown) => {
+    throw new ObjectStoreUnavailableError(`could not read blob ${id} from the object store`, {
+      cause: error,
+    });
+  });
+}
+
+/**
+ * Where a blob's bytes are: in staging when `staged` finds them there (it is not asked once the blob is
+ * uploaded), else in the object store under the row's key, the row read again since the worker may have
+ * uploaded and unstaged the blob meanwhile. 404 for no such blob, or bytes nowhere.
+ */
+async function locateBytes<T>(
+  app: FastifyInstance,
+  source: string,
+  id: string,
+  staged: (location: BlobLocationRow) => Promise<T | undefined>,
+): Promise<{ location: BlobLocationRow } & ({ staged: T } | { objectKey: string })> {
+  const notFound = () => new NotFoundError(`no blob ${id} of source ${source}`);
+  const found = await blobLocation(app.db, source, id);
+  if (found === undefined) throw notFound();
+  if (found.state !== 'uploaded') {
+    const bytes = await staged(found);
+    if (bytes !== undefined) return { location: found, staged: bytes };
+  }
+  const location = found.state === 'uploaded' ? found : await blobLocation(app.db, source, id);
+  if (location?.object_key == null) throw notFound();
+  return { location, objectKey: location.object_key };
 }
 
 /**
@@ -121,23 +157,16 @@ export const adminItemRoutes: FastifyPluginAsync = async (app) => {
   // the GET and reads the whole stream it returns (a staged read, an object GET) only to drop it.
   app.head<{ Params: { source: string; id: string } }>(ROUTES.adminItemBytes.path, async (request, reply) => {
     const { source, id } = parseInput(ItemRefSchema, request.params, 'path');
-    const notFound = () => new NotFoundError(`no blob ${id} of source ${source}`);
-    let location = await blobLocation(app.db, source, id);
-    if (location === undefined) throw notFound();
-    if (location.state === 'uploaded' || !(await hasStagedBytes(app.db, source, id))) {
-      // Uploaded, possibly since it was looked up.
-      if (location.state !== 'uploaded') location = await blobLocation(app.db, source, id);
-      const key = location?.object_key;
-      if (location === undefined || key == null) throw notFound();
-      const info = await app.objectStore.head(key).catch((error: unknown) => {
-        throw new ObjectStoreUnavailableError(`could not look up blob ${id} in the object store`, {
-          cause: error,
-        });
-      });
-      if (info === undefined) throw notFound();
+    const bytes = await locateBytes(app, source, id, async () =>
+      (await hasStagedBytes(app.db, source, id)) ? true : undefined,
+    );
+    if (
+      'objectKey' in bytes &&
+      (await fromObjectStore(id, () => app.objectStore.head(bytes.objectKey))) === undefined
+    ) {
+      throw new NotFoundError(`no blob ${id} of source ${source}`);
     }
-    setUntrustedContentHeaders(reply, location.content_type);
-    return reply.header('content-length', String(location.size)).send();
+    return setBlobHeaders(reply, bytes.location).send();
   });
 
   app.get<{ Params: { source: string; id: string } }>(
@@ -145,45 +174,28 @@ export const adminItemRoutes: FastifyPluginAsync = async (app) => {
     { exposeHeadRoute: false },
     async (request, reply) => {
       const { source, id } = parseInput(ItemRefSchema, request.params, 'path');
-      const notFound = () => new NotFoundError(`no blob ${id} of source ${source}`);
-      let location = await blobLocation(app.db, source, id);
-      if (location === undefined) throw notFound();
-      if (location.state !== 'uploaded') {
-        const staged = await stagedBody(app.db, {
-          source,
-          id,
-          size: location.size,
-          sha256: location.sha256,
-        }).catch((error: unknown) => {
-          if (error instanceof StagedBytesMissingError) return undefined;
-          // Damage to what the server stores is its own fault, not the request's.
-          if (error instanceof StagedBytesCorruptError)
-            throw new ServerFault(error.message, { cause: error });
-          throw error;
-        });
-        if (staged !== undefined) {
-          setUntrustedContentHeaders(reply, location.content_type);
-          reply.header('content-length', String(location.size));
-          return reply.send(
-            staged instanceof Uint8Array
-              ? Buffer.from(staged.buffer, staged.byteOffset, staged.byteLength)
-              : Readable.from(stagedThenStored(app, source, id, staged.chunks)),
-          );
-        }
-        // Uploaded (and unstaged) since it was looked up.
-        location = await blobLocation(app.db, source, id);
+      const bytes = await locateBytes(app, source, id, (location) =>
+        stagedBody(app.db, { source, id, size: location.size, sha256: location.sha256 }).catch(
+          (error: unknown) => {
+            if (error instanceof StagedBytesMissingError) return undefined;
+            // Damage to what the server stores is its own fault, not the request's.
+            if (error instanceof StagedBytesCorruptError)
+              throw new ServerFault(error.message, { cause: error });
+            throw error;
+          },
+        ),
+      );
+      if ('staged' in bytes) {
+        const { staged } = bytes;
+        return setBlobHeaders(reply, bytes.location).send(
+          staged instanceof Uint8Array
+            ? Buffer.from(staged.buffer, staged.byteOffset, staged.byteLength)
+            : Readable.from(stagedThenStored(app, source, id, staged.chunks)),
+        );
       }
-      const key = location?.object_key;
-      if (location === undefined || key == null) throw notFound();
-      const stream = await app.objectStore.getStream(key).catch((error: unknown) => {
-        throw new ObjectStoreUnavailableError(`could not read blob ${id} from the object store`, {
-          cause: error,
-        });
-      });
-      if (stream === undefined) throw notFound();
-      setUntrustedContentHeaders(reply, location.content_type);
-      reply.header('content-length', String(location.size));
-      return reply.send(stream);
+      const stream = await fromObjectStore(id, () => app.objectStore.getStream(bytes.objectKey));
+      if (stream === undefined) throw new NotFoundError(`no blob ${id} of source ${source}`);
+      return setBlobHeaders(reply, bytes.location).send(stream);
     },
   );
 };
