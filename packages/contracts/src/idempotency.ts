@@ -4,6 +4,7 @@ import { v7 as uuidv7 } from 'uuid';
 import type { RecordItem } from './batch.js';
 import type { BlobManifestItem } from './blob.js';
 import { canonicalJson } from './canonical-json.js';
+import { nodeBuiltin } from './node-builtin.js';
 
 /** The part of `node:crypto` that hashing uses. */
 interface NodeHashing {
@@ -22,10 +23,7 @@ interface NodeHash {
  * browser or another runtime, where the portable implementation is used. Native hashing is several times
  * faster and makes no garbage: it is most of what hashing a record costs.
  */
-const nodeHashing: NodeHashing | undefined = (() => {
-  const runtime = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
-  return runtime?.getBuiltinModule?.('node:crypto') as NodeHashing | undefined;
-})();
+const nodeHashing = nodeBuiltin<NodeHashing>('node:crypto');
 
 /** Lowercase hex SHA-256 of a string's UTF-8 bytes, or of bytes, by the portable implementation. */
 export function portableSha256Hex(input: string | Uint8Array): string {

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { MAX_JSON_DEPTH, protocolRules, walkJson } from './canonical-json.js';
 import type { ItemErrorCode } from './error-codes.js';
+import { nodeBuiltin } from './node-builtin.js';
 
 /** Why an item cannot be accepted, in the words of its per-item result. */
 export interface ItemProblem {
@@ -43,10 +44,9 @@ export interface CheckedData {
  * native counting, a few percent of what enqueueing a record costs in JavaScript.
  */
 const nativeUtf8Length: ((text: string) => number) | undefined = (() => {
-  const runtime = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
-  const buffer = runtime?.getBuiltinModule?.('node:buffer') as
-    | { Buffer: { byteLength(text: string, encoding: 'utf8'): number } }
-    | undefined;
+  const buffer = nodeBuiltin<{ Buffer: { byteLength(text: string, encoding: 'utf8'): number } }>(
+    'node:buffer',
+  );
   return buffer === undefined ? undefined : (text) => buffer.Buffer.byteLength(text, 'utf8');
 })();
 
