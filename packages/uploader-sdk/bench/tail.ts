@@ -3,10 +3,12 @@
 // tailFile. The tailer and its uploader run in a child process on the built package (bench/tail-child.mjs,
 // plain node), so that its peak RSS is neither the API's nor tsx's. Prints lines/s and MB/s until every line
 // was durably enqueued (tailed) and until delivered (rows in the database), and the child's peak RSS against
-// the 100 MB target.
+// the 100 MB target. Then ships a copy of the file (a new inode: new record ids) with `sluice tail`, the
+// CLI's own process (built dist, its heap settings), and prints the same figures for it.
 // Usage: tsx bench/tail.ts [--mb 500] [--line-bytes 200] [--tailer-node-flags '--max-semi-space-size=2']
+//        [--library-only]
 import { spawn } from 'node:child_process';
-import { mkdtemp, open, rm } from 'node:fs/promises';
+import { copyFile, mkdtemp, open, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -22,6 +24,8 @@ const { values } = parseArgs({
     'line-bytes': { type: 'string', default: '200' },
     /** V8 flags for the tailing process, e.g. '--max-old-space-size=48 --max-semi-space-size=2'. */
     'tailer-node-flags': { type: 'string', default: '' },
+    /** Skips the `sluice tail` run. */
+    'library-only': { type: 'boolean', default: false },
   },
 });
 
@@ -31,6 +35,10 @@ const PEAK_RSS_TARGET_MB = 100;
 const LONG_LINE_BYTES = 10_000_000;
 const LONG_LINE_EVERY_BYTES = 100_000_000;
 const MAX_LINE_BYTES = 32_768; // the default
+/** How often the `sluice tail` run counts the rows stored. */
+const POLL_MS = 1000;
+/** The longest the `sluice tail` run may take to deliver every line. */
+const CLI_TIMEOUT_MS = 15 * 60_000;
 
 await runBench();
 
@@ -121,9 +129,88 @@ async function runBench(): Promise<void> {
       console.log(`  FAIL: ${result.lines} records tailed and ${rows} rows for ${records} expected`);
       process.exitCode = 1;
     }
+    if (values['library-only'] !== true) await benchCli(server, work, path, records, { rows, size });
   } finally {
     await server.close();
     await rm(work, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Ships a copy of `path` with `sluice tail` (plain output, not a terminal) until `records` more rows are
+ * stored; prints and reports its rate (from its start to the last row's `received_at`) and its peak RSS
+ * (the kernel's VmHWM, read before SIGINT), then checks that it ends 130 on SIGINT.
+ */
+async function benchCli(
+  server: Awaited<ReturnType<typeof startTestServer>>,
+  work: string,
+  path: string,
+  records: number,
+  before: { rows: number; size: string },
+): Promise<void> {
+  const copy = join(work, 'app-cli.log');
+  await copyFile(path, copy);
+  const keyFile = join(work, 'key');
+  await writeFile(keyFile, server.apiKey, { mode: 0o600 });
+  const cli = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
+  const startedAt = Date.now();
+  const child = spawn(
+    process.execPath,
+    [cli, 'tail', copy, '--endpoint', server.url, '--key-file', keyFile, '--dir', join(work, 'cli')],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+    stderr += chunk;
+  });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+  const expected = before.rows + records;
+  let rows = before.rows;
+  while (rows < expected && child.exitCode === null && Date.now() - startedAt < CLI_TIMEOUT_MS) {
+    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+    const [row] = await server.query<{ n: string | number }>(
+      "select count(*) as n from items where source = $1 and type = 'log'",
+      [server.source],
+    );
+    rows = Number(row?.n ?? 0);
+  }
+  const status = child.exitCode === null ? await readFile(`/proc/${child.pid}/status`, 'utf8') : '';
+  const peakKib = Number(/^VmHWM:\s+(\d+) kB/m.exec(status)?.[1] ?? Number.NaN);
+  child.kill('SIGINT');
+  const code = await exited;
+  const [last] = await server.query<{ at: Date | string }>(
+    "select max(received_at) as at from items where source = $1 and type = 'log'",
+    [server.source],
+  );
+  const deliveredMs = new Date(last?.at ?? Date.now()).getTime() - startedAt;
+  const peakMib = Math.round(peakKib / 1024);
+  const fileBytes = (await stat(copy)).size;
+  console.log(`sluice tail of a copy (its own process, plain output, Node ${process.version}):`);
+  console.log(
+    `  delivered:        ${Math.round((records / deliveredMs) * 1000).toLocaleString('en-US')} lines/s, ${((fileBytes / 1e6 / deliveredMs) * 1000).toFixed(1)} MB/s (${deliveredMs} ms, start to last row stored)`,
+  );
+  console.log(
+    `  rows in database: ${(rows - before.rows).toLocaleString('en-US')} (${records.toLocaleString('en-US')} expected)`,
+  );
+  console.log(
+    `  sluice tail peak RSS: ${peakMib} MiB (kernel's VmHWM; target < ${PEAK_RSS_TARGET_MB} MB: ${peakMib * 1.048576 < PEAK_RSS_TARGET_MB ? 'pass' : 'FAIL'}); exit ${code} on SIGINT`,
+  );
+  reportFigure({
+    figure: `sluice tail of a ${before.size}, delivered into the API (${server.db.kind})`,
+    value: (records / deliveredMs) * 1000,
+    unit: 'lines/s',
+  });
+  reportFigure({
+    figure: `sluice tail of a ${before.size}: peak RSS of its process`,
+    value: peakMib * 1.048576,
+    unit: 'MB',
+    target: { below: PEAK_RSS_TARGET_MB },
+  });
+  if (rows !== expected || code !== 130 || !Number.isFinite(peakKib)) {
+    console.log(
+      `  FAIL: ${rows - before.rows} rows for ${records} expected, exit ${code} (130 expected), peak ${peakKib} KiB; its stderr:\n${stderr}`,
+    );
+    process.exitCode = 1;
   }
 }
 

@@ -8,6 +8,7 @@ import { type Tail, tailDirectory, tailFile } from '../tail/tailer.js';
 import { createUploader } from '../uploader.js';
 import type { Uploader } from '../uploader-api.js';
 import { EXIT, parseServerArgs, plural, refusedKeyMessage, UsageError, unreadableReason } from './common.js';
+import { useFrugalHeap } from './frugal-heap.js';
 import { createLiveLine, type Progress } from './progress.js';
 import {
   type LineSample,
@@ -33,7 +34,9 @@ export const TAIL_USAGE = `sluice tail FILE|DIR… [--type TYPE] [--json] [--inc
   event (opened|rotated|truncated|released|dead) and a summary line at most every 10 s. On SIGINT or
   SIGTERM it stops reading, sends what it can for up to 5 s and exits 130 or 143: what was not delivered
   stays queued in DIR, what was not read is read by the next \`sluice tail\` of the same paths on DIR.
-  A refused key stops it too (exit 4).`;
+  A refused key stops it too (exit 4). Its heap is kept near what it holds (V8's
+  --semi-space-growth-factor=1 --heap-growing-percent=20, set at start); heap-sizing flags of your own,
+  on node's command line or in NODE_OPTIONS (e.g. --max-old-space-size=256), are used instead.`;
 
 /** How long a stop waits for deliveries before closing the uploader. */
 const STOP_FLUSH_MS = 5000;
@@ -87,6 +90,8 @@ export async function tail(
   const exclude = globs('exclude', values.exclude) ?? DEFAULT_TAIL_OPTIONS.exclude;
   const targets = await checkTargets(positionals);
   if (signal.aborted) return signal.reason as number;
+  // A tail runs for days: its heap is kept near what it holds (the operator's own sizing flags stand).
+  useFrugalHeap(process.execArgv, env.NODE_OPTIONS);
   const uploader = await createUploader({ endpoint, apiKey: key, directory: dir });
   const tails: Tail[] = [];
   try {
@@ -140,6 +145,7 @@ class TailRun {
   readonly #view: Progress<TailViewState> = createLiveLine((state: TailViewState) => renderTailView(state));
   readonly #stop = new AbortController();
   readonly #samples: LineSample[] = [];
+  /** `delivered` at the last redraw. */
   #delivered = 0;
   #dead = 0;
   #note: string | undefined;
@@ -203,10 +209,6 @@ class TailRun {
 
   #listen(): void {
     const uploader = this.#uploader;
-    uploader.on('delivered', (event) => {
-      this.#note = undefined;
-      this.#delivered += event.items.length;
-    });
     uploader.on('dead', (event) => {
       this.#dead += event.items.length;
       for (const item of event.items) {
@@ -249,7 +251,10 @@ class TailRun {
     });
   }
 
-  /** The state now; `sample` records the line count for the rate. */
+  /**
+   * The state now; `sample` (each redraw) records the line count for the rate and clears the note once
+   * something was delivered since the last redraw.
+   */
   #state(sample = false): TailViewState {
     let files = 0;
     let lines = 0;
@@ -262,16 +267,21 @@ class TailRun {
       dead += stats.dead;
       for (const file of stats.files) lagBytes += file.lagBytes;
     }
+    // Counted from stats(), not 'delivered' events: those are built item by item only for listeners.
+    const { delivered, queued } = this.#uploader.stats();
     if (sample) {
       this.#samples.push({ at: performance.now(), lines });
       if (this.#samples.length > RATE_SAMPLES) this.#samples.shift();
+      // A delivery since the last redraw ends what a note said (a retry, an unreachable server).
+      if (delivered > this.#delivered) this.#note = undefined;
+      this.#delivered = delivered;
     }
     return {
       files,
       lines,
-      delivered: this.#delivered,
+      delivered,
       dead: dead + this.#dead,
-      backlog: this.#uploader.stats().queued,
+      backlog: queued,
       lagBytes,
       linesPerSecond: linesPerSecond(this.#samples),
       note: this.#note,
