@@ -1,4 +1,4 @@
-import { appendFile, readdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { appendFile, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect } from 'vitest';
 import { type TailEvents, tailFile } from '../src/index.js';
@@ -71,6 +71,81 @@ describe('multiline records', () => {
     await rename(path, `${path}.1`);
     await writeFile(path, lines(['  at orphan()', '2026-11-23 new', '2026-11-23 newer']));
     await expectStoredExactly(server, ['2026-11-23 old\n  at old()', '  at orphan()', '2026-11-23 new']);
+  });
+});
+
+/** The files of `directory` as they are now on disk. */
+async function snapshot(directory: string): Promise<Map<string, Buffer>> {
+  const files = new Map<string, Buffer>();
+  for (const name of await readdir(directory)) files.set(name, await readFile(join(directory, name)));
+  return files;
+}
+
+/** Puts `directory` back to a {@link snapshot}: what a process killed at that moment would have left. */
+async function restore(directory: string, files: Map<string, Buffer>): Promise<void> {
+  for (const name of await readdir(directory)) await rm(join(directory, name));
+  for (const [name, bytes] of files) await writeFile(join(directory, name), bytes);
+}
+
+describe('multiline records read again after a crash', () => {
+  test('a record the idle timeout sent keeps its end: continuation lines written after it are a record of their own, not a conflicting regrouping of the same id', async ({
+    server,
+    cleanup,
+  }) => {
+    const logs = await tempDirectory('sluice-tail-');
+    const path = join(logs, 'app.log');
+    await writeFile(path, lines(['2026-11-23 boom', '  at a()']));
+    const checkpoints = await tempDirectory('sluice-tail-checkpoints-');
+    const directory = await tempDirectory();
+    const options = {
+      ...fast,
+      // No save of the moved checkpoint for a minute: a kill -9 in that minute leaves the one on disk.
+      checkpointIntervalMs: 60_000,
+      startPattern,
+      multilineTimeoutMs: 200,
+      checkpointDirectory: checkpoints,
+    };
+    const first = await openUploader(cleanup, { endpoint: server.url, directory });
+    const tail = tailFile(path, { uploader: first.uploader, ...options });
+    await expectStoredExactly(server, ['2026-11-23 boom\n  at a()']);
+    const onDisk = await snapshot(checkpoints);
+    await tail.stop();
+    await first.uploader.close();
+    await restore(checkpoints, onDisk);
+
+    await appendFile(path, lines(['  at b()']));
+    const again = await openUploader(cleanup, { endpoint: server.url, directory });
+    const dead: TailEvents['dead'][] = [];
+    const second = tailFile(path, { uploader: again.uploader, ...options });
+    second.on('dead', (event) => dead.push(event));
+    cleanup.add(() => second.stop());
+    await expectStoredExactly(server, ['2026-11-23 boom\n  at a()', '  at b()']);
+    await again.uploader.flush();
+    expect(again.uploader.stats().dead).toBe(0);
+    expect(dead).toEqual([]);
+  });
+
+  test('the rest of a record cut at maxLineBytes is flagged truncated whether read straight on or from a checkpoint at its start', async ({
+    server,
+    cleanup,
+  }) => {
+    const logs = await tempDirectory('sluice-tail-');
+    const path = join(logs, 'app.log');
+    // 15 + 1 + 8 bytes: past maxLineBytes 16, so '  at a()' goes on as a second record, flagged truncated.
+    await writeFile(path, lines(['2026-11-23 boom', '  at a()']));
+    const checkpoints = await tempDirectory('sluice-tail-checkpoints-');
+    const { uploader } = await openUploader(cleanup, { endpoint: server.url });
+    const options = { uploader, ...fast, startPattern, maxLineBytes: 16, checkpointDirectory: checkpoints };
+    const tail = tailFile(path, { ...options, multilineTimeoutMs: 60_000 });
+    await expectStoredExactly(server, ['2026-11-23 boom']);
+    await tail.stop(); // the checkpoint is now the start of '  at a()', pending
+    const again = tailFile(path, { ...options, multilineTimeoutMs: 100 });
+    cleanup.add(() => again.stop());
+    await expectStoredExactly(server, ['2026-11-23 boom', '  at a()']);
+    expect((await storedLines(server)).map(({ line, truncated }) => ({ line, truncated }))).toEqual([
+      { line: '2026-11-23 boom', truncated: true },
+      { line: '  at a()', truncated: true },
+    ]);
   });
 });
 

@@ -22,6 +22,17 @@ export interface CheckpointEntry {
    * checkpoint that may follow something other than a newline.
    */
   unterminated?: boolean;
+  /**
+   * Where the record starting at `offset` ends when the multiline idle timeout ended it: saved before that
+   * record ships, so that reading again from `offset` (after a kill) ends it at the same byte, whatever
+   * lines were appended since (they would join it under the same id: a conflict, and lost lines).
+   */
+  cut?: number;
+  /**
+   * True when the record starting at `offset` is the rest of one cut at `maxLineBytes`: reading again
+   * from `offset` flags it `truncated`, as reading straight on did.
+   */
+  continued?: boolean;
   /** The hash of the file's first line alone (no inode): what a copy of it shares. Absent in old files. */
   head?: string;
   /**
@@ -76,6 +87,8 @@ export function detachGeneration(entry: CheckpointEntry, now: number): void {
   entry.offset = 0;
   entry.ts = now;
   delete entry.unterminated;
+  delete entry.cut;
+  delete entry.continued;
   delete entry.as;
 }
 
@@ -125,6 +138,8 @@ function isEntry(value: unknown): value is CheckpointEntry {
     count('ino') &&
     count('seenAt') &&
     (entry.unterminated === undefined || typeof entry.unterminated === 'boolean') &&
+    (entry.cut === undefined || (count('cut') && (entry.cut as number) > (entry.offset as number))) &&
+    (entry.continued === undefined || typeof entry.continued === 'boolean') &&
     (entry.head === undefined ||
       (typeof entry.head === 'string' && BASE64URL_22.test(entry.head as string))) &&
     (entry.as === undefined || isIdentity(entry.as)) &&

@@ -256,7 +256,17 @@ export class FollowedFile {
     this.knownSizeAtLastTurn = size;
     if (this.#position < size) return 'more';
     const idleFor = Date.now() - this.#lastGrowthAt;
-    if (this.#grouper?.pendingStart !== undefined && idleFor >= options.multilineTimeoutMs) {
+    const pendingEnd = this.#grouper?.pendingEnd;
+    if (pendingEnd !== undefined && idleFor >= options.multilineTimeoutMs) {
+      // Where the timeout ends the record is durable before the record ships: read again from the
+      // checkpoint after a kill, it ends there too, and lines appended since are a record of their own.
+      entry.cut = pendingEnd;
+      try {
+        await this.#context.checkpoints.save();
+      } catch (error) {
+        delete entry.cut;
+        throw error;
+      }
       await this.#ship(entry, [], true);
     }
     if (this.role !== 'following' && idleFor >= options.rotateWaitMs) {
@@ -314,7 +324,9 @@ export class FollowedFile {
 
   #newGrouper(): MultilineGrouper | undefined {
     const { startPattern, maxLineBytes } = this.#context.options;
-    return startPattern === undefined ? undefined : new MultilineGrouper(startPattern, maxLineBytes);
+    if (startPattern === undefined) return undefined;
+    const entry = this.#entry;
+    return new MultilineGrouper(startPattern, maxLineBytes, { cut: entry?.cut, continued: entry?.continued });
   }
 
   /**
@@ -490,6 +502,9 @@ export class FollowedFile {
     if (next !== entry.offset) {
       entry.offset = next;
       delete entry.unterminated;
+      delete entry.cut;
+      if (this.#grouper?.pendingContinues === true) entry.continued = true;
+      else delete entry.continued;
       entry.seenAt = Date.now();
       this.#context.dirty();
     }

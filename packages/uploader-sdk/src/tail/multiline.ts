@@ -25,23 +25,45 @@ export function toTailLine(line: RawLine): TailLine {
   };
 }
 
+/** What a checkpoint says of the record it starts (see `CheckpointEntry`). */
+export interface GroupingResume {
+  /** The record ends at this byte: the idle timeout ended it there when it was read before. */
+  readonly cut?: number | undefined;
+  /** The record is the rest of one cut at `maxBytes`: it is flagged `truncated`. */
+  readonly continued?: boolean | undefined;
+}
+
 /**
  * Groups lines into records: a line matching `startPattern` starts a record, any other line belongs to the
  * record before it (a stack trace under its message). A record never grows past `maxBytes`: it is shipped
  * flagged `truncated` and the rest continues as a new record. The grouping depends only on where the first
- * record starts, so a re-read from a checkpoint (always the start of a record) groups the same way.
+ * record starts and on what the checkpoint says of it (see {@link GroupingResume}), so a re-read from a
+ * checkpoint (always the start of a record) groups the same way.
  */
 export class MultilineGrouper {
   readonly #startPattern: RegExp;
   readonly #maxBytes: number;
   #lines: TailLine[] = [];
   #bytes = 0;
-  #truncated = false;
+  #truncated: boolean;
+  #cut: number | undefined;
 
-  constructor(startPattern: RegExp, maxBytes: number) {
+  constructor(startPattern: RegExp, maxBytes: number, resume: GroupingResume = {}) {
     // A global or sticky pattern would carry lastIndex from one test to the next.
     this.#startPattern = new RegExp(startPattern.source, startPattern.flags.replace(/[gy]/g, ''));
     this.#maxBytes = maxBytes;
+    this.#truncated = resume.continued === true;
+    this.#cut = resume.cut;
+  }
+
+  /** Where the pending record ends so far; undefined when none is pending. */
+  get pendingEnd(): number | undefined {
+    return this.#lines.at(-1)?.end;
+  }
+
+  /** True when the pending record is the rest of one cut at `maxBytes` (it is flagged `truncated`). */
+  get pendingContinues(): boolean {
+    return this.#lines.length > 0 && this.#truncated;
   }
 
   /**
@@ -54,6 +76,10 @@ export class MultilineGrouper {
 
   push(line: RawLine, out: TailLine[]): void {
     const tailLine = toTailLine(line);
+    if (this.#cut !== undefined && line.offset >= this.#cut) {
+      this.#cut = undefined;
+      this.flush(out);
+    }
     const starts = line.first && this.#startPattern.test(tailLine.text);
     if (starts || this.#lines.length === 0) {
       this.flush(out);
