@@ -272,11 +272,18 @@ export class DeliveryLane<T extends LaneItem> {
         const wasPaused = authGate.paused;
         authGate.pause(this.#options.authRetryMs);
         if (!wasPaused) {
+          const status = result.status ?? 401;
+          // The API's own refusal carries its code; any other body is something in front of it.
+          const fromApi = result.code !== undefined;
+          const paused = `sending is paused and all data is kept until setApiKey() or the next probe in ${this.#options.authRetryMs} ms`;
           this.#options.hooks.error(
             new AuthenticationError(
-              result.status ?? 401,
-              `the server refused the API key (${plan.reason}); sending is paused and all data is kept until setApiKey() or the next probe in ${this.#options.authRetryMs} ms`,
+              status,
+              fromApi
+                ? `the server refused the API key (${plan.reason}); ${paused}`
+                : `HTTP ${status} for ${result.method} ${result.url} came from something that is not the Sluice ingest API (a proxy or gateway refusing the request?); ${paused}`,
               { cause: result.error },
+              fromApi,
             ),
           );
         }

@@ -51,13 +51,18 @@ export class UploaderClosedError extends Error {
   }
 }
 
-/** The server refused the API key (401/403); sending is paused and all data is kept. */
+/**
+ * A 401 or 403 answered a request; sending is paused and all data is kept. `fromApi`: the answer was the
+ * API's own (`UNAUTHORIZED`/`FORBIDDEN`), so the key is refused; false when something in front of the API
+ * (a proxy, a gateway) refused the request with a body of its own.
+ */
 export class AuthenticationError extends Error {
   override name = 'AuthenticationError' as const;
   constructor(
     readonly status: number,
     message: string,
     options?: ErrorOptions,
+    readonly fromApi = true,
   ) {
     super(message, options);
   }

@@ -51,6 +51,18 @@ export function decideRequest(facts: RequestFacts): LaneDecision {
  */
 export function endpointProblem(decision: LaneDecision, result: TransportResult): string | undefined {
   if (decision.action !== 'retry' || result.status === undefined) return undefined;
+  if (result.status >= 200 && result.status < 300) {
+    // Only an unusable 2xx is retried: a login page, a proxy's own page, or answers to other requests.
+    return result.response === undefined
+      ? "its body is not the Sluice ingest API's answer (a login page or a proxy's page?): check `endpoint`"
+      : 'it answers for other items than those sent (a cache or proxy replaying answers?): check what sits in front of the API';
+  }
+  if (result.status >= 300 && result.status < 400) {
+    const location = result.headers?.get('location') ?? undefined;
+    return location === undefined
+      ? decision.hint
+      : `the endpoint redirects to ${new URL(location, result.url).href}; configure the final URL (redirects are not followed)`;
+  }
   const contractShaped = result.code !== undefined;
   if (decision.hint !== undefined) {
     return contractShaped && (result.status === 404 || result.status === 405)

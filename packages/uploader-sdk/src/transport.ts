@@ -80,6 +80,9 @@ export class Transport {
       prefixUrl: options.endpoint,
       retry: 0,
       throwHttpErrors: false,
+      // A redirect is reported, not followed: fetch would turn a POST into a GET on 301/302, and a login
+      // page at the end of one would pass for the endpoint.
+      redirect: 'manual',
       timeout: options.requestTimeoutMs,
       ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
     });

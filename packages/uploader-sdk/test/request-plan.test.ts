@@ -77,16 +77,28 @@ const cases: {
     },
   },
   {
-    name: '200 answering other ids: nothing is acked, the request is retried as unusable',
+    name: '200 answering other ids: nothing is acked, the request is retried as unusable and reported',
     items: [a, b],
     result: answered([stored(b), stored(a)]),
-    plan: { ...quiet, action: 'retry', afterMs: undefined, reason: 'INVALID_RESPONSE', problem: undefined },
+    plan: {
+      ...quiet,
+      action: 'retry',
+      afterMs: undefined,
+      reason: 'INVALID_RESPONSE',
+      problem: expect.stringMatching(/answers for other items than those sent/),
+    },
   },
   {
-    name: '200 with a body that is not the contract: retried, nothing lost',
+    name: '200 with a body that is not the contract (a login page): retried, nothing lost, reported',
     items: [a, b],
     result: answer({ status: 200, code: 'INVALID_RESPONSE', error: new Error('not JSON') }),
-    plan: { ...quiet, action: 'retry', afterMs: undefined, reason: 'INVALID_RESPONSE', problem: undefined },
+    plan: {
+      ...quiet,
+      action: 'retry',
+      afterMs: undefined,
+      reason: 'INVALID_RESPONSE',
+      problem: expect.stringMatching(/not the Sluice ingest API's answer/),
+    },
   },
   {
     name: '400 INVALID_BATCH for several items: split in halves',

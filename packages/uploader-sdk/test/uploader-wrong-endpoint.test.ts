@@ -1,7 +1,12 @@
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { TestServer } from '@sluice/ingest-api/testing';
-import { isEndpointError, type UploaderLogger } from '../src/index.js';
+import {
+  type AuthenticationError,
+  isAuthenticationError,
+  isEndpointError,
+  type UploaderLogger,
+} from '../src/index.js';
 import { describe, expect, it, type ServerOverrides } from './support/fixtures.js';
 import { type Cleanup, notStoredOnce, waitFor } from './support/harness.js';
 import { sendJson, startScriptedServer } from './support/scripted-server.js';
@@ -19,6 +24,22 @@ async function htmlServer(cleanup: Cleanup, status: number): Promise<string> {
     const page = `<html><body><h1>${status}</h1>nginx</body></html>`;
     response.writeHead(status, { 'content-type': 'text/html', 'content-length': Buffer.byteLength(page) });
     response.end(page);
+  });
+  cleanup.add(() => scripted.close());
+  return scripted.url;
+}
+
+/** A server redirecting every request to a login page (which answers 200 in HTML), as an SSO gateway does. */
+async function loginRedirectServer({ cleanup }: Setup): Promise<string> {
+  const scripted = await startScriptedServer((request, response) => {
+    if (request.path === '/login') {
+      const page = '<html><body>Sign in</body></html>';
+      response.writeHead(200, { 'content-type': 'text/html', 'content-length': Buffer.byteLength(page) });
+      response.end(page);
+      return;
+    }
+    response.writeHead(302, { location: '/login', 'content-length': 0 });
+    response.end();
   });
   cleanup.add(() => scripted.close());
   return scripted.url;
@@ -63,6 +84,18 @@ const cases: [string, (setup: Setup) => Promise<string>, RegExp, RegExp][] = [
     ({ cleanup }) => htmlServer(cleanup, 502),
     /^endpoint answers 502 for POST \S+\/v1\/batch: .*proxy or gateway/,
     /502 for POST \S+\/v1\/blobs/,
+  ],
+  [
+    'a login portal answering 200 in HTML',
+    ({ cleanup }) => htmlServer(cleanup, 200),
+    /^endpoint answers 200 INVALID_RESPONSE for POST \S+\/v1\/batch: .*not the Sluice ingest API's answer/,
+    /200 INVALID_RESPONSE for POST \S+\/v1\/blobs/,
+  ],
+  [
+    'a gateway redirecting to a login page',
+    loginRedirectServer,
+    /^endpoint answers 302 for POST \S+\/v1\/batch: the endpoint redirects to http:\/\/127\.0\.0\.1:\d+\/login/,
+    /302 for POST \S+\/v1\/blobs/,
   ],
   [
     'a Sluice-shaped 404 for the route',
@@ -134,4 +167,33 @@ describe('a wrong endpoint never destroys data', () => {
       expect(await readdir(join(first.directory, 'blob-data'))).toEqual([]);
     },
   );
+});
+
+describe('a proxy refusing the request is not a refused key', () => {
+  it('an HTML 403 pauses sending, keeps every item, and says the answer was not the API’s; the API’s own 401 blames the key', async ({
+    server,
+    cleanup,
+    openUploader,
+  }) => {
+    const proxy = await htmlServer(cleanup, 403);
+    const first = await openUploader({ endpoint: proxy, authRetryMs: 100_000 });
+    const errors: Error[] = [];
+    first.uploader.on('error', (error) => errors.push(error));
+    await first.uploader.enqueue({ type: 'click', data: { i: 1 } });
+    await waitFor(() => errors.length > 0);
+    expect(isAuthenticationError(errors[0])).toBe(true);
+    expect((errors[0] as AuthenticationError).fromApi).toBe(false);
+    expect(errors[0]!.message).toMatch(/HTTP 403 .*not the Sluice ingest API/);
+    expect(errors[0]!.message).not.toContain('refused the API key');
+    expect(first.uploader.stats()).toMatchObject({ queued: 1, paused: true, dead: 0 });
+    await first.uploader.close();
+
+    const refused = await openUploader({ endpoint: server.url, apiKey: 'not-a-key', authRetryMs: 100_000 });
+    const refusals: Error[] = [];
+    refused.uploader.on('error', (error) => refusals.push(error));
+    await refused.uploader.enqueue({ type: 'click', data: { i: 2 } });
+    await waitFor(() => refusals.length > 0);
+    expect((refusals[0] as AuthenticationError).fromApi).toBe(true);
+    expect(refusals[0]!.message).toContain('the server refused the API key (UNAUTHORIZED)');
+  });
 });

@@ -144,8 +144,17 @@ export async function parseServerArgs<const T extends OptionsConfig>(
   return { values, positionals, dir: common.dir, endpoint, key };
 }
 
-/** What to tell a CLI user whose key the server refused (HTTP `status`). */
-export function refusedKeyMessage(status: number): string {
+/**
+ * What to tell a CLI user after a 401/403 (HTTP `status`): a refused key when the answer was the API's own
+ * (`fromApi`), otherwise that something in front of the API refused the request.
+ */
+export function refusedKeyMessage(status: number, fromApi: boolean): string {
+  if (!fromApi) {
+    return (
+      `HTTP ${status} came from something that is not the Sluice ingest API (a proxy or gateway ` +
+      'refusing the request?): check --endpoint and what sits in front of the API'
+    );
+  }
   return (
     `the server refused the API key (HTTP ${status}). Check the key: the one in SLUICE_API_KEY or ` +
     'in the --key-file (or --key) you gave must be a current key of the source you send to'

@@ -53,7 +53,7 @@ export const SEND_USAGE = `sluice send [FILE|DIR…] [--records FILE.ndjson|-] [
 /** Why a run stopped before everything was delivered. */
 type StopReason =
   | { readonly kind: 'signal'; readonly exitCode: number }
-  | { readonly kind: 'key'; readonly status: number }
+  | { readonly kind: 'key'; readonly status: number; readonly fromApi: boolean }
   | { readonly kind: 'timeout'; readonly seconds: number };
 
 function seconds(value: string | boolean | undefined): number | undefined {
@@ -179,7 +179,7 @@ class SendRun {
       setNote: (note) => {
         this.#note = note;
       },
-      refused: (status) => this.#halt({ kind: 'key', status }),
+      refused: (status, fromApi) => this.#halt({ kind: 'key', status, fromApi }),
     });
     let failure: unknown;
     try {
@@ -240,7 +240,7 @@ class SendRun {
     const rest = notRead.length === 0 ? '' : `. Not sent at all: ${notRead.join('; ')}`;
     switch (reason.kind) {
       case 'key':
-        return `${refusedKeyMessage(reason.status)}. ${left}; run ${again} with a good key to deliver them (no need to name them again)${rest}`;
+        return `${refusedKeyMessage(reason.status, reason.fromApi)}. ${left}; run ${again} ${reason.fromApi ? 'with a good key' : 'once the API answers there'} to deliver them (no need to name them again)${rest}`;
       case 'timeout':
         return `--timeout ${reason.seconds}s passed; ${left} and go out with the next ${again}${rest}`;
       case 'signal':

@@ -1,7 +1,7 @@
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { itemPath } from '@sluice/contracts';
+import { ErrorBodySchema, ItemStatusResponseSchema, itemPath } from '@sluice/contracts';
 import ky from 'ky';
 import { BlobFiles } from '../blob-files.js';
 import { openDeadLetterStore } from '../dead-letter-store.js';
@@ -19,7 +19,8 @@ export const STATUS_USAGE = `sluice status [--json] [--dir DIR]
   oldest one's age, dead letters, and which process owns DIR. Reads the files without taking the lock,
   so it works while an uploader runs on DIR.
 sluice status ID… --endpoint URL [--key-file PATH]
-  Each item's state on the server (a JSON line per id); exit status 3 when some ids are unknown.`;
+  Each item's state on the server (a JSON line per id); exit status 3 when some ids are unknown, 1 when
+  an answer was not the API's (a proxy, a redirect, a 5xx: said on the id's line).`;
 
 /** What `sluice status` reports about a directory. */
 interface DirectoryStatus {
@@ -58,27 +59,81 @@ export async function status(argv: readonly string[], env: NodeJS.ProcessEnv): P
   return EXIT.ok;
 }
 
+/** What one answer to `GET /v1/items/{id}` says. */
+type Lookup =
+  | { readonly kind: 'found'; readonly item: unknown }
+  | { readonly kind: 'unknown' }
+  | { readonly kind: 'refused'; readonly status: number }
+  | { readonly kind: 'failed'; readonly why: string };
+
+const NOT_THE_API =
+  "not the Sluice ingest API's answer (a proxy, a login page or another service?): check --endpoint";
+
+/** Reads an answer by its body, not its status alone: a proxy's 404 or 403 says nothing about the id or key. */
+async function readLookup(response: Response): Promise<Lookup> {
+  const text = await response.text();
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    body = undefined;
+  }
+  const { status } = response;
+  if (status >= 300 && status < 400) {
+    const location = response.headers.get('location');
+    return {
+      kind: 'failed',
+      why:
+        location === null
+          ? 'a redirect without a location; configure the final URL'
+          : `redirects to ${new URL(location, response.url).href}; configure the final URL`,
+    };
+  }
+  if (status === 200) {
+    const item = ItemStatusResponseSchema.safeParse(body);
+    return item.success ? { kind: 'found', item: body } : { kind: 'failed', why: NOT_THE_API };
+  }
+  const error = ErrorBodySchema.safeParse(body);
+  if (!error.success) return { kind: 'failed', why: NOT_THE_API };
+  const { code, message } = error.data.error;
+  if (status === 404 && code === 'NOT_FOUND') return { kind: 'unknown' };
+  if (status === 401 || status === 403) return { kind: 'refused', status };
+  return { kind: 'failed', why: `${code}: ${message}` };
+}
+
 async function itemStatus(
   ids: readonly string[],
   server: { endpoint: string; key: string },
 ): Promise<number> {
   let missing = 0;
+  let failed = 0;
   for (const id of ids) {
     const response = await ky.get(itemPath(id).slice(1), {
       prefixUrl: server.endpoint,
       headers: { authorization: `Bearer ${server.key}` },
       throwHttpErrors: false,
+      // A redirect is reported rather than followed to a page that is not the API.
+      redirect: 'manual',
     });
-    if (response.status === 401 || response.status === 403) {
-      process.stderr.write(`sluice: ${refusedKeyMessage(response.status)}\n`);
-      return EXIT.error;
+    const lookup = await readLookup(response);
+    switch (lookup.kind) {
+      case 'refused':
+        process.stderr.write(`sluice: ${refusedKeyMessage(lookup.status, true)}\n`);
+        return EXIT.error;
+      case 'found':
+        process.stdout.write(`${id}\t${JSON.stringify(lookup.item)}\n`);
+        break;
+      case 'unknown':
+        missing += 1;
+        process.stdout.write(`${id}\tHTTP 404\n`);
+        break;
+      case 'failed':
+        failed += 1;
+        process.stdout.write(`${id}\tHTTP ${response.status}: ${lookup.why}\n`);
+        break;
     }
-    if (response.status === 404) missing += 1;
-    process.stdout.write(
-      `${id}\t${response.status === 200 ? JSON.stringify(await response.json()) : `HTTP ${response.status}`}\n`,
-    );
   }
-  return missing === 0 ? EXIT.ok : EXIT.partial;
+  return failed > 0 ? EXIT.error : missing > 0 ? EXIT.partial : EXIT.ok;
 }
 
 async function directoryStatus(directory: string): Promise<DirectoryStatus> {

@@ -48,7 +48,7 @@ const RATE_SAMPLES = 5;
 /** Why a run stopped. */
 type StopReason =
   | { readonly kind: 'signal'; readonly exitCode: number }
-  | { readonly kind: 'key'; readonly status: number };
+  | { readonly kind: 'key'; readonly status: number; readonly fromApi: boolean };
 
 /** A path to follow, checked to exist. */
 interface Target {
@@ -220,7 +220,7 @@ class TailRun {
       setNote: (note) => {
         this.#note = note;
       },
-      refused: (status) => this.#halt({ kind: 'key', status }),
+      refused: (status, fromApi) => this.#halt({ kind: 'key', status, fromApi }),
     });
     const shown = ['opened', 'rotated', 'truncated', 'released', 'dead'] as const;
     for (const followed of this.#tails) {
@@ -296,7 +296,7 @@ class TailRun {
     const unread = 'lines not read yet are read by the next `sluice tail` of the same paths';
     switch (reason.kind) {
       case 'key':
-        return `${refusedKeyMessage(reason.status)}. Stopped: ${left}; ${unread}`;
+        return `${refusedKeyMessage(reason.status, reason.fromApi)}. Stopped: ${left}; ${unread}`;
       case 'signal':
         return `interrupted; ${left}; ${unread}`;
     }

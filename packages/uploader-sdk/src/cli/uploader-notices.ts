@@ -8,8 +8,8 @@ export interface NoticeHandlers {
   /** The retry note shown now; undefined when none is (a delivery clears it). */
   note(): string | undefined;
   setNote(note: string): void;
-  /** The server refused the key (401 or 403): the command stops. */
-  refused(status: number): void;
+  /** A 401 or 403 (`fromApi`: the API's own, a refused key): the command stops. */
+  refused(status: number, fromApi: boolean): void;
 }
 
 /**
@@ -29,7 +29,7 @@ export function listenForNotices(
     handlers.setNote(note);
   });
   uploader.on('error', (error) => {
-    if (isAuthenticationError(error)) handlers.refused(error.status);
+    if (isAuthenticationError(error)) handlers.refused(error.status, error.fromApi);
     else view.line(`sluice: ${error.message}`, process.stderr);
   });
 }
