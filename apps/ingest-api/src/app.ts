@@ -1,6 +1,7 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { Config } from './config.js';
 import { answerClientError, answerFrameworkError, installErrorHandlers } from './error-handler.js';
+import { installJsonBodyParser } from './http/utf8-body.js';
 import type { ObjectStore } from './object-store/object-store.js';
 import { authPlugin } from './plugins/auth.js';
 import { dbPlugin } from './plugins/db.js';
@@ -67,6 +68,8 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
     await app.register(drainPlugin);
     await app.register(metricsPlugin);
     installErrorHandlers(app);
+    // Before any route: every JSON body, /v1 and admin alike, is parsed only when it is UTF-8.
+    installJsonBodyParser(app);
     await app.register(dbPlugin, { config: config.db });
     await app.register(blobWorkerPlugin, {
       role: config.role,

@@ -157,7 +157,24 @@ export const DEV_ADMIN_KEY = 'dev-admin-key';
 /** Fewest characters of `ADMIN_KEY`: it guards every source's data. */
 export const MIN_ADMIN_KEY_LENGTH = 16;
 
+/** Fewest characters of a key of `API_KEYS`. */
+const MIN_API_KEY_LENGTH = 8;
+
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/**
+ * Whether `key` is something an HTTP client can send as `Authorization: Bearer <key>`: at least
+ * `minLength` printable ASCII characters without spaces. A space or a non-ASCII character would start
+ * fine and then never match.
+ */
+function isSendableKey(key: string, minLength: number): boolean {
+  return key.length >= minLength && /^[\x21-\x7e]*$/.test(key);
+}
+
+/** What {@link isSendableKey} asks of a key, for messages. */
+function sendableKeyRule(minLength: number): string {
+  return `at least ${minLength} printable ASCII characters without spaces`;
+}
 
 const optionalString = z
   .string()
@@ -196,16 +213,24 @@ const apiKeys = z
   .transform((value, ctx): ApiKeySeed[] | undefined => {
     if (value === undefined || value.trim() === '') return undefined;
     const seeds: ApiKeySeed[] = [];
-    for (const pair of value.split(',')) {
+    for (const [index, pair] of value.split(',').entries()) {
       const text = pair.trim();
       if (text === '') continue;
       const colon = text.indexOf(':');
       const source = colon === -1 ? '' : text.slice(0, colon);
       const key = colon === -1 ? '' : text.slice(colon + 1);
-      if (!isValidSourceName(source) || key.length < 8) {
+      if (!isValidSourceName(source) || key.length < MIN_API_KEY_LENGTH) {
         ctx.addIssue({
           code: 'custom',
-          message: 'entries must be source:key with a source of [A-Za-z0-9._-] and a key of 8+ characters',
+          message: `entries must be source:key with a source of [A-Za-z0-9._-] and a key of ${MIN_API_KEY_LENGTH}+ characters`,
+        });
+        return z.NEVER;
+      }
+      if (!isSendableKey(key, MIN_API_KEY_LENGTH)) {
+        // The key is a secret: the message names its entry, never the key.
+        ctx.addIssue({
+          code: 'custom',
+          message: `entry ${index + 1} (source ${source}): the key must be ${sendableKeyRule(MIN_API_KEY_LENGTH)}`,
         });
         return z.NEVER;
       }
@@ -251,10 +276,8 @@ const EnvSchema = z.object({
   S3_MAX_SOCKETS: positiveInt(undefined),
   API_KEYS: apiKeys,
   ADMIN_KEY: optionalString.refine(
-    // What an HTTP client can send as `Authorization: Bearer <key>`: a space or a non-ASCII character
-    // would start fine and then never match.
-    (value) => value === undefined || new RegExp(`^[\\x21-\\x7e]{${MIN_ADMIN_KEY_LENGTH},}$`).test(value),
-    `must be at least ${MIN_ADMIN_KEY_LENGTH} printable ASCII characters without spaces`,
+    (value) => value === undefined || isSendableKey(value, MIN_ADMIN_KEY_LENGTH),
+    `must be ${sendableKeyRule(MIN_ADMIN_KEY_LENGTH)}`,
   ),
   TRUST_PROXY: optionalString.transform((value, ctx): string[] => {
     if (value === undefined) return [];

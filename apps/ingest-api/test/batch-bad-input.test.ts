@@ -180,6 +180,60 @@ describe('POST /v1/batch refuses bad input with its documented code and writes n
     await expectNothingWritten(server);
   });
 
+  it('refuses a body that is not UTF-8 or declares another charset, and stores the same data sent as UTF-8', async ({
+    server,
+  }) => {
+    const batch = (text: Buffer) =>
+      Buffer.concat([
+        Buffer.from('{"items":[{"id":"u1","type":"t","ts":1,"data":{"s":"'),
+        text,
+        Buffer.from('"}}]}'),
+      ]);
+    const notUtf8 = [
+      Buffer.from('caf\xe9', 'latin1'),
+      // An overlong `/` and a lone surrogate: decoders that are not strict read both as characters.
+      Buffer.from([0x63, 0xc0, 0xaf]),
+      Buffer.from([0x63, 0xed, 0xa0, 0x80]),
+    ];
+    for (const bytes of notUtf8) {
+      expectError(await postBatch(server, batch(bytes)), 'INVALID_BATCH');
+      expectError(await postBatch(server, batch(bytes), { gzip: true }), 'INVALID_BATCH');
+    }
+    for (const contentType of [
+      'application/json; charset=iso-8859-1',
+      'application/json;charset="ISO-8859-1"',
+      'application/json; charset=utf-16',
+    ]) {
+      expectError(
+        await postBatch(server, batch(Buffer.from('caf\xe9', 'latin1')), { contentType }),
+        'UNSUPPORTED_MEDIA_TYPE',
+      );
+      expectError(
+        await postBatch(server, batch(Buffer.from('café')), { contentType }),
+        'UNSUPPORTED_MEDIA_TYPE',
+      );
+    }
+    await expectNothingWritten(server);
+
+    const stored = await postBatch<IngestResponse>(server, batch(Buffer.from('café')));
+    expect(stored.status).toBe(200);
+    expect(stored.body.results).toEqual([{ id: 'u1', status: 'stored' }]);
+    for (const contentType of [
+      'application/json; charset=utf-8',
+      'application/json; Charset="UTF-8"',
+      'application/json; charset=utf8',
+    ]) {
+      const again = await postBatch<IngestResponse>(server, batch(Buffer.from('café')), {
+        contentType,
+        gzip: true,
+      });
+      expect(again.status).toBe(200);
+      expect(again.body.results).toEqual([{ id: 'u1', status: 'duplicate' }]);
+    }
+    expect((await storedItems(server)).map((row) => [row.id, row.data])).toEqual([['u1', { s: 'café' }]]);
+    await server.query('delete from items');
+  });
+
   it('accepts a gzip body', async ({ server }) => {
     const response = await postBatch<IngestResponse>(
       server,

@@ -175,6 +175,31 @@ describe('POST /v1/blobs with bad input', () => {
     await expectWholeFailure(server, partsFor(six), 400, 'INVALID_BATCH');
   });
 
+  it('fails the whole request on a manifest whose bytes are not UTF-8, as a field or as a file, writing nothing', async ({
+    server,
+  }) => {
+    const blob = makeBlob({ size: 100, meta: { name: 'café' } });
+    const manifest = JSON.stringify({ items: [blob.item] });
+    const file = { name: blob.item.id, bytes: blob.bytes };
+    // 'café' in Latin-1: a lone 0xE9 byte, which decoding would store as U+FFFD.
+    const field = await expectWholeFailure(
+      server,
+      [{ name: 'manifest', value: manifest, encoding: 'latin1' }, file],
+      400,
+      'INVALID_BATCH',
+    );
+    expect(field.body.error.message).toContain('not valid UTF-8');
+    await expectWholeFailure(
+      server,
+      [{ name: 'manifest', bytes: Buffer.from(manifest, 'latin1') }, file],
+      400,
+      'INVALID_BATCH',
+    );
+    const stored = await postBlobs<IngestResponse>(server, [{ name: 'manifest', value: manifest }, file]);
+    expect(stored.status).toBe(200);
+    expect(stored.body.results).toEqual([{ id: blob.item.id, status: 'stored' }]);
+  });
+
   it('refuses a request declaring more bytes than the limit with 413, writing nothing', async ({
     server,
   }) => {

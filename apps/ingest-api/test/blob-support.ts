@@ -37,7 +37,8 @@ export function makeBlob(
 
 /** One part of a hand-built multipart body. */
 export type Part =
-  | { readonly name: string; readonly value: string }
+  /** A field; `encoding` writes `value` in another encoding than UTF-8 (bytes a client might send). */
+  | { readonly name: string; readonly value: string; readonly encoding?: BufferEncoding }
   | { readonly name: string; readonly bytes: Uint8Array };
 
 /** The usual parts: the manifest of `blobs`, then each blob's bytes under its id. */
@@ -63,7 +64,7 @@ export function multipartBody(parts: readonly Part[]): { body: Buffer; contentTy
       chunks.push(
         Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${part.name}"\r\n\r\n`),
       );
-      chunks.push(Buffer.from(part.value));
+      chunks.push(Buffer.from(part.value, part.encoding ?? 'utf8'));
     } else {
       chunks.push(
         Buffer.from(

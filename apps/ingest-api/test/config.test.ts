@@ -119,6 +119,22 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ DB_CONNECT_RETRY_MS: 'forever' })).toThrow(/DB_CONNECT_RETRY_MS/);
   });
 
+  it('refuses API_KEYS entries whose key no client could send, naming the entry but never the key', () => {
+    for (const [value, position] of [
+      ['web:my secret key', 1],
+      ['web:key-web-123,app:kéy-€-unicode', 2],
+      ['web:key-web-123, app:key-app-456, ops:tab\tinside', 3],
+    ] as const) {
+      const start = () => loadConfig({ API_KEYS: value });
+      expect(start).toThrow(new RegExp(`API_KEYS: entry ${position} .*printable ASCII`));
+      const secret = value.split(',')[position - 1]?.split(':')[1] ?? '';
+      expect(start).not.toThrow(secret);
+    }
+    expect(loadConfig({ API_KEYS: 'web:key-web-123' }).auth.apiKeys).toEqual([
+      { source: 'web', key: 'key-web-123' },
+    ]);
+  });
+
   it('reads the connection timeouts, with defaults that cut off slow senders', () => {
     expect(loadConfig({}).http).toMatchObject({
       headersTimeoutMs: 10_000,

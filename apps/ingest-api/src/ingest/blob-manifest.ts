@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import type { Multipart } from '@fastify/multipart';
 import {
   BlobManifestEnvelopeSchema,
@@ -68,7 +69,10 @@ async function manifestText(part: Multipart, limit: number): Promise<string> {
     if (size > limit) throw new InvalidBatchError(`the manifest exceeds ${limit} bytes`);
     chunks.push(chunk);
   }
-  return Buffer.concat(chunks).toString('utf8');
+  const bytes = Buffer.concat(chunks);
+  // Decoding would put U+FFFD in place of what the client sent, and its correct retry would conflict.
+  if (!isUtf8(bytes)) throw new InvalidBatchError('the manifest is not valid UTF-8');
+  return bytes.toString('utf8');
 }
 
 function parseManifest(text: string, limits: Limits): unknown[] {

@@ -34,6 +34,10 @@ export interface BlobRoutesOptions {
 export const blobRoutes: FastifyPluginAsync<BlobRoutesOptions> = async (app, { limits }) => {
   await app.register(multipart, {
     throwFileSizeLimit: false,
+    // The manifest is read as bytes, like a file, whatever its part declares: as a field it would be
+    // decoded with U+FFFD in place of bytes that are not UTF-8, and those are refused instead.
+    isPartAFile: (fieldName, contentType, fileName) =>
+      fieldName === MANIFEST_FIELD || contentType === 'application/octet-stream' || fileName !== undefined,
     limits: {
       fieldSize: manifestLimitOf(limits),
       fields: 2,
