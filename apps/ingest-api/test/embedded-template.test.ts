@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { cp, mkdir, mkdtemp, readFile, rm, symlink, truncate, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readdir, readFile, rm, symlink, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -8,13 +9,16 @@ import { promisify } from 'node:util';
 import { PGlite } from '@electric-sql/pglite';
 import type { IngestResponse } from '@sluice/contracts';
 import { afterEach, describe, expect, it } from 'vitest';
+import { EMBEDDED_CREATING_FILE, startCreating } from '../src/db/embedded-directory.js';
+import { EMBEDDED_LOCK_FILE } from '../src/db/embedded-lock.js';
 import {
+  copyEmbeddedTemplate,
   EMBEDDED_TEMPLATE_FILE,
   EMBEDDED_TEMPLATE_MANIFEST,
   type EmbeddedTemplateManifest,
 } from '../src/db/embedded-template.js';
 import { get, postBatch, record } from './support/http.js';
-import { type ServerProcess, startServerProcess } from './support/server-process.js';
+import { type ServerProcess, spawnServer, startServerProcess } from './support/server-process.js';
 
 const packageDir = fileURLToPath(new URL('..', import.meta.url));
 const FROM_TEMPLATE = 'embedded database created from the build template';
@@ -37,10 +41,11 @@ async function inspect(dataDir: string, ids: readonly string[]) {
   }
 }
 
-async function start(dataDir: string, builtIn: string): Promise<ServerProcess> {
+/** Starts the built package in `builtIn`, or the server from sources (no template) when it is undefined. */
+async function start(dataDir: string, builtIn: string | undefined): Promise<ServerProcess> {
   const server = await startServerProcess(
     { DATA_DIR: dataDir, API_KEYS: `template:${KEY}`, ADMIN_KEY: 'template-admin-key-1', HOST: '127.0.0.1' },
-    { builtIn },
+    builtIn === undefined ? {} : { builtIn },
   );
   const client = { url: server.url, apiKey: KEY, source: 'template', query: async () => [] };
   await expect.poll(async () => (await get(client, '/readyz', null)).status, { timeout: 60_000 }).toBe(200);
@@ -52,14 +57,58 @@ async function stop(server: ServerProcess): Promise<void> {
   expect(await server.exited).toBe(0);
 }
 
-async function send(server: ServerProcess, ids: readonly string[]): Promise<void> {
+async function send(
+  server: ServerProcess,
+  ids: readonly string[],
+  status: 'stored' | 'duplicate' = 'stored',
+): Promise<void> {
   const client = { url: server.url, apiKey: KEY, source: 'template', query: async () => [] };
   const sent = await postBatch<IngestResponse>(client, { items: ids.map((id) => record(id, { id })) });
-  expect(sent.body.results).toEqual(ids.map((id) => ({ id, status: 'stored' })));
+  expect(sent.body.results).toEqual(ids.map((id) => ({ id, status })));
+}
+
+/**
+ * Starts the server from sources on `dataDir` and waits until it listens (then stops it again) or exits:
+ * its exit code, or `'listening'`, and what it printed.
+ */
+async function startOutcome(
+  dataDir: string,
+): Promise<{ outcome: number | null | 'listening'; output: string }> {
+  const server = spawnServer({
+    DATA_DIR: dataDir,
+    API_KEYS: `template:${KEY}`,
+    ADMIN_KEY: 'template-admin-key-1',
+    HOST: '127.0.0.1',
+  });
+  const deadline = Date.now() + 90_000;
+  while (server.child.exitCode === null && !/listening on/.test(server.output())) {
+    if (Date.now() > deadline) server.child.kill('SIGKILL');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  if (server.child.exitCode !== null) return { outcome: server.child.exitCode, output: server.output() };
+  server.child.kill('SIGTERM');
+  await server.exited;
+  return { outcome: 'listening', output: server.output() };
+}
+
+/** Every directory and file under `root` (but the server's lock file, which each start rewrites), files by content hash. */
+async function tree(root: string): Promise<Record<string, string>> {
+  const found: Record<string, string> = {};
+  for (const entry of await readdir(root, { recursive: true, withFileTypes: true })) {
+    const path = join(entry.parentPath, entry.name);
+    const relative = path.slice(root.length + 1);
+    if (relative === EMBEDDED_LOCK_FILE) continue;
+    found[relative] = entry.isDirectory()
+      ? 'directory'
+      : createHash('sha256')
+          .update(await readFile(path))
+          .digest('hex');
+  }
+  return found;
 }
 
 /** The fields of the server's JSON log lines whose message contains `text`. */
-function logLines(server: ServerProcess, text: string): { level: number; msg: string }[] {
+function logLines(server: Pick<ServerProcess, 'output'>, text: string): { level: number; msg: string }[] {
   return server
     .output()
     .split('\n')
@@ -162,6 +211,83 @@ describe('the embedded database template (built server, fresh DATA_DIR)', () => 
       expect(logLines(second, FROM_TEMPLATE)).toEqual([]);
       await stop(second);
       expect(await inspect(dataDir, ['init-1'])).toEqual(made);
+    },
+    180_000,
+  );
+});
+
+describe('an embedded directory holding files but no PG_VERSION (server from sources)', () => {
+  let work: string | undefined;
+  const running: ServerProcess[] = [];
+  afterEach(async () => {
+    for (const server of running.splice(0)) if (server.child.exitCode === null) server.child.kill('SIGKILL');
+    if (work !== undefined) await rm(work, { recursive: true, force: true });
+    work = undefined;
+  });
+
+  it('a database that lost PG_VERSION: the server refuses to start, saying what to do, and changes no file; with PG_VERSION back every item is there', async () => {
+    work = await mkdtemp(join(tmpdir(), 'sluice-template-'));
+    const dataDir = join(work, 'data');
+    const pgliteDir = join(dataDir, 'pglite');
+    const ids = Array.from({ length: 500 }, (_, i) => `kept-${i}`);
+
+    const first = await start(dataDir, undefined);
+    running.push(first);
+    await send(first, ids);
+    await stop(first);
+    const version = await readFile(join(pgliteDir, 'PG_VERSION'));
+    await rm(join(pgliteDir, 'PG_VERSION'));
+    const before = await tree(pgliteDir);
+    expect(Object.keys(before)).toEqual(expect.arrayContaining(['base', 'global', 'pg_wal']));
+
+    const refused = await startOutcome(dataDir);
+    expect(refused.outcome).toBe(1);
+    const lines = logLines({ output: () => refused.output }, 'not starting');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]?.msg).toContain(pgliteDir);
+    expect(lines[0]?.msg).toMatch(/PG_VERSION/);
+    expect(lines[0]?.msg).toMatch(/backup/);
+    expect(lines[0]?.msg).toMatch(/move the directory/);
+    expect(await tree(pgliteDir)).toEqual(before);
+
+    // The database was only missing its version file: restored, it has every item and still knows them.
+    await writeFile(join(pgliteDir, 'PG_VERSION'), version);
+    const restored = await start(dataDir, undefined);
+    running.push(restored);
+    await send(restored, ids, 'duplicate');
+    await stop(restored);
+    expect((await inspect(dataDir, ids)).items.sort()).toEqual([...ids].sort());
+  }, 240_000);
+
+  it.each([
+    ['part of the template, no PG_VERSION', 1_000_000],
+    ['the whole template, PG_VERSION included', undefined],
+  ])(
+    'a start killed while copying the template left %s: the next start creates the database again and stores in it',
+    async (_, keptBytes) => {
+      expect(existsSync(join(packageDir, 'dist', EMBEDDED_TEMPLATE_FILE)), 'build the package first').toBe(
+        true,
+      );
+      work = await mkdtemp(join(tmpdir(), 'sluice-template-'));
+      const dataDir = join(work, 'data');
+      const pgliteDir = join(dataDir, 'pglite');
+      await mkdir(pgliteDir, { recursive: true });
+      const template = join(work, EMBEDDED_TEMPLATE_FILE);
+      await cp(join(packageDir, 'dist', EMBEDDED_TEMPLATE_FILE), template);
+      if (keptBytes !== undefined) await truncate(template, keptBytes);
+      // What the server does before its database opens, cut where the crash cut it.
+      await startCreating(pgliteDir);
+      await copyEmbeddedTemplate(template, pgliteDir).catch(() => {});
+      expect(existsSync(join(pgliteDir, 'base'))).toBe(true);
+      expect(existsSync(join(pgliteDir, 'PG_VERSION'))).toBe(keptBytes === undefined);
+
+      const server = await start(dataDir, undefined);
+      running.push(server);
+      expect(logLines(server, 'creating it again').filter((line) => line.level === 40)).toHaveLength(1);
+      await send(server, ['again-1', 'again-2']);
+      await stop(server);
+      expect((await inspect(dataDir, ['again-1', 'again-2'])).items).toEqual(['again-1', 'again-2']);
+      expect(existsSync(join(pgliteDir, EMBEDDED_CREATING_FILE))).toBe(false);
     },
     180_000,
   );

@@ -1,6 +1,4 @@
-import { existsSync } from 'node:fs';
-import { mkdir, readdir, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir } from 'node:fs/promises';
 import { PGlite } from '@electric-sql/pglite';
 import type { ExtractTablesWithRelations } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT, PgTransaction } from 'drizzle-orm/pg-core';
@@ -10,9 +8,15 @@ import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
 import type { DbConfig } from '../config.js';
-import { MigrationsMissingError } from '../errors.js';
+import { DatabaseStartError, MigrationsMissingError } from '../errors.js';
 import { asUnavailable, sqlStateOf } from './connection-errors.js';
-import { EMBEDDED_LOCK_FILE, lockEmbeddedDatabase } from './embedded-lock.js';
+import {
+  discardCreation,
+  embeddedDirectoryState,
+  finishCreating,
+  startCreating,
+} from './embedded-directory.js';
+import { lockEmbeddedDatabase } from './embedded-lock.js';
 import { copyEmbeddedTemplate, embeddedTemplatePath } from './embedded-template.js';
 import { Gate } from './gate.js';
 import { migrationsFolder, shippedMigrationCount } from './migrations-folder.js';
@@ -78,11 +82,28 @@ const MIGRATION_LOCK_ID = 7_346_115_001;
 const RETRYABLE_SQLSTATES = new Set(['40P01', '40001']);
 const TRANSACTION_ATTEMPTS = 4;
 
+/**
+ * Refuses a database not encoded in UTF8: an item holding a character its encoding cannot represent
+ * would fail its whole batch with a 400, which clients take for the items' fault and dead-letter.
+ * @throws {DatabaseStartError} saying how to create a UTF8 database.
+ */
+async function requireUtf8(client: postgres.Sql): Promise<void> {
+  const [database] = await client<{ name: string; encoding: string }[]>`
+    select current_database() as name, current_setting('server_encoding') as encoding`;
+  if (database === undefined || database.encoding === 'UTF8') return;
+  throw new DatabaseStartError(
+    `database "${database.name}" is encoded in ${database.encoding}, not UTF8, so items holding characters ${database.encoding} cannot represent would be refused; nothing was written to it: ` +
+      "create a UTF8 database (CREATE DATABASE sluice ENCODING 'UTF8' TEMPLATE template0, adding LOCALE 'C.UTF-8' when the server's locale is not UTF-8) and point DATABASE_URL at it",
+  );
+}
+
 async function migrateOnPostgres(url: string): Promise<void> {
   // A dedicated single connection: the advisory lock is per session, and it serialises several
   // servers starting at once against the same database.
   const client = postgres(url, { max: 1, onnotice: () => {}, connect_timeout: 10 });
   try {
+    // Before any migration: a database the server refuses is left as it was.
+    await requireUtf8(client);
     await client`select pg_advisory_lock(${MIGRATION_LOCK_ID})`;
     await migratePostgres(drizzlePostgres(client, { schema }), { migrationsFolder: migrationsFolder() });
     await client`select pg_advisory_unlock(${MIGRATION_LOCK_ID})`;
@@ -183,13 +204,12 @@ export interface CreateDatabaseOptions {
 }
 
 /**
- * Opens PGlite in `dir`. A directory without PG_VERSION holds no database yet: it gets the template
- * the build made (initialised and migrated, copied in a fraction of initdb's time), or initdb when the
- * template is missing, damaged or does not open. A directory with a database is never touched.
+ * Creates the database in `dir`, which holds none: from the template the build made (initialised and
+ * migrated, copied in a fraction of initdb's time), or with initdb when the template is missing,
+ * damaged or does not open.
  */
-async function openEmbedded(dir: string, log: DatabaseLog | undefined): Promise<PGlite> {
+async function createEmbedded(dir: string, log: DatabaseLog | undefined): Promise<PGlite> {
   const options = { postgresqlconf: EMBEDDED_SETTINGS };
-  if (existsSync(join(dir, 'PG_VERSION'))) return PGlite.create(dir, options);
   const started = performance.now();
   const template = embeddedTemplatePath();
   if (template !== undefined) {
@@ -208,9 +228,8 @@ async function openEmbedded(dir: string, log: DatabaseLog | undefined): Promise<
         { directory: dir, template, err: error },
         `the embedded database template could not be used (${reason}); creating the database with initdb, which takes a few seconds`,
       );
-      // What the template wrote, not a database (PG_VERSION was absent before it): initdb starts clean.
-      for (const entry of await readdir(dir))
-        if (entry !== EMBEDDED_LOCK_FILE) await rm(join(dir, entry), { recursive: true, force: true });
+      // What the template wrote, not a database (the directory held none before it): initdb starts clean.
+      await discardCreation(dir);
     }
   } else {
     log?.warn(
@@ -227,10 +246,40 @@ async function openEmbedded(dir: string, log: DatabaseLog | undefined): Promise<
 }
 
 /**
+ * Opens PGlite in `dir`. A directory with PG_VERSION holds a database and is never touched. One that
+ * holds nothing but the server's own files gets a new database ({@link createEmbedded}), marked as
+ * being created until it opens, so that a start interrupted meanwhile is started over by the next one.
+ * @throws {DatabaseStartError} when `dir` holds anything else without PG_VERSION (a database that lost
+ * it): it is left as it is.
+ */
+async function openEmbedded(dir: string, log: DatabaseLog | undefined): Promise<PGlite> {
+  const state = await embeddedDirectoryState(dir);
+  if (state === 'database') return PGlite.create(dir, { postgresqlconf: EMBEDDED_SETTINGS });
+  if (state === 'interrupted') {
+    log?.warn(
+      { directory: dir },
+      'an earlier start stopped while creating the embedded database, before anything was stored in it; creating it again',
+    );
+    await discardCreation(dir);
+  }
+  await startCreating(dir);
+  const pg = await createEmbedded(dir, log);
+  try {
+    await finishCreating(dir);
+  } catch (error) {
+    await pg.close();
+    throw error;
+  }
+  return pg;
+}
+
+/**
  * Opens the configured database and applies the committed migrations: PostgreSQL at
  * `config.url`, or PGlite in `config.embeddedDirectory` when it is unset. The PGlite directory
  * is locked for as long as the database is open (until `close()` or the process ends).
  * @throws {EmbeddedDatabaseLockedError} when another process (or open database) holds the PGlite directory.
+ * @throws {DatabaseStartError} when the PostgreSQL database is not encoded in UTF8, or the PGlite
+ * directory holds files but no database (neither is changed).
  */
 export async function createDatabase(
   config: DbConfig,

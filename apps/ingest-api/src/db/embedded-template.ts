@@ -107,8 +107,9 @@ class ByteQueue {
  * sits in memory at once (as garbage it would stay in the server's resident size until a collection).
  * PG_VERSION, which PostgreSQL takes as the mark of an initialised directory and the build puts last,
  * is written only once the whole archive has arrived intact (tar checksums, gzip CRC): a damaged
- * template, or a copy interrupted by a crash, leaves a directory the next start still treats as
- * empty. Throws on a damaged template, having written only files the caller may remove.
+ * template leaves no directory PostgreSQL would open. The caller marks `dir` as being created before
+ * (`startCreating`), so that the next start recognises a copy a crash interrupted and starts it over.
+ * Throws on a damaged template, having written only files the caller may remove.
  */
 export async function copyEmbeddedTemplate(path: string, dir: string): Promise<void> {
   const queue = new ByteQueue();
