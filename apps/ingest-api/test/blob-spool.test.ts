@@ -1,9 +1,12 @@
-import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { DEFAULT_LIMITS, type ErrorBody, type IngestResponse } from '@sluice/contracts';
-import type { TestServer } from '../src/testing.js';
+import { BlobSpool } from '../src/ingest/blob-spool.js';
+import { realPostgresAvailable, type TestServer } from '../src/testing.js';
 import { makeBlob, multipartBody, partsFor, postBlobs, rowCounts, waitFor } from './blob-support.js';
 import { describe, expect, it } from './support/fixtures.js';
+import { type ServerProcess, startServerProcess } from './support/server-process.js';
 
 const KiB = 1024;
 
@@ -22,6 +25,41 @@ async function deadPid(): Promise<number> {
   return max + 1;
 }
 
+/** Starts an upload of `blob` whose file part trickles in until `release()` is called. */
+function slowUpload(server: Pick<TestServer, 'url' | 'apiKey'>, blob: ReturnType<typeof makeBlob>) {
+  const { body, contentType } = multipartBody(partsFor([blob]));
+  // Everything but the last 1 KiB goes at once; the rest waits.
+  const head = body.subarray(0, body.length - KiB);
+  let release = (): void => {};
+  const released = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  const answer = fetch(`${server.url}/v1/blobs`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${server.apiKey}`, 'content-type': contentType },
+    duplex: 'half',
+    body: new ReadableStream({
+      async start(controller) {
+        controller.enqueue(new Uint8Array(head));
+        await released;
+        controller.enqueue(new Uint8Array(body.subarray(head.length)));
+        controller.close();
+      },
+    }),
+  } as RequestInit & { duplex: 'half' }).then(async (response) => ({
+    status: response.status,
+    body: (await response.json()) as IngestResponse,
+  }));
+  return { answer, release };
+}
+
+/** A server process as the upload helpers see it. */
+function processClient(server: ServerProcess): Pick<TestServer, 'url' | 'apiKey'> {
+  return { url: server.url, apiKey: 'test-key' };
+}
+
+const realPg = await realPostgresAvailable();
+
 // `server`, for the uploads, has small limits and a small spool; the start is tested on `database`.
 it.override({
   serverOverrides: {
@@ -31,60 +69,104 @@ it.override({
 });
 
 describe('the blob spool at start', () => {
-  it("sweeps what crashed processes left in DATA_DIR/spool, keeping other live processes' uploads", async ({
-    database,
-    startApp,
-  }) => {
-    const spool = join(database.dataDir, 'spool');
-    const dead = String(await deadPid());
-    const live = String(process.ppid);
-    for (const dir of [join(dead, 'req-a'), join(String(process.pid), 'req-b'), join(live, 'req-c')]) {
-      await mkdir(join(spool, dir), { recursive: true });
-      await writeFile(join(spool, dir, 'part-1'), 'leftover bytes');
+  it.skipIf(!realPg)(
+    'leaves everything in DATA_DIR/spool it did not create byte for byte; removes what a killed server left, keeps what a running one holds',
+    async ({ database, startApp }) => {
+      const spool = join(database.dataDir, 'spool');
+      // DATA_DIR=/var: the spool directory is shared with cron, mail and whatever else, numeric names too.
+      const foreign: Record<string, string> = {
+        'cron/crontabs/root': '0 3 * * * /usr/local/bin/backup\n',
+        'mail/alice': 'From: bob\n\nhello\n',
+        'stray-file': 'x',
+        [join(String(await deadPid()), 'notes.txt')]: "not the server's",
+        [join(String(await deadPid()), 'req-abcdef', 'part-1')]: "spool-like names, not the server's",
+        [join(String(process.pid), 'notes.txt')]: 'a directory named like this process',
+      };
+      for (const [path, content] of Object.entries(foreign)) {
+        await mkdir(dirname(join(spool, path)), { recursive: true });
+        await writeFile(join(spool, path), content);
+      }
+
+      const env = { DATABASE_URL: database.url ?? '', DATA_DIR: database.dataDir, API_KEYS: 'test:test-key' };
+      const killed = await startServerProcess(env);
+      const running = await startServerProcess(env);
+      try {
+        const crashed = slowUpload(processClient(killed), makeBlob({ size: 40 * KiB }));
+        crashed.answer.catch(() => {});
+        const held = slowUpload(processClient(running), makeBlob({ size: 40 * KiB }));
+        held.answer.catch(() => {}); // awaited below unless the test fails first
+        const heldBlob = join(String(running.child.pid), 'req-');
+        await waitFor('both uploads to be spooled', async () => {
+          const files = await filesUnder(spool);
+          return [killed, running].every((server) =>
+            files.some((file) => file.startsWith(`${server.child.pid}/`)),
+          );
+        });
+        // SIGKILL: no shutdown runs, so the server's spool directory and its part stay behind.
+        killed.child.kill('SIGKILL');
+        await killed.exited;
+
+        const app = await startApp();
+
+        for (const [path, content] of Object.entries(foreign)) {
+          expect(await readFile(join(spool, path), 'utf8'), path).toBe(content);
+        }
+        const files = await filesUnder(spool);
+        expect(files.filter((file) => file.startsWith(`${killed.child.pid}/`))).toEqual([]);
+        expect((await readdir(spool)).filter((name) => name.includes(String(killed.child.pid)))).toEqual([]);
+        expect(files.filter((file) => file.startsWith(heldBlob))).toHaveLength(1);
+        held.release();
+        expect((await held.answer).status).toBe(200);
+
+        await app.close();
+        for (const [path, content] of Object.entries(foreign)) {
+          expect(await readFile(join(spool, path), 'utf8'), path).toBe(content);
+        }
+      } finally {
+        killed.child.kill('SIGKILL');
+        running.child.kill('SIGTERM');
+        await Promise.all([killed.exited, running.exited]);
+      }
+    },
+    120_000,
+  );
+
+  it('keeps apart two servers with the same pid sharing DATA_DIR (containers), and says what it left alone', async () => {
+    const directory = await mkdtemp(join(tmpdir(), 'sluice-spool-'));
+    try {
+      await mkdir(join(directory, 'mail'));
+      await writeFile(join(directory, 'mail', 'alice'), 'hello');
+      const warnings: string[] = [];
+      const logger = {
+        info() {},
+        warn: (object: object, message: string) => warnings.push(`${message} ${JSON.stringify(object)}`),
+      };
+      const first = await BlobSpool.open({ directory, maxBytes: KiB, logger });
+      const session = await first.begin(10);
+      await writeFile(join(session.directory, 'part-1'), 'in flight');
+
+      // In another PID namespace the second server can have the first one's pid.
+      const second = await BlobSpool.open({ directory, maxBytes: KiB, logger });
+      expect(await readFile(join(session.directory, 'part-1'), 'utf8')).toBe('in flight');
+      const other = await second.begin(10);
+      expect(dirname(other.directory)).not.toBe(dirname(session.directory));
+      await other.end();
+      await second.close();
+      expect(await readFile(join(session.directory, 'part-1'), 'utf8')).toBe('in flight');
+      expect(warnings.join('\n')).toMatch(/mail/);
+
+      await session.end();
+      await first.close();
+      expect(await filesUnder(directory)).toEqual(['mail/alice']);
+    } finally {
+      await rm(directory, { recursive: true, force: true });
     }
-    await writeFile(join(spool, 'stray-file'), 'x');
-
-    const app = await startApp();
-
-    // This process's own leftovers (a crashed server with the same pid) are gone too.
-    expect(await filesUnder(spool)).toEqual([join(live, 'req-c', 'part-1')]);
-    expect((await readdir(spool)).sort()).toEqual([live, String(process.pid)].sort());
-    await app.close();
-    expect(await readdir(spool)).toEqual([live]);
   });
 });
 
 describe('the blob spool while uploads run', () => {
   /** This process's directory in the server's spool. */
   const spoolOf = (server: TestServer): string => join(server.db.dataDir, 'spool', String(process.pid));
-
-  /** Starts an upload of `blob` whose file part trickles in until `release()` is called. */
-  function slowUpload(server: TestServer, blob: ReturnType<typeof makeBlob>) {
-    const { body, contentType } = multipartBody(partsFor([blob]));
-    // Everything but the last 1 KiB goes at once; the rest waits.
-    const head = body.subarray(0, body.length - KiB);
-    let release = (): void => {};
-    const released = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    const answer = fetch(`${server.url}/v1/blobs`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${server.apiKey}`, 'content-type': contentType },
-      duplex: 'half',
-      body: new ReadableStream({
-        async start(controller) {
-          controller.enqueue(new Uint8Array(head));
-          await released;
-          controller.enqueue(new Uint8Array(body.subarray(head.length)));
-          controller.close();
-        },
-      }),
-    } as RequestInit & { duplex: 'half' }).then(async (response) => ({
-      status: response.status,
-      body: (await response.json()) as IngestResponse,
-    }));
-    return { answer, release };
-  }
 
   it('spools parts in DATA_DIR/spool and removes them once the request is answered', async ({ server }) => {
     const spool = spoolOf(server);

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { blobObjectKey } from '@sluice/contracts';
 import { describe, expect, it } from 'vitest';
 import { LocalObjectStore } from '../src/object-store/local-object-store.js';
-import { isObjectStoreError } from '../src/object-store/object-store-error.js';
+import { isObjectStoreError, type ObjectStoreError } from '../src/object-store/object-store-error.js';
 import { S3ObjectStore } from '../src/object-store/s3-object-store.js';
 import { objectStoreSuite } from './object-store-suite.js';
 import { startS3Server } from './support/s3-server.js';
@@ -118,6 +118,62 @@ describe('S3 object store reading from an offset', () => {
       const chunks: Buffer[] = [];
       for await (const chunk of whole ?? []) chunks.push(Buffer.from(chunk as Uint8Array));
       expect(Buffer.concat(chunks).equals(body)).toBe(true);
+    } finally {
+      await store.close();
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+});
+
+describe('S3 object store refused by its credentials (HTTP 403)', () => {
+  it('names the permission to grant in the error, but not when S3 does not know the credentials', async () => {
+    let code = 'AccessDenied';
+    const server = createServer((request, response) => {
+      request.resume();
+      response.statusCode = 403;
+      // HEAD answers carry no body, so no error code either.
+      if (request.method === 'HEAD') return response.end();
+      response.setHeader('content-type', 'application/xml');
+      response.end(
+        `<?xml version="1.0" encoding="UTF-8"?><Error><Code>${code}</Code><Message>refused</Message></Error>`,
+      );
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    const store = new S3ObjectStore({
+      bucket: 'b',
+      endpoint: `http://127.0.0.1:${port}`,
+      region: 'us-east-1',
+      accessKeyId: 'k',
+      secretAccessKey: 's',
+      forcePathStyle: true,
+      requestTimeoutMs: 5_000,
+      maxAttempts: 1,
+    });
+    const failureOf = (operation: Promise<unknown>) =>
+      operation.then(
+        () => undefined,
+        (error: unknown) => error as ObjectStoreError,
+      );
+    try {
+      const bytes = randomBytes(100);
+      const key = blobObjectKey(sha256(bytes));
+      const put = () => store.put(key, bytes, { contentType: 'a/b', sha256: sha256(bytes) });
+
+      const refused = await failureOf(put());
+      expect(isObjectStoreError(refused)).toBe(true);
+      expect(refused?.deniedPermission).toBe('s3:PutObject');
+      expect(refused?.message).toMatch(/access denied: the credentials need s3:PutObject/);
+      // Without s3:ListBucket a missing object is answered 403 too: the error says both.
+      const head = await failureOf(store.head(key));
+      expect(head?.deniedPermission).toMatch(/s3:GetObject.*s3:ListBucket/);
+
+      code = 'InvalidAccessKeyId';
+      const unknown = await failureOf(put());
+      expect(isObjectStoreError(unknown)).toBe(true);
+      expect(unknown?.deniedPermission).toBeUndefined();
+      expect(unknown?.message).not.toMatch(/s3:PutObject/);
     } finally {
       await store.close();
       server.closeAllConnections();

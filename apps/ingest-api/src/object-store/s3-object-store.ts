@@ -55,6 +55,26 @@ function isNotFound(error: unknown): boolean {
   return error.name === 'NotFound' || error.name === 'NoSuchKey' || error.$metadata.httpStatusCode === 404;
 }
 
+/**
+ * The permission a 403 says the credentials lack, for the error's message; `undefined` for other
+ * failures and for 403s about the credentials themselves (unknown key, bad signature, skewed clock).
+ * HEAD answers carry no error code, so any 403 to a HEAD counts.
+ */
+function deniedPermission(error: unknown, operation: 'put' | 'head' | 'get'): string | undefined {
+  if (!(error instanceof S3ServiceException) || error.$metadata.httpStatusCode !== 403) return undefined;
+  if (operation === 'put') return error.name === 'AccessDenied' ? 's3:PutObject' : undefined;
+  if (operation === 'get' && error.name !== 'AccessDenied') return undefined;
+  // Without s3:ListBucket, S3 answers 403 instead of 404 for a key that does not exist.
+  return 's3:GetObject, or the object is missing and they lack s3:ListBucket';
+}
+
+function s3Error(operation: 'put' | 'head' | 'get', key: string, error: unknown): ObjectStoreError {
+  return new ObjectStoreError(operation, key, {
+    cause: error,
+    deniedPermission: deniedPermission(error, operation),
+  });
+}
+
 /** A stream of `chunks` whose failure aborts `controller` (the request) instead of going unhandled. */
 function streamOf(chunks: AsyncIterable<Uint8Array>, controller: AbortController): Readable {
   const stream = Readable.from(abortOnFailure(chunks, controller));
@@ -154,7 +174,7 @@ export class S3ObjectStore implements ObjectStore {
         sendOptions(signal),
       );
     } catch (error) {
-      throw new ObjectStoreError('put', key, { cause: failed.signal.aborted ? failed.signal.reason : error });
+      throw s3Error('put', key, failed.signal.aborted ? failed.signal.reason : error);
     }
   }
 
@@ -171,7 +191,7 @@ export class S3ObjectStore implements ObjectStore {
       return { size: result.ContentLength ?? 0 };
     } catch (error) {
       if (isNotFound(error)) return undefined;
-      throw new ObjectStoreError('head', key, { cause: error });
+      throw s3Error('head', key, error);
     }
   }
 
@@ -183,7 +203,7 @@ export class S3ObjectStore implements ObjectStore {
       return await result.Body.transformToByteArray();
     } catch (error) {
       if (isNotFound(error)) return undefined;
-      throw new ObjectStoreError('get', key, { cause: error });
+      throw s3Error('get', key, error);
     }
   }
 
@@ -210,7 +230,7 @@ export class S3ObjectStore implements ObjectStore {
       return result.Body === undefined ? Readable.from([]) : (result.Body as Readable);
     } catch (error) {
       if (isNotFound(error)) return undefined;
-      throw new ObjectStoreError('get', key, { cause: error });
+      throw s3Error('get', key, error);
     }
   }
 

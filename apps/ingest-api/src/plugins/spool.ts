@@ -23,7 +23,7 @@ export interface SpoolPluginOptions {
  */
 export const spoolPlugin = fp<SpoolPluginOptions>(
   async (app, options) => {
-    const spool = await BlobSpool.open(options);
+    const spool = await BlobSpool.open({ ...options, logger: app.log });
     app.decorate('blobSpool', spool);
     app.addHook('onClose', () => spool.close());
     new Gauge({

@@ -4,7 +4,8 @@ import { blobObjectKey } from '@sluice/contracts';
 import PQueue from 'p-queue';
 import { asUnavailable } from '../db/connection-errors.js';
 import type { Database } from '../db/database.js';
-import type { ObjectStore } from '../object-store/object-store.js';
+import type { ObjectInfo, ObjectStore } from '../object-store/object-store.js';
+import { isObjectStoreError } from '../object-store/object-store-error.js';
 import {
   claimBlobs,
   completeBlob,
@@ -116,6 +117,8 @@ export class BlobWorker {
   readonly #abort = new AbortController();
   #wake: (() => void) | undefined;
   #lastSweep = 0;
+  /** Whether a 403 to HEAD was logged; said once, not per blob. */
+  #headDenied = false;
   #loop: Promise<void> | undefined;
   #stopped: Promise<void> | undefined;
 
@@ -254,7 +257,7 @@ export class BlobWorker {
 
   /** Uploads unless the object is already there; resolves true when the PUT was skipped. */
   async #upload(blob: ClaimedBlob, key: string, signal: AbortSignal): Promise<boolean> {
-    const existing = await this.#store.head(key, { signal });
+    const existing = await this.#existing(key, signal);
     // Content-addressed: an object of the right size at this key already holds these bytes.
     if (existing !== undefined && existing.size === blob.size) return true;
     const body = await stagedBody(this.#db, blob);
@@ -268,6 +271,27 @@ export class BlobWorker {
       throw asUnavailable(cause) ?? error;
     }
     return false;
+  }
+
+  /**
+   * The object at `key`, or `undefined` when there is none or the store will not say. Credentials
+   * without `s3:ListBucket` are answered 403 instead of 404 for a missing key: that means "cannot tell",
+   * and the blob is uploaded, which is harmless (same key, same bytes). A refused PUT still fails.
+   */
+  async #existing(key: string, signal: AbortSignal): Promise<ObjectInfo | undefined> {
+    try {
+      return await this.#store.head(key, { signal });
+    } catch (error) {
+      if (!isObjectStoreError(error) || error.deniedPermission === undefined) throw error;
+      if (!this.#headDenied) {
+        this.#headDenied = true;
+        this.#log.warn(
+          { err: error, store: this.#store.description },
+          'the object store refuses HEAD (HTTP 403); blobs are uploaded without checking for an identical object',
+        );
+      }
+      return undefined;
+    }
   }
 
   async #retryLater(blob: ClaimedBlob, error: unknown): Promise<void> {
