@@ -44,8 +44,8 @@ function header(name: string, type: '0' | '5', mode: number, size: number, mtime
 
 /**
  * A tar of `root` whose last entry is PG_VERSION: PostgreSQL (and PGlite) take a directory holding
- * PG_VERSION for an initialised database, so a first start interrupted while copying the template
- * leaves a directory the next start still treats as empty and copies again.
+ * PG_VERSION for an initialised database, so a copy cut short leaves no directory they would open (the
+ * server also marks the directory while it creates the database, and starts an interrupted copy over).
  */
 function tarDirectory(root: string, skip: ReadonlySet<string>): Buffer {
   const parts: Buffer[] = [];

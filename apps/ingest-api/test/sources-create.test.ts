@@ -1,4 +1,7 @@
 import { execFile } from 'node:child_process';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { type IngestResponse, sha256Hex } from '@sluice/contracts';
@@ -38,6 +41,30 @@ describe('sources:create', () => {
     expect(await app.db.query(`select source, id from items`)).toEqual([
       { source: 'mobile-app', id: 'cli-1' },
     ]);
+  });
+
+  it('ends with one line and exit code 1 on an embedded directory that holds files but no database', {
+    timeout: 60_000,
+  }, async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'sluice-no-pg-version-'));
+    try {
+      await mkdir(join(dataDir, 'pglite', 'base'), { recursive: true });
+      await writeFile(join(dataDir, 'pglite', 'base', 'kept'), 'bytes');
+      const failure = await promisify(execFile)(
+        process.execPath,
+        ['--import', 'tsx', 'src/cli/sources-create.ts', 'mobile-app'],
+        { cwd: packageDir, env: { PATH: process.env.PATH ?? '', DATA_DIR: dataDir } },
+      ).catch((error: { code: number; stderr: string }) => error);
+      expect(failure).toMatchObject({ code: 1 });
+      const { stderr } = failure as { stderr: string };
+      expect(stderr).toMatch(
+        /^sluice: the embedded database directory \S+ holds files \(base\) but no PG_VERSION/,
+      );
+      expect(stderr.trim().split('\n')).toHaveLength(1);
+      expect(await readFile(join(dataDir, 'pglite', 'base', 'kept'), 'utf8')).toBe('bytes');
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
   });
 
   it('refuses a bad source name with a usage message and exit code 2', async ({ database: db }) => {

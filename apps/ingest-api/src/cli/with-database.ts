@@ -1,12 +1,13 @@
 import { loadConfig } from '../config.js';
 import { createDatabase, type Database } from '../db/database.js';
 import { EmbeddedDatabaseLockedError } from '../db/embedded-lock.js';
-import { ConfigError } from '../errors.js';
+import { ConfigError, DatabaseStartError } from '../errors.js';
 
 /**
  * Runs a command on the configured database (`DATABASE_URL`, else the embedded one in `DATA_DIR`) and
- * closes it. `body` returns the exit code (default 0). A bad configuration, or an embedded database a
- * running server holds, ends the command with its message on stderr and exit code 1.
+ * closes it. `body` returns the exit code (default 0). A bad configuration, an embedded database a
+ * running server holds, or a database the server refuses to start on, ends the command with its message
+ * on stderr and exit code 1.
  */
 export async function withDatabase(body: (db: Database) => Promise<number | undefined>): Promise<void> {
   let db: Database;
@@ -17,7 +18,11 @@ export async function withDatabase(body: (db: Database) => Promise<number | unde
       log: { info: () => {}, warn: (_details, message) => process.stderr.write(`sluice: ${message}\n`) },
     });
   } catch (error) {
-    if (error instanceof ConfigError || error instanceof EmbeddedDatabaseLockedError) {
+    if (
+      error instanceof ConfigError ||
+      error instanceof EmbeddedDatabaseLockedError ||
+      error instanceof DatabaseStartError
+    ) {
       process.stderr.write(`sluice: ${error.message}\n`);
       process.exitCode = 1;
       return;
