@@ -85,6 +85,12 @@ async function main(): Promise<void> {
   const host = bound.family === 'IPv6' ? `[${bound.address}]` : bound.address;
   const url = `http://${host}:${bound.port}`;
   app.log.info({ url, role: config.role }, `Sluice ingest API listening on ${url}`);
+  if (config.db.url === undefined) {
+    app.log.warn(
+      { directory: config.db.embeddedDirectory },
+      'embedded database (PGlite): its writes are not flushed to disk, so a power loss or an OS crash can lose items it answered stored (a killed server loses nothing); set DATABASE_URL to PostgreSQL for data that must survive those',
+    );
+  }
   if (config.role !== 'worker' && grantsDevKey(config.auth)) {
     app.log.warn(
       `development key: Authorization: Bearer ${DEV_API_KEY.key} (source "${DEV_API_KEY.source}")`,

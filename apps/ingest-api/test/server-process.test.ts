@@ -23,11 +23,14 @@ describe('the server process', () => {
     dataDir = undefined;
   });
 
-  it('starts on embedded defaults with the dev key, logs the URL and key, and exits 0 on SIGTERM', async () => {
+  it('starts on embedded defaults with the dev key, logs the URL, the key and that PGlite is not durable, and exits 0 on SIGTERM', async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'sluice-server-'));
     const server = await startServer({ DATA_DIR: dataDir });
     expect(server.output()).toContain('Bearer dev-key');
     expect(server.output()).toContain('Bearer dev-admin-key');
+    expect(server.output()).toMatch(
+      /embedded database \(PGlite\): its writes are not flushed to disk.*DATABASE_URL/,
+    );
     const response = await postBatch<IngestResponse>(
       { url: server.url, apiKey: 'dev-key', source: 'dev', query: async () => [] },
       { items: [record('boot-1')] },
