@@ -1,4 +1,5 @@
-import { readdir, stat } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
+import { open, readdir, stat } from 'node:fs/promises';
 import { basename, join, relative, resolve, sep } from 'node:path';
 import { unreadableReason } from './common.js';
 
@@ -26,7 +27,8 @@ export interface FilePlan {
  * command line is followed), a directory walked recursively in name order. Inside a walk, symbolic links
  * are not followed (no loops, nothing outside the tree) and hidden entries (names starting with `.`,
  * and everything below such a directory) are left out unless `hidden`; both are counted in `skipped`. A
- * file reached twice is sent once.
+ * file reached twice (by two paths, a link, or a walk and a name) is sent once. Each file is opened once
+ * to be sure it can be read.
  * @throws {Error} naming the path, when one given or found cannot be read (nothing is queued then).
  */
 export async function collectFiles(
@@ -37,12 +39,15 @@ export async function collectFiles(
   const seen = new Set<string>();
   const skipped = { symlinks: 0, hidden: 0, other: 0 };
   let bytes = 0;
-  const add = (path: string, name: string, size: number): void => {
-    const absolute = resolve(path);
-    if (seen.has(absolute)) return;
-    seen.add(absolute);
-    files.push({ path, name, size });
-    bytes += size;
+  /** Adds a file once, by its identity: a symbolic link or a hard link to a file already added adds nothing. */
+  const add = async (path: string, name: string, stats: Stats): Promise<void> => {
+    const identity = `${stats.dev}:${stats.ino}`;
+    if (seen.has(identity)) return;
+    seen.add(identity);
+    // Counted only once it opens: a file the user cannot read fails the command before anything is queued.
+    await readOrThrow(path, async () => (await open(path, 'r')).close());
+    files.push({ path, name, size: stats.size });
+    bytes += stats.size;
   };
 
   const walk = async (root: string, directory: string): Promise<void> => {
@@ -55,7 +60,7 @@ export async function collectFiles(
       else if (entry.isDirectory()) await walk(root, path);
       else if (entry.isFile()) {
         const name = [basename(resolve(root)), ...relative(root, path).split(sep)].join('/');
-        add(path, name, (await readOrThrow(path, () => stat(path))).size);
+        await add(path, name, await readOrThrow(path, () => stat(path)));
       } else skipped.other += 1;
     }
   };
@@ -63,7 +68,7 @@ export async function collectFiles(
   for (const path of paths) {
     const stats = await readOrThrow(path, () => stat(path));
     if (stats.isDirectory()) await walk(path, path);
-    else if (stats.isFile()) add(path, basename(path), stats.size);
+    else if (stats.isFile()) await add(path, basename(path), stats);
     else throw new Error(`${path} is neither a file nor a directory`);
   }
   return { files, bytes, skipped };

@@ -1,4 +1,4 @@
-import { stat } from 'node:fs/promises';
+import { open, opendir, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { isValidItemType } from '@sluice/contracts';
 import { fileNameFilter } from '../tail/glob.js';
@@ -128,6 +128,15 @@ async function checkTargets(paths: readonly string[]): Promise<Target[]> {
     }
     if (!stats.isFile() && !stats.isDirectory()) {
       throw new Error(`cannot follow ${given}: neither a file nor a directory; nothing was read`);
+    }
+    // Readable now, or the tail would start and then report the same failure at every poll.
+    try {
+      if (stats.isFile()) await (await open(path, 'r')).close();
+      else await (await opendir(path)).close();
+    } catch (error) {
+      throw new Error(`cannot follow ${given}: ${unreadableReason(error)}; nothing was read`, {
+        cause: error,
+      });
     }
     if (seen.has(path)) continue;
     seen.add(path);
