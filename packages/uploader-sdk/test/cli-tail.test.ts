@@ -87,6 +87,35 @@ describe('sluice tail', () => {
     expect(ended.stderr).toContain('sluice: interrupted; every line read was delivered');
   }, 30_000);
 
+  test('a file named on its own and through its directory is followed once, through the directory: no conflicts, every line once', async ({
+    server,
+    dir,
+    files,
+  }) => {
+    const logs = join(files, 'logs');
+    await mkdir(logs);
+    const app = join(logs, 'app.log');
+    await writeFile(app, text(lines('app', 3)));
+    await writeFile(join(logs, 'web.log'), text(lines('web', 2)));
+    const run = startTail(server, dir, [app, logs, '--type', 'cli-tail-both']);
+    await waitForStored(server, 5, 'cli-tail-both');
+    // More than a second of appends: two tailers of one file would stamp them with different ts.
+    for (let i = 0; i < 3; i += 1) {
+      await appendFile(app, text(lines('app', 1, 3 + i)));
+      await new Promise((resolve) => setTimeout(resolve, 600));
+    }
+    await waitForStored(server, 8, 'cli-tail-both');
+    const ended = await run.stop('SIGTERM');
+    expect(ended.code, ended.stderr).toBe(143);
+    expect(await storedOnce(server, 'cli-tail-both')).toEqual(
+      [...lines('app', 6), ...lines('web', 2)].sort(),
+    );
+    expect(ended.stdout).not.toMatch(/^dead\t/m);
+    expect(ended.stdout).toMatch(/^tail\t2 files, 8 read, 8 delivered, 0 queued, /m);
+    expect(ended.stderr).toContain(`sluice: ${app} is followed through ${logs}`);
+    expect(ended.stderr).toContain('following 1 directory');
+  }, 30_000);
+
   test('SIGINT ends it with 130 keeping undelivered lines queued; a restart on the same DIR sends them and the lines appended meanwhile, nothing twice', async ({
     server,
     dir,

@@ -1,5 +1,5 @@
 import { open, opendir, stat } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { basename, dirname, resolve } from 'node:path';
 import { isValidItemType } from '@sluice/contracts';
 import { fileNameFilter } from '../tail/glob.js';
 import { DEFAULT_TAIL_OPTIONS } from '../tail/options.js';
@@ -88,7 +88,7 @@ export async function tail(
   }
   const include = globs('include', values.include) ?? DEFAULT_TAIL_OPTIONS.include;
   const exclude = globs('exclude', values.exclude) ?? DEFAULT_TAIL_OPTIONS.exclude;
-  const targets = await checkTargets(positionals);
+  const targets = followedOnce(await checkTargets(positionals), fileNameFilter(include, exclude));
   if (signal.aborted) return signal.reason as number;
   // A tail runs for days: its heap is kept near what it holds (the operator's own sizing flags stand).
   useFrugalHeap(process.execArgv, env.NODE_OPTIONS);
@@ -110,6 +110,21 @@ export async function tail(
     throw error;
   }
   return new TailRun(uploader, tails, targets, dir).run(signal);
+}
+
+/**
+ * The targets without the files a directory target follows too (directly in it, matching its globs):
+ * two tailers of one file would send its lines twice with different `ts`, which the server refuses as
+ * conflicts. The directory's tail follows such a file, rotations included; each one is said on stderr.
+ */
+function followedOnce(targets: readonly Target[], matches: (name: string) => boolean): Target[] {
+  const directories = new Set(targets.filter((target) => target.kind === 'directory').map((t) => t.path));
+  return targets.filter((target) => {
+    const directory = dirname(target.path);
+    if (target.kind !== 'file' || !directories.has(directory) || !matches(basename(target.path))) return true;
+    process.stderr.write(`sluice: ${target.path} is followed through ${directory}, once\n`);
+    return false;
+  });
 }
 
 /** Each path's kind; throws naming the first one that cannot be followed (nothing is read then). */
