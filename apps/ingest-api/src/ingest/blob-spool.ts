@@ -278,9 +278,13 @@ export class BlobSpool {
     return {
       directory,
       end: () => {
-        ended ??= rm(directory, { recursive: true, force: true }).finally(() => {
-          this.#reserved -= bytes;
-        });
+        ended ??= rm(directory, { recursive: true, force: true })
+          .catch((error: unknown) => {
+            throw spoolFault('remove a request directory from', error);
+          })
+          .finally(() => {
+            this.#reserved -= bytes;
+          });
         return ended;
       },
     };

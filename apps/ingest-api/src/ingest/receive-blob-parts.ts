@@ -19,6 +19,10 @@ export interface VerifiedPart {
 
 type PartOutcome = { readonly ok: true } | { readonly ok: false; readonly message: string };
 
+/**
+ * Runs one operation on the spool's disk: its failure is the server's (retryable, the client keeps its
+ * blobs), never taken for a fault of the request.
+ */
 async function spoolWrite<T>(what: string, write: () => Promise<T>): Promise<T> {
   try {
     return await write();
@@ -50,7 +54,8 @@ async function spoolPart(
       }
     }
   } finally {
-    await out.close();
+    // A failed close can be where a write's failure shows (a full or failing disk): the server's fault.
+    await spoolWrite('write to', () => out.close());
   }
   meter.check();
   if (file.truncated === true || size !== item.size) {
@@ -105,7 +110,7 @@ export async function receiveBlobParts(
     if (outcome.ok) verified.push({ entry, item: entry.item, path });
     else {
       entry.result = rejected(entry.id, 'CHECKSUM_MISMATCH', outcome.message);
-      await rm(path, { force: true });
+      await spoolWrite('remove a file from', () => rm(path, { force: true }));
     }
   }
   return verified;
