@@ -134,7 +134,10 @@ export function answerFrameworkError(
 
 /**
  * Fastify's `clientErrorHandler` (`this` is the server): what the HTTP parser refuses (malformed request,
- * headers over the size limit) is answered 400 in the contract's shape. A request not received within
+ * headers over the size limit) is answered 400 `INVALID_REQUEST` in the contract's shape: not
+ * `INVALID_BATCH`, which clients take for their items' fault and dead-letter. Clients send well-formed
+ * requests with small headers, so such an answer means something in between (a proxy adding headers)
+ * altered them: clients keep the items, back off and say so. A request not received within
  * `HEADERS_TIMEOUT_MS`/`REQUEST_TIMEOUT_MS` is cut off without an answer: the contract has no code
  * for it, and a dropped connection is what clients already retry. Either is logged at info, as a
  * refused request is: it never becomes one, so the request log would not show it.
@@ -152,10 +155,10 @@ export function answerClientError(
     const message =
       error.code === 'HPE_HEADER_OVERFLOW' ? 'the request headers are too large' : 'malformed HTTP request';
     this?.log.info(
-      { status: 400, code: 'INVALID_BATCH', reason: message, parser: error.code, ip },
-      `refused by the HTTP parser: 400 INVALID_BATCH: ${message}`,
+      { status: 400, code: 'INVALID_REQUEST', reason: message, parser: error.code, ip },
+      `refused by the HTTP parser: 400 INVALID_REQUEST: ${message}`,
     );
-    const body = JSON.stringify(errorBody('INVALID_BATCH', message));
+    const body = JSON.stringify(errorBody('INVALID_REQUEST', message));
     socket.write(
       'HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Type: application/json; charset=utf-8\r\n' +
         `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,

@@ -114,7 +114,9 @@ describe('input that reaches a route, the router or the HTTP parser never gets a
     }
   });
 
-  it('answers requests the HTTP parser refuses with 400 in the contract shape', async ({ server }) => {
+  it('answers requests the HTTP parser refuses with 400 INVALID_REQUEST in the contract shape: not INVALID_BATCH, which clients dead-letter', async ({
+    server,
+  }) => {
     const malformed = [
       'GARBAGE\r\n\r\n',
       `POST /v1/batch HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n{}`,
@@ -122,7 +124,7 @@ describe('input that reaches a route, the router or the HTTP parser never gets a
       `GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`,
       `GET /healthz HTTP/1.1\r\nHost: x\r\nBad Header Name: 1\r\n\r\n`,
     ];
-    for (const text of malformed) expectError(await rawRequest(server.url, text), 'INVALID_BATCH');
+    for (const text of malformed) expectError(await rawRequest(server.url, text), 'INVALID_REQUEST');
   });
 });
 

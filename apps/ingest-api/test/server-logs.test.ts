@@ -118,10 +118,10 @@ describe('the server log', () => {
           .poll(() => logLines(server.output()).filter((line) => line.status === 400 && !line.reqId).length)
           .toBe(2);
         expect(logLines(server.output()).filter((line) => line.status === 400 && !line.reqId)).toEqual([
-          expect.objectContaining({ level: INFO, code: 'INVALID_BATCH', reason: 'malformed HTTP request' }),
+          expect.objectContaining({ level: INFO, code: 'INVALID_REQUEST', reason: 'malformed HTTP request' }),
           expect.objectContaining({
             level: INFO,
-            code: 'INVALID_BATCH',
+            code: 'INVALID_REQUEST',
             reason: 'the request headers are too large',
           }),
         ]);

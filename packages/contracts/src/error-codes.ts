@@ -7,7 +7,11 @@ import { z } from 'zod';
 export const REQUEST_ERRORS = {
   /** Not JSON, wrong envelope, no items or too many, missing or misplaced manifest. */
   INVALID_BATCH: { status: 400, retryable: false },
-  /** A query, path parameter or body of an admin route that does not match its schema (bad cursor, limit, date). */
+  /**
+   * A query, path parameter or body of an admin route that does not match its schema (bad cursor, limit,
+   * date); or an HTTP request the server's parser refused (malformed, headers too large), which says
+   * nothing about the items: clients keep them and back off.
+   */
   INVALID_REQUEST: { status: 400, retryable: false },
   /** Missing, unknown or disabled API key. Clients pause and keep their data. */
   UNAUTHORIZED: { status: 401, retryable: false },

@@ -90,8 +90,15 @@ const ITEM_FAULT_CODES: Readonly<Record<number, RequestErrorCode>> = {
   413: 'PAYLOAD_TOO_LARGE',
 };
 
-function deploymentHint(status: number, contractShaped: boolean): string | undefined {
+function deploymentHint(
+  status: number,
+  contractShaped: boolean,
+  code: string | undefined,
+): string | undefined {
   if (status >= 300 && status < 400) return 'the endpoint redirects; configure the final URL';
+  if (status === 400 && code === 'INVALID_REQUEST') {
+    return 'the API could not read the HTTP request itself (malformed, or headers too large): something in between, such as a proxy adding headers, alters requests';
+  }
   if (status === 404 || status === 405) {
     return contractShaped
       ? 'the server has no such route: is it running with ROLE=worker?'
@@ -125,7 +132,7 @@ export function classifyRequest(outcome: RequestOutcome): RequestDecision {
   if ((blamesItems || status === 413) && itemCount > 1) return { action: 'split', reason };
   if (blamesItems) return { action: 'dead-letter', reason };
   const afterMs = parseRetryAfter(headerValue(outcome.headers, 'retry-after'), outcome.nowMs);
-  const hint = deploymentHint(status, contractShaped);
+  const hint = deploymentHint(status, contractShaped, outcome.code);
   return hint === undefined
     ? { action: 'retry', afterMs, reason }
     : { action: 'retry', afterMs, reason, hint };

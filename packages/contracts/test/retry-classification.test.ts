@@ -73,6 +73,9 @@ describe('request classification', () => {
     [415, 1, 'UNSUPPORTED_MEDIA_TYPE', 'media type'],
     [400, 1, undefined, 'something other than the Sluice ingest API'],
     [400, 3, undefined, 'something other than the Sluice ingest API'],
+    // What the API's HTTP parser refused (a proxy added headers): the request, not its items.
+    [400, 1, 'INVALID_REQUEST', 'could not read the HTTP request itself'],
+    [400, 5, 'INVALID_REQUEST', 'could not read the HTTP request itself'],
     [409, 1, undefined, 'something other than the Sluice ingest API'],
   ] as const)(
     'HTTP %s with %i items and code %s keeps the items and says why',

@@ -1,4 +1,6 @@
 import { readdir, stat } from 'node:fs/promises';
+import { createServer, request as httpRequest } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { TestServer } from '@sluice/ingest-api/testing';
 import {
@@ -43,6 +45,31 @@ async function loginRedirectServer({ cleanup }: Setup): Promise<string> {
   });
   cleanup.add(() => scripted.close());
   return scripted.url;
+}
+
+/** A proxy in front of the real API that adds a header larger than the API's HTTP parser accepts. */
+async function headerAddingProxy({ server, cleanup }: Setup): Promise<string> {
+  const target = new URL(server.url);
+  const proxy = createServer((request, response) => {
+    const forwarded = httpRequest(
+      {
+        host: target.hostname,
+        port: target.port,
+        method: request.method,
+        path: request.url,
+        headers: { ...request.headers, 'x-tracking': 't'.repeat(20_000) },
+      },
+      (answer) => {
+        response.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(response);
+      },
+    );
+    forwarded.on('error', () => response.destroy());
+    request.pipe(forwarded);
+  });
+  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+  cleanup.add(() => new Promise<void>((resolve) => proxy.close(() => resolve())));
+  return `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
 }
 
 /** A server answering every request with the contract's 404 body, as a Sluice server without the route. */
@@ -96,6 +123,12 @@ const cases: [string, (setup: Setup) => Promise<string>, RegExp, RegExp][] = [
     loginRedirectServer,
     /^endpoint answers 302 for POST \S+\/v1\/batch: the endpoint redirects to http:\/\/127\.0\.0\.1:\d+\/login/,
     /302 for POST \S+\/v1\/blobs/,
+  ],
+  [
+    'a proxy adding headers too large for the API',
+    headerAddingProxy,
+    /^endpoint answers 400 INVALID_REQUEST for POST \S+\/v1\/batch: the API could not read the HTTP request itself/,
+    /400 INVALID_REQUEST for POST \S+\/v1\/blobs/,
   ],
   [
     'a Sluice-shaped 404 for the route',
