@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import { join } from 'node:path';
-import { DEFAULT_LIMITS, type Limits } from '@sluice/contracts';
+import { DEFAULT_LIMITS, isSendableKey, type Limits } from '@sluice/contracts';
 import { z } from 'zod';
 import { isValidSourceName } from './auth/api-keys.js';
 import { ConfigError } from './errors.js';
@@ -167,11 +167,11 @@ const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'
  * `minLength` printable ASCII characters without spaces. A space or a non-ASCII character would start
  * fine and then never match.
  */
-function isSendableKey(key: string, minLength: number): boolean {
-  return key.length >= minLength && /^[\x21-\x7e]*$/.test(key);
+function isKeyOfLength(key: string, minLength: number): boolean {
+  return key.length >= minLength && isSendableKey(key);
 }
 
-/** What {@link isSendableKey} asks of a key, for messages. */
+/** What {@link isKeyOfLength} asks of a key, for messages. */
 function sendableKeyRule(minLength: number): string {
   return `at least ${minLength} printable ASCII characters without spaces`;
 }
@@ -226,7 +226,7 @@ const apiKeys = z
         });
         return z.NEVER;
       }
-      if (!isSendableKey(key, MIN_API_KEY_LENGTH)) {
+      if (!isKeyOfLength(key, MIN_API_KEY_LENGTH)) {
         // The key is a secret: the message names its entry, never the key.
         ctx.addIssue({
           code: 'custom',
@@ -276,7 +276,7 @@ const EnvSchema = z.object({
   S3_MAX_SOCKETS: positiveInt(undefined),
   API_KEYS: apiKeys,
   ADMIN_KEY: optionalString.refine(
-    (value) => value === undefined || isSendableKey(value, MIN_ADMIN_KEY_LENGTH),
+    (value) => value === undefined || isKeyOfLength(value, MIN_ADMIN_KEY_LENGTH),
     `must be ${sendableKeyRule(MIN_ADMIN_KEY_LENGTH)}`,
   ),
   TRUST_PROXY: optionalString.transform((value, ctx): string[] => {

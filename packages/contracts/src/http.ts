@@ -14,3 +14,12 @@ export const API_PATHS = {
 export function itemPath(id: string): string {
   return `/v1/items/${encodeURIComponent(id)}`;
 }
+
+/**
+ * Whether `key` can be an API key: printable ASCII without spaces, what an HTTP client can send as
+ * `Authorization: Bearer <key>` and compare byte for byte (the server's keys are base64url). A space, a
+ * control character or a character past U+007E would be refused by fetch, or altered on the way.
+ */
+export function isSendableKey(key: string): boolean {
+  return /^[\x21-\x7e]+$/.test(key);
+}

@@ -1,3 +1,4 @@
+import { isSendableKey } from '@sluice/contracts';
 import type { Durability, WhenFull } from './disk-queue/types.js';
 import { MAX_TIMER_MS } from './timers.js';
 
@@ -192,10 +193,12 @@ function durationAtLeast(name: string, value: unknown, min: number): void {
   }
 }
 
-/** Checks that `apiKey` is usable in an `Authorization` header. */
+/** Checks that `apiKey` is usable in an `Authorization` header; the key is never put in the message. */
 export function validateApiKey(value: unknown): asserts value is string {
   nonEmptyString('apiKey', value);
-  if (/[\r\n]/.test(value as string)) fail('apiKey', '<redacted>', 'a key without line breaks');
+  if (!isSendableKey(value as string)) {
+    fail('apiKey', '<redacted>', 'a key of printable ASCII characters without spaces (as the server issues)');
+  }
 }
 
 /**

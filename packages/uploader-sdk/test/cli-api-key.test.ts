@@ -85,5 +85,19 @@ describe('sluice API key', () => {
     expect(both.stderr).toContain('one of --key and --key-file, not both');
     expect(blank.stderr).toContain(`--key-file ${empty} is empty`);
     expect(unreadable.stderr).toContain(`cannot read --key-file ${join(files, 'nope')}`);
+
+    // A key no HTTP client can send: a usage error naming where it came from, never printing it.
+    const unsendable = join(files, 'unsendable-key');
+    await writeFile(unsendable, 'kéy-€-unicode\n');
+    const [fromFile, fromEnv, lookup] = await Promise.all([
+      sluice(['send', file, '--endpoint', server.url, '--key-file', unsendable, '--dir', dir]),
+      sluice(['send', file, '--endpoint', server.url, '--dir', dir], { env: { SLUICE_API_KEY: 'a b c' } }),
+      sluice(['status', 'some-id', '--endpoint', server.url, '--key-file', unsendable]),
+    ]);
+    expect([fromFile.code, fromEnv.code, lookup.code]).toEqual([2, 2, 2]);
+    expect(fromFile.stderr).toContain(`the key in --key-file ${unsendable} is not printable ASCII`);
+    expect(fromEnv.stderr).toContain('the key in SLUICE_API_KEY is not printable ASCII');
+    expect(lookup.stderr).toContain('is not printable ASCII');
+    for (const result of [fromFile, fromEnv, lookup]) expect(result.stderr).not.toContain('kéy');
   }, 60_000);
 });

@@ -20,6 +20,10 @@ describe('uploader options', () => {
     [{ endpoint: 'not a url' }, /`endpoint`.*"not a url"/],
     [{ endpoint: 'ftp://x' }, /`endpoint`/],
     [{ apiKey: '' }, /`apiKey`/],
+    // Keys fetch cannot send (not a ByteString) or the server never issues: refused at once, not retried.
+    [{ apiKey: 'kéy-€-unicode' }, /`apiKey`.*printable ASCII/],
+    [{ apiKey: 'my secret key' }, /`apiKey`.*printable ASCII/],
+    [{ apiKey: 'tab\tkey' }, /`apiKey`.*printable ASCII/],
     [{ directory: 42 }, /`directory`.*42/],
     [{ durability: 'maybe' }, /`durability`.*"maybe"/],
     [{ whenFull: 'explode' }, /`whenFull`.*"explode"/],

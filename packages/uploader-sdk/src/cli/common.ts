@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
+import { isSendableKey } from '@sluice/contracts';
 
 /** Exit statuses of every command; the help and the README list them. */
 export const EXIT = {
@@ -85,12 +86,21 @@ export async function commonOptions(
   if (keyFile !== undefined && text(values.key) !== undefined) {
     throw new UsageError('give the API key with one of --key and --key-file, not both');
   }
+  const [key, from] =
+    text(values.key) !== undefined
+      ? [text(values.key), '--key']
+      : keyFile !== undefined
+        ? [await readKeyFile(keyFile), `--key-file ${keyFile}`]
+        : [env.SLUICE_API_KEY, 'SLUICE_API_KEY'];
+  // Refused here, not by fetch at the first request (where it would look like a network error).
+  if (key !== undefined && key !== '' && !isSendableKey(key)) {
+    throw new UsageError(
+      `the key in ${from} is not printable ASCII without spaces, so no request could carry it: check that it is the key the server issued`,
+    );
+  }
   return {
     endpoint: text(values.endpoint) ?? env.SLUICE_ENDPOINT,
-    key:
-      text(values.key) ??
-      (keyFile === undefined ? undefined : await readKeyFile(keyFile)) ??
-      env.SLUICE_API_KEY,
+    key,
     dir: resolve(text(values.dir) ?? env.SLUICE_DIR ?? '.sluice'),
   };
 }
