@@ -4,6 +4,7 @@ import { DEFAULT_LIMITS, isSendableKey, type Limits } from '@sluice/contracts';
 import { z } from 'zod';
 import { isValidSourceName } from './auth/api-keys.js';
 import { ConfigError } from './errors.js';
+import { manifestLimitOf } from './ingest/blob-manifest.js';
 import type { S3ObjectStoreOptions } from './object-store/s3-object-store.js';
 
 /** One `source:key` pair of `API_KEYS`. */
@@ -157,6 +158,9 @@ export const DEV_ADMIN_KEY = 'dev-admin-key';
 /** Fewest characters of `ADMIN_KEY`: it guards every source's data. */
 export const MIN_ADMIN_KEY_LENGTH = 16;
 
+/** Room for what a record holds besides its data (id, type, ts, hash, keys and separators). */
+const ITEM_ENVELOPE_BYTES = 1024;
+
 /** Fewest characters of a key of `API_KEYS`. */
 const MIN_API_KEY_LENGTH = 8;
 
@@ -181,7 +185,13 @@ const optionalString = z
   .optional()
   .transform((value) => (value === undefined || value.trim() === '' ? undefined : value.trim()));
 
-const positiveInt = <Fallback extends number | undefined>(fallback: Fallback) =>
+/** The longest delay a Node timer holds: a longer one fires at once (with a TimeoutOverflowWarning). */
+const MAX_TIMER_MS = 2_147_483_647;
+
+const positiveInt = <Fallback extends number | undefined>(
+  fallback: Fallback,
+  max = Number.MAX_SAFE_INTEGER,
+) =>
   z
     .string()
     .optional()
@@ -192,8 +202,16 @@ const positiveInt = <Fallback extends number | undefined>(fallback: Fallback) =>
         ctx.addIssue({ code: 'custom', message: `must be a positive integer, got ${JSON.stringify(value)}` });
         return z.NEVER;
       }
+      if (parsed > max) {
+        ctx.addIssue({ code: 'custom', message: `must be at most ${max}, got ${parsed}` });
+        return z.NEVER;
+      }
       return parsed;
     });
+
+/** A duration in ms (`*_MS`): a positive integer a timer can hold. */
+const durationMs = <Fallback extends number | undefined>(fallback: Fallback) =>
+  positiveInt(fallback, MAX_TIMER_MS);
 
 const booleanFlag = z
   .string()
@@ -302,19 +320,19 @@ const EnvSchema = z.object({
   RATE_LIMIT_BURST: positiveInt(400),
   DB_POOL_SIZE: positiveInt(10),
   DB_MAX_WAITING: positiveInt(200),
-  DB_ACQUIRE_TIMEOUT_MS: positiveInt(5000),
-  DB_CONNECT_RETRY_MS: positiveInt(60_000),
+  DB_ACQUIRE_TIMEOUT_MS: durationMs(5000),
+  DB_CONNECT_RETRY_MS: durationMs(60_000),
   WORKER_CONCURRENCY: positiveInt(undefined),
-  WORKER_POLL_INTERVAL_MS: positiveInt(undefined),
-  WORKER_LEASE_MS: positiveInt(undefined),
+  WORKER_POLL_INTERVAL_MS: durationMs(undefined),
+  WORKER_LEASE_MS: durationMs(undefined),
   WORKER_MAX_ATTEMPTS: positiveInt(undefined),
-  WORKER_BACKOFF_BASE_MS: positiveInt(undefined),
-  HEADERS_TIMEOUT_MS: positiveInt(10_000),
-  REQUEST_TIMEOUT_MS: positiveInt(300_000),
-  CONNECTION_TIMEOUT_MS: positiveInt(30_000),
-  KEEP_ALIVE_TIMEOUT_MS: positiveInt(72_000),
+  WORKER_BACKOFF_BASE_MS: durationMs(undefined),
+  HEADERS_TIMEOUT_MS: durationMs(10_000),
+  REQUEST_TIMEOUT_MS: durationMs(300_000),
+  CONNECTION_TIMEOUT_MS: durationMs(30_000),
+  KEEP_ALIVE_TIMEOUT_MS: durationMs(72_000),
   SPOOL_MAX_BYTES: positiveInt(1024 * 1024 * 1024),
-  METRICS_CACHE_MS: positiveInt(5000),
+  METRICS_CACHE_MS: durationMs(5000),
 });
 
 /** True for addresses only this machine can reach. */
@@ -370,6 +388,23 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     // A request the spool could never hold would be refused with a retryable 503 forever.
     throw new ConfigError(
       `SPOOL_MAX_BYTES (${e.SPOOL_MAX_BYTES}) must be at least MAX_BLOB_REQUEST_BYTES (${e.MAX_BLOB_REQUEST_BYTES})`,
+    );
+  }
+  // An item within the published limits must fit a request, or its single-item request gets 413 and the
+  // client dead-letters it although it kept to them.
+  if (e.MAX_ITEM_DATA_BYTES + ITEM_ENVELOPE_BYTES > e.MAX_BATCH_BYTES) {
+    throw new ConfigError(
+      `MAX_ITEM_DATA_BYTES (${e.MAX_ITEM_DATA_BYTES}) plus ${ITEM_ENVELOPE_BYTES} bytes for the rest of an item must not exceed MAX_BATCH_BYTES (${e.MAX_BATCH_BYTES})`,
+    );
+  }
+  const manifestBytes = manifestLimitOf({
+    ...DEFAULT_LIMITS,
+    maxBlobsPerRequest: e.MAX_BLOBS_PER_REQUEST,
+    maxBlobMetaBytes: e.MAX_BLOB_META_BYTES,
+  });
+  if (e.MAX_BLOB_BYTES + manifestBytes > e.MAX_BLOB_REQUEST_BYTES) {
+    throw new ConfigError(
+      `MAX_BLOB_BYTES (${e.MAX_BLOB_BYTES}) plus room for the manifest (${manifestBytes} bytes) must not exceed MAX_BLOB_REQUEST_BYTES (${e.MAX_BLOB_REQUEST_BYTES})`,
     );
   }
   if (e.HEADERS_TIMEOUT_MS > e.REQUEST_TIMEOUT_MS) {

@@ -167,7 +167,38 @@ describe('loadConfig', () => {
       DEFAULT_LIMITS.maxBlobRequestBytes,
     );
     expect(() => loadConfig({ SPOOL_MAX_BYTES: '1000' })).toThrow(/SPOOL_MAX_BYTES.*MAX_BLOB_REQUEST_BYTES/);
-    expect(loadConfig({ SPOOL_MAX_BYTES: '1000', MAX_BLOB_REQUEST_BYTES: '1000' }).spool.maxBytes).toBe(1000);
+    expect(
+      loadConfig({
+        SPOOL_MAX_BYTES: '100000',
+        MAX_BLOB_REQUEST_BYTES: '100000',
+        MAX_BLOB_BYTES: '1000',
+        MAX_BLOB_META_BYTES: '100',
+        MAX_BLOBS_PER_REQUEST: '2',
+      }).spool.maxBytes,
+    ).toBe(100_000);
+  });
+
+  it('refuses limits under which an item within the published limits could never be sent', () => {
+    // A record with data at MAX_ITEM_DATA_BYTES must fit a batch, or its single-item batch gets 413 and is
+    // dead-lettered although the client kept to the limits.
+    expect(() => loadConfig({ MAX_ITEM_DATA_BYTES: '2000000', MAX_BATCH_BYTES: '2000000' })).toThrow(
+      /MAX_ITEM_DATA_BYTES.*MAX_BATCH_BYTES/,
+    );
+    // Likewise a blob of MAX_BLOB_BYTES with its manifest in one request of MAX_BLOB_REQUEST_BYTES.
+    expect(() => loadConfig({ MAX_BLOB_BYTES: String(64 * 1024 * 1024) })).toThrow(
+      /MAX_BLOB_BYTES.*MAX_BLOB_REQUEST_BYTES/,
+    );
+    expect(loadConfig({ MAX_ITEM_DATA_BYTES: '100000', MAX_BATCH_BYTES: '200000' }).limits).toMatchObject({
+      maxItemDataBytes: 100_000,
+      maxBatchBytes: 200_000,
+    });
+  });
+
+  it('refuses durations a timer cannot hold (past 2^31 - 1 ms, where Node fires at once)', () => {
+    for (const name of ['WORKER_LEASE_MS', 'REQUEST_TIMEOUT_MS', 'DB_CONNECT_RETRY_MS', 'METRICS_CACHE_MS']) {
+      expect(() => loadConfig({ [name]: '3000000000' }), name).toThrow(new RegExp(`${name}.*2147483647`));
+    }
+    expect(loadConfig({ WORKER_LEASE_MS: '2147483647' }).worker.leaseMs).toBe(2_147_483_647);
   });
 
   it('reads how long one reading of the blob counts serves /metrics', () => {
