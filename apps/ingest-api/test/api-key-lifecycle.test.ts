@@ -148,6 +148,28 @@ describe('API keys across starts', () => {
     expect((refused as Error).message).toContain(leakedId);
   });
 
+  it('refuses to start when a configured key belongs to another source: a key never moves (its retries would be stored again under the new source)', async ({
+    database: db,
+    starts: { start, stop, accepted },
+  }) => {
+    await start({ auth: { apiKeys: [{ source: 'web', key: 'shared-key-1' }] } });
+    expect(await accepted('shared-key-1')).toBe(true);
+    await stop();
+    const refused = await buildApp(
+      testConfig(db, { auth: { apiKeys: [{ source: 'mobile', key: 'shared-key-1' }] } }),
+    ).catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(ConfigError);
+    const keyId = `key_${sha256Hex('shared-key-1').slice(0, 12)}`;
+    expect((refused as Error).message).toContain(`${keyId} is the key of source "web"`);
+    expect((refused as Error).message).not.toContain('shared-key-1');
+    const again = await start({ auth: { apiKeys: [{ source: 'web', key: 'shared-key-1' }] } });
+    const rows = await again.db.query<{ source: string }>('select source from api_keys where key_hash = $1', [
+      sha256Hex('shared-key-1'),
+    ]);
+    expect(rows).toEqual([{ source: 'web' }]);
+    expect(await accepted('shared-key-1')).toBe(true);
+  });
+
   it('refuses a non-loopback start without API_KEYS when no key was made with sources:create', async () => {
     const empty = await createTestDatabase();
     try {

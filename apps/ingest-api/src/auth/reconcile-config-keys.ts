@@ -12,6 +12,11 @@ export interface ReconciledKeys {
 const REVOKED_AMONG_SQL = `
 select key_hash, source from api_keys where key_hash = any($1::text[]) and revoked_at is not null`;
 
+const OF_OTHER_SOURCES_SQL = `
+select k.key_hash, k.source from api_keys k
+  join unnest($1::text[], $2::text[]) as s(key_hash, source) on s.key_hash = k.key_hash
+ where k.source <> s.source`;
+
 const ACTIVE_CLI_KEYS_SQL = `
 select count(*)::int as count from api_keys where origin = 'cli' and not disabled and revoked_at is null`;
 
@@ -24,7 +29,7 @@ with seeds as (select * from unnest($1::text[], $2::text[]) as s(key_hash, sourc
      new_sources as (insert into sources (name) select distinct source from seeds on conflict do nothing),
      configured as (
        insert into api_keys (key_hash, source, origin) select key_hash, source, 'config' from seeds
-       on conflict (key_hash) do update set origin = 'config', disabled = false, source = excluded.source
+       on conflict (key_hash) do update set origin = 'config', disabled = false
         where api_keys.revoked_at is null
        returning key_hash),
      retired as (
@@ -40,8 +45,9 @@ select (select count(*) from configured)::int as configured,
  * the keys made with `sources:create` (SPEC: a development key never outlives a start that did not
  * grant it). Running instances are told to reload their keys.
  * @param host the listen address, for the refusal message.
- * @throws {ConfigError} when `seeds` contains a revoked key (revocation is final), or when `seeds` is
- *   empty and no `sources:create` key is valid (a non-loopback start without keys).
+ * @throws {ConfigError} when `seeds` contains a revoked key (revocation is final), a key of another
+ *   source (a key never moves), or when `seeds` is empty and no `sources:create` key is valid (a
+ *   non-loopback start without keys).
  */
 export async function reconcileConfigKeys(
   db: Database,
@@ -55,6 +61,19 @@ export async function reconcileConfigKeys(
     throw new ConfigError(
       `refusing to start: the configured key(s) ${names} were revoked with sources:revoke, and revocation is final; ` +
         'remove them from API_KEYS (for the development key: set API_KEYS)',
+    );
+  }
+  const moved = await db.query<{ key_hash: string; source: string }>(OF_OTHER_SOURCES_SQL, [
+    hashes,
+    seeds.map((seed) => seed.source),
+  ]);
+  if (moved.length > 0) {
+    const names = moved
+      .map((row) => `${keyIdOf(row.key_hash)} is the key of source "${row.source}"`)
+      .join(', ');
+    throw new ConfigError(
+      `refusing to start: in API_KEYS, ${names}; a key stays with its source (the items it sent would be stored again under the other one when retried): ` +
+        'give the new source a key of its own',
     );
   }
   if (seeds.length === 0) {
