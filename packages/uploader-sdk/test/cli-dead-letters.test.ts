@@ -29,6 +29,24 @@ describe('sluice dead-letters', () => {
     expect(json).toMatchObject({ code: 0, stdout: '[]\n' });
   });
 
+  test('--requeue and --purge on a DIR that holds no uploader (a typo) fail (exit 1) and create nothing', async ({
+    dir,
+  }) => {
+    const typo = join(dir, 'no-such-queue');
+    const [requeued, purged] = await Promise.all([
+      sluice(['dead-letters', '--requeue', '--dir', typo]),
+      sluice(['dead-letters', '--purge', '--yes', '--dir', `${typo}-2`]),
+    ]);
+    for (const [result, path] of [
+      [requeued, typo],
+      [purged, `${typo}-2`],
+    ] as const) {
+      expect(result.code, result.stderr).toBe(1);
+      expect(result.stderr).toContain(`${path} holds no uploader directory`);
+    }
+    expect(await readdir(dir)).toEqual([]);
+  });
+
   test('--purge deletes the named letters and their kept bytes, --purge --yes all of them; never while an uploader owns DIR', async ({
     server,
     dir,

@@ -67,6 +67,19 @@ describe('sluice status ID… against something that is not the API', () => {
   });
 });
 
+describe('an --endpoint that is not an http(s) URL', () => {
+  it.each(['not a url', 'ftp://host/ingest', 'localhost:8080'])(
+    '%s is a usage error (exit 2)',
+    async (endpoint) => {
+      const result = await sluice(['status', 'some-id', '--endpoint', endpoint], { env: KEY });
+      expect(result.code, result.stderr).toBe(2);
+      expect(result.stderr).toContain(
+        `--endpoint must be an http:// or https:// URL, got ${JSON.stringify(endpoint)}`,
+      );
+    },
+  );
+});
+
 describe('sluice send to a proxy that answers 403 in HTML', () => {
   it('stops keeping the file queued (exit 4) and says the 403 was not the API’s, not that the key was refused', async () => {
     const work = await mkdtemp(join(tmpdir(), 'sluice-cli-proxy-'));

@@ -120,6 +120,12 @@ async function readKeyFile(path: string): Promise<string> {
 /** The endpoint and key, or a usage error naming what is missing. */
 export function requireServer(options: CommonOptions): { endpoint: string; key: string } {
   if (options.endpoint === undefined) throw new UsageError('--endpoint (or SLUICE_ENDPOINT) is required');
+  const url = URL.canParse(options.endpoint) ? new URL(options.endpoint) : undefined;
+  if (url === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
+    throw new UsageError(
+      `--endpoint must be an http:// or https:// URL, got ${JSON.stringify(options.endpoint)}`,
+    );
+  }
   if (options.key === undefined || options.key === '') {
     throw new UsageError('an API key is required: set SLUICE_API_KEY or pass --key-file PATH');
   }

@@ -1,3 +1,4 @@
+import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { openDeadLetterStore } from '../dead-letter-store.js';
@@ -87,8 +88,25 @@ export async function deadLetters(argv: readonly string[], env: NodeJS.ProcessEn
   return EXIT.ok;
 }
 
-/** Runs a task that needs DIR to itself; a held DIR is an error with advice rather than a stack. */
-async function owning<T>(task: () => Promise<T>, advice: string): Promise<T | undefined> {
+/** True when `directory` holds an uploader's queue or dead letters (anything else is likely a typo). */
+async function holdsUploader(directory: string): Promise<boolean> {
+  for (const part of ['records', 'dead-letters']) {
+    if ((await stat(join(directory, part)).catch(() => undefined))?.isDirectory()) return true;
+  }
+  return false;
+}
+
+/**
+ * Runs a task that needs DIR to itself; a held DIR is an error with advice rather than a stack, and a DIR
+ * that holds no uploader is refused before an uploader directory is made there.
+ */
+async function owning<T>(directory: string, task: () => Promise<T>, advice: string): Promise<T | undefined> {
+  if (!(await holdsUploader(directory))) {
+    process.stderr.write(
+      `sluice: ${directory} holds no uploader directory (no queue, no dead letters): check --dir.\n`,
+    );
+    return undefined;
+  }
   try {
     return await task();
   } catch (error) {
@@ -100,6 +118,7 @@ async function owning<T>(task: () => Promise<T>, advice: string): Promise<T | un
 
 async function requeue(directory: string, ids: readonly string[], json: boolean): Promise<number> {
   const result = await owning(
+    directory,
     () => requeueDirectory(directory, ids.length === 0 ? undefined : ids),
     ', or call requeue() in it',
   );
@@ -119,7 +138,11 @@ async function requeue(directory: string, ids: readonly string[], json: boolean)
 }
 
 async function purge(directory: string, ids: readonly string[], json: boolean): Promise<number> {
-  const result = await owning(() => purgeDirectory(directory, ids.length === 0 ? undefined : ids), '');
+  const result = await owning(
+    directory,
+    () => purgeDirectory(directory, ids.length === 0 ? undefined : ids),
+    '',
+  );
   if (result === undefined) return EXIT.error;
   const { purged, missing } = result;
   if (json) process.stdout.write(`${JSON.stringify(result)}\n`);
