@@ -1,7 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { blobObjectKey } from '@sluice/contracts';
@@ -11,6 +9,7 @@ import { isObjectStoreError, type ObjectStoreError } from '../src/object-store/o
 import { S3ObjectStore } from '../src/object-store/s3-object-store.js';
 import { objectStoreSuite } from './object-store-suite.js';
 import { startS3Server } from './support/s3-server.js';
+import { startScriptedS3 } from './support/scripted-s3.js';
 
 objectStoreSuite('local directory', async () => {
   const directory = await mkdtemp(join(tmpdir(), 'sluice-objects-'));
@@ -90,38 +89,25 @@ describe('S3 object store reading from an offset', () => {
   // must not be taken for the rest of it, which would append the start of the object to a download.
   it('refuses an answer that is not the range asked for', async () => {
     const body = randomBytes(1000);
-    const server = createServer((request, response) => {
+    const s3 = await startScriptedS3((request, response) => {
       request.resume();
       response.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': body.length });
       response.end(body);
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const { port } = server.address() as AddressInfo;
-    const store = new S3ObjectStore({
-      bucket: 'b',
-      endpoint: `http://127.0.0.1:${port}`,
-      region: 'us-east-1',
-      accessKeyId: 'k',
-      secretAccessKey: 's',
-      forcePathStyle: true,
-      requestTimeoutMs: 5_000,
-    });
     try {
       const key = blobObjectKey(sha256(body));
-      const failure = await store.getStream(key, { start: 10 }).then(
+      const failure = await s3.store.getStream(key, { start: 10 }).then(
         () => undefined,
         (error: unknown) => error,
       );
       expect(isObjectStoreError(failure)).toBe(true);
       // From the start no range is asked for, and the whole object is the answer.
-      const whole = await store.getStream(key);
+      const whole = await s3.store.getStream(key);
       const chunks: Buffer[] = [];
       for await (const chunk of whole ?? []) chunks.push(Buffer.from(chunk as Uint8Array));
       expect(Buffer.concat(chunks).equals(body)).toBe(true);
     } finally {
-      await store.close();
-      server.closeAllConnections();
-      await new Promise((resolve) => server.close(resolve));
+      await s3.close();
     }
   });
 });
@@ -129,7 +115,7 @@ describe('S3 object store reading from an offset', () => {
 describe('S3 object store refused by its credentials (HTTP 403)', () => {
   it('names the permission to grant in the error, but not when S3 does not know the credentials', async () => {
     let code = 'AccessDenied';
-    const server = createServer((request, response) => {
+    const s3 = await startScriptedS3((request, response) => {
       request.resume();
       response.statusCode = 403;
       // HEAD answers carry no body, so no error code either.
@@ -139,18 +125,7 @@ describe('S3 object store refused by its credentials (HTTP 403)', () => {
         `<?xml version="1.0" encoding="UTF-8"?><Error><Code>${code}</Code><Message>refused</Message></Error>`,
       );
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const { port } = server.address() as AddressInfo;
-    const store = new S3ObjectStore({
-      bucket: 'b',
-      endpoint: `http://127.0.0.1:${port}`,
-      region: 'us-east-1',
-      accessKeyId: 'k',
-      secretAccessKey: 's',
-      forcePathStyle: true,
-      requestTimeoutMs: 5_000,
-      maxAttempts: 1,
-    });
+    const { store } = s3;
     const failureOf = (operation: Promise<unknown>) =>
       operation.then(
         () => undefined,
@@ -175,9 +150,7 @@ describe('S3 object store refused by its credentials (HTTP 403)', () => {
       expect(unknown?.deniedPermission).toBeUndefined();
       expect(unknown?.message).not.toMatch(/s3:PutObject/);
     } finally {
-      await store.close();
-      server.closeAllConnections();
-      await new Promise((resolve) => server.close(resolve));
+      await s3.close();
     }
   });
 });

@@ -1,11 +1,11 @@
-import { createServer, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { ServerResponse } from 'node:http';
 import { blobObjectKey } from '@sluice/contracts';
-import { S3ObjectStore } from '../src/object-store/s3-object-store.js';
+import type { S3ObjectStore } from '../src/object-store/s3-object-store.js';
 import type { TestServer } from '../src/testing.js';
 import { BlobWorker } from '../src/worker/blob-worker.js';
 import { makeBlob, partsFor, postBlobs, sha256Hex, waitFor } from './blob-support.js';
 import { describe, expect, it } from './support/fixtures.js';
+import { startScriptedS3 } from './support/scripted-s3.js';
 
 const BUCKET = 'least-privilege';
 
@@ -23,45 +23,30 @@ async function startLeastPrivilegeS3(options: { allowPuts: boolean }) {
       '<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>',
     );
   };
-  const server = createServer((request, response) => {
-    const key = decodeURIComponent(new URL(request.url ?? '/', 'http://s3').pathname).slice(
-      BUCKET.length + 2,
-    );
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => {
-      const method = request.method ?? 'GET';
-      if (method === 'PUT') {
-        if (!options.allowPuts) return denied(response, method);
-        objects.set(key, Buffer.concat(chunks));
-        response.setHeader('etag', '"0"');
-        return response.end();
-      }
-      const object = objects.get(key);
-      if (object === undefined) return denied(response, method);
-      response.setHeader('content-length', object.length);
-      response.end(method === 'HEAD' ? undefined : object);
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    objects,
-    store: new S3ObjectStore({
-      bucket: BUCKET,
-      endpoint: `http://127.0.0.1:${port}`,
-      region: 'us-east-1',
-      accessKeyId: 'k',
-      secretAccessKey: 's',
-      forcePathStyle: true,
-      requestTimeoutMs: 5_000,
-      maxAttempts: 1,
-    }),
-    close: async () => {
-      server.closeAllConnections();
-      await new Promise((resolve) => server.close(resolve));
+  const s3 = await startScriptedS3(
+    (request, response) => {
+      const key = decodeURIComponent(new URL(request.url ?? '/', 'http://s3').pathname).slice(
+        BUCKET.length + 2,
+      );
+      const chunks: Buffer[] = [];
+      request.on('data', (chunk: Buffer) => chunks.push(chunk));
+      request.on('end', () => {
+        const method = request.method ?? 'GET';
+        if (method === 'PUT') {
+          if (!options.allowPuts) return denied(response, method);
+          objects.set(key, Buffer.concat(chunks));
+          response.setHeader('etag', '"0"');
+          return response.end();
+        }
+        const object = objects.get(key);
+        if (object === undefined) return denied(response, method);
+        response.setHeader('content-length', object.length);
+        response.end(method === 'HEAD' ? undefined : object);
+      });
     },
-  };
+    { bucket: BUCKET },
+  );
+  return { objects, store: s3.store, close: s3.close };
 }
 
 /** Runs a worker on `store` until `until()` holds; returns what it logged, with each error's message. */
@@ -118,7 +103,6 @@ describe('blob worker on S3 credentials without s3:ListBucket (HEAD of a missing
         expect(stored && sha256Hex(stored)).toBe(blob.item.sha256);
       }
     } finally {
-      await s3.store.close();
       await s3.close();
     }
   });
@@ -141,7 +125,6 @@ describe('blob worker on S3 credentials without s3:ListBucket (HEAD of a missing
       expect(lines.join('\n')).toMatch(/s3:PutObject/);
       expect(s3.objects.size).toBe(0);
     } finally {
-      await s3.store.close();
       await s3.close();
     }
   });
