@@ -2,7 +2,7 @@ import { readdirSync, readlinkSync } from 'node:fs';
 import { appendFile, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect } from 'vitest';
-import { type TailEvents, tailDirectory, tailFile } from '../src/index.js';
+import { type TailEvents, tailDirectory } from '../src/index.js';
 import { tempDirectory, waitFor } from './support/harness.js';
 import { expectStoredExactly, test } from './support/tail-fixture.js';
 import {
@@ -57,30 +57,6 @@ describe('tailDirectory', () => {
         ['app-2026-11-22.log', 'app-2026-11-23.log', 'app-2026-11-24.log'].map((name) => join(logs, name)),
       ),
     );
-  });
-
-  test('goes on from where tailFile of the same file on the same uploader stopped: every line once, no conflict', async ({
-    server,
-    cleanup,
-    uploader,
-  }) => {
-    const logs = await tempDirectory('sluice-tail-');
-    const path = join(logs, 'app.log');
-    await writeFile(path, lines(['first-1', 'first-2']));
-    const single = tailFile(path, { uploader, ...fast });
-    await expectStoredExactly(server, ['first-1', 'first-2']);
-    await single.stop();
-    // STAMP_REFRESH_MS later: a tailer reading from 0 now would send the lines again with another ts.
-    await new Promise((resolve) => setTimeout(resolve, 1100));
-    await appendFile(path, lines(['then-1']));
-    const opened: TailEvents['opened'][] = [];
-    const directory = tailDirectory(logs, { uploader, ...fast });
-    directory.on('opened', (event) => opened.push(event));
-    cleanup.add(() => directory.stop());
-    await expectStoredExactly(server, ['first-1', 'first-2', 'then-1']);
-    await uploader.flush();
-    expect(uploader.stats().dead).toBe(0);
-    expect(opened.map(({ offset }) => offset)).toEqual([Buffer.byteLength(lines(['first-1', 'first-2']))]);
   });
 
   test('tells apart two files whose first KiB is identical', async ({ server, cleanup, uploader }) => {

@@ -1,5 +1,5 @@
-import { open, opendir, stat } from 'node:fs/promises';
-import { basename, dirname, resolve } from 'node:path';
+import { open, opendir, readdir, stat } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import { isValidItemType } from '@sluice/contracts';
 import { fileNameFilter } from '../tail/glob.js';
 import { DEFAULT_TAIL_OPTIONS } from '../tail/options.js';
@@ -88,7 +88,7 @@ export async function tail(
   }
   const include = globs('include', values.include) ?? DEFAULT_TAIL_OPTIONS.include;
   const exclude = globs('exclude', values.exclude) ?? DEFAULT_TAIL_OPTIONS.exclude;
-  const targets = followedOnce(await checkTargets(positionals), fileNameFilter(include, exclude));
+  const targets = await followedOnce(await checkTargets(positionals), fileNameFilter(include, exclude));
   if (signal.aborted) return signal.reason as number;
   // A tail runs for days: its heap is kept near what it holds (the operator's own sizing flags stand).
   useFrugalHeap(process.execArgv, env.NODE_OPTIONS);
@@ -113,18 +113,33 @@ export async function tail(
 }
 
 /**
- * The targets without the files a directory target follows too (directly in it, matching its globs):
- * two tailers of one file would send its lines twice with different `ts`, which the server refuses as
- * conflicts. The directory's tail follows such a file, rotations included; each one is said on stderr.
+ * The targets without the files a directory target follows too: a file (by device and inode, so a link or
+ * a directory named through a symbolic link counts) that is directly in a directory target under a name
+ * its globs match. Two tailers of one file would send its lines twice with different `ts`, which the
+ * server refuses as conflicts. The directory's tail follows such a file, rotations included; each one is
+ * said on stderr.
  */
-function followedOnce(targets: readonly Target[], matches: (name: string) => boolean): Target[] {
-  const directories = new Set(targets.filter((target) => target.kind === 'directory').map((t) => t.path));
-  return targets.filter((target) => {
-    const directory = dirname(target.path);
-    if (target.kind !== 'file' || !directories.has(directory) || !matches(basename(target.path))) return true;
-    process.stderr.write(`sluice: ${target.path} is followed through ${directory}, once\n`);
-    return false;
-  });
+async function followedOnce(
+  targets: readonly Target[],
+  matches: (name: string) => boolean,
+): Promise<Target[]> {
+  const inDirectories = new Map<string, string>();
+  for (const target of targets) {
+    if (target.kind !== 'directory') continue;
+    for (const name of await readdir(target.path)) {
+      if (!matches(name)) continue;
+      const stats = await stat(join(target.path, name)).catch(() => undefined);
+      if (stats?.isFile()) inDirectories.set(`${stats.dev}:${stats.ino}`, target.path);
+    }
+  }
+  const followed: Target[] = [];
+  for (const target of targets) {
+    const stats = target.kind === 'file' ? await stat(target.path) : undefined;
+    const directory = stats === undefined ? undefined : inDirectories.get(`${stats.dev}:${stats.ino}`);
+    if (directory === undefined) followed.push(target);
+    else process.stderr.write(`sluice: ${target.path} is followed through ${directory}, once\n`);
+  }
+  return followed;
 }
 
 /** Each path's kind; throws naming the first one that cannot be followed (nothing is read then). */

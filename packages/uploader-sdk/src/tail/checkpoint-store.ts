@@ -1,5 +1,5 @@
-import { mkdir, readdir, readFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { mkdir, readFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { writeFileAtomic } from '../durable-file.js';
 
 /** Where reading of one file (one fingerprint) stands. */
@@ -206,41 +206,6 @@ export class CheckpointStore {
     }
     if (invalid > 0) warn(`skipped ${invalid} invalid entries of the checkpoint file ${path}`);
     return store;
-  }
-
-  /**
-   * The entries of the other tailers' checkpoint files beside `path` (another `tailFile` or
-   * `tailDirectory` on the same uploader directory, running or not), by fingerprint; where several know a
-   * file, the one read furthest. Unreadable or invalid files and entries are passed over silently: they
-   * are only a head start, and their own tailer reports them.
-   */
-  static async others(path: string): Promise<Map<string, CheckpointEntry>> {
-    const found = new Map<string, CheckpointEntry>();
-    let names: string[];
-    try {
-      names = await readdir(dirname(path));
-    } catch {
-      return found;
-    }
-    for (const name of names) {
-      const other = join(dirname(path), name);
-      if (!name.endsWith('.json') || other === path) continue;
-      try {
-        const { version, entries } = JSON.parse(await readFile(other, 'utf8')) as {
-          version?: unknown;
-          entries?: unknown;
-        };
-        if (version !== FORMAT_VERSION || !Array.isArray(entries)) continue;
-        for (const entry of entries) {
-          if (!isEntry(entry)) continue;
-          const known = found.get(entry.fingerprint);
-          if (known === undefined || entry.offset > known.offset) found.set(entry.fingerprint, entry);
-        }
-      } catch {
-        // Torn, removed meanwhile, or not a checkpoint file.
-      }
-    }
-    return found;
   }
 
   get(fingerprint: string): CheckpointEntry | undefined {

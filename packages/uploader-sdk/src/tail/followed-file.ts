@@ -34,11 +34,6 @@ export interface FollowContext {
   released(file: FollowedFile): void;
   /** A checkpoint moved; the tailer saves it within `checkpointIntervalMs`. */
   dirty(): void;
-  /**
-   * A copy of another tailer's checkpoint of the file with `fingerprint` (same uploader directory), for a
-   * file this tailer has none of: reading goes on from there, under the same ids and `ts`.
-   */
-  otherTailsEntry(fingerprint: string): Promise<CheckpointEntry | undefined>;
 }
 
 /** A record's `ts` is renewed (with a checkpoint written first) when it is older than this. */
@@ -343,13 +338,6 @@ export class FollowedFile {
     const { checkpoints } = this.#context;
     const now = Date.now();
     let entry = checkpoints.get(fingerprint);
-    if (entry === undefined) {
-      // Read before by another tailer of this uploader (`tailFile` of it, now its directory): going on
-      // from its checkpoint keeps the ids and ts its lines were sent with, where reading from 0 now would
-      // send them again with another ts (conflicts).
-      entry = await this.#context.otherTailsEntry(fingerprint);
-      if (entry !== undefined) checkpoints.set(entry);
-    }
     // Lines of a new entry or generation were never shipped; those past a known checkpoint may have been.
     let heldUntil = 0;
     if (entry !== undefined) {

@@ -5,7 +5,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { isUploaderClosedError } from '../errors.js';
 import { TypedEmitter } from '../events.js';
 import { uploaderInternals } from '../uploader-internals.js';
-import { type CheckpointEntry, CheckpointStore } from './checkpoint-store.js';
+import { CheckpointStore } from './checkpoint-store.js';
 import { readFingerprint, readIdentity } from './fingerprint.js';
 import { COPY_WINDOW_MS, type FollowContext, FollowedFile, type FollowRole } from './followed-file.js';
 import { fileNameFilter } from './glob.js';
@@ -142,8 +142,6 @@ class Tailer implements Tail {
   readonly #followers: FollowedFile[] = [];
   readonly #done: Promise<void>;
   #checkpoints: CheckpointStore | undefined;
-  /** The other tailers' checkpoints beside this one's, read once when first needed. */
-  #otherTails: Promise<Map<string, CheckpointEntry>> | undefined;
   #current: FollowedFile | undefined;
   #watcher: FSWatcher | undefined;
   #wake: (() => void) | undefined;
@@ -279,11 +277,6 @@ class Tailer implements Tail {
       },
       dirty: () => {
         this.#dirty = true;
-      },
-      otherTailsEntry: async (fingerprint) => {
-        this.#otherTails ??= CheckpointStore.others(this.#checkpointPath);
-        const entry = (await this.#otherTails).get(fingerprint);
-        return entry === undefined ? undefined : structuredClone(entry);
       },
     };
   }
