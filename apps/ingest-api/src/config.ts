@@ -231,6 +231,8 @@ const apiKeys = z
   .transform((value, ctx): ApiKeySeed[] | undefined => {
     if (value === undefined || value.trim() === '') return undefined;
     const seeds: ApiKeySeed[] = [];
+    /** Each seed's entry number in API_KEYS, for messages. */
+    const positions: number[] = [];
     for (const [index, pair] of value.split(',').entries()) {
       const text = pair.trim();
       if (text === '') continue;
@@ -252,7 +254,17 @@ const apiKeys = z
         });
         return z.NEVER;
       }
+      const earlier = seeds.findIndex((seed) => seed.key === key);
+      if (earlier !== -1) {
+        // One key is one source's: the same key twice would leave which source it stands for to chance.
+        ctx.addIssue({
+          code: 'custom',
+          message: `entries ${positions[earlier]} and ${index + 1} have the same key: give each its own`,
+        });
+        return z.NEVER;
+      }
       seeds.push({ source, key });
+      positions.push(index + 1);
     }
     return seeds.length === 0 ? undefined : seeds;
   });

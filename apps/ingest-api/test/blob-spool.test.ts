@@ -59,6 +59,11 @@ function processClient(server: ServerProcess): Pick<TestServer, 'url' | 'apiKey'
 }
 
 const realPg = await realPostgresAvailable();
+if (!realPg) {
+  console.warn(
+    '!!! SKIPPED blob-spool (the start sweep with server processes): two servers sharing a DATA_DIR need a real PostgreSQL',
+  );
+}
 
 // `server`, for the uploads, has small limits and a small spool; the start is tested on `database`.
 it.override({

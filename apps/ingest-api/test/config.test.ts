@@ -119,6 +119,21 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ DB_CONNECT_RETRY_MS: 'forever' })).toThrow(/DB_CONNECT_RETRY_MS/);
   });
 
+  it('refuses the same key twice in API_KEYS, under one source or two, naming the entries but never the key', () => {
+    for (const value of ['a:same-key-123,b:same-key-123', 'a:same-key-123, a:other-key-1 ,a:same-key-123']) {
+      const failure = (() => {
+        try {
+          loadConfig({ API_KEYS: value });
+        } catch (error) {
+          return error as Error;
+        }
+        return undefined;
+      })();
+      expect(failure?.message).toMatch(/API_KEYS.*entries 1 and [23] have the same key/);
+      expect(failure?.message).not.toContain('same-key-123');
+    }
+  });
+
   it('refuses API_KEYS entries whose key no client could send, naming the entry but never the key', () => {
     for (const [value, position] of [
       ['web:my secret key', 1],

@@ -1,4 +1,4 @@
-import { isSendableKey } from '@sluice/contracts';
+import { isSendableKey, MAX_API_KEY_LENGTH } from '@sluice/contracts';
 import type { Durability, WhenFull } from './disk-queue/types.js';
 import { MAX_TIMER_MS } from './timers.js';
 
@@ -193,11 +193,18 @@ function durationAtLeast(name: string, value: unknown, min: number): void {
   }
 }
 
-/** Checks that `apiKey` is usable in an `Authorization` header; the key is never put in the message. */
+/**
+ * Checks that `apiKey` is usable in an `Authorization` header (fetch drops whitespace around a header
+ * value, so only what is inside counts); the key is never put in the message.
+ */
 export function validateApiKey(value: unknown): asserts value is string {
   nonEmptyString('apiKey', value);
-  if (!isSendableKey(value as string)) {
-    fail('apiKey', '<redacted>', 'a key of printable ASCII characters without spaces (as the server issues)');
+  if (!isSendableKey((value as string).trim())) {
+    fail(
+      'apiKey',
+      '<redacted>',
+      `a key of up to ${MAX_API_KEY_LENGTH} printable ASCII characters without spaces (as the server issues)`,
+    );
   }
 }
 

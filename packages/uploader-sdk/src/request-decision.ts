@@ -59,9 +59,16 @@ export function endpointProblem(decision: LaneDecision, result: TransportResult)
   }
   if (result.status >= 300 && result.status < 400) {
     const location = result.headers?.get('location') ?? undefined;
-    return location === undefined
+    // A Location that is no URL is shown as it is.
+    const to =
+      location === undefined
+        ? undefined
+        : URL.canParse(location, result.url)
+          ? new URL(location, result.url).href
+          : JSON.stringify(location);
+    return to === undefined
       ? decision.hint
-      : `the endpoint redirects to ${new URL(location, result.url).href}; configure the final URL (redirects are not followed)`;
+      : `the endpoint redirects to ${to}; configure the final URL (redirects are not followed)`;
   }
   const contractShaped = result.code !== undefined;
   if (decision.hint !== undefined) {

@@ -95,9 +95,18 @@ describe('sluice API key', () => {
       sluice(['status', 'some-id', '--endpoint', server.url, '--key-file', unsendable]),
     ]);
     expect([fromFile.code, fromEnv.code, lookup.code]).toEqual([2, 2, 2]);
-    expect(fromFile.stderr).toContain(`the key in --key-file ${unsendable} is not printable ASCII`);
-    expect(fromEnv.stderr).toContain('the key in SLUICE_API_KEY is not printable ASCII');
-    expect(lookup.stderr).toContain('is not printable ASCII');
+    expect(fromFile.stderr).toContain(
+      `the key in --key-file ${unsendable} is not up to 1024 printable ASCII`,
+    );
+    expect(fromEnv.stderr).toContain('the key in SLUICE_API_KEY is not up to 1024 printable ASCII');
+    expect(lookup.stderr).toContain('printable ASCII characters without spaces');
     for (const result of [fromFile, fromEnv, lookup]) expect(result.stderr).not.toContain('kéy');
+    // Commands that never send it do not judge it; whitespace around a key is not part of it.
+    const local = await sluice(['status', '--dir', dir], { env: { SLUICE_API_KEY: 'a b c' } });
+    expect(local.code, local.stderr).toBe(0);
+    const padded = await sluice(['send', file, '--endpoint', server.url, '--dir', dir], {
+      env: { SLUICE_API_KEY: ' test-key\t' },
+    });
+    expect(padded.code, padded.stderr).toBe(0);
   }, 60_000);
 });

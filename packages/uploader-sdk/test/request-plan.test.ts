@@ -222,6 +222,25 @@ const cases: {
   },
 ];
 
+describe('a redirect is reported with where it leads', () => {
+  it('a Location that is no URL is shown as it is, not thrown', () => {
+    const redirect = (location: string) =>
+      planRequest({
+        kind: 'record',
+        items: [a],
+        result: answer({ status: 302, headers: new Headers({ location }) }),
+      });
+    expect(redirect('http://[::1')).toMatchObject({
+      action: 'retry',
+      problem:
+        'the endpoint redirects to "http://[::1"; configure the final URL (redirects are not followed)',
+    });
+    expect(redirect('/login')).toMatchObject({
+      problem: expect.stringMatching(/^the endpoint redirects to http:\/\/\S+\/login;/),
+    });
+  });
+});
+
 describe('what happens to a request’s items after the answer', () => {
   it.each(cases)('$name', ({ kind = 'record', items, result, plan }) => {
     expect(planRequest({ kind, items, result })).toEqual(plan);

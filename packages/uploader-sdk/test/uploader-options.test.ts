@@ -12,6 +12,11 @@ describe('uploader options', () => {
     expect(resolved.maxBatchItems).toBe(500);
   });
 
+  it('takes a key with whitespace around it (fetch sends it without), and refuses one past 1024 characters', () => {
+    expect(() => resolveOptions({ ...required, apiKey: ' key-with-spaces-around\t' })).not.toThrow();
+    expect(() => resolveOptions({ ...required, apiKey: 'k'.repeat(1025) })).toThrow(/`apiKey`.*1024/);
+  });
+
   it('treats an explicit undefined as the default', () => {
     expect(resolveOptions({ ...required, maxConcurrency: undefined }).maxConcurrency).toBe(8);
   });

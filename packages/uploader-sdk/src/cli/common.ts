@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
-import { isSendableKey } from '@sluice/contracts';
+import { isSendableKey, MAX_API_KEY_LENGTH } from '@sluice/contracts';
 
 /** Exit statuses of every command; the help and the README list them. */
 export const EXIT = {
@@ -47,6 +47,8 @@ export const COMMON_USAGE = `Options of every command:
 export interface CommonOptions {
   readonly endpoint: string | undefined;
   readonly key: string | undefined;
+  /** Where the key came from (`--key`, `--key-file PATH`, `SLUICE_API_KEY`), for messages. */
+  readonly keyFrom: string;
   readonly dir: string;
 }
 
@@ -86,21 +88,16 @@ export async function commonOptions(
   if (keyFile !== undefined && text(values.key) !== undefined) {
     throw new UsageError('give the API key with one of --key and --key-file, not both');
   }
-  const [key, from] =
+  const [key, keyFrom] =
     text(values.key) !== undefined
-      ? [text(values.key), '--key']
+      ? [text(values.key)?.trim(), '--key']
       : keyFile !== undefined
         ? [await readKeyFile(keyFile), `--key-file ${keyFile}`]
-        : [env.SLUICE_API_KEY, 'SLUICE_API_KEY'];
-  // Refused here, not by fetch at the first request (where it would look like a network error).
-  if (key !== undefined && key !== '' && !isSendableKey(key)) {
-    throw new UsageError(
-      `the key in ${from} is not printable ASCII without spaces, so no request could carry it: check that it is the key the server issued`,
-    );
-  }
+        : [env.SLUICE_API_KEY?.trim(), 'SLUICE_API_KEY'];
   return {
     endpoint: text(values.endpoint) ?? env.SLUICE_ENDPOINT,
     key,
+    keyFrom,
     dir: resolve(text(values.dir) ?? env.SLUICE_DIR ?? '.sluice'),
   };
 }
@@ -128,6 +125,12 @@ export function requireServer(options: CommonOptions): { endpoint: string; key: 
   }
   if (options.key === undefined || options.key === '') {
     throw new UsageError('an API key is required: set SLUICE_API_KEY or pass --key-file PATH');
+  }
+  // Refused here, not by fetch at the first request (where it would look like a network error).
+  if (!isSendableKey(options.key)) {
+    throw new UsageError(
+      `the key in ${options.keyFrom} is not up to ${MAX_API_KEY_LENGTH} printable ASCII characters without spaces, so no request could carry it: check that it is the key the server issued`,
+    );
   }
   return { endpoint: options.endpoint, key: options.key };
 }

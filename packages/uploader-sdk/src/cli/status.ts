@@ -86,7 +86,7 @@ async function readLookup(response: Response): Promise<Lookup> {
       why:
         location === null
           ? 'a redirect without a location; configure the final URL'
-          : `redirects to ${new URL(location, response.url).href}; configure the final URL`,
+          : `redirects to ${URL.canParse(location, response.url) ? new URL(location, response.url).href : JSON.stringify(location)}; configure the final URL`,
     };
   }
   if (status === 200) {
