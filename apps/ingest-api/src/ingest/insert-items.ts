@@ -1,6 +1,7 @@
 import type { ItemResult } from '@sluice/contracts';
 import { sql } from 'drizzle-orm';
-import type { Database, DbTransaction } from '../db/database.js';
+import { sqlStateOf } from '../db/connection-errors.js';
+import type { Database, Db, DbTransaction } from '../db/database.js';
 import { items } from '../db/schema/index.js';
 
 /** One validated item to store; `hash` is the server-computed canonical hash. */
@@ -37,7 +38,8 @@ function rowsOf<T>(result: unknown): T[] {
 }
 
 /**
- * Stores items of one source inside an open transaction and says, for each input row in order,
+ * Stores items of one source through `tx` (an open transaction, or the database handle itself: each
+ * statement is atomic on its own) and says, for each input row in order,
  * whether it was `stored` now, or already there with the same hash (`duplicate`) or a different
  * one (`conflict`). The unique key (source, id) decides, never a prior read. Two statements
  * whatever the batch size, each with two parameters (the rows travel as one JSON array): an
@@ -45,7 +47,7 @@ function rowsOf<T>(result: unknown): T[] {
  * `SELECT` of their stored hashes. A repeated id in `rows` is answered against what is stored.
  */
 export async function insertItemsInTransaction(
-  tx: DbTransaction,
+  tx: Pick<DbTransaction | Db, 'execute'>,
   source: string,
   rows: readonly NewItem[],
 ): Promise<InsertOutcome[]> {
@@ -100,15 +102,26 @@ export async function insertItemsInTransaction(
   });
 }
 
+const DEADLOCK_ATTEMPTS = 4;
+
 /**
- * {@link insertItemsInTransaction} in a transaction of its own (all rows or none), retried on a
- * deadlock; outages come out as `DatabaseUnavailableError`.
+ * {@link insertItemsInTransaction} without a transaction of its own: its one `INSERT` is atomic by
+ * itself (all rows or none), and the `SELECT` that may follow reads committed rows, which are never
+ * deleted, so `BEGIN` and `COMMIT` would only add two round trips. Retried on a deadlock; outages
+ * come out as `DatabaseUnavailableError`.
  */
-export function insertItems(
+export async function insertItems(
   db: Database,
   source: string,
   rows: readonly NewItem[],
 ): Promise<InsertOutcome[]> {
-  if (rows.length === 0) return Promise.resolve([]);
-  return db.transaction((tx) => insertItemsInTransaction(tx, source, rows));
+  if (rows.length === 0) return [];
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await db.use((orm) => insertItemsInTransaction(orm, source, rows));
+    } catch (error) {
+      if (attempt < DEADLOCK_ATTEMPTS && sqlStateOf(error) === '40P01') continue;
+      throw error;
+    }
+  }
 }

@@ -96,7 +96,7 @@ async function answerBatch(request: FastifyRequest, limits: Limits): Promise<Ing
 
 /**
  * `POST /v1/batch`: validates the envelope (a failure is 400 for the whole request), then each
- * item on its own (a bad one is `rejected`), and stores the valid ones in one transaction through
+ * item on its own (a bad one is `rejected`), and stores the valid ones in one atomic insert through
  * the idempotency gate. `results[i]` answers `items[i]`.
  */
 export const batchRoutes: FastifyPluginAsync<BatchRoutesOptions> = async (app, { limits }) => {
