@@ -99,6 +99,29 @@ describe('rotation', () => {
     await expectStoredExactly(server, [...old, ...fresh]);
   });
 
+  test('reads from 0 a file rewritten in place with its first line and more bytes while the tailer is stopped', async ({
+    server,
+    cleanup,
+    uploader,
+  }) => {
+    // Same inode, same first line, longer than the checkpoint, a newline at the checkpoint's offset: only
+    // the bytes before the checkpoint tell that this is not the file it was.
+    const old = ['# header of a rewritten log', ...numberedLines('rewritten-old', 40)];
+    const { path } = await appLog(lines(old));
+    const tail = tailFile(path, { uploader, ...fast });
+    await waitCaughtUp(tail);
+    await tail.stop();
+    const fresh = ['# header of a rewritten log', ...numberedLines('rewritten-new', 80)];
+    await recreateWithSameInode(path, lines(fresh));
+    const again = tailFile(path, { uploader, ...fast });
+    cleanup.add(() => again.stop());
+    const warnings: string[] = [];
+    again.on('warning', ({ message }) => warnings.push(message));
+    // Both headers: the new file's first line is a line of its own, under its new generation's id.
+    await expectStoredExactly(server, [...old, ...fresh]);
+    expect(warnings.join('\n')).toMatch(/does not fit the file: it follows other bytes than those read/);
+  });
+
   test('reads again, as a new generation, a file truncated and rewritten in place', async ({
     server,
     cleanup,

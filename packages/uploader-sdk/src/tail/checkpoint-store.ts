@@ -36,6 +36,13 @@ export interface CheckpointEntry {
   /** The hash of the file's first line alone (no inode): what a copy of it shares. Absent in old files. */
   head?: string;
   /**
+   * The hash of the bytes just before `offset` (see `readBefore`): reading resumes at `offset` only if the
+   * file still holds them there. A file rewritten with its first line while the tailer was down, or a new
+   * file that got a deleted one's inode and first line, is read from its start instead of from a place
+   * that is not where reading stood. Absent at offset 0 and in old files.
+   */
+  before?: string;
+  /**
    * The ids of this entry's lines when they are not `<fingerprint>.<generation>`: a copy made by
    * copytruncate is read under the identity of the generation it is a copy of (see `previous`).
    */
@@ -59,6 +66,8 @@ export interface PreviousGeneration {
   readonly ts: number;
   /** The hash of its first line alone. */
   readonly head: string;
+  /** The hash of the bytes just before `offset` (see {@link CheckpointEntry.before}). */
+  readonly before?: string;
   /** When the truncation was found (epoch ms). */
   readonly at: number;
 }
@@ -79,6 +88,7 @@ export function detachGeneration(entry: CheckpointEntry, now: number): void {
       offset: entry.offset,
       ts: entry.ts,
       head: entry.head,
+      ...(entry.before === undefined ? {} : { before: entry.before }),
       at: now,
     };
     entry.previous = [...(entry.previous ?? []), previous].slice(-MAX_PREVIOUS);
@@ -86,6 +96,7 @@ export function detachGeneration(entry: CheckpointEntry, now: number): void {
   entry.generation += 1;
   entry.offset = 0;
   entry.ts = now;
+  delete entry.before;
   delete entry.unterminated;
   delete entry.cut;
   delete entry.continued;
@@ -93,6 +104,11 @@ export function detachGeneration(entry: CheckpointEntry, now: number): void {
 }
 
 const BASE64URL_22 = /^[A-Za-z0-9_-]{22}$/;
+
+/** Absent, or 22 base64url characters. */
+function isHashOrAbsent(value: unknown): boolean {
+  return value === undefined || (typeof value === 'string' && BASE64URL_22.test(value));
+}
 
 function isIdentity(value: unknown): boolean {
   if (typeof value !== 'object' || value === null) return false;
@@ -115,6 +131,7 @@ function isPrevious(value: unknown): value is PreviousGeneration {
     BASE64URL_22.test(previous.fingerprint) &&
     typeof previous.head === 'string' &&
     BASE64URL_22.test(previous.head) &&
+    isHashOrAbsent(previous.before) &&
     count('generation') &&
     count('offset') &&
     count('ts') &&
@@ -140,8 +157,8 @@ function isEntry(value: unknown): value is CheckpointEntry {
     (entry.unterminated === undefined || typeof entry.unterminated === 'boolean') &&
     (entry.cut === undefined || (count('cut') && (entry.cut as number) > (entry.offset as number))) &&
     (entry.continued === undefined || typeof entry.continued === 'boolean') &&
-    (entry.head === undefined ||
-      (typeof entry.head === 'string' && BASE64URL_22.test(entry.head as string))) &&
+    isHashOrAbsent(entry.head) &&
+    isHashOrAbsent(entry.before) &&
     (entry.as === undefined || isIdentity(entry.as)) &&
     (entry.previous === undefined || (Array.isArray(entry.previous) && entry.previous.every(isPrevious)))
   );

@@ -46,3 +46,16 @@ export async function readIdentity(
     head: createHash('sha256').update(line).digest('base64url').slice(0, 22),
   };
 }
+
+/**
+ * 22 base64url characters of the SHA-256 of the (at most {@link FINGERPRINT_BYTES}) bytes just before
+ * `offset`; undefined at offset 0 or when the file no longer has them.
+ */
+export async function readBefore(handle: FileHandle, offset: number): Promise<string | undefined> {
+  const length = Math.min(offset, FINGERPRINT_BYTES);
+  if (length === 0) return undefined;
+  const bytes = Buffer.alloc(length);
+  const { bytesRead } = await handle.read(bytes, 0, length, offset - length);
+  if (bytesRead !== length) return undefined;
+  return createHash('sha256').update(bytes).digest('base64url').slice(0, 22);
+}

@@ -1,6 +1,6 @@
 import { type FileHandle, open } from 'node:fs/promises';
 import { type CheckpointEntry, type CheckpointStore, detachGeneration } from './checkpoint-store.js';
-import { readFingerprint, readIdentity } from './fingerprint.js';
+import { readBefore, readFingerprint, readIdentity } from './fingerprint.js';
 import { LineSplitter, type RawLine } from './line-splitter.js';
 import { MultilineGrouper, type TailLine, toTailLine } from './multiline.js';
 import type { ResolvedTailOptions } from './options.js';
@@ -349,9 +349,15 @@ export class FollowedFile {
         entry.offset < size &&
         entry.unterminated !== true &&
         !(await this.#newlineBefore(entry.offset));
-      if (beyondEnd || midLine) {
+      const otherBytes = !beyondEnd && !midLine && !(await this.#holdsBefore(entry.offset, entry.before));
+      if (beyondEnd || midLine || otherBytes) {
+        const why = beyondEnd
+          ? `is past its end (${size} bytes)`
+          : midLine
+            ? 'is not at the start of a line'
+            : 'follows other bytes than those read (rewritten with the same first line, or another file with its inode)';
         this.#context.emit('warning', {
-          message: `checkpoint of ${this.path} at ${entry.offset} does not fit the file (${size} bytes); reading it from its start as a new generation`,
+          message: `checkpoint of ${this.path} at ${entry.offset} does not fit the file: it ${why}; reading it from its start as a new generation`,
           path: this.path,
         });
         // A copy made before it shrank (copytruncate while the tailer was down) is looked for.
@@ -410,10 +416,12 @@ export class FollowedFile {
     const { previous } = match;
     if (previous.offset > size) return false;
     if (previous.offset > 0 && !(await this.#newlineBefore(previous.offset))) return false;
+    if (!(await this.#holdsBefore(previous.offset, previous.before))) return false;
     const entry: CheckpointEntry = {
       fingerprint,
       generation: 0,
       offset: previous.offset,
+      ...(previous.before === undefined ? {} : { before: previous.before }),
       ts: previous.ts,
       file: match.entry.file,
       ino: this.ino,
@@ -455,6 +463,12 @@ export class FollowedFile {
       generation: entry.generation,
       offset: entry.offset,
     });
+  }
+
+  /** Whether the bytes before `offset` hash to `before` (true when there is nothing to check). */
+  async #holdsBefore(offset: number, before: string | undefined): Promise<boolean> {
+    if (before === undefined || offset === 0) return true;
+    return (await readBefore(this.#handle!, offset)) === before;
   }
 
   async #newlineBefore(offset: number): Promise<boolean> {
@@ -500,7 +514,10 @@ export class FollowedFile {
     this.lines += lines.length;
     const next = this.#grouper?.pendingStart ?? this.#splitter!.lineStart;
     if (next !== entry.offset) {
+      const before = await readBefore(this.#handle!, next);
       entry.offset = next;
+      if (before === undefined) delete entry.before;
+      else entry.before = before;
       delete entry.unterminated;
       delete entry.cut;
       if (this.#grouper?.pendingContinues === true) entry.continued = true;
