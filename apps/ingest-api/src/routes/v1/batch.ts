@@ -15,6 +15,7 @@ import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { StoredItem } from '../../admin/stored-item.js';
 import { beginStoring } from '../../error-handler.js';
 import { InvalidBatchError } from '../../errors.js';
+import { BodyBudget, bodyHandled, releaseBody } from '../../http/body-budget.js';
 import { decodeBody } from '../../http/decode-body.js';
 import { insertItems, type NewItem, outcomeResult } from '../../ingest/insert-items.js';
 import { noteOutcome } from '../../plugins/request-log.js';
@@ -95,6 +96,13 @@ async function answerBatch(request: FastifyRequest, limits: Limits): Promise<Ing
 }
 
 /**
+ * Decoded batch bodies this process holds at once, in `MAX_BATCH_BYTES` (64 MiB at the default 4 MiB), and
+ * of those one source (at most 32 MiB): the SDK holds at most 8 requests of 1 MiB in flight.
+ */
+const BODY_BUDGET_BATCHES = 16;
+const SOURCE_BODY_BUDGET_BATCHES = 8;
+
+/**
  * `POST /v1/batch`: validates the envelope (a failure is 400 for the whole request), then each
  * item on its own (a bad one is `rejected`), and stores the valid ones in one atomic insert through
  * the idempotency gate. `results[i]` answers `items[i]`.
@@ -102,12 +110,20 @@ async function answerBatch(request: FastifyRequest, limits: Limits): Promise<Ing
 export const batchRoutes: FastifyPluginAsync<BatchRoutesOptions> = async (app, { limits }) => {
   // Batches are JSON only; without this Fastify would hand text/plain bodies to the handler.
   app.removeContentTypeParser('text/plain');
+  const budget = new BodyBudget(
+    BODY_BUDGET_BATCHES * limits.maxBatchBytes,
+    SOURCE_BODY_BUDGET_BATCHES * limits.maxBatchBytes,
+  );
   app.route({
     method: ROUTES.batch.method,
     url: ROUTES.batch.path,
     bodyLimit: limits.maxBatchBytes,
-    preParsing: decodeBody(limits.maxBatchBytes),
+    preParsing: decodeBody(limits.maxBatchBytes, budget),
+    // Requests answered or abandoned before the handler ran; the handler gives back its own.
+    onResponse: async (request) => releaseBody(request, true),
+    onRequestAbort: async (request) => releaseBody(request, false),
     handler: async (request): Promise<IngestResponse> => {
+      bodyHandled(request);
       const stopTimer = app.metrics.batchDuration.startTimer({ route: 'batch' });
       try {
         const response = await answerBatch(request, limits);
@@ -118,6 +134,7 @@ export const batchRoutes: FastifyPluginAsync<BatchRoutesOptions> = async (app, {
         return response;
       } finally {
         stopTimer();
+        releaseBody(request, true);
       }
     },
   });
