@@ -16,14 +16,17 @@ const NETWORK_CODES = new Set([
   'CONNECT_TIMEOUT',
 ]);
 
-// 57P01 admin shutdown, 57P02 crash shutdown, 57P03 cannot connect now, 53300 too many connections.
-const UNAVAILABLE_SQLSTATES = new Set(['57P01', '57P02', '57P03', '53300']);
+// 57P01 admin shutdown, 57P02 crash shutdown, 57P03 cannot connect now; class 53, insufficient resources
+// (53100 disk full, 53200 out of memory, 53300 too many connections, 53400 a configured limit); 58030 an
+// I/O error. None is the request's fault: a 500 would make clients dead-letter or retry blindly, while
+// 503 with Retry-After says to come back, with the database's own reason.
+const UNAVAILABLE_SQLSTATES = new Set(['57P01', '57P02', '57P03', '58030']);
 
 function isConnectionFailure(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
   const code = (error as { code?: unknown }).code;
   if (typeof code === 'string') {
-    if (NETWORK_CODES.has(code) || UNAVAILABLE_SQLSTATES.has(code) || /^08[0-9A-Z]{3}$/.test(code))
+    if (NETWORK_CODES.has(code) || UNAVAILABLE_SQLSTATES.has(code) || /^(08|53)[0-9A-Z]{3}$/.test(code))
       return true;
   }
   return /PGlite is closed|database is closed/i.test(error.message);
@@ -41,7 +44,8 @@ export function sqlStateOf(error: unknown): string | undefined {
 
 /**
  * The {@link DatabaseUnavailableError} an outage error stands for (connection refused, reset or
- * terminated, server shutting down, embedded database closed), or `undefined` for any other error.
+ * terminated, server shutting down, embedded database closed, out of disk, memory or connections), or
+ * `undefined` for any other error.
  * Looks through drizzle's wrapping `cause`s.
  */
 export function asUnavailable(error: unknown): DatabaseUnavailableError | undefined {
