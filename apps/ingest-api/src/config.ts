@@ -1,10 +1,9 @@
 import { isIP } from 'node:net';
 import { join } from 'node:path';
-import { DEFAULT_LIMITS, isSendableKey, type Limits } from '@sluice/contracts';
+import { DEFAULT_LIMITS, isSendableKey, type Limits, MANIFEST_FIELD } from '@sluice/contracts';
 import { z } from 'zod';
 import { isValidSourceName } from './auth/api-keys.js';
 import { ConfigError } from './errors.js';
-import { manifestLimitOf } from './ingest/blob-manifest.js';
 import type { S3ObjectStoreOptions } from './object-store/s3-object-store.js';
 
 /** One `source:key` pair of `API_KEYS`. */
@@ -161,6 +160,73 @@ export const MIN_ADMIN_KEY_LENGTH = 16;
 /** Room for what a record holds besides its data (id, type, ts, hash, keys and separators). */
 const ITEM_ENVELOPE_BYTES = 1024;
 
+/** The `S3_*` variables that configure the store `S3_BUCKET` names, and mean nothing without it. */
+const S3_SETTINGS = [
+  'S3_ENDPOINT',
+  'S3_REGION',
+  'S3_ACCESS_KEY_ID',
+  'S3_SECRET_ACCESS_KEY',
+  'S3_FORCE_PATH_STYLE',
+  'S3_REQUEST_TIMEOUT_MS',
+  'S3_CONNECT_TIMEOUT_MS',
+  'S3_MAX_SOCKETS',
+] as const;
+
+/**
+ * Longest multipart boundary (RFC 2046). Clients choose shorter ones: Node's fetch, which the SDK
+ * sends with, 32 characters; browsers and curl about 40.
+ */
+const MAX_BOUNDARY_CHARS = 70;
+
+/** Longest item id, item type (in characters) and contentType of a blob (`@sluice/contracts`). */
+const MAX_ID_CHARS = 128;
+const MAX_TYPE_CHARS = 128;
+const MAX_CONTENT_TYPE_CHARS = 255;
+
+/**
+ * Bytes a multipart part adds around its content with these headers: the delimiter line, the headers,
+ * the blank line, and the line break after the content.
+ */
+function partFramingBytes(headers: readonly string[]): number {
+  const delimiter = `--${'-'.repeat(MAX_BOUNDARY_CHARS)}\r\n`;
+  const before = `${delimiter}${headers.map((header) => `${header}\r\n`).join('')}\r\n`;
+  const after = '\r\n';
+  return Buffer.byteLength(before) + Buffer.byteLength(after);
+}
+
+/**
+ * Most bytes a `POST /v1/blobs` body of `maxBlobsPerRequest` blobs adds to the blobs' own bytes, as a
+ * client keeping to the limits sends it (the SDK's way: a `manifest` field written by `JSON.stringify`,
+ * then one file part per blob, named and filed under its id and typed with its contentType): the
+ * manifest with every entry at its longest, each part's framing, and the closing delimiter.
+ */
+function blobRequestOverheadOf(limits: Pick<Limits, 'maxBlobsPerRequest' | 'maxBlobMetaBytes'>): number {
+  // The longest manifest entry: an id of 128 characters, a type of 128 four-byte characters, ts and size
+  // at the largest integer the contract accepts, a contentType whose every character JSON escapes (\"),
+  // and a meta of maxBlobMetaBytes in place of `{}`.
+  const longestEntry = {
+    id: 'i'.repeat(MAX_ID_CHARS),
+    type: '\u{1F600}'.repeat(MAX_TYPE_CHARS),
+    ts: Number.MAX_SAFE_INTEGER,
+    contentType: '"'.repeat(MAX_CONTENT_TYPE_CHARS),
+    size: Number.MAX_SAFE_INTEGER,
+    sha256: '0'.repeat(64),
+    meta: {},
+  };
+  const entryBytes = Buffer.byteLength(JSON.stringify(longestEntry)) - '{}'.length + limits.maxBlobMetaBytes;
+  const separators = limits.maxBlobsPerRequest - 1;
+  const manifestBytes =
+    Buffer.byteLength(JSON.stringify({ items: [] })) + limits.maxBlobsPerRequest * entryBytes + separators;
+  const manifestPart = partFramingBytes([`Content-Disposition: form-data; name="${MANIFEST_FIELD}"`]);
+  const id = 'i'.repeat(MAX_ID_CHARS);
+  const blobPart = partFramingBytes([
+    `Content-Disposition: form-data; name="${id}"; filename="${id}"`,
+    `Content-Type: ${'c'.repeat(MAX_CONTENT_TYPE_CHARS)}`,
+  ]);
+  const closing = Buffer.byteLength(`--${'-'.repeat(MAX_BOUNDARY_CHARS)}--\r\n`);
+  return manifestPart + manifestBytes + limits.maxBlobsPerRequest * blobPart + closing;
+}
+
 /** Fewest characters of a key of `API_KEYS`. */
 const MIN_API_KEY_LENGTH = 8;
 
@@ -301,8 +367,8 @@ const EnvSchema = z.object({
   S3_ACCESS_KEY_ID: optionalString,
   S3_SECRET_ACCESS_KEY: optionalString,
   S3_FORCE_PATH_STYLE: booleanFlag,
-  S3_REQUEST_TIMEOUT_MS: positiveInt(undefined),
-  S3_CONNECT_TIMEOUT_MS: positiveInt(undefined),
+  S3_REQUEST_TIMEOUT_MS: durationMs(undefined),
+  S3_CONNECT_TIMEOUT_MS: durationMs(undefined),
   S3_MAX_SOCKETS: positiveInt(undefined),
   API_KEYS: apiKeys,
   ADMIN_KEY: optionalString.refine(
@@ -347,6 +413,38 @@ const EnvSchema = z.object({
   METRICS_CACHE_MS: durationMs(5000),
 });
 
+/** `a`, `a and b`, `a, b and c`. */
+function listOf(names: readonly string[]): string {
+  return names.length <= 1 ? names.join('') : `${names.slice(0, -1).join(', ')} and ${names.at(-1)}`;
+}
+
+/**
+ * What is wrong with the `S3_*` variables set in `env`: settings without `S3_BUCKET` (the blobs would go
+ * to the local `DATA_DIR/objects` instead, on a worker its own disk, and their staged bytes would be
+ * freed as if uploaded), or one half of the static credentials (the store would sign with whatever
+ * credentials the host has instead).
+ */
+function s3SettingProblems(env: Readonly<Record<string, string | undefined>>, hasBucket: boolean): string[] {
+  const isSet = (name: string): boolean => (env[name]?.trim() ?? '') !== '';
+  const problems: string[] = [];
+  const settings = S3_SETTINGS.filter(isSet);
+  if (!hasBucket && settings.length > 0) {
+    problems.push(
+      `${listOf(settings)} ${settings.length === 1 ? 'is' : 'are'} set without S3_BUCKET: set S3_BUCKET to the bucket blobs are uploaded to, or unset ${settings.length === 1 ? 'it' : 'them'} to keep blobs in the local directory DATA_DIR/objects`,
+    );
+  }
+  const [id, secret] = [isSet('S3_ACCESS_KEY_ID'), isSet('S3_SECRET_ACCESS_KEY')];
+  if (id !== secret) {
+    const [given, missing] = id
+      ? ['S3_ACCESS_KEY_ID', 'S3_SECRET_ACCESS_KEY']
+      : ['S3_SECRET_ACCESS_KEY', 'S3_ACCESS_KEY_ID'];
+    problems.push(
+      `${given} is set without ${missing}: set both, or neither to use the AWS default credentials (environment, profile, instance role)`,
+    );
+  }
+  return problems;
+}
+
 /** True for addresses only this machine can reach. */
 export function isLoopbackHost(host: string): boolean {
   return host === 'localhost' || host === '::1' || host === '[::1]' || /^127(\.\d{1,3}){3}$/.test(host);
@@ -385,6 +483,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     throw new ConfigError(`invalid configuration: ${problems.join('; ')}`, { cause: parsed.error });
   }
   const e = parsed.data;
+  const s3Problems = s3SettingProblems(env, e.S3_BUCKET !== undefined);
+  if (s3Problems.length > 0) throw new ConfigError(s3Problems.join('; '));
   const admin: AdminConfig = {
     key: e.ADMIN_KEY,
     host: e.HOST,
@@ -409,14 +509,16 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
       `MAX_ITEM_DATA_BYTES (${e.MAX_ITEM_DATA_BYTES}) plus ${ITEM_ENVELOPE_BYTES} bytes for the rest of an item must not exceed MAX_BATCH_BYTES (${e.MAX_BATCH_BYTES})`,
     );
   }
-  const manifestBytes = manifestLimitOf({
-    ...DEFAULT_LIMITS,
+  // Likewise a blob of MAX_BLOB_BYTES, in a request of as many blobs as allowed (the others empty) whose
+  // manifest entries are all at their longest: a body that exceeds MAX_BLOB_REQUEST_BYTES gets 413.
+  const blobOverhead = blobRequestOverheadOf({
     maxBlobsPerRequest: e.MAX_BLOBS_PER_REQUEST,
     maxBlobMetaBytes: e.MAX_BLOB_META_BYTES,
   });
-  if (e.MAX_BLOB_BYTES + manifestBytes > e.MAX_BLOB_REQUEST_BYTES) {
+  const blobRequestBytes = e.MAX_BLOB_BYTES + blobOverhead;
+  if (blobRequestBytes > e.MAX_BLOB_REQUEST_BYTES) {
     throw new ConfigError(
-      `MAX_BLOB_BYTES (${e.MAX_BLOB_BYTES}) plus room for the manifest (${manifestBytes} bytes) must not exceed MAX_BLOB_REQUEST_BYTES (${e.MAX_BLOB_REQUEST_BYTES})`,
+      `MAX_BLOB_REQUEST_BYTES (${e.MAX_BLOB_REQUEST_BYTES}) is too small: a request with a blob of MAX_BLOB_BYTES (${e.MAX_BLOB_BYTES}) needs at least ${blobRequestBytes} bytes, ${blobOverhead} of them for the manifest of MAX_BLOBS_PER_REQUEST (${e.MAX_BLOBS_PER_REQUEST}) entries with MAX_BLOB_META_BYTES (${e.MAX_BLOB_META_BYTES}) of meta each and the multipart framing of its parts; raise MAX_BLOB_REQUEST_BYTES to ${blobRequestBytes}, or lower MAX_BLOB_BYTES, MAX_BLOB_META_BYTES or MAX_BLOBS_PER_REQUEST`,
     );
   }
   if (e.HEADERS_TIMEOUT_MS > e.REQUEST_TIMEOUT_MS) {

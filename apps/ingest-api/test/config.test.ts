@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { DEFAULT_LIMITS } from '@sluice/contracts';
+import { BlobManifestItemSchema, DEFAULT_LIMITS, type Limits, MANIFEST_FIELD } from '@sluice/contracts';
 import { describe, expect, it } from 'vitest';
 import { configKeySeeds, grantsDevKey } from '../src/auth/config-keys.js';
 import { DEV_API_KEY, loadConfig } from '../src/config.js';
@@ -209,11 +209,104 @@ describe('loadConfig', () => {
     });
   });
 
+  it('refuses S3 settings without S3_BUCKET instead of keeping blobs on the local disk', () => {
+    // Without a bucket the blobs would go to DATA_DIR/objects: on a worker container, its own ephemeral
+    // disk, after which the staged bytes are freed as if uploaded.
+    const settings = {
+      S3_ENDPOINT: 'http://minio:9000',
+      S3_REGION: 'eu-west-1',
+      S3_ACCESS_KEY_ID: 'id',
+      S3_SECRET_ACCESS_KEY: 'secret-value',
+      S3_FORCE_PATH_STYLE: 'false',
+      S3_REQUEST_TIMEOUT_MS: '1500',
+      S3_CONNECT_TIMEOUT_MS: '1500',
+      S3_MAX_SOCKETS: '7',
+    };
+    for (const [name, value] of Object.entries(settings)) {
+      expect(() => loadConfig({ [name]: value }), name).toThrow(
+        new RegExp(`${name} is set without S3_BUCKET`),
+      );
+    }
+    const worker = () =>
+      loadConfig({
+        ROLE: 'worker',
+        S3_ENDPOINT: 'http://minio:9000',
+        S3_ACCESS_KEY_ID: 'id',
+        S3_SECRET_ACCESS_KEY: 'secret-value',
+      });
+    expect(worker).toThrow(
+      /S3_ENDPOINT, S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY are set without S3_BUCKET: set S3_BUCKET/,
+    );
+    expect(worker).not.toThrow(/secret-value/);
+    expect(loadConfig({ ...settings, S3_BUCKET: 'b' }).s3).toMatchObject({ bucket: 'b' });
+    // Blank is unset, as for every variable.
+    expect(loadConfig({ S3_ENDPOINT: ' ', S3_FORCE_PATH_STYLE: '' }).s3).toBeUndefined();
+  });
+
+  it('refuses one of S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY without the other, never echoing the secret', () => {
+    // The store would otherwise ignore the one given and sign with whatever credentials the host has.
+    expect(() => loadConfig({ S3_BUCKET: 'b', S3_ACCESS_KEY_ID: 'id' })).toThrow(
+      /S3_ACCESS_KEY_ID is set without S3_SECRET_ACCESS_KEY/,
+    );
+    const secretOnly = () => loadConfig({ S3_BUCKET: 'b', S3_SECRET_ACCESS_KEY: 'secret-value' });
+    expect(secretOnly).toThrow(/S3_SECRET_ACCESS_KEY is set without S3_ACCESS_KEY_ID/);
+    expect(secretOnly).not.toThrow(/secret-value/);
+    // Neither: the AWS default credential chain (instance role, profile) signs.
+    expect(loadConfig({ S3_BUCKET: 'b' }).s3).toMatchObject({
+      accessKeyId: undefined,
+      secretAccessKey: undefined,
+    });
+  });
+
+  it('refuses a MAX_BLOB_REQUEST_BYTES too small for one blob of MAX_BLOB_BYTES with its manifest and framing', async () => {
+    // One blob at MAX_BLOB_BYTES in its own request: the body also carries the manifest and the multipart
+    // framing, and the SDK dead-letters a blob whose request gets 413.
+    const reviewer = {
+      MAX_BLOBS_PER_REQUEST: '1',
+      MAX_BLOB_BYTES: '1048576',
+      MAX_BLOB_REQUEST_BYTES: '1053696',
+    };
+    const needed = neededBlobRequestBytes(reviewer);
+    // Under these limits one blob of 1 MiB, its manifest entry at its longest, makes a 1,054,735-byte body.
+    expect(needed).toBeGreaterThanOrEqual(1_054_735);
+    expect(() => loadConfig(reviewer)).toThrow(/raise MAX_BLOB_REQUEST_BYTES to \d+/);
+
+    for (const limits of [
+      reviewer,
+      { MAX_BLOBS_PER_REQUEST: '3', MAX_BLOB_BYTES: '100000', MAX_BLOB_META_BYTES: '300' },
+    ]) {
+      const room = neededBlobRequestBytes(limits);
+      // Exactly the room it asks for starts, a byte less does not.
+      const config = loadConfig({ ...limits, MAX_BLOB_REQUEST_BYTES: String(room) });
+      expect(config.limits.maxBlobRequestBytes).toBe(room);
+      expect(() => loadConfig({ ...limits, MAX_BLOB_REQUEST_BYTES: String(room - 1) })).toThrow(
+        new RegExp(`needs at least ${room} bytes`),
+      );
+      // And the largest request a client keeping to the limits sends is within it.
+      expect(await largestBlobRequestBytes(config.limits)).toBeLessThanOrEqual(room);
+    }
+  });
+
   it('refuses durations a timer cannot hold (past 2^31 - 1 ms, where Node fires at once)', () => {
     for (const name of ['WORKER_LEASE_MS', 'REQUEST_TIMEOUT_MS', 'DB_CONNECT_RETRY_MS', 'METRICS_CACHE_MS']) {
       expect(() => loadConfig({ [name]: '3000000000' }), name).toThrow(new RegExp(`${name}.*2147483647`));
     }
     expect(loadConfig({ WORKER_LEASE_MS: '2147483647' }).worker.leaseMs).toBe(2_147_483_647);
+    // The S3 client's timeouts too: past the limit every call to the store would time out at once.
+    for (const name of ['S3_REQUEST_TIMEOUT_MS', 'S3_CONNECT_TIMEOUT_MS']) {
+      expect(() => loadConfig({ S3_BUCKET: 'b', [name]: '3000000000' }), name).toThrow(
+        new RegExp(`${name}.*2147483647`),
+      );
+    }
+    expect(
+      loadConfig({ S3_BUCKET: 'b', S3_REQUEST_TIMEOUT_MS: '2147483647', S3_CONNECT_TIMEOUT_MS: '2147483647' })
+        .s3,
+    ).toMatchObject({ requestTimeoutMs: 2_147_483_647, connectionTimeoutMs: 2_147_483_647 });
+    // Unset, the store's own defaults apply.
+    expect(loadConfig({ S3_BUCKET: 'b' }).s3).toMatchObject({
+      requestTimeoutMs: undefined,
+      connectionTimeoutMs: undefined,
+    });
   });
 
   it('reads how long one reading of the blob counts serves /metrics', () => {
@@ -222,3 +315,61 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ METRICS_CACHE_MS: 'soon' })).toThrow(/METRICS_CACHE_MS/);
   });
 });
+
+/** The MAX_BLOB_REQUEST_BYTES that `env` says it needs, read from the refusal of a too small one. */
+function neededBlobRequestBytes(env: Record<string, string>): number {
+  try {
+    loadConfig({ ...env, MAX_BLOB_REQUEST_BYTES: '1' });
+  } catch (error) {
+    const needed = /MAX_BLOB_REQUEST_BYTES \(1\).* needs at least (\d+) bytes/.exec(
+      (error as Error).message,
+    )?.[1];
+    if (needed !== undefined) return Number(needed);
+    throw error;
+  }
+  throw new Error('MAX_BLOB_REQUEST_BYTES=1 was accepted');
+}
+
+/**
+ * Bytes of the largest `POST /v1/blobs` body a client keeping to `limits` sends with one blob of
+ * `maxBlobBytes` in it, built as the SDK builds it (a FormData: the manifest field, then one file part per
+ * blob named and filed under its id, typed with its contentType) and serialized by Node's fetch. Every
+ * field of each manifest entry is at its longest as JSON writes it, which the contract is checked to allow.
+ */
+async function largestBlobRequestBytes(limits: Limits): Promise<number> {
+  const meta = { m: 'x'.repeat(limits.maxBlobMetaBytes - '{"m":""}'.length) };
+  expect(Buffer.byteLength(JSON.stringify(meta))).toBe(limits.maxBlobMetaBytes);
+  const items = Array.from({ length: limits.maxBlobsPerRequest }, (_, index) => ({
+    id: String(index).padStart(128, '0'),
+    // Four UTF-8 bytes per character.
+    type: '\u{1F600}'.repeat(128),
+    ts: Number.MAX_SAFE_INTEGER,
+    // Quotes are written \" in JSON.
+    contentType: `a/b;${'"'.repeat(251)}`,
+    size: index === 0 ? limits.maxBlobBytes : 0,
+    sha256: 'f'.repeat(64),
+    meta,
+  }));
+  const [first] = items;
+  if (first === undefined) throw new Error('no blobs');
+  // Each field is at the longest the contract allows: one character more and the entry is refused.
+  expect(BlobManifestItemSchema.safeParse(first).success).toBe(true);
+  for (const longer of [
+    { id: `${first.id}0` },
+    { type: `${first.type}x` },
+    { contentType: `${first.contentType}"` },
+    { ts: first.ts + 1 },
+  ]) {
+    expect(
+      BlobManifestItemSchema.safeParse({ ...first, ...longer }).success,
+      JSON.stringify(Object.keys(longer)),
+    ).toBe(false);
+  }
+  const form = new FormData();
+  form.append(MANIFEST_FIELD, JSON.stringify({ items }));
+  for (const item of items) {
+    form.append(item.id, new Blob([new Uint8Array(item.size)], { type: item.contentType }), item.id);
+  }
+  const body = await new Request('http://localhost/v1/blobs', { method: 'POST', body: form }).arrayBuffer();
+  return body.byteLength;
+}
