@@ -4,6 +4,7 @@ import { DEFAULT_LIMITS, isSendableKey, type Limits, MANIFEST_FIELD } from '@slu
 import { z } from 'zod';
 import { isValidSourceName } from './auth/api-keys.js';
 import { ConfigError } from './errors.js';
+import { manifestLimitOf } from './ingest/blob-manifest.js';
 import type { S3ObjectStoreOptions } from './object-store/s3-object-store.js';
 
 /** One `source:key` pair of `API_KEYS`. */
@@ -178,11 +179,6 @@ const S3_SETTINGS = [
  */
 const MAX_BOUNDARY_CHARS = 70;
 
-/** Longest item id, item type (in characters) and contentType of a blob (`@sluice/contracts`). */
-const MAX_ID_CHARS = 128;
-const MAX_TYPE_CHARS = 128;
-const MAX_CONTENT_TYPE_CHARS = 255;
-
 /**
  * Bytes a multipart part adds around its content with these headers: the delimiter line, the headers,
  * the blank line, and the line break after the content.
@@ -201,27 +197,12 @@ function partFramingBytes(headers: readonly string[]): number {
  * manifest with every entry at its longest, each part's framing, and the closing delimiter.
  */
 function blobRequestOverheadOf(limits: Pick<Limits, 'maxBlobsPerRequest' | 'maxBlobMetaBytes'>): number {
-  // The longest manifest entry: an id of 128 characters, a type of 128 four-byte characters, ts and size
-  // at the largest integer the contract accepts, a contentType whose every character JSON escapes (\"),
-  // and a meta of maxBlobMetaBytes in place of `{}`.
-  const longestEntry = {
-    id: 'i'.repeat(MAX_ID_CHARS),
-    type: '\u{1F600}'.repeat(MAX_TYPE_CHARS),
-    ts: Number.MAX_SAFE_INTEGER,
-    contentType: '"'.repeat(MAX_CONTENT_TYPE_CHARS),
-    size: Number.MAX_SAFE_INTEGER,
-    sha256: '0'.repeat(64),
-    meta: {},
-  };
-  const entryBytes = Buffer.byteLength(JSON.stringify(longestEntry)) - '{}'.length + limits.maxBlobMetaBytes;
-  const separators = limits.maxBlobsPerRequest - 1;
-  const manifestBytes =
-    Buffer.byteLength(JSON.stringify({ items: [] })) + limits.maxBlobsPerRequest * entryBytes + separators;
+  const manifestBytes = manifestLimitOf(limits);
   const manifestPart = partFramingBytes([`Content-Disposition: form-data; name="${MANIFEST_FIELD}"`]);
-  const id = 'i'.repeat(MAX_ID_CHARS);
+  const id = 'i'.repeat(128);
   const blobPart = partFramingBytes([
     `Content-Disposition: form-data; name="${id}"; filename="${id}"`,
-    `Content-Type: ${'c'.repeat(MAX_CONTENT_TYPE_CHARS)}`,
+    `Content-Type: ${'c'.repeat(255)}`,
   ]);
   const closing = Buffer.byteLength(`--${'-'.repeat(MAX_BOUNDARY_CHARS)}--\r\n`);
   return manifestPart + manifestBytes + limits.maxBlobsPerRequest * blobPart + closing;

@@ -25,9 +25,32 @@ export function rejected(id: string, code: ItemErrorCode, message: string): Item
   return { id, status: 'rejected', error: { code, message } };
 }
 
-/** Most bytes a manifest may take: room for every item at its largest meta, plus its other fields. */
-export function manifestLimitOf(limits: Limits): number {
-  return limits.maxBlobsPerRequest * (limits.maxBlobMetaBytes + 1024);
+/** Longest item id, item type (in characters) and contentType of a blob (`@sluice/contracts`). */
+const MAX_ID_CHARS = 128;
+const MAX_TYPE_CHARS = 128;
+const MAX_CONTENT_TYPE_CHARS = 255;
+
+/**
+ * Most bytes a manifest keeping to `limits` takes, as `JSON.stringify` writes it: `maxBlobsPerRequest`
+ * entries at their longest (an id of 128 characters, a type of 128 four-byte characters, ts and size at
+ * the largest integer the contract accepts, a contentType whose every character JSON escapes, a meta of
+ * `maxBlobMetaBytes`), with the envelope and separators. A smaller limit refused valid manifests.
+ */
+export function manifestLimitOf(limits: Pick<Limits, 'maxBlobsPerRequest' | 'maxBlobMetaBytes'>): number {
+  const longestEntry = {
+    id: 'i'.repeat(MAX_ID_CHARS),
+    type: '\u{1F600}'.repeat(MAX_TYPE_CHARS),
+    ts: Number.MAX_SAFE_INTEGER,
+    contentType: '"'.repeat(MAX_CONTENT_TYPE_CHARS),
+    size: Number.MAX_SAFE_INTEGER,
+    sha256: '0'.repeat(64),
+    meta: {},
+  };
+  const entryBytes = Buffer.byteLength(JSON.stringify(longestEntry)) - '{}'.length + limits.maxBlobMetaBytes;
+  const separators = limits.maxBlobsPerRequest - 1;
+  return (
+    Buffer.byteLength(JSON.stringify({ items: [] })) + limits.maxBlobsPerRequest * entryBytes + separators
+  );
 }
 
 function idOf(item: unknown): string {
