@@ -24,15 +24,24 @@ export class SegmentFile {
 
   /**
    * Creates the file of a new segment whose first entry will be `firstSeq`. Under `fsync` durability the
-   * directory is synced too, so the file survives power loss before any frame is acknowledged in it.
+   * directory is synced too, so the file survives power loss before any frame is acknowledged in it. A
+   * creation that fails leaves no file behind, so the next one can take the same name.
    */
   static async create(directory: string, firstSeq: number, durability: Durability): Promise<SegmentFile> {
     const path = join(directory, segmentFileName(firstSeq));
-    const handle = await open(path, 'wx');
+    const handle = await openNewSegmentFile(path);
     try {
       await syncDirectory(directory, durability);
     } catch (error) {
-      await handle.close();
+      const cleanupErrors: unknown[] = [];
+      await handle.close().catch((closeError: unknown) => cleanupErrors.push(closeError));
+      await removeSegmentFile(path).catch((removeError: unknown) => cleanupErrors.push(removeError));
+      if (cleanupErrors.length > 0) {
+        throw new AggregateError(
+          [error, ...cleanupErrors],
+          'creating a queue segment failed, and so did removing its file',
+        );
+      }
       throw error;
     }
     const segment: Segment = { firstSeq, path, size: 0, sealed: false, live: 0, scannedBytes: 0 };
@@ -59,9 +68,42 @@ export class SegmentFile {
     await syncFileData(this.#handle, this.#durability);
   }
 
+  /**
+   * Cuts the file back to `size` bytes and makes that durable under `fsync` durability, so that frames
+   * past it are gone after a restart too.
+   */
+  async truncate(size: number): Promise<void> {
+    await this.#handle.truncate(size);
+    this.written = size;
+    await syncFileData(this.#handle, this.#durability);
+  }
+
   /** Closes the file handle. */
   async close(): Promise<void> {
     await this.#handle.close();
+  }
+}
+
+/**
+ * Opens the file of a new segment for writing. Its name is that of the next seq, which no frame of this
+ * queue has yet, and the directory is locked; so a file already there holds nothing of ours unless it has
+ * bytes, and an empty one (left by a creation whose cleanup failed) is taken over rather than blocking
+ * every later append.
+ */
+async function openNewSegmentFile(path: string): Promise<FileHandle> {
+  try {
+    return await open(path, 'wx');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    const handle = await open(path, 'r+');
+    let empty = false;
+    try {
+      empty = (await handle.stat()).size === 0;
+    } finally {
+      if (!empty) await handle.close();
+    }
+    if (!empty) throw error;
+    return handle;
   }
 }
 

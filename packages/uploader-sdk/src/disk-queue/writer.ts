@@ -129,6 +129,7 @@ export class QueueWriter {
       if (excess > 0) await this.#dropper.drop(excess);
     }
     const appendedAt = Date.now();
+    const firstSeq = state.nextSeq;
     const sealed: SegmentFile[] = [];
     const written: { seq: number; bytes: number; segment: SegmentFile['segment'] }[] = [];
     const seqs: number[][] = [];
@@ -159,10 +160,13 @@ export class QueueWriter {
       await this.#writeFrames(active, frames, appendedAt);
       await active.makeDurable();
     } catch (error) {
-      // Seqs handed to the failed frames are never reused: some may have reached the disk.
+      // Seqs handed to the failed frames are never reused, and are recorded as acknowledged: should
+      // removing the frames fail, they are still never delivered once the ledger is next written.
       state.committedSeq = state.nextSeq;
-      for (const { segment } of sealed) segment.sealed = true;
-      await this.#abandonActive(error);
+      if (state.nextSeq > firstSeq) state.acks.addRange(firstSeq, state.nextSeq - 1);
+      const touched = this.#active === undefined ? sealed : [...sealed, this.#active];
+      this.#active = undefined;
+      await discardUncommitted(touched, error);
       throw error;
     }
     state.committedSeq = state.nextSeq;
@@ -177,6 +181,8 @@ export class QueueWriter {
     state.unread += written.length;
     state.commits += 1;
     state.bytes += batchBytes;
+    // Their frames are durable and readers open the files themselves; a failed close still frees the handle.
+    for (const done of sealed) await done.close().catch(() => undefined);
     return seqs;
   }
 
@@ -194,31 +200,36 @@ export class QueueWriter {
     await active.write(encodeFrames(frames, appendedAt));
   }
 
-  /** Makes the active segment durable and closes it; it becomes readable to its end once the commit is done. */
+  /**
+   * Makes the active segment durable and moves on from it; it becomes readable to its end once the commit
+   * is done. Its file stays open until then, so that a commit that fails later can cut its frames out.
+   */
   async #sealActive(): Promise<SegmentFile> {
     const active = this.#active!;
     await active.makeDurable();
     this.#active = undefined;
-    await active.close();
     return active;
   }
+}
 
-  /**
-   * After a failed write the active segment may end in a partial frame, so it is sealed at its last good
-   * size and later appends go to a new segment.
-   */
-  async #abandonActive(cause: unknown): Promise<void> {
-    const active = this.#active;
-    if (active === undefined) return;
-    this.#active = undefined;
-    active.segment.sealed = true;
-    try {
-      await active.close();
-    } catch (closeError) {
-      throw new AggregateError(
-        [cause, closeError],
-        'writing to the queue failed, and so did closing the segment',
-      );
-    }
+/**
+ * After a failed commit, removes its frames from every segment it wrote to, so that a restart finds none of
+ * the appends it rejects: each file is cut back to its last committed size (and that is made durable) and
+ * closed. The segments stay sealed at that size and later appends go to a new segment (a file that could
+ * not be cut back still ends in frames of the failed commit). Throws an `AggregateError` of `cause` and
+ * what failed here, if anything did.
+ */
+async function discardUncommitted(files: readonly SegmentFile[], cause: unknown): Promise<void> {
+  const errors: unknown[] = [];
+  for (const file of files) {
+    file.segment.sealed = true;
+    await file.truncate(file.segment.size).catch((error: unknown) => errors.push(error));
+    await file.close().catch((error: unknown) => errors.push(error));
+  }
+  if (errors.length > 0) {
+    throw new AggregateError(
+      [cause, ...errors],
+      'writing to the queue failed, and so did removing what it had written',
+    );
   }
 }
