@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
+import { constants as fsConstants, type Stats } from 'node:fs';
+import { type FileHandle, mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Durability } from './disk-queue/types.js';
 import { syncDirectory, syncFile } from './durable-file.js';
@@ -81,14 +81,39 @@ export class BlobFiles {
   }
 
   /**
-   * Copies bytes or a file into the directory, hashing while copying.
+   * Copies bytes or a regular file into the directory, hashing while copying. A file is copied only up to
+   * the size it had when opened: one that yields more (still being written, or a /proc file) is refused
+   * rather than allowed past the quota.
+   * @param maxBlobBytes the largest blob the server accepts.
+   * @throws {TypeError} when `body` names something other than a regular file (a FIFO, a device, a
+   *   directory); nothing is read.
+   * @throws {RangeError} when the blob is larger than `maxBlobBytes` (the server's limit); nothing is
+   *   written.
    * @throws {QueueFullError} when the copy would exceed the quota; nothing is written.
+   * @throws {Error} when the file yields more bytes than its size said; nothing is left behind.
    */
-  async copy(id: string, body: Uint8Array | string): Promise<BlobCopy> {
-    const expected = typeof body === 'string' ? (await stat(body)).size : body.byteLength;
-    if (this.#bytes + this.#reserved + expected > this.maxBytes) {
-      throw new QueueFullError(this.maxBytes, expected);
+  async copy(
+    id: string,
+    body: Uint8Array | string,
+    maxBlobBytes = Number.POSITIVE_INFINITY,
+  ): Promise<BlobCopy> {
+    const source = typeof body === 'string' ? await openRegularFile(body) : undefined;
+    try {
+      const expected = source === undefined ? (body as Uint8Array).byteLength : source.size;
+      if (expected > maxBlobBytes) {
+        throw new RangeError(`blob is ${expected} bytes; the server accepts at most ${maxBlobBytes}`);
+      }
+      if (this.#bytes + this.#reserved + expected > this.maxBytes) {
+        throw new QueueFullError(this.maxBytes, expected);
+      }
+      return await this.#copy(id, source === undefined ? (body as Uint8Array) : source, expected);
+    } finally {
+      await source?.handle.close();
     }
+  }
+
+  /** Copies `expected` bytes (reserved against the quota meanwhile) from `body` into a new copy. */
+  async #copy(id: string, body: Uint8Array | OpenedFile, expected: number): Promise<BlobCopy> {
     this.#reserved += expected;
     const file = newFileName(id);
     const partial = this.path(file + PARTIAL_SUFFIX);
@@ -98,17 +123,29 @@ export class BlobFiles {
     try {
       const handle = await open(partial, 'wx');
       try {
-        if (typeof body === 'string') {
-          for await (const chunk of createReadStream(body, { highWaterMark: 256 * 1024 })) {
+        if (body instanceof Uint8Array) {
+          hash.update(body);
+          await handle.write(body);
+          size = body.byteLength;
+        } else {
+          // One byte past the expected size is enough to tell that the file yields more than it said.
+          const stream = body.handle.createReadStream({
+            start: 0,
+            end: expected,
+            autoClose: false,
+            highWaterMark: 256 * 1024,
+          });
+          for await (const chunk of stream) {
             const bytes = chunk as Buffer;
+            if (size + bytes.byteLength > expected) {
+              throw new Error(
+                `${body.path} yields more bytes than the ${expected} its size said (is it still being written?); enqueue a file once it is complete`,
+              );
+            }
             hash.update(bytes);
             await handle.write(bytes);
             size += bytes.byteLength;
           }
-        } else {
-          hash.update(body);
-          await handle.write(body);
-          size = body.byteLength;
         }
         await syncFile(handle, this.durability);
       } finally {
@@ -191,6 +228,40 @@ export class BlobFiles {
       throw error;
     }
   }
+}
+
+/** A regular file opened for copying, with its size when opened. */
+interface OpenedFile {
+  readonly path: string;
+  readonly handle: FileHandle;
+  readonly size: number;
+}
+
+/**
+ * Opens `path` for reading if it is a regular file. Opened without blocking, so that a FIFO with no writer
+ * is refused rather than waited on; checked on the open handle, so that what is read is what was checked.
+ * @throws {TypeError} when it is something else: what it yields has no size to check against the quota.
+ */
+async function openRegularFile(path: string): Promise<OpenedFile> {
+  const handle = await open(path, fsConstants.O_RDONLY | (fsConstants.O_NONBLOCK ?? 0));
+  try {
+    const info = await handle.stat();
+    if (!info.isFile()) {
+      throw new TypeError(`Expected \`body\` to be a regular file; ${path} is ${describeFileType(info)}`);
+    }
+    return { path, handle, size: info.size };
+  } catch (error) {
+    await handle.close();
+    throw error;
+  }
+}
+
+function describeFileType(info: Stats): string {
+  if (info.isDirectory()) return 'a directory';
+  if (info.isFIFO()) return 'a FIFO';
+  if (info.isCharacterDevice() || info.isBlockDevice()) return 'a device';
+  if (info.isSocket()) return 'a socket';
+  return 'not one';
 }
 
 /** A copy's file name: unique, so a name is never reused for other bytes. */

@@ -25,14 +25,11 @@ export interface RequestFacts {
 export function decideRequest(facts: RequestFacts): LaneDecision {
   const { kind, result, itemCount, answered } = facts;
   if (answered) return { action: 'per-item' };
-  // A blob request's timeout already allows for its size at the slowest supported uplink: one that still
-  // ran out is too big for this link right now. Alone, each blob gets its own chance, and a huge one keeps
-  // neither the others nor the shared backoff waiting.
-  if (kind === 'blob' && result.timedOut) {
-    return itemCount > 1
-      ? { action: 'split', reason: 'TIMEOUT', into: 'singles' }
-      : { action: 'retry-items', reason: 'TIMEOUT' };
-  }
+  // A blob request's timeout already allows for its size at the slowest supported uplink: a single blob
+  // that still ran out is too big for this link right now. It retries on its own backoff, so it keeps
+  // neither the other blobs nor the shared backoff waiting.
+  if (kind === 'blob' && result.timedOut && itemCount === 1)
+    return { action: 'retry-items', reason: 'TIMEOUT' };
   // An unusable 2xx (unparsable, or answering other ids) is as good as no answer.
   const invalid = result.code === 'INVALID_RESPONSE' || result.response !== undefined;
   const decision = classifyRequest({
@@ -41,7 +38,20 @@ export function decideRequest(facts: RequestFacts): LaneDecision {
     ...(invalid ? { code: 'INVALID_RESPONSE' } : result.code === undefined ? {} : { code: result.code }),
     itemCount,
   });
-  return decision.action === 'split' ? { ...decision, into: 'halves' } : decision;
+  if (decision.action === 'split') return { ...decision, into: 'halves' };
+  // A server or proxy that limits how long a request may take cuts a long upload off, without an answer
+  // or with a 408; the same request would be cut again on every attempt, while each blob alone may fit.
+  // So a blob request of several that ended so is sent again blob by blob; a single one retries with
+  // backoff.
+  if (kind === 'blob' && itemCount > 1 && decision.action === 'retry' && cutShort(result)) {
+    return { action: 'split', reason: decision.reason, into: 'singles' };
+  }
+  return decision;
+}
+
+/** The request ended without an answer (its own timeout, the connection closed or reset) or with a 408. */
+function cutShort(result: TransportResult): boolean {
+  return result.timedOut || result.status === undefined || result.status === 408;
 }
 
 /**

@@ -457,13 +457,7 @@ class SluiceUploader implements Uploader {
 
   async #enqueueBlob(blob: BlobInput): Promise<{ id: string }> {
     const header = blobHeader(blob, this.#limits);
-    const copy = await this.blobFiles.copy(header.id, blob.body);
-    if (copy.size > this.#limits.maxBlobBytes) {
-      await this.blobFiles.remove(copy.file, copy.size);
-      throw new RangeError(
-        `blob is ${copy.size} bytes; the server accepts at most ${this.#limits.maxBlobBytes}`,
-      );
-    }
+    const copy = await this.blobFiles.copy(header.id, blob.body, this.#limits.maxBlobBytes);
     const entry: BlobEntry = {
       manifest: { ...header, size: copy.size, sha256: copy.sha256 },
       file: copy.file,
