@@ -42,13 +42,18 @@ export interface Uploader {
   /**
    * Queues a record; resolves once it is durable on disk.
    * @throws {TypeError} for an invalid type, id, ts or data. @throws {QueueFullError} when the quota is reached
-   * under `whenFull: 'reject'`. @throws {UploaderClosedError} after `close()`.
+   * under `whenFull: 'reject'`. @throws {UploaderClosedError} after `close()`. Rejects with the file
+   * system's error (ENOSPC, EMFILE, EIO…) when the record cannot be written, or an `AggregateError` when
+   * cleaning up after that failed too. A rejected enqueue is never delivered, not even after a restart.
    */
   enqueue(item: RecordInput): Promise<{ id: string }>;
   /**
    * Copies a blob into the queue directory (hashing it while copying) and queues it; resolves once durable.
    * @throws {TypeError} for invalid fields. @throws {RangeError} for a blob above the server's size limit.
    * @throws {QueueFullError} when the blob quota is reached. @throws {UploaderClosedError} after `close()`.
+   * @throws {TypeError} for a `body` path that is not a regular file (a device, a FIFO, a directory).
+   * Rejects with the file system's error when the copy or its queue entry cannot be written; a rejected
+   * enqueue is never delivered.
    */
   enqueueBlob(blob: BlobInput): Promise<{ id: string }>;
   /** Adds a listener; returns a function that removes it. */
