@@ -89,6 +89,11 @@ export interface DbConfig {
    * and the process exits 1 (`DB_CONNECT_RETRY_MS`). @default 60000
    */
   readonly connectRetryMs: number;
+  /**
+   * Bytes the embedded database's file system must keep free; below it every database operation gets 503
+   * (`EMBEDDED_MIN_FREE_BYTES`). @default 64 MiB
+   */
+  readonly embeddedMinFreeBytes: number;
 }
 
 /** Per-source request rate limit. */
@@ -368,6 +373,7 @@ const EnvSchema = z.object({
   }),
   ROLE: optionalString.pipe(z.enum(['api', 'worker', 'all']).optional()).transform((value) => value ?? 'all'),
   LOG_LEVEL: optionalString.pipe(z.enum(LOG_LEVELS).optional()).transform((value) => value ?? 'info'),
+  EMBEDDED_MIN_FREE_BYTES: positiveInt(64 * 1024 * 1024),
   MAX_BATCH_ITEMS: positiveInt(DEFAULT_LIMITS.maxBatchItems),
   MAX_BATCH_BYTES: positiveInt(DEFAULT_LIMITS.maxBatchBytes),
   MAX_ITEM_DATA_BYTES: positiveInt(DEFAULT_LIMITS.maxItemDataBytes),
@@ -529,6 +535,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
       maxWaiting: e.DB_MAX_WAITING,
       acquireTimeoutMs: e.DB_ACQUIRE_TIMEOUT_MS,
       connectRetryMs: e.DB_CONNECT_RETRY_MS,
+      embeddedMinFreeBytes: e.EMBEDDED_MIN_FREE_BYTES,
     },
     s3:
       e.S3_BUCKET === undefined

@@ -10,6 +10,7 @@ import postgres from 'postgres';
 import type { DbConfig } from '../config.js';
 import { DatabaseStartError, MigrationsMissingError } from '../errors.js';
 import { asUnavailable, sqlStateOf } from './connection-errors.js';
+import { DiskRoom } from './disk-room.js';
 import {
   discardCreation,
   embeddedDirectoryState,
@@ -62,6 +63,12 @@ export interface Database {
    * @throws {MigrationsMissingError} when the database has fewer migrations applied.
    */
   ping(): Promise<void>;
+  /**
+   * Resolves when the database can take `bytes` more: always on PostgreSQL; on the embedded database when
+   * its disk keeps `EMBEDDED_MIN_FREE_BYTES` free after them (every operation checks that floor itself).
+   * @throws {DatabaseUnavailableError} when it cannot.
+   */
+  requireRoom(bytes: number): Promise<void>;
   /**
    * Calls `onNotify` with the payload of every `NOTIFY` on `channel`, and `onListen` each time listening starts,
    * including after the listening connection was lost and re-established (notifications sent in
@@ -123,6 +130,7 @@ function gated(
   raw: Database['query'],
   listen: Database['listen'],
   end: () => Promise<void>,
+  room?: DiskRoom,
 ) {
   let closed: Promise<void> | undefined;
   const database: Database = {
@@ -130,12 +138,14 @@ function gated(
     orm,
     async use(fn) {
       try {
+        await room?.require();
         return await gate.run(() => fn(orm));
       } catch (error) {
         throw wrap(error);
       }
     },
     async transaction(fn) {
+      await room?.require();
       for (let attempt = 1; ; attempt += 1) {
         try {
           return await gate.run(() => orm.transaction((tx) => fn(tx as DbTransaction)));
@@ -149,6 +159,7 @@ function gated(
     },
     async query(text, params = []) {
       try {
+        await room?.require();
         return await gate.run(() => raw(text, params));
       } catch (error) {
         throw wrap(error);
@@ -156,6 +167,7 @@ function gated(
     },
     async queryIfIdle(text, params = []) {
       try {
+        await room?.require();
         return await gate.tryRun(() => raw(text, params));
       } catch (error) {
         throw wrap(error);
@@ -164,6 +176,7 @@ function gated(
     async ping() {
       let applied: number;
       try {
+        await room?.require();
         // Through the gate like every other query: a saturated pool answers 503, not a hung probe.
         const rows = await gate.run(() =>
           raw<{ count: number }>('select count(*)::int as count from drizzle.__drizzle_migrations', []),
@@ -176,6 +189,9 @@ function gated(
       if (applied < expected) {
         throw new MigrationsMissingError(`${applied} of ${expected} migrations applied`);
       }
+    },
+    async requireRoom(bytes) {
+      await room?.require(bytes);
     },
     listen,
     close() {
@@ -355,6 +371,7 @@ export async function createDatabase(
           await lock.release();
         }
       },
+      new DiskRoom(dir, config.embeddedMinFreeBytes),
     );
   } catch (error) {
     await pg.close();

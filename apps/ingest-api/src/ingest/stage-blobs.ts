@@ -97,6 +97,8 @@ export async function stageBlobs(
   verified: readonly VerifiedPart[],
 ): Promise<void> {
   if (verified.length === 0) return;
+  // Staged bytes are written twice (log and table).
+  await db.requireRoom(2 * verified.reduce((sum, { item }) => sum + item.size, 0));
   try {
     await db.transaction((tx) => stageInTransaction(tx, source, verified));
   } catch (error) {
