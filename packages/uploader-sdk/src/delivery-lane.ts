@@ -269,6 +269,12 @@ export class DeliveryLane<T extends LaneItem> {
         for (const piece of plan.pieces) this.#schedule(piece, attempt);
         return;
       case 'pause': {
+        if (result.keyReplaced === true) {
+          // The refusal answers a key that setApiKey() has replaced since: it says nothing of the current
+          // key, so the items go again at once with it (a refusal of that one pauses then).
+          this.#retryLater(items, attempt, 0, plan.reason, false);
+          return;
+        }
         const wasPaused = authGate.paused;
         authGate.pause(this.#options.authRetryMs);
         if (!wasPaused) {

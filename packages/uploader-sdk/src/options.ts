@@ -15,7 +15,10 @@ export interface UploaderLogger {
  * given as `undefined` takes its default.
  */
 export interface UploaderOptions {
-  /** Base URL of the ingest API, e.g. `https://ingest.example.com`. */
+  /**
+   * Base URL of the ingest API, e.g. `https://ingest.example.com`; without credentials (`user:password@`):
+   * the key goes in `apiKey`.
+   */
   readonly endpoint: string;
   /** API key sent as `Authorization: Bearer <key>`; replace it later with `setApiKey`. */
   readonly apiKey: string;
@@ -85,8 +88,8 @@ export interface UploaderOptions {
    */
   readonly blobConcurrency?: number | undefined;
   /**
-   * A record request without a response after this long is abandoned and retried. A blob request gets this
-   * plus the time its bytes take at `minUploadBytesPerSecond`.
+   * A record request whose answer (headers and body) is not complete after this long is abandoned and
+   * retried. A blob request gets this plus the time its bytes take at `minUploadBytesPerSecond`.
    * @default 30_000
    */
   readonly requestTimeoutMs?: number | undefined;
@@ -221,14 +224,20 @@ export function resolveOptions(options: UploaderOptions): ResolvedUploaderOption
     url = new URL(resolved.endpoint);
   } catch (error) {
     throw new TypeError(
-      `Expected \`endpoint\` to be an absolute URL, got ${JSON.stringify(resolved.endpoint)}`,
-      {
-        cause: error,
-      },
+      `Expected \`endpoint\` to be an absolute URL, got ${JSON.stringify(shownEndpoint(resolved.endpoint, undefined))}`,
+      { cause: error },
     );
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:')
-    fail('endpoint', resolved.endpoint, 'an http(s) URL');
+    fail('endpoint', shownEndpoint(resolved.endpoint, url), 'an http(s) URL');
+  if (url.username !== '' || url.password !== '') {
+    // fetch refuses every request to such a URL, which would only show as endless network errors.
+    fail(
+      'endpoint',
+      shownEndpoint(resolved.endpoint, url),
+      'a URL without credentials (user:password@): the API key goes in `apiKey`',
+    );
+  }
   validateApiKey(resolved.apiKey);
   nonEmptyString('directory', resolved.directory);
   if (resolved.durability !== 'fsync' && resolved.durability !== 'os') {
@@ -260,6 +269,17 @@ export function resolveOptions(options: UploaderOptions): ResolvedUploaderOption
     fail('logger', resolved.logger, 'a logger with debug/info/warn/error methods');
   }
   return Object.freeze(resolved);
+}
+
+/** `endpoint` as an error message may show it: credentials in it (`url`, when it parses) are masked. */
+function shownEndpoint(endpoint: string, url: URL | undefined): string {
+  if (url !== undefined) {
+    if (url.username === '' && url.password === '') return endpoint;
+    return `${url.protocol}//<credentials>@${url.host}${url.pathname}${url.search}${url.hash}`;
+  }
+  // Unparsable: whatever stands before its last `@` may be a password.
+  const at = endpoint.lastIndexOf('@');
+  return at === -1 ? endpoint : `<credentials>@${endpoint.slice(at + 1)}`;
 }
 
 /** `value` without its `undefined` properties, so that spreading it keeps the defaults under them. */

@@ -12,7 +12,7 @@ import {
   ROUTES,
   type RouteContract,
 } from '@sluice/contracts';
-import ky, { isTimeoutError, type KyInstance } from 'ky';
+import ky, { type KyInstance } from 'ky';
 import { timerDelay } from './timers.js';
 
 const gzipAsync = promisify(gzip);
@@ -25,7 +25,10 @@ export interface TransportOptions {
   readonly apiKey: string;
   /** Bodies of at least this many bytes are gzip-compressed. */
   readonly gzipMinBytes: number;
-  /** A request without a response after this long is abandoned (blob requests: see {@link blobRequestTimeoutMs}). */
+  /**
+   * A request whose answer (headers and body) is not complete after this long is abandoned (blob requests:
+   * see {@link blobRequestTimeoutMs}).
+   */
   readonly requestTimeoutMs: number;
   /** The slowest uplink blob requests are given time for. */
   readonly minUploadBytesPerSecond: number;
@@ -38,7 +41,7 @@ export interface TransportResult {
   /** Method and absolute URL of the request, for reports. */
   readonly method: string;
   readonly url: string;
-  /** HTTP status, or `undefined` when no response arrived (network error, timeout). */
+  /** HTTP status, or `undefined` when no whole response arrived (network error, timeout). */
   readonly status: number | undefined;
   readonly headers: Headers | undefined;
   /** `error.code` of an error body, or `INVALID_RESPONSE` for a 2xx whose body is not the contract's. */
@@ -51,6 +54,11 @@ export interface TransportResult {
   readonly timedOut: boolean;
   /** Wall time of the request. */
   readonly latencyMs: number;
+  /**
+   * The request carried an API key that `setApiKey` has replaced since: a refusal answers that old key,
+   * not the one in use now.
+   */
+  readonly keyReplaced?: boolean;
 }
 
 /** A blob as sent: its manifest entry and the file holding its bytes. */
@@ -69,6 +77,32 @@ export function isInvalidResponseError(error: unknown): error is InvalidResponse
   return error instanceof InvalidResponseError && error.name === 'InvalidResponseError';
 }
 
+/** Most bytes read of a `GET /v1/limits` answer (a handful of integers). */
+export const LIMITS_ANSWER_MAX_BYTES = 64 * 1024;
+
+/**
+ * Most bytes read of an answer to a request of `itemCount` items, decoded: a real answer has one result
+ * per item (an id of up to 128 characters, a status, and for a refused item a code and a short message),
+ * so 4 KiB per item, and never less than 4 MiB, leave a wide margin; an error body is far smaller. Pure.
+ */
+export function answerMaxBytes(itemCount: number): number {
+  return Math.max(4 * 1024 * 1024, 64 * 1024 + itemCount * 4 * 1024);
+}
+
+/** The answer (headers and body) did not arrive whole within the request's timeout. */
+class RequestTimeoutError extends Error {
+  override name = 'TimeoutError' as const;
+}
+
+/** What came back for one request: the response, and its body unless it was larger than allowed. */
+interface Exchange {
+  readonly response: Response;
+  /** The decoded body; `undefined` when it exceeded the bound (the rest was not read). */
+  readonly text: string | undefined;
+  /** Bytes the body was allowed. */
+  readonly maxBytes: number;
+}
+
 /** HTTP client of the ingest API: builds bodies, sends them once, and reports what happened (never retries). */
 export class Transport {
   readonly #http: KyInstance;
@@ -83,7 +117,8 @@ export class Transport {
       // A redirect is reported, not followed: fetch would turn a POST into a GET on 301/302, and a login
       // page at the end of one would pass for the endpoint.
       redirect: 'manual',
-      timeout: options.requestTimeoutMs,
+      // ky's timeout ends once the headers arrived; `#exchange` bounds the whole answer, body included.
+      timeout: false,
       ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
     });
   }
@@ -137,18 +172,64 @@ export class Transport {
   /** `GET /v1/limits`; `undefined` when the server cannot be asked or answers something else. */
   async fetchLimits(signal?: AbortSignal): Promise<Limits | undefined> {
     try {
-      const response = await this.#http(stripSlash(ROUTES.limits.path), {
-        method: ROUTES.limits.method,
-        headers: { authorization: `Bearer ${this.#apiKey}` },
-        ...(signal === undefined ? {} : { signal }),
-      });
-      if (!response.ok) return undefined;
-      const parsed = LimitsSchema.safeParse(await response.json());
+      const { response, text } = await this.#exchange(
+        ROUTES.limits,
+        { headers: {} },
+        this.#apiKey,
+        this.options.requestTimeoutMs,
+        LIMITS_ANSWER_MAX_BYTES,
+        signal,
+      );
+      if (!response.ok || text === undefined) return undefined;
+      const parsed = LimitsSchema.safeParse(parseJson(text));
       return parsed.success ? parsed.data : undefined;
     } catch (error) {
       if (signal?.aborted) throw error;
-      // Unreachable or unreadable: the caller keeps the contract's default limits and asks again later.
+      // Unreachable, too slow or unreadable: the caller keeps the contract's default limits and asks again later.
       return undefined;
+    }
+  }
+
+  /**
+   * Sends one request with `apiKey` and reads its answer, all within `timeoutMs` (a
+   * {@link RequestTimeoutError} after it), reading at most `maxBytes` of body: past them the rest is not
+   * read and the connection is let go.
+   */
+  async #exchange(
+    route: Pick<RouteContract, 'method' | 'path'>,
+    init: { body?: Uint8Array | FormData; headers: Record<string, string> },
+    apiKey: string,
+    timeoutMs: number,
+    maxBytes: number,
+    signal: AbortSignal | undefined,
+  ): Promise<Exchange> {
+    const deadline = new AbortController();
+    const timer = setTimeout(
+      () =>
+        deadline.abort(
+          new RequestTimeoutError(
+            `${route.method} ${this.#urlOf(route.path)}: no whole answer within ${timeoutMs} ms`,
+          ),
+        ),
+      timeoutMs,
+    );
+    try {
+      const response = await this.#http(stripSlash(route.path), {
+        method: route.method,
+        ...(init.body === undefined ? {} : { body: init.body }),
+        headers: { ...init.headers, authorization: `Bearer ${apiKey}` },
+        signal: signal === undefined ? deadline.signal : AbortSignal.any([signal, deadline.signal]),
+      });
+      const text = await readText(response, maxBytes);
+      return { response, text, maxBytes };
+    } catch (error) {
+      // fetch rejects with the abort's reason, or with its own error when the body stream broke on it.
+      if (deadline.signal.aborted && !signal?.aborted) throw deadline.signal.reason;
+      throw error;
+    } finally {
+      clearTimeout(timer);
+      // Lets go of a body not read to its end (too large), so its connection is not kept streaming.
+      deadline.abort();
     }
   }
 
@@ -161,37 +242,59 @@ export class Transport {
     const startedAt = performance.now();
     const elapsed = (): number => performance.now() - startedAt;
     const request = { method: route.method, url: this.#urlOf(route.path) };
-    let response: Response;
-    let text: string;
+    const apiKey = this.#apiKey;
+    const keyReplaced = (): boolean => this.#apiKey !== apiKey;
+    let exchange: Exchange;
     try {
-      response = await this.#http(stripSlash(route.path), {
-        method: route.method,
-        body: init.body,
-        headers: { ...init.headers, authorization: `Bearer ${this.#apiKey}` },
-        ...(init.timeoutMs === undefined ? {} : { timeout: init.timeoutMs }),
-        ...(signal === undefined ? {} : { signal }),
-      });
-      text = await response.text();
+      exchange = await this.#exchange(
+        route,
+        init,
+        apiKey,
+        init.timeoutMs ?? this.options.requestTimeoutMs,
+        answerMaxBytes(itemCount),
+        signal,
+      );
     } catch (error) {
       if (signal?.aborted) throw error;
+      const timedOut = error instanceof RequestTimeoutError;
       return {
         ...request,
         status: undefined,
         headers: undefined,
-        code: isTimeoutError(error) ? 'TIMEOUT' : 'NETWORK_ERROR',
+        code: timedOut ? 'TIMEOUT' : 'NETWORK_ERROR',
         response: undefined,
         error: error as Error,
-        timedOut: isTimeoutError(error),
+        timedOut,
         latencyMs: elapsed(),
+        keyReplaced: keyReplaced(),
       };
     }
+    const { response, text, maxBytes } = exchange;
     const base = {
       ...request,
       status: response.status,
       headers: response.headers,
       timedOut: false,
       latencyMs: elapsed(),
+      keyReplaced: keyReplaced(),
     };
+    if (text === undefined) {
+      // Larger than any answer of the API can be: whatever sent it, it is not the API's answer.
+      const tooLarge = `body is larger than ${maxBytes} bytes, more than any ingest API answer`;
+      return response.ok
+        ? {
+            ...base,
+            code: 'INVALID_RESPONSE',
+            response: undefined,
+            error: new InvalidResponseError(`response ${tooLarge}`),
+          }
+        : {
+            ...base,
+            code: undefined,
+            response: undefined,
+            error: new Error(`HTTP ${response.status}; ${tooLarge}`),
+          };
+    }
     const json = parseJson(text);
     if (response.ok) {
       const parsed = IngestResponseSchema.safeParse(json);
@@ -243,6 +346,30 @@ export function recordsBody(payloads: readonly Uint8Array[]): Uint8Array {
   });
   parts.push(tail);
   return Buffer.concat(parts);
+}
+
+/**
+ * The decoded body as UTF-8 text, or `undefined` once it exceeds `maxBytes` (reading stops there and the
+ * rest is cancelled).
+ */
+async function readText(response: Response, maxBytes: number): Promise<string | undefined> {
+  if (response.body === null) return '';
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let bytes = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    bytes += value.byteLength;
+    if (bytes > maxBytes) {
+      reader.cancel().catch(() => {
+        // The connection is going away anyway.
+      });
+      return undefined;
+    }
+    chunks.push(value);
+  }
+  return new TextDecoder().decode(Buffer.concat(chunks, bytes));
 }
 
 function parseJson(text: string): unknown {
