@@ -93,6 +93,8 @@ export class DeliveryLane<T extends LaneItem> {
   readonly #tasks = new Set<Promise<void>>();
   readonly #source: BatchSource;
   #pendingBatches = 0;
+  /** Blob batches waiting on their own retry timer: they give their slot back meanwhile. */
+  #sleepingBatches = 0;
   #slotFreed: (() => void) | undefined;
   #loop: Promise<void> | undefined;
   /** Deployment problems already reported since the last successful request. */
@@ -116,7 +118,9 @@ export class DeliveryLane<T extends LaneItem> {
 
   /** True when nothing is pending in memory and nothing is unread on disk. */
   get idle(): boolean {
-    return this.#pendingBatches === 0 && this.#options.queue.stats().unread === 0;
+    return (
+      this.#pendingBatches === 0 && this.#sleepingBatches === 0 && this.#options.queue.stats().unread === 0
+    );
   }
 
   /** Starts the read loop. */
@@ -364,9 +368,24 @@ export class DeliveryLane<T extends LaneItem> {
       this.#schedule(items, attempt);
       return;
     }
+    // A blob waiting for its own retry (one too big for this link right now keeps timing out) gives its
+    // slot back meanwhile, so that a few such blobs cannot hold back every other blob. A blob batch in
+    // memory is its manifest entries only; record batches hold their payloads, so they keep their slot.
+    const yieldSlot = this.#options.adapter.kind === 'blob';
+    if (yieldSlot) {
+      this.#sleepingBatches += 1;
+      this.#pendingBatches -= 1;
+      this.#slotFreed?.();
+    }
     this.#track(
       sleep(delayMs, this.#options.signal).then(
-        () => this.#schedule(items, attempt),
+        () => {
+          if (yieldSlot) {
+            this.#sleepingBatches -= 1;
+            this.#pendingBatches += 1;
+          }
+          this.#schedule(items, attempt);
+        },
         (error: unknown) => ignoreAbort(error),
       ),
     );

@@ -95,4 +95,48 @@ describe('blob request timeouts scale with size', () => {
     expect(await uploader.flush({ timeoutMs: 20_000 })).toMatchObject({ complete: true, queued: 0 });
     expect(await countsOf(server, [huge.id])).toEqual([1]);
   });
+
+  it('lets other blobs through while more blobs than it has slots for keep timing out on their own retries', async ({
+    server,
+    openUploader,
+    faults,
+  }) => {
+    // Four blobs too big for this link, queued while nothing answers: one request, timed out, then split
+    // into four singles that each time out again, as many as the lane holds batches (2 × blobConcurrency).
+    const unreachable = 'http://127.0.0.1:9';
+    const offline = await openUploader({ endpoint: unreachable });
+    const huge: string[] = [];
+    for (let i = 0; i < 4; i += 1) {
+      huge.push(
+        (
+          await offline.uploader.enqueueBlob({
+            type: 'video',
+            body: randomBytes(3 * MiB),
+            contentType: 'video/mp4',
+          })
+        ).id,
+      );
+    }
+    await offline.uploader.close();
+
+    slowUplink(faults, 256 * 1024);
+    const { uploader } = await openUploader({
+      endpoint: faults.url,
+      directory: offline.directory,
+      requestTimeoutMs: 1000,
+      minUploadBytesPerSecond: 100 * MiB,
+    });
+    // Past the first timeout and the split.
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    const small: string[] = [];
+    for (let i = 0; i < 10; i += 1) {
+      small.push(
+        (await uploader.enqueueBlob({ type: 'shot', body: randomBytes(2000), contentType: 'image/png' })).id,
+      );
+    }
+    const result = await uploader.flush({ timeoutMs: 10_000 });
+    expect(result).toMatchObject({ complete: false, dead: 0, queued: 4 });
+    expect(await notStoredOnce(server, small)).toEqual([]);
+    expect(await countsOf(server, huge)).toEqual([0, 0, 0, 0]);
+  });
 });
