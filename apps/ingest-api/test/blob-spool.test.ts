@@ -1,6 +1,6 @@
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { DEFAULT_LIMITS, type ErrorBody, type IngestResponse } from '@sluice/contracts';
 import { BlobSpool } from '../src/ingest/blob-spool.js';
 import { realPostgresAvailable, type TestServer } from '../src/testing.js';
@@ -51,6 +51,15 @@ function slowUpload(server: Pick<TestServer, 'url' | 'apiKey'>, blob: ReturnType
     body: (await response.json()) as IngestResponse,
   }));
   return { answer, release };
+}
+
+/** The bytes staged in the database for the blob `id`, its chunks joined in order. */
+async function stagedBytes(server: Pick<TestServer, 'query'>, id: string): Promise<Buffer> {
+  const rows = await server.query<{ bytes: Buffer }>(
+    'select bytes from blob_staging where id = $1 order by seq',
+    [id],
+  );
+  return Buffer.concat(rows.map((row) => row.bytes));
 }
 
 /** A server process as the upload helpers see it. */
@@ -147,13 +156,13 @@ describe('the blob spool at start', () => {
         warn: (object: object, message: string) => warnings.push(`${message} ${JSON.stringify(object)}`),
       };
       const first = await BlobSpool.open({ directory, maxBytes: KiB, logger });
-      const session = await first.begin(10);
+      const session = await first.begin(10, 'test');
       await writeFile(join(session.directory, 'part-1'), 'in flight');
 
       // In another PID namespace the second server can have the first one's pid.
       const second = await BlobSpool.open({ directory, maxBytes: KiB, logger });
       expect(await readFile(join(session.directory, 'part-1'), 'utf8')).toBe('in flight');
-      const other = await second.begin(10);
+      const other = await second.begin(10, 'test');
       expect(dirname(other.directory)).not.toBe(dirname(session.directory));
       await other.end();
       await second.close();
@@ -167,11 +176,84 @@ describe('the blob spool at start', () => {
       await rm(directory, { recursive: true, force: true });
     }
   });
+  it('goes on when its directory and lock file are removed while it runs, and keeps the new ones from the sweep of another server', async () => {
+    const directory = await mkdtemp(join(tmpdir(), 'sluice-spool-'));
+    try {
+      const first = await BlobSpool.open({ directory, maxBytes: KiB });
+      // A tmp cleaner, or an operator removing spool directories while the server runs.
+      for (const name of await readdir(directory)) await rm(join(directory, name), { recursive: true });
+
+      const session = await first.begin(10, 'test');
+      await writeFile(join(session.directory, 'part-1'), 'in flight');
+      // Its lock file is what the sweep of a later start goes by, should this server crash.
+      expect(await readdir(directory)).toContain(`sluice-${basename(dirname(session.directory))}.lock`);
+      // Another server starting on the same directory sweeps the spools whose lock is free.
+      const second = await BlobSpool.open({ directory, maxBytes: KiB });
+      expect(await readFile(join(session.directory, 'part-1'), 'utf8')).toBe('in flight');
+      await second.close();
+      expect(await readFile(join(session.directory, 'part-1'), 'utf8')).toBe('in flight');
+
+      // Only the directory removed, its lock file kept: the same goes.
+      await session.end();
+      const spool = dirname(session.directory);
+      await rm(spool, { recursive: true });
+      const again = await first.begin(10, 'test');
+      expect(dirname(again.directory)).toBe(spool);
+      await writeFile(join(again.directory, 'part-1'), 'in flight');
+      const third = await BlobSpool.open({ directory, maxBytes: KiB });
+      expect(await readFile(join(again.directory, 'part-1'), 'utf8')).toBe('in flight');
+      await third.close();
+      await again.end();
+
+      await first.close();
+      expect(await readdir(directory)).toEqual([]);
+    } finally {
+      await rm(directory, { recursive: true, force: true });
+    }
+  });
 });
 
 describe('the blob spool while uploads run', () => {
   /** This process's directory in the server's spool. */
   const spoolOf = (server: TestServer): string => join(server.db.dataDir, 'spool', String(process.pid));
+  /** The server as its second source, `other`, sees it. */
+  const other = (server: TestServer): TestServer => ({ ...server, apiKey: 'other-key' });
+
+  it('refuses a source more than half the spool with 429 and Retry-After, while another source still stores', async ({
+    server,
+  }) => {
+    const spool = spoolOf(server);
+    const holder = makeBlob({ size: 40 * KiB });
+    const upload = slowUpload(server, holder);
+    upload.answer.catch(() => {}); // awaited below unless the test fails first
+    try {
+      await waitFor('the first upload to be spooled', async () => (await filesUnder(spool)).length === 1);
+
+      // 40 KiB held and 40 KiB asked: past the source's half of the 100 KiB spool, though the spool has room.
+      const before = await rowCounts(server);
+      const more = makeBlob({ size: 40 * KiB });
+      const refused = await postBlobs<ErrorBody>(server, partsFor([more]));
+      expect(refused.status).toBe(429);
+      expect(refused.body.error).toMatchObject({ code: 'RATE_LIMITED', retryable: true });
+      expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
+      expect(await rowCounts(server)).toEqual(before);
+      expect(await filesUnder(spool)).toHaveLength(1);
+
+      const theirs = makeBlob({ size: 40 * KiB });
+      const stored = await postBlobs(other(server), partsFor([theirs]));
+      expect(stored.body.results).toEqual([{ id: theirs.item.id, status: 'stored' }]);
+      expect((await stagedBytes(server, theirs.item.id)).equals(theirs.bytes)).toBe(true);
+
+      upload.release();
+      expect((await upload.answer).body.results).toEqual([{ id: holder.item.id, status: 'stored' }]);
+      const retried = await postBlobs(server, partsFor([more]));
+      expect(retried.body.results).toEqual([{ id: more.item.id, status: 'stored' }]);
+      expect((await stagedBytes(server, more.item.id)).equals(more.bytes)).toBe(true);
+    } finally {
+      upload.release();
+    }
+    expect(await filesUnder(spool)).toEqual([]);
+  });
 
   it('spools parts in DATA_DIR/spool and removes them once the request is answered', async ({ server }) => {
     const spool = spoolOf(server);
@@ -185,6 +267,27 @@ describe('the blob spool while uploads run', () => {
     expect(await readdir(spool)).toEqual([]);
   });
 
+  it('stores uploads after the spool directory of this process was removed while it runs', async ({
+    server,
+  }) => {
+    const spool = spoolOf(server);
+    expect((await stat(spool)).isDirectory()).toBe(true);
+    await rm(spool, { recursive: true });
+    const blob = makeBlob({ size: 20 * KiB });
+    const answer = await postBlobs(server, partsFor([blob]));
+    expect(answer.status).toBe(200);
+    expect(answer.body.results).toEqual([{ id: blob.item.id, status: 'stored' }]);
+    expect((await stagedBytes(server, blob.item.id)).equals(blob.bytes)).toBe(true);
+
+    // The whole spool directory, lock files included.
+    await rm(join(server.db.dataDir, 'spool'), { recursive: true });
+    const next = makeBlob({ size: 20 * KiB });
+    const stored = await postBlobs(server, partsFor([next]));
+    expect(stored.status).toBe(200);
+    expect(stored.body.results).toEqual([{ id: next.item.id, status: 'stored' }]);
+    expect((await stagedBytes(server, next.item.id)).equals(next.bytes)).toBe(true);
+  });
+
   it('refuses an upload the spool cannot hold with 503 and Retry-After, writing nothing; it succeeds later', async ({
     server,
   }) => {
@@ -195,9 +298,10 @@ describe('the blob spool while uploads run', () => {
     const metrics = await (await fetch(`${server.url}/metrics`)).text();
     expect(metrics).toMatch(new RegExp(`sluice_blob_spool_bytes ${80 * KiB}\\b`));
 
+    // One request of any size is within a source's share: the spool is full for every source.
     const before = await rowCounts(server);
     const refused = makeBlob({ size: 30 * KiB });
-    const answer = await postBlobs<ErrorBody>(server, partsFor([refused]));
+    const answer = await postBlobs<ErrorBody>(other(server), partsFor([refused]));
     expect(answer.status).toBe(503);
     expect(answer.body.error).toMatchObject({ code: 'UNAVAILABLE', retryable: true });
     expect(Number(answer.headers.get('retry-after'))).toBeGreaterThan(0);
@@ -209,7 +313,7 @@ describe('the blob spool while uploads run', () => {
 
     upload.release();
     expect((await upload.answer).body.results).toEqual([{ id: holder.item.id, status: 'stored' }]);
-    const retried = await postBlobs(server, partsFor([refused]));
+    const retried = await postBlobs(other(server), partsFor([refused]));
     expect(retried.body.results).toEqual([{ id: refused.item.id, status: 'stored' }]);
     expect(await filesUnder(spool)).toEqual([]);
   });

@@ -11,9 +11,9 @@ import {
   unlink,
 } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { tryLock } from 'fs-native-extensions';
-import { ServerFault, SpoolFullError } from '../errors.js';
+import { RateLimitedError, ServerFault, SpoolFullError } from '../errors.js';
 
 /** The logger methods the spool uses (pino and Fastify loggers fit). */
 export interface SpoolLogger {
@@ -51,11 +51,27 @@ const PART_FILE = /^part-[1-9][0-9]*$/;
 const LOCK_MARKER = 'sluice blob spool\n';
 /** Names tried per process: `<pid>`, `<pid>-2`, … */
 const MAX_NAMES = 1000;
+/**
+ * Most of the spool one source may hold, as a fraction of `maxBytes`; a source that holds nothing may
+ * always reserve one request, whatever its size, so a single maximal request is never refused by it.
+ */
+export const SOURCE_SHARE = 0.5;
+/** `Retry-After` of a request refused for its source's share, as for a full spool: its requests free it as they end. */
+const SHARE_RETRY_SECONDS = 5;
 
 const SILENT: SpoolLogger = { info() {}, warn() {} };
 
 function codeOf(error: unknown): string | undefined {
   return (error as NodeJS.ErrnoException | undefined)?.code;
+}
+
+/** What tells a directory from another made later at the same path. */
+async function identityOf(path: string): Promise<string | undefined> {
+  const info = await lstat(path, { bigint: true }).catch((error: unknown) => {
+    if (codeOf(error) === 'ENOENT') return undefined;
+    throw error;
+  });
+  return info?.isDirectory() ? `${info.dev}:${info.ino}:${info.birthtimeNs}` : undefined;
 }
 
 /** Whether `handle` is still the file at `path`: a sweeper may have unlinked it before the lock was taken. */
@@ -137,25 +153,39 @@ async function sweepSpool(directory: string, lockName: string, ownerName: string
   }
 }
 
+/** A name of the spool directory held by this process: its directory and its locked lock file. */
+interface Claim {
+  readonly directory: string;
+  readonly lockPath: string;
+  readonly lock: FileHandle;
+  /** {@link identityOf} the directory. */
+  readonly identity: string | undefined;
+}
+
 /**
  * Where verified blob parts wait on disk between their request and the staging transaction.
  * Requests reserve the bytes their manifest declares before any part is read, and the reservations
  * of this process never exceed `maxBytes`: a request that does not fit is refused with
- * {@link SpoolFullError} (503) having written nothing. Files are removed when their request ends,
- * and {@link BlobSpool.open} removes what a crashed process left behind.
+ * {@link SpoolFullError} (503) having written nothing. One source may hold at most {@link SOURCE_SHARE}
+ * of `maxBytes` (one request always): beyond it its requests are refused with {@link RateLimitedError}
+ * (429), so that a source with many slow uploads cannot refuse the spool to every other source.
+ * Files are removed when their request ends, and {@link BlobSpool.open} removes what a crashed process
+ * left behind. When this process's directory or its lock file is removed while it runs (a cleaner of
+ * temporary files, an operator), the next request makes them again.
  */
 export class BlobSpool {
-  readonly #directory: string;
-  readonly #lockPath: string;
-  readonly #lock: FileHandle;
+  readonly #root: string;
+  #claim: Claim;
   readonly #maxBytes: number;
   #reserved = 0;
+  /** Bytes reserved by each source with requests in flight. */
+  readonly #bySource = new Map<string, number>();
+  #reclaiming: Promise<void> | undefined;
   #closed: Promise<void> | undefined;
 
-  private constructor(directory: string, lockPath: string, lock: FileHandle, maxBytes: number) {
-    this.#directory = directory;
-    this.#lockPath = lockPath;
-    this.#lock = lock;
+  private constructor(root: string, claim: Claim, maxBytes: number) {
+    this.#root = root;
+    this.#claim = claim;
     this.#maxBytes = maxBytes;
   }
 
@@ -211,44 +241,7 @@ export class BlobSpool {
         'left alone what the blob spool directory holds that the server did not create',
       );
     }
-    return BlobSpool.#claim(root, options.maxBytes);
-  }
-
-  /**
-   * Creates and locks the first free name of this process: `<pid>`, else `<pid>-2`, … A name is taken
-   * when its lock file exists (a running owner, possibly with the same pid in another PID namespace) or
-   * when something not ours already has that directory name.
-   */
-  static async #claim(root: string, maxBytes: number): Promise<BlobSpool> {
-    for (let n = 1; n <= MAX_NAMES; n += 1) {
-      const name = n === 1 ? String(process.pid) : `${process.pid}-${n}`;
-      const lockPath = join(root, `sluice-${name}.lock`);
-      let lock: FileHandle;
-      try {
-        lock = await open(lockPath, 'wx');
-      } catch (error) {
-        if (codeOf(error) === 'EEXIST') continue;
-        throw spoolFault('create a lock file in', error);
-      }
-      let claimed = false;
-      try {
-        // A sweeper that opened the fresh file first holds its lock for a moment: take the next name.
-        if (tryLock(lock.fd)) {
-          await lock.write(
-            `${LOCK_MARKER}host ${hostname()}\npid ${process.pid}\nstarted ${new Date().toISOString()}\n`,
-            0,
-          );
-          await mkdir(join(root, name));
-          claimed = true;
-          return new BlobSpool(join(root, name), lockPath, lock, maxBytes);
-        }
-      } catch (error) {
-        if (codeOf(error) !== 'EEXIST') throw spoolFault('lock a directory in', error);
-      } finally {
-        if (!claimed) await unlink(lockPath).finally(() => lock.close());
-      }
-    }
-    throw new ServerFault(`the blob spool ${root} has no free directory name for pid ${process.pid}`);
+    return new BlobSpool(root, await claimName(root, namesOf()), options.maxBytes);
   }
 
   /** Bytes reserved by the requests in flight. */
@@ -257,21 +250,32 @@ export class BlobSpool {
   }
 
   /**
-   * Reserves `bytes` for one request and gives it a directory.
+   * Reserves `bytes` for one request of `source` and gives it a directory.
+   * @throws {RateLimitedError} when `source` already holds bytes and these would take it past its
+   * share ({@link SOURCE_SHARE} of `maxBytes`).
    * @throws {SpoolFullError} when the reservations in flight leave less than `bytes`.
    */
-  async begin(bytes: number): Promise<SpoolSession> {
+  async begin(bytes: number, source: string): Promise<SpoolSession> {
+    const held = this.#bySource.get(source) ?? 0;
+    const share = Math.floor(this.#maxBytes * SOURCE_SHARE);
+    if (bytes > 0 && held > 0 && held + bytes > share) {
+      throw new RateLimitedError(
+        `source ${source} holds ${held} bytes of the blob spool, at most ${share} with more than one request; this request needs ${bytes}`,
+        SHARE_RETRY_SECONDS,
+      );
+    }
     if (this.#reserved + bytes > this.#maxBytes) {
       throw new SpoolFullError(
         `the blob spool holds ${this.#reserved} of ${this.#maxBytes} bytes; this request needs ${bytes}`,
       );
     }
-    this.#reserved += bytes;
+    this.#reserve(source, bytes);
     let directory: string;
+    let claim: Claim;
     try {
-      directory = await mkdtemp(join(this.#directory, 'req-'));
+      [directory, claim] = await this.#requestDirectory();
     } catch (error) {
-      this.#reserved -= bytes;
+      this.#reserve(source, -bytes);
       throw spoolFault('create a directory in', error);
     }
     let ended: Promise<void> | undefined;
@@ -283,29 +287,159 @@ export class BlobSpool {
             throw spoolFault('remove a request directory from', error);
           })
           .finally(() => {
-            this.#reserved -= bytes;
-          });
+            this.#reserve(source, -bytes);
+          })
+          .then(() => this.#removeIfLeft(claim));
         return ended;
       },
     };
   }
 
-  /** Removes this process's directory, then its lock file. Idempotent. */
+  #reserve(source: string, bytes: number): void {
+    this.#reserved += bytes;
+    const held = (this.#bySource.get(source) ?? 0) + bytes;
+    if (held > 0) this.#bySource.set(source, held);
+    else this.#bySource.delete(source);
+  }
+
+  /**
+   * A new request directory and the name it is in, after making this process's directory and lock
+   * file again if they are gone.
+   */
+  async #requestDirectory(): Promise<[string, Claim]> {
+    // Without its lock file the directory would be no one's: another server could take its name.
+    if (!(await isLinkedAt(this.#claim.lock, this.#claim.lockPath))) await this.#reclaim();
+    let claim = this.#claim;
+    try {
+      return [await mkdtemp(join(claim.directory, 'req-')), claim];
+    } catch (error) {
+      if (codeOf(error) !== 'ENOENT') throw error;
+    }
+    await this.#reclaim();
+    claim = this.#claim;
+    return [await mkdtemp(join(claim.directory, 'req-')), claim];
+  }
+
+  /** Makes what was removed of this process's spool again; concurrent callers share one attempt. */
+  #reclaim(): Promise<void> {
+    this.#reclaiming ??= this.#makeAgain().finally(() => {
+      this.#reclaiming = undefined;
+    });
+    return this.#reclaiming;
+  }
+
+  async #makeAgain(): Promise<void> {
+    if (this.#closed !== undefined) throw new ServerFault('the blob spool is closed');
+    const current = this.#claim;
+    if (await isLinkedAt(current.lock, current.lockPath)) {
+      // Only the directory is gone; the lock file keeps its name ours.
+      await mkdir(current.directory).catch((error: unknown) => {
+        if (codeOf(error) !== 'EEXIST') throw error;
+      });
+      this.#claim = { ...current, identity: await identityOf(current.directory) };
+      return;
+    }
+    // The lock file is gone too: take a name again, the same one while it is free (keeping the
+    // directory of the requests in flight when it is still there), so that a sweep sees it held.
+    const name = basename(current.directory);
+    this.#claim = await claimName(this.#root, namesOf(name), { name, identity: current.identity });
+    await current.lock.close();
+  }
+
+  /**
+   * Removes the directory of `claim` once a name taken again has replaced it and its last request has
+   * ended, if it is still the one this process made (its lock file is gone: no sweep would remove it).
+   */
+  async #removeIfLeft(claim: Claim): Promise<void> {
+    if (claim === this.#claim || claim.directory === this.#claim.directory) return;
+    if ((await identityOf(claim.directory).catch(() => undefined)) !== claim.identity) return;
+    await rmdir(claim.directory).catch(() => {}); // requests still in flight in it: the last one removes it
+  }
+
+  /** Removes this process's directory, then its lock file, while they are still its own. Idempotent. */
   close(): Promise<void> {
     this.#closed ??= (async () => {
+      await this.#reclaiming?.catch(() => {});
+      const { directory, lockPath, lock, identity } = this.#claim;
       try {
-        await rm(this.#directory, { recursive: true, force: true });
-        await unlink(this.#lockPath);
+        if (await isLinkedAt(lock, lockPath)) {
+          if ((await identityOf(directory)) === identity)
+            await rm(directory, { recursive: true, force: true });
+          await unlink(lockPath);
+        }
       } finally {
-        await this.#lock.close();
+        await lock.close();
       }
     })();
     return this.#closed;
   }
 }
 
+/** This process's names: `first` if given, then `<pid>`, `<pid>-2`, … */
+function* namesOf(first?: string): Generator<string> {
+  if (first !== undefined) yield first;
+  for (let n = 1; n <= MAX_NAMES; n += 1) {
+    const name = n === 1 ? String(process.pid) : `${process.pid}-${n}`;
+    if (name !== first) yield name;
+  }
+}
+
+/**
+ * Creates and locks the first free name of `names` in `root`. A name is taken when its lock file
+ * exists (a running owner, possibly with the same pid in another PID namespace) or when something
+ * already has that directory name, unless it is `own`'s directory, still the one this process made.
+ */
+async function claimName(
+  root: string,
+  names: Iterable<string>,
+  own?: { readonly name: string; readonly identity: string | undefined },
+): Promise<Claim> {
+  try {
+    await mkdir(root, { recursive: true });
+  } catch (error) {
+    throw spoolFault('create', error);
+  }
+  for (const name of names) {
+    const lockPath = join(root, `sluice-${name}.lock`);
+    let lock: FileHandle;
+    try {
+      lock = await open(lockPath, 'wx');
+    } catch (error) {
+      if (codeOf(error) === 'EEXIST') continue;
+      throw spoolFault('create a lock file in', error);
+    }
+    let claimed = false;
+    try {
+      // A sweeper that opened the fresh file first holds its lock for a moment: take the next name.
+      if (tryLock(lock.fd)) {
+        await lock.write(
+          `${LOCK_MARKER}host ${hostname()}\npid ${process.pid}\nstarted ${new Date().toISOString()}\n`,
+          0,
+        );
+        const directory = join(root, name);
+        try {
+          await mkdir(directory);
+        } catch (error) {
+          const ours = own?.name === name && own.identity !== undefined;
+          if (!ours || codeOf(error) !== 'EEXIST' || (await identityOf(directory)) !== own.identity)
+            throw error;
+        }
+        const identity = await identityOf(directory);
+        claimed = true;
+        return { directory, lockPath, lock, identity };
+      }
+    } catch (error) {
+      if (codeOf(error) !== 'EEXIST') throw spoolFault('lock a directory in', error);
+    } finally {
+      if (!claimed) await unlink(lockPath).finally(() => lock.close());
+    }
+  }
+  throw new ServerFault(`the blob spool ${root} has no free directory name for pid ${process.pid}`);
+}
+
 /** A failed spool file operation: a full disk is {@link SpoolFullError} (503), anything else a {@link ServerFault}. */
 export function spoolFault(what: string, error: unknown): Error {
+  if (error instanceof SpoolFullError || error instanceof ServerFault) return error; // already told
   const code = (error as NodeJS.ErrnoException).code;
   if (code === 'ENOSPC' || code === 'EDQUOT') {
     return new SpoolFullError(`no disk space left to ${what} the blob spool`, { cause: error });

@@ -1,7 +1,7 @@
-import { mkdir, open, readFile, stat } from 'node:fs/promises';
+import { open, readFile, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
-import { writeFileDurably } from '../durable-file.js';
+import { makeDirectoryDurably, writeFileDurably } from '../durable-file.js';
 import { assertObjectKey } from './object-key.js';
 import type { ObjectBody, ObjectInfo, ObjectStore, PutOptions } from './object-store.js';
 import { ObjectStoreError } from './object-store-error.js';
@@ -19,7 +19,8 @@ function isNotFound(error: unknown): boolean {
 /**
  * An object store in a local directory, the embedded default (`DATA_DIR/objects`). Each write goes to a
  * temporary file that is fsynced and renamed into place, and the directory is fsynced, so a crash
- * leaves either the complete object or none.
+ * leaves either the complete object or none. The directories a write creates (`blobs/71/a9`, the
+ * store's own) are fsynced in their parents first, so an object once written survives a power loss.
  */
 export class LocalObjectStore implements ObjectStore {
   readonly description: string;
@@ -39,7 +40,7 @@ export class LocalObjectStore implements ObjectStore {
     const path = this.#path(key);
     try {
       options.signal?.throwIfAborted();
-      await mkdir(dirname(path), { recursive: true });
+      await makeDirectoryDurably(dirname(path));
       await writeFileDurably(path, body instanceof Uint8Array ? body : body.chunks, {
         signal: options.signal,
       });

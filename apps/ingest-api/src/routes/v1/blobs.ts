@@ -104,7 +104,7 @@ export const blobRoutes: FastifyPluginAsync<BlobRoutesOptions> = async (app, { l
     // what the manifest declares (a part is written only up to its declared size) before any part
     // is read, so a request it cannot hold is refused having written nothing.
     const declared = entries.reduce((sum, entry) => sum + (entry.item?.size ?? 0), 0);
-    const spool = await app.blobSpool.begin(Math.min(declared, limits.maxBlobRequestBytes));
+    const spool = await app.blobSpool.begin(Math.min(declared, limits.maxBlobRequestBytes), request.source);
     try {
       const verified = await receiveBlobParts(parts, entries, meter, spool.directory);
       meter.check();
