@@ -16,6 +16,8 @@ export const EXIT = {
   queued: 4,
   /** Interrupted by SIGINT (128 + 2). */
   interrupted: 130,
+  /** Stopped because stdout or stderr was closed by its reader (EPIPE), as SIGPIPE would (128 + 13). */
+  outputClosed: 141,
   /** Interrupted by SIGTERM (128 + 15). */
   terminated: 143,
 } as const;
@@ -32,7 +34,9 @@ export const EXIT_USAGE = `Exit status:
        passed), or tail stopped because the server refused the API key; they go out with the next
        \`sluice send\` (or \`sluice tail\`) on DIR
   130  interrupted by SIGINT (143: SIGTERM); what was not delivered stays queued in DIR (the normal end
-       of tail)`;
+       of tail); a second signal ends send or tail at once (130 or 143 by that signal)
+  141  stdout or stderr was closed by its reader (\`sluice … | head\`): send and tail stopped as on
+       SIGTERM, nothing lost; other commands ended at once`;
 
 /** The options every command takes, as the help shows them. */
 export const COMMON_USAGE = `Options of every command:
@@ -178,6 +182,18 @@ export function refusedKeyMessage(status: number, fromApi: boolean): string {
     `the server refused the API key (HTTP ${status}). Check the key: the one in SLUICE_API_KEY or ` +
     'in the --key-file (or --key) you gave must be a current key of the source you send to'
   );
+}
+
+/** Why a run stopped early, from the exit status it ends with: `interrupted`, `stdout was closed`… */
+export function stopCause(exitCode: number): string {
+  switch (exitCode) {
+    case EXIT.outputClosed:
+      return 'stdout was closed';
+    case EXIT.error:
+      return 'its output could not be written';
+    default:
+      return 'interrupted';
+  }
 }
 
 /** `count` as `1 file` / `2 files`. */

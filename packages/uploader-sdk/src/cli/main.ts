@@ -8,7 +8,10 @@ import { TAIL_USAGE, tail } from './tail.js';
 /** What a command gets besides its arguments. */
 export interface CommandContext {
   readonly env: NodeJS.ProcessEnv;
-  /** Aborts on SIGINT or SIGTERM, with the exit status to end with as its reason. */
+  /**
+   * Aborts on SIGINT or SIGTERM, or when stdout or stderr fails (its reader gone), with the exit status to
+   * end with as its reason.
+   */
   readonly signal: AbortSignal;
 }
 
@@ -69,11 +72,45 @@ async function main(argv: readonly string[]): Promise<number> {
   }
   const interrupt = new AbortController();
   if (command.handlesSignals) {
-    // Once: a second signal ends the process at once, should the clean stop hang.
-    process.once('SIGINT', () => interrupt.abort(EXIT.interrupted));
-    process.once('SIGTERM', () => interrupt.abort(EXIT.terminated));
+    let signalled = false;
+    const onSignal = (name: NodeJS.Signals): void => {
+      const code = name === 'SIGINT' ? EXIT.interrupted : EXIT.terminated;
+      // A second signal, of either kind, ends the process at once, should the clean stop take too long.
+      if (signalled) {
+        process.stderr.write('sluice: a second signal: ended at once\n');
+        process.exit(code);
+      }
+      signalled = true;
+      interrupt.abort(code);
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    // A closed output stops it as a signal does; other commands end at once, as on SIGPIPE.
+    stopOnOutputFailure = (code) => interrupt.abort(code);
   }
   return command.run(rest, { env: process.env, signal: interrupt.signal });
+}
+
+/** What a failing stdout or stderr does while a command runs; by default it ends the process at once. */
+let stopOnOutputFailure = (code: number): void => process.exit(code);
+/** True once `main` has returned (or thrown). */
+let finished = false;
+let outputFailed = false;
+
+/**
+ * A failure of stdout or stderr is never a crash (the stream's later writes are dropped): it stops the run
+ * with {@link EXIT.outputClosed} when the reader is gone (EPIPE: \`sluice … | head\`), {@link EXIT.error}
+ * for another write error. Once the command has finished, it only turns a success into that status.
+ */
+function onOutputError(error: NodeJS.ErrnoException): void {
+  const code = error.code === 'EPIPE' ? EXIT.outputClosed : EXIT.error;
+  if (finished) {
+    if (process.exitCode === EXIT.ok) process.exitCode = code;
+    return;
+  }
+  if (outputFailed) return;
+  outputFailed = true;
+  stopOnOutputFailure(code);
 }
 
 function commandNamed(name: string | undefined): Command | undefined {
@@ -84,6 +121,8 @@ function commandHelp(command: Command): string {
   return `Usage: ${command.usage}\n\n${COMMON_USAGE}\n\n${EXIT_USAGE}`;
 }
 
+process.stdout.on('error', onOutputError);
+process.stderr.on('error', onOutputError);
 const argv = process.argv.slice(2);
 try {
   process.exitCode = await main(argv);
@@ -96,4 +135,6 @@ try {
     process.stderr.write(`sluice: ${(error as Error).message}\n`);
     process.exitCode = EXIT.error;
   }
+} finally {
+  finished = true;
 }

@@ -6,7 +6,7 @@ import { newItemId, sha256Hex } from '@sluice/contracts';
 import { createUploader } from '../uploader.js';
 import type { Uploader } from '../uploader-api.js';
 import { collectFiles, type FilePlan, type FileToSend } from './collect-files.js';
-import { EXIT, parseServerArgs, plural, refusedKeyMessage, UsageError } from './common.js';
+import { EXIT, parseServerArgs, plural, refusedKeyMessage, stopCause, UsageError } from './common.js';
 import { createProgress, formatBytes, type Progress, type SendProgressState } from './progress.js';
 import { QueueRoom } from './queue-room.js';
 import { MAX_RECORD_LINE_BYTES, numberedLines, parseRecordLine } from './record-line.js';
@@ -38,8 +38,9 @@ export const SEND_USAGE = `sluice send [FILE|DIR…] [--records FILE.ndjson|-] [
   Sends files as blobs and waits until each one is delivered or dead-lettered. A directory is walked
   recursively; inside it symbolic links are not followed and hidden entries (.name) are left out unless
   --hidden (both are counted and reported). Every file is counted first, then copied into DIR and sent;
-  a file is stored with meta.name = its name (<dir>/<path> when found in a directory) and type TYPE
-  (default "file"). Content type: --content-type, else from the extension, else application/octet-stream.
+  a file is stored with meta.name = its name (<dir>/<path> when found in a directory; a byte of a name
+  that is not UTF-8 as \\xHH), ts = its modification time (0 before 1970) and type TYPE (default
+  "file"). Content type: --content-type, else from the extension, else application/octet-stream.
   --records sends records from an NDJSON file (- for stdin): one JSON object a line, {"type", "data",
   "id"?, "ts"?} (id: 1-128 of [A-Za-z0-9._:-], default a new UUIDv7; ts: epoch ms, default now); blank
   lines are skipped. A bad line (not a record, not UTF-8, longer than ${MAX_RECORD_LINE_BYTES} bytes or six
@@ -48,7 +49,9 @@ export const SEND_USAGE = `sluice send [FILE|DIR…] [--records FILE.ndjson|-] [
   Without files or --records: delivers what an earlier run left queued in DIR.
   On a terminal: a progress line (files, bytes, rate, ETA) and only problems; otherwise a line per file
   (stored|duplicate|dead, id, path). Ends with "N delivered, M dead". --timeout: stop waiting after
-  SECONDS (exit 4; what is not delivered stays queued in DIR). A refused key stops it too (exit 4).`;
+  SECONDS (exit 4; what is not delivered stays queued in DIR). A refused key stops it too (exit 4).
+  SIGINT and SIGTERM stop it likewise (exit 130 and 143; a second signal ends it at once), and so does
+  a closed stdout (exit 141).`;
 
 /** Why a run stopped before everything was delivered. */
 type StopReason =
@@ -244,7 +247,7 @@ class SendRun {
       case 'timeout':
         return `--timeout ${reason.seconds}s passed; ${left} and go out with the next ${again}${rest}`;
       case 'signal':
-        return `interrupted; ${left} and go out with the next ${again}${rest}`;
+        return `${stopCause(reason.exitCode)}; ${left} and go out with the next ${again}${rest}`;
     }
   }
 
@@ -330,27 +333,32 @@ class SendRun {
         'application/octet-stream';
       let id: string | undefined;
       let queued: { id: string } | undefined;
+      let body: OpenedPath | undefined;
       try {
         const item = await fileItem(file, type, contentType);
         id = item.id;
         this.#files.set(id, file);
+        body = await openedPath(file.source);
+        const path = body.path;
         queued = await this.#withRoom(() =>
           this.#uploader.enqueueBlob({
             id: item.id,
             ts: item.ts,
             type,
-            body: file.path,
+            body: path,
             contentType,
             meta: { name: file.name },
           }),
         );
       } catch (error) {
         if (id !== undefined) this.#files.delete(id);
-        if (!isRefusal(error, file.path)) throw error;
+        if (!isRefusal(error, body?.path ?? file.source)) throw error;
         this.#refused += 1;
         this.#filesDone += 1;
         this.#bytesDone += file.size;
         this.#progress.line(`refused\t-\t${file.path}\t${(error as Error).message}`);
+      } finally {
+        await body?.close();
       }
       if (queued === undefined && this.#stop.signal.aborted) {
         if (id !== undefined) this.#files.delete(id);
@@ -368,16 +376,26 @@ class SendRun {
       input.handle === undefined ? process.stdin : input.handle.createReadStream({ autoClose: false });
     const pending = new Set<Promise<void>>();
     let failure: unknown;
+    // Room for the server's data limit written with JSON escapes (up to 6 bytes a character), 1 MiB at least.
+    const { maxItemDataBytes } = this.#uploader.stats().limits;
+    const maxLineBytes = Math.max(MAX_RECORD_LINE_BYTES, 6 * maxItemDataBytes + 1024);
+    // A stop does not wait for the next line (an idle stdin may bring none for hours): the input is closed,
+    // which ends the read under way, or fails it.
+    let closed = false;
+    const close = (): void => {
+      closed = true;
+      stream.destroy();
+    };
+    this.#stop.signal.addEventListener('abort', close, { once: true });
+    let last = 0;
     try {
-      // Room for the server's data limit written with JSON escapes (up to 6 bytes a character), 1 MiB at least.
-      const { maxItemDataBytes } = this.#uploader.stats().limits;
-      const maxLineBytes = Math.max(MAX_RECORD_LINE_BYTES, 6 * maxItemDataBytes + 1024);
       for await (const numbered of numberedLines(stream, maxLineBytes)) {
         const line = numbered.number;
         if (this.#stop.signal.aborted || failure !== undefined) {
           this.#recordsStoppedAt = line - 1;
           break;
         }
+        last = line;
         if ('problem' in numbered) {
           this.#badLine(input.label, line, numbered.problem);
           continue;
@@ -410,10 +428,14 @@ class SendRun {
         void enqueued.finally(() => pending.delete(enqueued));
         if (pending.size >= RECORD_WINDOW) await Promise.race(pending);
       }
+    } catch (error) {
+      if (!closed) throw error;
     } finally {
+      this.#stop.signal.removeEventListener('abort', close);
       await Promise.all(pending);
       if (input.handle === undefined) process.stdin.pause();
     }
+    if (closed) this.#recordsStoppedAt ??= last;
     if (failure !== undefined) throw failure;
   }
 
@@ -428,29 +450,50 @@ class SendRun {
  * `RangeError`, e.g. above its blob size limit) or unreadable since it was counted (an error about the
  * file's own path). Errors writing DIR (disk full, I/O) end the run instead.
  */
-function isRefusal(error: unknown, path: string): boolean {
+function isRefusal(error: unknown, path: string | Buffer): boolean {
   if (error instanceof TypeError || error instanceof RangeError) return true;
   const failure = error as NodeJS.ErrnoException;
-  return failure.path === path && ['ENOENT', 'EACCES', 'EPERM', 'EISDIR'].includes(failure.code ?? '');
+  const named =
+    typeof path === 'string' || !Buffer.isBuffer(failure.path)
+      ? failure.path === path.toString()
+      : failure.path.equals(path);
+  return named && ['ENOENT', 'EACCES', 'EPERM', 'EISDIR'].includes(failure.code ?? '');
+}
+
+/** A file's path as the SDK takes it (text), open until `close`. */
+interface OpenedPath {
+  readonly path: string;
+  close(): Promise<void>;
+}
+
+/**
+ * `source` as a path `enqueueBlob` can take. A path in exact bytes (a name that is not UTF-8, which no text
+ * names) is opened and given as `/dev/fd/N`, which names the file it opened.
+ */
+async function openedPath(source: string | Buffer): Promise<OpenedPath> {
+  if (typeof source === 'string') return { path: source, close: async () => undefined };
+  const handle = await open(source, 'r');
+  return { path: `/dev/fd/${handle.fd}`, close: () => handle.close() };
 }
 
 /**
  * The id and `ts` of a file's blob, derived from what the item is: its type, content type, name, modification
  * time and content. Sending the same unchanged file again (a re-run after an interrupt, a script run twice)
  * gives the same item, which the server answers `duplicate`: it is never stored twice. A file written again
- * since (a new modification time) is a new item.
+ * since (a new modification time) is a new item. `ts` is the modification time, or 0 for one before 1970
+ * (the server takes no earlier `ts`); the id keeps the time itself.
  */
 async function fileItem(
   file: FileToSend,
   type: string,
   contentType: string,
 ): Promise<{ readonly id: string; readonly ts: number }> {
-  const { mtimeMs } = await stat(file.path);
+  const { mtimeMs } = await stat(file.source);
   const content = createHash('sha256');
-  for await (const chunk of createReadStream(file.path)) content.update(chunk as Buffer);
-  const ts = Math.floor(mtimeMs);
+  for await (const chunk of createReadStream(file.source)) content.update(chunk as Buffer);
+  const modified = Math.floor(mtimeMs);
   return {
-    id: `file-${sha256Hex(JSON.stringify([type, contentType, file.name, ts, content.digest('hex')]))}`,
-    ts,
+    id: `file-${sha256Hex(JSON.stringify([type, contentType, file.name, modified, content.digest('hex')]))}`,
+    ts: Math.max(0, modified),
   };
 }

@@ -7,7 +7,15 @@ import type { TailEvents } from '../tail/tail-events.js';
 import { type Tail, tailDirectory, tailFile } from '../tail/tailer.js';
 import { createUploader } from '../uploader.js';
 import type { Uploader } from '../uploader-api.js';
-import { EXIT, parseServerArgs, plural, refusedKeyMessage, UsageError, unreadableReason } from './common.js';
+import {
+  EXIT,
+  parseServerArgs,
+  plural,
+  refusedKeyMessage,
+  stopCause,
+  UsageError,
+  unreadableReason,
+} from './common.js';
 import { useFrugalHeap } from './frugal-heap.js';
 import { createLiveLine, type Progress } from './progress.js';
 import {
@@ -34,7 +42,8 @@ export const TAIL_USAGE = `sluice tail FILE|DIR… [--type TYPE] [--json] [--inc
   event (opened|rotated|truncated|released|dead) and a summary line at most every 10 s. On SIGINT or
   SIGTERM it stops reading, sends what it can for up to 5 s and exits 130 or 143: what was not delivered
   stays queued in DIR, what was not read is read by the next \`sluice tail\` of the same paths on DIR.
-  A refused key stops it too (exit 4). Its heap is kept near what it holds (V8's
+  A second signal ends it at once. A closed stdout stops it as SIGTERM does (exit 141); a refused key
+  stops it too (exit 4). A file or directory named twice (through a link too) is followed once. Its heap is kept near what it holds (V8's
   --semi-space-growth-factor=1 --heap-growing-percent=20, set at start); heap-sizing flags of your own,
   on node's command line or in NODE_OPTIONS (e.g. --max-old-space-size=256), are used instead.`;
 
@@ -54,6 +63,8 @@ type StopReason =
 interface Target {
   readonly path: string;
   readonly kind: 'file' | 'directory';
+  /** What it names, `device:inode`: the same for every name of one file or directory. */
+  readonly identity: string;
 }
 
 /** The globs of an option, checked before DIR is opened. */
@@ -113,16 +124,27 @@ export async function tail(
 }
 
 /**
- * The targets without the files a directory target follows too: a file (by device and inode, so a link or
- * a directory named through a symbolic link counts) that is directly in a directory target under a name
- * its globs match. Two tailers of one file would send its lines twice with different `ts`, which the
- * server refuses as conflicts. The directory's tail follows such a file, rotations included; each one is
- * said on stderr.
+ * The targets each followed once. Two tailers of one file would send its lines twice with different `ts`,
+ * which the server refuses as conflicts. Compared by device and inode, so a symbolic or hard link counts:
+ * - a file or directory named again (under another name) is dropped, the first name kept;
+ * - a file that is directly in a directory target under a name its globs match is dropped: the directory's
+ *   tail follows it, rotations included.
+ * Each one dropped is said on stderr.
  */
-async function followedOnce(
-  targets: readonly Target[],
-  matches: (name: string) => boolean,
-): Promise<Target[]> {
+async function followedOnce(given: readonly Target[], matches: (name: string) => boolean): Promise<Target[]> {
+  const first = new Map<string, Target>();
+  const targets: Target[] = [];
+  for (const target of given) {
+    const kept = first.get(target.identity);
+    if (kept === undefined) {
+      first.set(target.identity, target);
+      targets.push(target);
+    } else if (kept.path !== target.path) {
+      process.stderr.write(
+        `sluice: ${target.path} is the same ${target.kind} as ${kept.path}: followed once, as ${kept.path}\n`,
+      );
+    }
+  }
   const inDirectories = new Map<string, string>();
   for (const target of targets) {
     if (target.kind !== 'directory') continue;
@@ -134,8 +156,7 @@ async function followedOnce(
   }
   const followed: Target[] = [];
   for (const target of targets) {
-    const stats = target.kind === 'file' ? await stat(target.path) : undefined;
-    const directory = stats === undefined ? undefined : inDirectories.get(`${stats.dev}:${stats.ino}`);
+    const directory = target.kind === 'file' ? inDirectories.get(target.identity) : undefined;
     if (directory === undefined) followed.push(target);
     else process.stderr.write(`sluice: ${target.path} is followed through ${directory}, once\n`);
   }
@@ -145,7 +166,6 @@ async function followedOnce(
 /** Each path's kind; throws naming the first one that cannot be followed (nothing is read then). */
 async function checkTargets(paths: readonly string[]): Promise<Target[]> {
   const targets: Target[] = [];
-  const seen = new Set<string>();
   for (const given of paths) {
     const path = resolve(given);
     let stats: Awaited<ReturnType<typeof stat>>;
@@ -168,9 +188,11 @@ async function checkTargets(paths: readonly string[]): Promise<Target[]> {
         cause: error,
       });
     }
-    if (seen.has(path)) continue;
-    seen.add(path);
-    targets.push({ path, kind: stats.isDirectory() ? 'directory' : 'file' });
+    targets.push({
+      path,
+      kind: stats.isDirectory() ? 'directory' : 'file',
+      identity: `${stats.dev}:${stats.ino}`,
+    });
   }
   return targets;
 }
@@ -242,7 +264,7 @@ class TailRun {
     const final = this.#state();
     this.#view.done(final);
     if (!this.#view.live) process.stdout.write(`${renderTailSummary(final)}\n`);
-    process.stderr.write(`sluice: ${this.#stopMessage(reason, final.backlog)}\n`);
+    process.stderr.write(`sluice: ${this.#stopMessage(reason, final.backlog, final.dead)}\n`);
     return reason.kind === 'signal' ? reason.exitCode : EXIT.queued;
   }
 
@@ -327,17 +349,23 @@ class TailRun {
     };
   }
 
-  #stopMessage(reason: StopReason, queued: number): string {
+  #stopMessage(reason: StopReason, queued: number, dead: number): string {
+    const stays = `${plural(queued, 'item')} ${queued === 1 ? 'stays' : 'stay'} queued in ${this.#directory} and ${queued === 1 ? 'goes' : 'go'} out with the next \`sluice tail\` (or \`sluice send\`) on it`;
+    const died = `${plural(dead, 'line')} ${dead === 1 ? 'was' : 'were'} dead-lettered (\`sluice dead-letters --dir ${this.#directory}\` lists ${dead === 1 ? 'it' : 'them'})`;
     const left =
-      queued === 0
-        ? 'every line read was delivered'
-        : `${plural(queued, 'item')} ${queued === 1 ? 'stays' : 'stay'} queued in ${this.#directory} and ${queued === 1 ? 'goes' : 'go'} out with the next \`sluice tail\` (or \`sluice send\`) on it`;
+      dead === 0
+        ? queued === 0
+          ? 'every line read was delivered'
+          : stays
+        : queued === 0
+          ? `${died}, the rest was delivered`
+          : `${died}; ${stays}`;
     const unread = 'lines not read yet are read by the next `sluice tail` of the same paths';
     switch (reason.kind) {
       case 'key':
         return `${refusedKeyMessage(reason.status, reason.fromApi)}. Stopped: ${left}; ${unread}`;
       case 'signal':
-        return `interrupted; ${left}; ${unread}`;
+        return `${stopCause(reason.exitCode)}; ${left}; ${unread}`;
     }
   }
 }
