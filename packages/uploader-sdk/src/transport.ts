@@ -352,7 +352,7 @@ export function recordsBody(payloads: readonly Uint8Array[]): Uint8Array {
  * The decoded body as UTF-8 text, or `undefined` once it exceeds `maxBytes` (reading stops there and the
  * rest is cancelled).
  */
-async function readText(response: Response, maxBytes: number): Promise<string | undefined> {
+export async function readText(response: Response, maxBytes: number): Promise<string | undefined> {
   if (response.body === null) return '';
   const reader = response.body.getReader();
   const chunks: Uint8Array[] = [];

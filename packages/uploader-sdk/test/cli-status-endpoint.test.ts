@@ -34,6 +34,17 @@ beforeAll(async () => {
         return html(response, 200);
       case 'sso':
         return html(response, 302, { location: '/login' });
+      case 'endless': {
+        // A 200 whose body never ends: read whole, it would never be answered and fill the memory.
+        response.writeHead(200, { 'content-type': 'application/json' });
+        const chunk = Buffer.alloc(64 * 1024, 0x20);
+        const pump = () => {
+          while (!response.destroyed && response.write(chunk));
+          if (!response.destroyed) response.once('drain', pump);
+        };
+        pump();
+        return;
+      }
       default:
         return sendJson(response, 404, {
           error: { code: 'NOT_FOUND', message: 'no item', retryable: false },
@@ -60,6 +71,12 @@ describe('sluice status ID… against something that is not the API', () => {
     expect(result.stderr).not.toContain('refused the API key');
   });
 
+  it('endless: stops reading an answer past what the API ever sends, says so and exits 1', async () => {
+    const result = await lookup('endless');
+    expect(result.code, result.stderr).toBe(1);
+    expect(result.stdout).toMatch(/^some-id\tHTTP 200: .*not the Sluice ingest API/m);
+  });
+
   it('the API’s own 404 for an unknown id: exit 3', async () => {
     const result = await lookup('api');
     expect(result.code, result.stderr).toBe(3);
@@ -68,6 +85,15 @@ describe('sluice status ID… against something that is not the API', () => {
 });
 
 describe('an --endpoint that is not an http(s) URL', () => {
+  it('with credentials in it is a usage error (exit 2) that does not show them', async () => {
+    const result = await sluice(['status', 'some-id', '--endpoint', 'https://user:s3cret@host/ingest'], {
+      env: KEY,
+    });
+    expect(result.code, result.stderr).toBe(2);
+    expect(result.stderr).toContain('--endpoint must not carry credentials');
+    expect(result.stderr).not.toContain('s3cret');
+  });
+
   it.each(['not a url', 'ftp://host/ingest', 'localhost:8080'])(
     '%s is a usage error (exit 2)',
     async (endpoint) => {

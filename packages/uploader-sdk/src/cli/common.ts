@@ -127,6 +127,11 @@ export function requireServer(options: CommonOptions): { endpoint: string; key: 
       `--endpoint must be an http:// or https:// URL, got ${JSON.stringify(options.endpoint)}`,
     );
   }
+  if (url.username !== '' || url.password !== '') {
+    throw new UsageError(
+      '--endpoint must not carry credentials (user:password@): fetch refuses such URLs, and the API key goes in SLUICE_API_KEY or --key-file',
+    );
+  }
   if (options.key === undefined || options.key === '') {
     throw new UsageError('an API key is required: set SLUICE_API_KEY or pass --key-file PATH');
   }

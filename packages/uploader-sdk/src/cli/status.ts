@@ -11,6 +11,7 @@ import {
   type LockHolder,
   readLockHolder,
 } from '../disk-queue/index.js';
+import { readText } from '../transport.js';
 import { COMMON_ARGS, commonOptions, EXIT, refusedKeyMessage, requireServer } from './common.js';
 
 /** Usage text of `sluice status`. */
@@ -66,15 +67,20 @@ type Lookup =
   | { readonly kind: 'refused'; readonly status: number }
   | { readonly kind: 'failed'; readonly why: string };
 
+/** Most bytes read of an answer to `GET /v1/items/{id}`: an item's status is far smaller. */
+const LOOKUP_ANSWER_MAX_BYTES = 64 * 1024;
+/** How long one lookup may take, answer included. */
+const LOOKUP_TIMEOUT_MS = 30_000;
+
 const NOT_THE_API =
   "not the Sluice ingest API's answer (a proxy, a login page or another service?): check --endpoint";
 
 /** Reads an answer by its body, not its status alone: a proxy's 404 or 403 says nothing about the id or key. */
 async function readLookup(response: Response): Promise<Lookup> {
-  const text = await response.text();
+  const text = await readText(response, LOOKUP_ANSWER_MAX_BYTES);
   let body: unknown;
   try {
-    body = JSON.parse(text);
+    body = text === undefined ? undefined : JSON.parse(text);
   } catch {
     body = undefined;
   }
@@ -108,14 +114,32 @@ async function itemStatus(
   let missing = 0;
   let failed = 0;
   for (const id of ids) {
-    const response = await ky.get(itemPath(id).slice(1), {
-      prefixUrl: server.endpoint,
-      headers: { authorization: `Bearer ${server.key}` },
-      throwHttpErrors: false,
-      // A redirect is reported rather than followed to a page that is not the API.
-      redirect: 'manual',
-    });
-    const lookup = await readLookup(response);
+    let response: Response;
+    let lookup: Lookup;
+    try {
+      // One timeout for the whole answer, body included (ky's own would end with the headers).
+      const signal = AbortSignal.timeout(LOOKUP_TIMEOUT_MS);
+      response = await ky.get(itemPath(id).slice(1), {
+        prefixUrl: server.endpoint,
+        headers: { authorization: `Bearer ${server.key}` },
+        throwHttpErrors: false,
+        timeout: false,
+        signal,
+        // A redirect is reported rather than followed to a page that is not the API.
+        redirect: 'manual',
+      });
+      lookup = await readLookup(response);
+    } catch (error) {
+      failed += 1;
+      const why =
+        error instanceof Error && error.name === 'TimeoutError'
+          ? `no whole answer within ${LOOKUP_TIMEOUT_MS / 1000} s`
+          : error instanceof Error
+            ? error.message
+            : String(error);
+      process.stdout.write(`${id}\tno answer: ${why}\n`);
+      continue;
+    }
     switch (lookup.kind) {
       case 'refused':
         process.stderr.write(`sluice: ${refusedKeyMessage(lookup.status, true)}\n`);
