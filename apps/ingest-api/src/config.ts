@@ -472,6 +472,13 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
   const e = parsed.data;
   const s3Problems = s3SettingProblems(env, e.S3_BUCKET !== undefined);
   if (s3Problems.length > 0) throw new ConfigError(s3Problems.join('; '));
+  if (e.ROLE === 'api' && e.DATABASE_URL === undefined) {
+    // The embedded database opens in one process only: no worker could ever move this API's blobs, which
+    // would be answered `stored` and stay staged for good.
+    throw new ConfigError(
+      'ROLE=api needs DATABASE_URL: the embedded database opens in one process only, so no worker process could upload the blobs this API stores; set DATABASE_URL for separate api and worker processes, or use ROLE=all',
+    );
+  }
   const admin: AdminConfig = {
     key: e.ADMIN_KEY,
     host: e.HOST,

@@ -209,6 +209,13 @@ describe('loadConfig', () => {
     });
   });
 
+  it('refuses ROLE=api on the embedded database, where no worker process could ever upload its blobs', () => {
+    expect(() => loadConfig({ ROLE: 'api' })).toThrow(/ROLE=api needs DATABASE_URL/);
+    expect(loadConfig({ ROLE: 'api', DATABASE_URL: 'postgres://db/sluice' }).role).toBe('api');
+    expect(loadConfig({ ROLE: 'all' }).role).toBe('all');
+    expect(loadConfig({ ROLE: 'worker' }).role).toBe('worker');
+  });
+
   it('refuses S3 settings without S3_BUCKET instead of keeping blobs on the local disk', () => {
     // Without a bucket the blobs would go to DATA_DIR/objects: on a worker container, its own ephemeral
     // disk, after which the staged bytes are freed as if uploaded.
