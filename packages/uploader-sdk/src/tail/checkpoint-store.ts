@@ -315,6 +315,8 @@ export class CheckpointStore {
 
   async #write(): Promise<void> {
     const text = JSON.stringify({ version: FORMAT_VERSION, entries: [...this.#entries.values()] });
+    // The directory removed while the tailer runs is made again: the write fails only while it cannot be.
+    await mkdir(dirname(this.path), { recursive: true });
     await writeFileAtomic(this.path, text);
   }
 }

@@ -29,6 +29,8 @@ export interface FollowContext {
    */
   readonly copies: boolean;
   emit<E extends keyof TailEvents>(event: E, payload: TailEvents[E]): void;
+  /** The paths of the files followed with inode `ino` (to compare a possible copy with its source). */
+  pathsOf(ino: number): string[];
   /** Asks for a descriptor; false when the cap is reached and none could be freed. */
   acquire(file: FollowedFile): Promise<boolean>;
   released(file: FollowedFile): void;
@@ -49,10 +51,20 @@ export const COPY_WINDOW_MS = 60_000;
 
 /**
  * A new file whose first line is that of a file already read (another inode) may be a copy whose source
- * has not been seen truncated yet (the copy is listed between the copy and the truncation): it waits this
- * long (at least, in poll intervals: 4) before it is read as a file of its own.
+ * has not been seen truncated yet (listed while copytruncate still copies, or between the copy and the
+ * truncation): it waits this long (at least, in poll intervals: 4) before it is read as a file of its own,
+ * and longer while it looks like a copy still being written (see `COPY_WAIT_MAX_MS`).
  */
 export const COPY_WAIT_MS = 1000;
+
+/**
+ * A new file that looks like a copy still being written (a big file, a slow disk) — its last bytes are
+ * those of its source at the same place, or its source is shorter than it (truncated, not seen yet) — waits
+ * until it stayed `COPY_WAIT_MS` without growing (its source is truncated right after the copy), but no
+ * longer than this from when it was first seen: then it is read as a file of its own (its lines come twice,
+ * never lost).
+ */
+export const COPY_WAIT_MAX_MS = 60_000;
 
 /** The outcome of one turn: more to read now, nothing to do until the file changes, or finished. */
 export type StepResult = 'more' | 'idle' | 'done';
@@ -86,6 +98,9 @@ export class FollowedFile {
   #grouper: MultilineGrouper | undefined;
   #lastGrowthAt = Date.now();
   readonly #createdAt = Date.now();
+  /** While it may be a copy being written (see `#mayBeCopy`): its size at the last look, and when it grew. */
+  #copyCheckSize = -1;
+  #copyCheckGrewAt = Date.now();
   #done = false;
   readonly #context: FollowContext;
 
@@ -206,7 +221,7 @@ export class FollowedFile {
       }
       if (checkpoints.get(fingerprint) === undefined && this.#context.copies && this.role === 'following') {
         if (await this.#adoptCopy(fingerprint, head, stat.size, now)) return 'save';
-        if (this.#mayBeCopy(head, now)) return 'wait';
+        if (await this.#mayBeCopy(head, stat.size, now)) return 'wait';
       }
       await this.#adopt(fingerprint, head, stat.size);
       return 'save';
@@ -440,13 +455,30 @@ export class FollowedFile {
 
   /**
    * True while this new file may be a copy whose source has not been seen truncated yet: its first line is
-   * that of an entry of another inode that was read, and it was first seen less than the copy wait ago.
+   * that of an entry of another inode that was read, and it was first seen less than the copy wait ago, or
+   * it is still growing (it grew less than the copy wait ago) as a copy being written would: its last
+   * bytes are its source's at the same offset, or its source is shorter (truncated since). Read under its
+   * own ids, a copy is never matched to its truncated generation again: every line would come twice.
    */
-  #mayBeCopy(head: string, now: number): boolean {
+  async #mayBeCopy(head: string, size: number, now: number): Promise<boolean> {
+    if (size !== this.#copyCheckSize) {
+      this.#copyCheckSize = size;
+      this.#copyCheckGrewAt = now;
+    }
     const wait = Math.max(COPY_WAIT_MS, 4 * this.#context.options.pollIntervalMs);
-    if (now - this.#createdAt >= wait) return false;
+    const sources: CheckpointEntry[] = [];
     for (const other of this.#context.checkpoints.entries()) {
-      if (other.head === head && other.ino !== this.ino && other.offset > 0) return true;
+      if (other.head === head && other.ino !== this.ino && other.offset > 0) sources.push(other);
+    }
+    if (sources.length === 0) return false;
+    if (now - this.#createdAt < wait) return true;
+    if (now - this.#copyCheckGrewAt >= wait) return false;
+    if (now - this.#createdAt >= Math.max(COPY_WAIT_MAX_MS, wait)) return false;
+    const mine = await readBefore(this.#handle!, size);
+    for (const source of sources) {
+      for (const path of this.#context.pathsOf(source.ino)) {
+        if (await sameBytesBefore(path, source.ino, size, mine)) return true;
+      }
     }
     return false;
   }
@@ -525,5 +557,31 @@ export class FollowedFile {
       entry.seenAt = Date.now();
       this.#context.dirty();
     }
+  }
+}
+
+/**
+ * Whether the file at `path` (still inode `ino`) has `before` (see `readBefore`) just before `offset`, or
+ * fewer than `offset` bytes. False when it is gone.
+ */
+async function sameBytesBefore(
+  path: string,
+  ino: number,
+  offset: number,
+  before: string | undefined,
+): Promise<boolean> {
+  let handle: FileHandle;
+  try {
+    handle = await open(path, 'r');
+  } catch {
+    return false;
+  }
+  try {
+    const stat = await handle.stat();
+    if (stat.ino !== ino) return false;
+    if (stat.size < offset) return true;
+    return (await readBefore(handle, offset)) === before;
+  } finally {
+    await handle.close();
   }
 }

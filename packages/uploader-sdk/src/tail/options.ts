@@ -14,7 +14,9 @@ export interface TailOptions {
   readonly type?: string;
   /**
    * Parse each line as JSON into the record's `data.json`. A line that is not JSON is dead-lettered (in the
-   * uploader's dead-letter store, code `INVALID_JSON`) rather than sent.
+   * uploader's dead-letter store, code `INVALID_JSON`) rather than sent. The data then holds the line twice
+   * (`line` and `json`): a line whose data would be over the protocol's default 64 KiB per item is sent as
+   * text without `json`, flagged `jsonTooLarge: true`.
    * @default false
    */
   readonly json?: boolean;
@@ -42,8 +44,11 @@ export interface TailOptions {
   readonly checkpointDirectory?: string;
   /**
    * A line longer than this many bytes is sent as consecutive records of at most this size, each flagged
-   * `truncated: true`; no more of it is ever held in memory. At most 49_152, so that any line fits the
-   * server's default 64 KiB per item once JSON-escaped.
+   * `truncated: true`; no more of it is ever held in memory. At most 49_152, so that a line fits the
+   * server's default 64 KiB per item once JSON-escaped unless JSON escapes many of its characters (quotes
+   * and backslashes take 2 bytes, control characters up to 6): such a line is sent as consecutive parts
+   * that fit (ids `<id>.<part>`, data `part`, flagged `truncated`). With `json`, a line too big for both
+   * `line` and `json` is sent as text (see `json`).
    * @default 32_768
    */
   readonly maxLineBytes?: number;
@@ -134,7 +139,10 @@ export type ResolvedTailOptions = Required<
     readonly exclude: string | readonly string[];
   };
 
-/** The largest `maxLineBytes`: a line of it stays under the server's default 64 KiB once JSON-escaped. */
+/**
+ * The largest `maxLineBytes`: a line of it stays under the server's default 64 KiB once JSON-escaped, unless
+ * JSON escapes many of its characters (then it is sent in parts: see `maxLineBytes`).
+ */
 export const MAX_LINE_BYTES_LIMIT = 49_152;
 
 function fail(name: string, value: unknown, expected: string): never {

@@ -1,4 +1,4 @@
-import { canonicalJson, recordHashOfCanonical } from '@sluice/contracts';
+import { canonicalJson, DEFAULT_LIMITS, recordHashOfCanonical } from '@sluice/contracts';
 import { isWaitAbortedError, sleep } from '../backoff.js';
 import { isQueueFullError, isUploaderClosedError } from '../errors.js';
 import type { RecordInput } from '../item-input.js';
@@ -41,6 +41,18 @@ const RECORD_OVERHEAD_BYTES = 256;
 /** What JSON escapes or a decoder put in place of invalid bytes: lines with these grow as JSON. */
 // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it looks for.
 const NEEDS_ESCAPE = /[\u0000-\u001f"\\\ufffd]/;
+/**
+ * With `json`, a record's data holds the line twice (as `line` and parsed as `json`): a line whose
+ * data would be larger than the protocol's default item limit is shipped as its text alone, flagged
+ * `jsonTooLarge`. A constant, not the server's current limit, so that a line read again (after a crash)
+ * makes the same record.
+ */
+const JSON_DATA_LIMIT_BYTES = DEFAULT_LIMITS.maxItemDataBytes;
+/**
+ * Parsed JSON written canonically is at most this many times as long as its text (`1e20`, 4 bytes, is
+ * 21 digits): data of shorter lines is below the limit without being measured.
+ */
+const JSON_GROWTH_BOUND = 6;
 /** Under `drop-oldest`, lines wait while the record queue is fuller than this share of its quota. */
 const DROP_OLDEST_HEADROOM = 0.9;
 
@@ -78,7 +90,7 @@ export class RecordSink {
     for (const line of lines) {
       const made = this.#record(entry, line);
       if ('reason' in made) letters.push(made);
-      else pending.push(made);
+      else pending.push(...inParts(made, line, entry.file));
     }
     let delay = RETRY_MIN_MS;
     while (pending.length > 0) {
@@ -134,10 +146,13 @@ export class RecordSink {
       }
     }
     // Keys in canonical order (code units), so that canonicalizing the record does not sort them again.
-    const data: Record<string, unknown> =
+    let data: Record<string, unknown> =
       parsed === undefined
         ? { file: entry.file, line: line.text, offset: line.offset }
         : { file: entry.file, json: parsed, line: line.text, offset: line.offset };
+    if (parsed !== undefined && jsonDataTooLarge(data, line)) {
+      data = { file: entry.file, jsonTooLarge: true, line: line.text, offset: line.offset };
+    }
     if (line.truncated) data.truncated = true;
     let itemId: string;
     try {
@@ -241,6 +256,91 @@ export class RecordSink {
       if (isWaitAbortedError(error)) throw new TailStoppedError();
       throw error;
     }
+  }
+}
+
+/**
+ * A record whose text alone is too large for {@link JSON_DATA_LIMIT_BYTES} once JSON-escaped (a long line
+ * of quotes, backslashes or control characters, which JSON writes as 2–6 bytes each; a multiline record
+ * of many short lines) is sent as consecutive parts that fit, cut between characters: ids
+ * `<id>.<part>`, data `part` (0, 1, …) and `truncated: true`, the same `offset`. The cuts depend only
+ * on the text and `file`, so reading the line again makes the same parts.
+ */
+function inParts<T extends { input: RecordInput; offset: number; bytes: number }>(
+  made: T,
+  line: TailLine,
+  file: string,
+): T[] {
+  const data = made.input.data as Record<string, unknown>;
+  if (data.json !== undefined) return [made];
+  const { line: _text, offset, ...flags } = data;
+  // What the data's other fields take, a part's own included (`"line":""` counted, its quotes not).
+  const others = Buffer.byteLength(
+    JSON.stringify({ ...flags, line: '', offset, part: 999_999, truncated: true }),
+  );
+  const budget = JSON_DATA_LIMIT_BYTES - others + 2;
+  if (line.bytes * 6 + 2 <= budget || Buffer.byteLength(JSON.stringify(line.text)) <= budget) return [made];
+  return textParts(line.text, budget).map((text, part) => {
+    const partData: Record<string, unknown> = {};
+    // Keys in canonical order (code units), as in the whole record.
+    for (const [key, value] of Object.entries({ ...flags, line: text, offset, part, truncated: true }).sort(
+      ([a], [b]) => (a < b ? -1 : a > b ? 1 : 0),
+    )) {
+      partData[key] = value;
+    }
+    const bytes = Buffer.byteLength(JSON.stringify(text)) + file.length + RECORD_OVERHEAD_BYTES;
+    return { ...made, input: { ...made.input, id: `${made.input.id}.${part}`, data: partData }, bytes };
+  });
+}
+
+/** Bytes JSON writes for the character (or surrogate pair) at `index` of `text`, and its length. */
+function escapedCost(text: string, index: number): [bytes: number, length: number] {
+  const code = text.charCodeAt(index);
+  if (code === 0x22 || code === 0x5c) return [2, 1];
+  if (code < 0x20) return [code === 8 || code === 9 || code === 10 || code === 12 || code === 13 ? 2 : 6, 1];
+  if (code < 0x80) return [1, 1];
+  if (code < 0x800) return [2, 1];
+  if (code >= 0xd800 && code <= 0xdbff) {
+    const next = text.charCodeAt(index + 1);
+    if (next >= 0xdc00 && next <= 0xdfff) return [4, 2];
+    return [6, 1];
+  }
+  if (code >= 0xdc00 && code <= 0xdfff) return [6, 1];
+  return [3, 1];
+}
+
+/** `text` cut between characters into parts of at most `budget` bytes once JSON-escaped (quotes too). */
+function textParts(text: string, budget: number): string[] {
+  const parts: string[] = [];
+  let start = 0;
+  let bytes = 2;
+  let index = 0;
+  while (index < text.length) {
+    const [cost, length] = escapedCost(text, index);
+    if (bytes + cost > budget && index > start) {
+      parts.push(text.slice(start, index));
+      start = index;
+      bytes = 2;
+    }
+    bytes += cost;
+    index += length;
+  }
+  parts.push(text.slice(start));
+  return parts;
+}
+
+/**
+ * Whether record data with `json` is above {@link JSON_DATA_LIMIT_BYTES} (measured only for lines long
+ * enough to be). Data without a canonical form is left to the uploader, which refuses it.
+ */
+function jsonDataTooLarge(data: Record<string, unknown>, line: TailLine): boolean {
+  const file = data.file as string;
+  const bound = Buffer.byteLength(file) * 6 + line.bytes * (6 + JSON_GROWTH_BOUND) + 64;
+  if (bound <= JSON_DATA_LIMIT_BYTES) return false;
+  try {
+    return Buffer.byteLength(canonicalJson(data)) > JSON_DATA_LIMIT_BYTES;
+  } catch {
+    return false;
   }
 }
 

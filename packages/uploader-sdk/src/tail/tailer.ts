@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { type FSWatcher, watch } from 'node:fs';
-import { open, readdir, stat } from 'node:fs/promises';
+import { lstat, open, readdir, readlink, realpath, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { isUploaderClosedError } from '../errors.js';
 import { TypedEmitter } from '../events.js';
@@ -143,7 +143,7 @@ class Tailer implements Tail {
   readonly #done: Promise<void>;
   #checkpoints: CheckpointStore | undefined;
   #current: FollowedFile | undefined;
-  #watcher: FSWatcher | undefined;
+  readonly #watchers: FSWatcher[] = [];
   #wake: (() => void) | undefined;
   #woken = false;
   #openFiles = 0;
@@ -232,13 +232,11 @@ class Tailer implements Tail {
 
   async #run(): Promise<void> {
     try {
-      const checkpoints = await CheckpointStore.open(this.#checkpointPath, (message, cause) =>
-        this.#warn(message, undefined, cause),
-      );
+      const checkpoints = await this.#openCheckpoints();
       this.#checkpoints = checkpoints;
       const context = this.#context(checkpoints);
       this.#context_ = context;
-      this.#startWatcher();
+      await this.#startWatchers();
       // Neither failing stops the tailer: files are looked for again at every poll.
       await this.#discover(context).catch((error: unknown) => this.#error(error));
       await this.#recoverRotated(context).catch((error: unknown) => this.#error(error));
@@ -247,6 +245,31 @@ class Tailer implements Tail {
       if (!(error instanceof TailStoppedError)) this.#error(error);
     } finally {
       await this.#shutdown();
+    }
+  }
+
+  /**
+   * Loads the checkpoints. A checkpoint directory that cannot be created (a file in its place, EACCES,
+   * ENOSPC) is reported as an `error` and tried again at every poll: until then nothing is read, since
+   * nothing read could be checkpointed (and where reading stood is unknown).
+   */
+  async #openCheckpoints(): Promise<CheckpointStore> {
+    for (;;) {
+      try {
+        return await CheckpointStore.open(this.#checkpointPath, (message, cause) =>
+          this.#warn(message, undefined, cause),
+        );
+      } catch (error) {
+        if (this.#abort.signal.aborted) throw new TailStoppedError();
+        this.#error(
+          new Error(
+            `could not open the checkpoint directory of ${this.#checkpointPath}: ${(error as Error).message}; nothing is read until it can be, trying again`,
+            { cause: error },
+          ),
+        );
+      }
+      await this.#sleep(this.#options.pollIntervalMs);
+      if (this.#abort.signal.aborted) throw new TailStoppedError();
     }
   }
 
@@ -271,6 +294,8 @@ class Tailer implements Tail {
       buffer: this.#buffer,
       copies: this.#target.kind === 'directory',
       emit: (event, payload) => this.#events.emit(event, payload),
+      pathsOf: (ino) =>
+        this.#followers.filter((file) => file.ino === ino && !file.done).map((file) => file.path),
       acquire: (file) => this.#acquire(file),
       released: () => {
         this.#openFiles -= 1;
@@ -598,7 +623,7 @@ class Tailer implements Tail {
       if (!followed.has(entry.ino)) inodes.add(entry.ino);
     }
     if (inodes.size === 0) return;
-    const directory = this.#target.kind === 'file' ? dirname(this.#target.path) : this.#target.path;
+    const directory = await this.#searchDirectory();
     let names: string[];
     try {
       names = await readdir(directory);
@@ -634,7 +659,7 @@ class Tailer implements Tail {
     if (pending.length === 0) return;
     const heads = new Set(pending.map((previous) => previous.head));
     const smallest = Math.min(...pending.map((previous) => previous.offset));
-    const directory = this.#target.kind === 'file' ? dirname(this.#target.path) : this.#target.path;
+    const directory = await this.#searchDirectory();
     const names = await readdir(directory);
     const followed = new Set(this.#followers.filter((file) => !file.done).map((file) => file.ino));
     const candidates: { path: string; ino: number; size: number; mtimeMs: number; head: string }[] = [];
@@ -672,7 +697,7 @@ class Tailer implements Tail {
    * inode in the watched directory: found, it is drained from there (a rotation); gone, it is let go.
    */
   async #relocate(file: FollowedFile): Promise<void> {
-    const directory = this.#target.kind === 'file' ? dirname(this.#target.path) : this.#target.path;
+    const directory = await this.#searchDirectory();
     // A listing races with renames (a name listed may lead to another file by the time it is looked at):
     // only several listings that all miss the file mean it is gone.
     for (let attempt = 0; attempt < 3; attempt += 1) {
@@ -707,18 +732,40 @@ class Tailer implements Tail {
     return true;
   }
 
-  #startWatcher(): void {
-    const directory = this.#target.kind === 'file' ? dirname(this.#target.path) : this.#target.path;
+  /**
+   * Where files rotated from the followed file are: the watched directory, or for `tailFile` the directory
+   * of the file its path leads to (a symlink into another directory: `links/app.log -> ../real/app.log`
+   * is rotated to `real/app.log.1`, and copied there). Resolved again at each call (a link may be
+   * pointed elsewhere); a dangling link leads to where its file would be.
+   */
+  async #searchDirectory(): Promise<string> {
+    if (this.#target.kind === 'directory') return this.#target.path;
+    return dirname(await followLinks(this.#target.path));
+  }
+
+  async #startWatchers(): Promise<void> {
+    const directories = new Set([
+      this.#target.kind === 'file' ? dirname(this.#target.path) : this.#target.path,
+    ]);
+    // A symlink's own directory sees no event when the file it leads to is appended to or rotated.
+    if (this.#target.kind === 'file')
+      directories.add(await this.#searchDirectory().catch(() => dirname(this.#target.path)));
+    for (const directory of directories) this.#startWatcher(directory);
+  }
+
+  #startWatcher(directory: string): void {
     try {
-      this.#watcher = watch(directory, { persistent: this.#options.keepAlive }, () => this.#watchEvent());
-      this.#watcher.on('error', (error) => {
+      const watcher = watch(directory, { persistent: this.#options.keepAlive }, () => this.#watchEvent());
+      this.#watchers.push(watcher);
+      watcher.on('error', (error) => {
         this.#warn(
           `watching ${directory} failed; polling every ${this.#options.pollIntervalMs} ms`,
           directory,
           error,
         );
-        this.#watcher?.close();
-        this.#watcher = undefined;
+        watcher.close();
+        const index = this.#watchers.indexOf(watcher);
+        if (index >= 0) this.#watchers.splice(index, 1);
       });
     } catch (error) {
       this.#warn(
@@ -766,8 +813,7 @@ class Tailer implements Tail {
 
   async #shutdown(): Promise<void> {
     this.#stopped = true;
-    this.#watcher?.close();
-    this.#watcher = undefined;
+    for (const watcher of this.#watchers.splice(0)) watcher.close();
     await this.#discovering;
     try {
       // Files still there are seen up to the stop; nothing expires on load, however long the stop.
@@ -849,4 +895,28 @@ async function headOf(path: string, ino: number): Promise<string | undefined> {
   } finally {
     await handle.close();
   }
+}
+
+/** Symlinks followed at most this deep (Linux's own limit for one path is 40). */
+const MAX_LINK_DEPTH = 40;
+
+/**
+ * The path `path` leads to once every symlink it ends in is followed (its directories resolved too),
+ * whether or not the last one leads to an existing file; `path` itself when it is no link.
+ */
+async function followLinks(path: string): Promise<string> {
+  let current = path;
+  for (let depth = 0; depth < MAX_LINK_DEPTH; depth += 1) {
+    let link: string;
+    try {
+      if (!(await lstat(current)).isSymbolicLink()) break;
+      link = await readlink(current);
+    } catch (error) {
+      if (NOT_FOLLOWABLE.has((error as NodeJS.ErrnoException).code ?? '')) break;
+      throw error;
+    }
+    const from = await realpath(dirname(current)).catch(() => dirname(current));
+    current = resolve(from, link);
+  }
+  return current;
 }
