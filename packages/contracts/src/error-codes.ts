@@ -67,6 +67,16 @@ export const ErrorBodySchema = z.strictObject({
 });
 export type ErrorBody = z.infer<typeof ErrorBodySchema>;
 
+/**
+ * An error body as a client reads it: keys it does not know are ignored and a code it does not know is
+ * kept as text (its HTTP status then decides), so that a server adding either does not make its answers
+ * look like a proxy's. The server itself answers {@link ErrorBodySchema}.
+ */
+export const ErrorBodyReadSchema = z.object({
+  error: z.object({ code: z.string(), message: z.string(), retryable: z.boolean() }),
+});
+export type ErrorBodyRead = z.infer<typeof ErrorBodyReadSchema>;
+
 /** Builds the error body for a code, taking `retryable` from the table. */
 export function errorBody(code: RequestErrorCode, message: string): ErrorBody {
   return { error: { code, message, retryable: REQUEST_ERRORS[code].retryable } };

@@ -66,6 +66,24 @@ export const IngestResponseSchema = z.strictObject({
 });
 export type IngestResponse = z.infer<typeof IngestResponseSchema>;
 
+/**
+ * What a client accepts as an ingest response: the contract's fields and statuses, with keys it does not
+ * know ignored and item error codes it does not know kept as text. A server that adds either keeps working
+ * with clients already in the field, which would otherwise take every answer for an invalid one and send
+ * the same items forever. The server itself answers {@link IngestResponseSchema}.
+ */
+export const IngestResponseReadSchema = z.object({
+  results: z.array(
+    z.object({
+      id: z.string(),
+      status: ItemStatusSchema,
+      error: z.object({ code: z.string(), message: z.string() }).optional(),
+    }),
+  ),
+  counts: z.object(StatusCountsSchema.shape),
+});
+export type IngestResponseRead = z.infer<typeof IngestResponseReadSchema>;
+
 /** Counts results by status, in the shape of the response's `counts`. */
 export function countStatuses(results: readonly Pick<ItemResult, 'status'>[]): StatusCounts {
   const counts: StatusCounts = { stored: 0, duplicate: 0, conflict: 0, rejected: 0, retry: 0 };
@@ -98,3 +116,9 @@ export const ItemStatusResponseSchema = z.strictObject({
     .optional(),
 });
 export type ItemStatusResponse = z.infer<typeof ItemStatusResponseSchema>;
+
+/** {@link ItemStatusResponseSchema} as a client reads it: keys it does not know are ignored. */
+export const ItemStatusResponseReadSchema = z.object({
+  ...ItemStatusResponseSchema.shape,
+  blob: z.object(ItemStatusResponseSchema.shape.blob.unwrap().shape).optional(),
+});

@@ -25,6 +25,9 @@ export const LimitsSchema = z.strictObject({
 });
 export type Limits = z.infer<typeof LimitsSchema>;
 
+/** {@link LimitsSchema} as a client reads it: limits it does not know are ignored. */
+export const LimitsReadSchema = z.object(LimitsSchema.shape);
+
 /** The protocol's default limits (SPEC §1); a server may lower or raise them and publishes what it uses. */
 export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxBatchItems: 1000,

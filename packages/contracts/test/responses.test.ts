@@ -2,11 +2,15 @@ import { describe, expect, it } from 'vitest';
 import {
   countStatuses,
   DEFAULT_LIMITS,
+  ErrorBodyReadSchema,
   ErrorBodySchema,
   errorBody,
   httpStatusOf,
+  IngestResponseReadSchema,
   IngestResponseSchema,
+  ItemStatusResponseReadSchema,
   ItemStatusResponseSchema,
+  LimitsReadSchema,
   LimitsSchema,
   REQUEST_ERRORS,
 } from '../src/index.js';
@@ -23,6 +27,55 @@ describe('responses', () => {
     const parsed = IngestResponseSchema.parse(response);
     expect(parsed).toEqual(response);
     expect(countStatuses(parsed.results)).toEqual(response.counts);
+  });
+
+  it('reads, as a client, answers of a newer server: unknown keys ignored, unknown codes kept, statuses still checked', () => {
+    const counts = { stored: 1, duplicate: 0, conflict: 0, rejected: 1, retry: 0, deferred: 0 };
+    const newer = {
+      results: [
+        { id: 'a', status: 'stored', region: 'eu' },
+        { id: 'b', status: 'rejected', error: { code: 'QUOTA_EXCEEDED', message: 'over quota', detail: 1 } },
+      ],
+      counts,
+      requestId: 'r-1',
+    };
+    expect(IngestResponseSchema.safeParse(newer).success).toBe(false);
+    expect(IngestResponseReadSchema.parse(newer)).toEqual({
+      results: [
+        { id: 'a', status: 'stored' },
+        { id: 'b', status: 'rejected', error: { code: 'QUOTA_EXCEEDED', message: 'over quota' } },
+      ],
+      counts: { stored: 1, duplicate: 0, conflict: 0, rejected: 1, retry: 0 },
+    });
+    expect(
+      IngestResponseReadSchema.safeParse({ results: [{ id: 'a', status: 'deferred' }], counts }).success,
+    ).toBe(false);
+
+    const error = { error: { code: 'KEY_EXPIRED', message: 'expired', retryable: false, docs: 'https://x' } };
+    expect(ErrorBodySchema.safeParse(error).success).toBe(false);
+    expect(ErrorBodyReadSchema.parse(error)).toEqual({
+      error: { code: 'KEY_EXPIRED', message: 'expired', retryable: false },
+    });
+    expect(LimitsReadSchema.parse({ ...DEFAULT_LIMITS, maxFutureThing: 3 })).toEqual(DEFAULT_LIMITS);
+    const item = {
+      id: 'a',
+      type: 't',
+      ts: 1,
+      receivedAt: 2,
+      kind: 'blob',
+      hash: '0'.repeat(64),
+      shard: 3,
+      blob: {
+        state: 'uploaded',
+        size: 1,
+        contentType: 'a/b',
+        sha256: '0'.repeat(64),
+        attempts: 1,
+        tier: 'cold',
+      },
+    };
+    expect(ItemStatusResponseSchema.safeParse(item).success).toBe(false);
+    expect(ItemStatusResponseReadSchema.parse(item)).not.toHaveProperty('shard');
   });
 
   it('refuses unknown statuses and unknown item error codes', () => {

@@ -3,11 +3,11 @@ import { promisify } from 'node:util';
 import { gzip, constants as zlibConstants } from 'node:zlib';
 import {
   type BlobManifestItem,
-  ErrorBodySchema,
-  type IngestResponse,
-  IngestResponseSchema,
+  ErrorBodyReadSchema,
+  type IngestResponseRead,
+  IngestResponseReadSchema,
   type Limits,
-  LimitsSchema,
+  LimitsReadSchema,
   MANIFEST_FIELD,
   ROUTES,
   type RouteContract,
@@ -47,7 +47,7 @@ export interface TransportResult {
   /** `error.code` of an error body, or `INVALID_RESPONSE` for a 2xx whose body is not the contract's. */
   readonly code: string | undefined;
   /** The parsed body of a 2xx that answers every item. */
-  readonly response: IngestResponse | undefined;
+  readonly response: IngestResponseRead | undefined;
   /** The network error, timeout or body problem, when there is one. */
   readonly error: Error | undefined;
   /** The request ran out of time (a congestion signal). */
@@ -181,7 +181,7 @@ export class Transport {
         signal,
       );
       if (!response.ok || text === undefined) return undefined;
-      const parsed = LimitsSchema.safeParse(parseJson(text));
+      const parsed = LimitsReadSchema.safeParse(parseJson(text));
       return parsed.success ? parsed.data : undefined;
     } catch (error) {
       if (signal?.aborted) throw error;
@@ -297,7 +297,7 @@ export class Transport {
     }
     const json = parseJson(text);
     if (response.ok) {
-      const parsed = IngestResponseSchema.safeParse(json);
+      const parsed = IngestResponseReadSchema.safeParse(json);
       if (parsed.success && parsed.data.results.length === itemCount) {
         return { ...base, code: undefined, response: parsed.data, error: undefined };
       }
@@ -313,7 +313,7 @@ export class Transport {
         ),
       };
     }
-    const errorBody = ErrorBodySchema.safeParse(json);
+    const errorBody = ErrorBodyReadSchema.safeParse(json);
     return {
       ...base,
       code: errorBody.success ? errorBody.data.error.code : undefined,

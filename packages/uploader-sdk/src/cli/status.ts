@@ -1,7 +1,7 @@
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ErrorBodySchema, ItemStatusResponseSchema, itemPath } from '@sluice/contracts';
+import { ErrorBodyReadSchema, ItemStatusResponseReadSchema, itemPath } from '@sluice/contracts';
 import ky from 'ky';
 import { BlobFiles } from '../blob-files.js';
 import { openDeadLetterStore } from '../dead-letter-store.js';
@@ -96,10 +96,10 @@ async function readLookup(response: Response): Promise<Lookup> {
     };
   }
   if (status === 200) {
-    const item = ItemStatusResponseSchema.safeParse(body);
+    const item = ItemStatusResponseReadSchema.safeParse(body);
     return item.success ? { kind: 'found', item: body } : { kind: 'failed', why: NOT_THE_API };
   }
-  const error = ErrorBodySchema.safeParse(body);
+  const error = ErrorBodyReadSchema.safeParse(body);
   if (!error.success) return { kind: 'failed', why: NOT_THE_API };
   const { code, message } = error.data.error;
   if (status === 404 && code === 'NOT_FOUND') return { kind: 'unknown' };
