@@ -23,6 +23,8 @@ const WATCH_DISCOVERY_MS = 50;
 
 /** Bytes read from a file at a time, into one buffer per tailer. */
 const READ_BUFFER_BYTES = 256 * 1024;
+/** The same read failure of the same file is reported again after this long at the soonest. */
+const REPEAT_ERROR_MS = 60_000;
 
 /** Where one file stands. */
 export interface TailFileStats {
@@ -225,6 +227,8 @@ class Tailer implements Tail {
   #cursor = 0;
   /** Files prepared in this round: never closed to make room for another. */
   readonly #inRound = new Set<FollowedFile>();
+  /** The read failure last reported per file, and when: reported again only when it changes or after a while. */
+  readonly #reported = new WeakMap<FollowedFile, { message: string; at: number }>();
 
   get #maxOpen(): number {
     return this.#target.kind === 'directory' ? this.#options.maxOpenFiles : Number.POSITIVE_INFINITY;
@@ -401,10 +405,20 @@ class Tailer implements Tail {
    */
   async #guard<T>(file: FollowedFile, turn: () => Promise<T>): Promise<T | undefined> {
     try {
-      return await turn();
+      const result = await turn();
+      this.#reported.delete(file);
+      return result;
     } catch (error) {
       if (error instanceof TailStoppedError || isUploaderClosedError(error)) throw error;
-      this.#error(new Error(`could not read ${file.path}: ${(error as Error).message}`, { cause: error }));
+      const message = `could not read ${file.path}: ${(error as Error).message}`;
+      // Retried at every poll; the same failure of the same file is reported again only after a while, so
+      // that one unreadable file does not flood the log several times a second.
+      const last = this.#reported.get(file);
+      const now = Date.now();
+      if (last === undefined || last.message !== message || now - last.at >= REPEAT_ERROR_MS) {
+        this.#reported.set(file, { message, at: now });
+        this.#error(new Error(message, { cause: error }));
+      }
       await file.recover();
       return undefined;
     }
