@@ -19,6 +19,7 @@ describe('tail options', () => {
     );
     expect(() => tailDirectory(checkpointDirectory, { ...base, include: [''] })).toThrow(/`include`/);
     expect(() => tailDirectory(checkpointDirectory, { ...base, include: '[a' })).toThrow(/Unclosed/);
+    expect(() => tailDirectory(checkpointDirectory, { ...base, include: '[z-a].log' })).toThrow(TypeError);
     expect(() => tailFile('', base)).toThrow(/`path`/);
     expect(() => tailFile(path, { uploader: {} as Uploader })).toThrow(/`uploader`/);
   });

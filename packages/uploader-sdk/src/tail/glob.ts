@@ -3,7 +3,7 @@
  * recursive, so there is no `/` to care about): `*` any run of characters, `?` one character, `[abc]`,
  * `[a-z]` and `[!abc]` a character class, `{a,b}` alternatives, `\x` a literal `x`. A leading `.` must be
  * matched literally, as in shells: `*` does not match `.hidden`.
- * @throws {TypeError} for an empty pattern or an unclosed `[` or `{`.
+ * @throws {TypeError} for an empty pattern, an unclosed `[` or `{`, or a class such as `[z-a]`.
  */
 export function compileGlob(glob: string): RegExp {
   if (typeof glob !== 'string' || glob === '') {
@@ -42,7 +42,12 @@ export function compileGlob(glob: string): RegExp {
   }
   if (depth > 0) throw new TypeError(`Unclosed \`{\` in glob ${JSON.stringify(glob)}`);
   const hiddenGuard = glob.startsWith('.') ? '' : '(?!\\.)';
-  return new RegExp(`^${hiddenGuard}${source}$`);
+  try {
+    return new RegExp(`^${hiddenGuard}${source}$`);
+  } catch (error) {
+    // A class the regular expression engine refuses, such as the reversed range `[z-a]`.
+    throw new TypeError(`Invalid glob ${JSON.stringify(glob)}: ${(error as Error).message}`, { cause: error });
+  }
 }
 
 function escapeRegExp(text: string): string {
