@@ -46,7 +46,9 @@ export function compileGlob(glob: string): RegExp {
     return new RegExp(`^${hiddenGuard}${source}$`);
   } catch (error) {
     // A class the regular expression engine refuses, such as the reversed range `[z-a]`.
-    throw new TypeError(`Invalid glob ${JSON.stringify(glob)}: ${(error as Error).message}`, { cause: error });
+    throw new TypeError(`Invalid glob ${JSON.stringify(glob)}: ${(error as Error).message}`, {
+      cause: error,
+    });
   }
 }
 
