@@ -1,7 +1,7 @@
 import { chmod, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect } from 'vitest';
-import { tailDirectory } from '../src/index.js';
+import { tailDirectory, tailFile } from '../src/index.js';
 import { tempDirectory } from './support/harness.js';
 import { expectStoredExactly, test } from './support/tail-fixture.js';
 import { lines, numberedLines } from './support/tail-harness.js';
@@ -29,6 +29,29 @@ describe('names a directory tailer cannot follow', () => {
       expect(errors).toEqual([]);
     } finally {
       await tail.stop();
+    }
+  });
+
+  test('a directory given to tailFile, or a file to tailDirectory, is said once, not at every poll', async ({
+    uploader,
+  }) => {
+    const logs = await tempDirectory('sluice-tail-');
+    const file = join(logs, 'plain.log');
+    await writeFile(file, 'x\n');
+    const warnings: string[] = [];
+    const onDirectory = tailFile(logs, { uploader, pollIntervalMs: 20 });
+    onDirectory.on('warning', ({ message }) => warnings.push(message));
+    const onFile = tailDirectory(file, { uploader, pollIntervalMs: 20 });
+    onFile.on('warning', ({ message }) => warnings.push(message));
+    try {
+      // About 50 polls each.
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      expect(warnings.filter((message) => message.includes('is a directory, not a file'))).toHaveLength(1);
+      expect(warnings.filter((message) => message.includes(`cannot list ${file} (ENOTDIR)`))).toHaveLength(1);
+      expect(warnings).toHaveLength(2);
+    } finally {
+      await onDirectory.stop();
+      await onFile.stop();
     }
   });
 });

@@ -227,6 +227,8 @@ class Tailer implements Tail {
   #cursor = 0;
   /** Files prepared in this round: never closed to make room for another. */
   readonly #inRound = new Set<FollowedFile>();
+  /** The last warning about the target itself (not a file, not a listable directory), until it changes. */
+  #targetProblem: string | undefined;
   /** The read failure last reported per file, and when: reported again only when it changes or after a while. */
   readonly #reported = new WeakMap<FollowedFile, { message: string; at: number }>();
 
@@ -492,6 +494,7 @@ class Tailer implements Tail {
 
   async #discoverFile(path: string, context: FollowContext): Promise<void> {
     const found = await statFile(path);
+    this.#noteTargetProblem(found === undefined ? await notAFile(path) : undefined);
     const current = this.#current;
     if (
       current !== undefined &&
@@ -525,9 +528,13 @@ class Tailer implements Tail {
     try {
       names = await readdir(directory);
     } catch (error) {
-      this.#warn(`cannot list ${directory}; trying again`, directory, error);
+      this.#noteTargetProblem(
+        `cannot list ${directory} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); trying again at every poll`,
+        error,
+      );
       return;
     }
+    this.#noteTargetProblem(undefined);
     const seen = new Set<FollowedFile>();
     // Two names of one inode in a listing are one file (a hard link): followed once, under one name.
     const seenInodes = new Set<number>();
@@ -842,6 +849,16 @@ class Tailer implements Tail {
     }
   }
 
+  /**
+   * Warns about what keeps the target from being followed (`undefined`: nothing does), once until it
+   * changes: it is looked at again at every poll.
+   */
+  #noteTargetProblem(problem: string | undefined, cause?: unknown): void {
+    if (problem === this.#targetProblem) return;
+    this.#targetProblem = problem;
+    if (problem !== undefined) this.#warn(problem, this.#target.path, cause);
+  }
+
   #warn(message: string, path?: string, cause?: unknown): void {
     this.#events.emit('warning', {
       message,
@@ -853,6 +870,15 @@ class Tailer implements Tail {
   #error(error: unknown): void {
     this.#events.emit('error', error instanceof Error ? error : new Error(String(error)));
   }
+}
+
+/** Why the path `tailFile` follows is not a file it can follow, when something else is there. */
+async function notAFile(path: string): Promise<string | undefined> {
+  const found = await stat(path).catch(() => undefined);
+  if (found === undefined || found.isFile()) return undefined;
+  return found.isDirectory()
+    ? `${path} is a directory, not a file: tailDirectory (sluice tail DIR) follows the files in it`
+    : `${path} is not a regular file (a FIFO, a socket or a device): it cannot be followed`;
 }
 
 /**
