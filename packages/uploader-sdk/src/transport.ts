@@ -227,9 +227,10 @@ export class Transport {
       if (deadline.signal.aborted && !signal?.aborted) throw deadline.signal.reason;
       throw error;
     } finally {
+      // Not aborted once settled: a body read past its bound was cancelled by `readText`, and aborting a
+      // request that failed (connection refused) while fetch still reads its multipart body from disk
+      // makes fetch enqueue into the cancelled body stream and throw out of the process.
       clearTimeout(timer);
-      // Lets go of a body not read to its end (too large), so its connection is not kept streaming.
-      deadline.abort();
     }
   }
 
