@@ -538,15 +538,17 @@ export class FollowedFile {
       for (const line of raw) this.#grouper.push(line, lines);
       if (flushGroup) this.#grouper.flush(lines);
     }
+    const next = this.#grouper?.pendingStart ?? this.#splitter!.lineStart;
+    // Read now, just after the bytes were read and the file checked: shipping may wait long (a full
+    // queue), and a copytruncate meanwhile would make the file hold other bytes there.
+    const before = next === entry.offset ? undefined : await readBefore(this.#handle!, next);
     await this.#context.sink.ship(entry, lines);
     // A record may be shipped ahead of the checkpoint (pieces of a long line while the multiline record
     // it ends is still pending): the ts stays until the checkpoint has passed it.
     const shippedEnd = lines.at(-1)?.end;
     if (shippedEnd !== undefined) this.#stampHeldUntil = Math.max(this.#stampHeldUntil, shippedEnd);
     this.lines += lines.length;
-    const next = this.#grouper?.pendingStart ?? this.#splitter!.lineStart;
     if (next !== entry.offset) {
-      const before = await readBefore(this.#handle!, next);
       entry.offset = next;
       if (before === undefined) delete entry.before;
       else entry.before = before;
