@@ -90,7 +90,7 @@ export class BlobFiles {
    * @throws {RangeError} when the blob is larger than `maxBlobBytes` (the server's limit); nothing is
    *   written.
    * @throws {QueueFullError} when the copy would exceed the quota; nothing is written.
-   * @throws {Error} when the file yields more bytes than its size said; nothing is left behind.
+   * @throws {RangeError} when the file yields more bytes than its size said; nothing is left behind.
    */
   async copy(
     id: string,
@@ -138,7 +138,7 @@ export class BlobFiles {
           for await (const chunk of stream) {
             const bytes = chunk as Buffer;
             if (size + bytes.byteLength > expected) {
-              throw new Error(
+              throw new RangeError(
                 `${body.path} yields more bytes than the ${expected} its size said (is it still being written?); enqueue a file once it is complete`,
               );
             }
