@@ -256,10 +256,12 @@ class Tailer implements Tail {
 
   /**
    * Loads the checkpoints. A checkpoint directory that cannot be created (a file in its place, EACCES,
-   * ENOSPC) is reported as an `error` and tried again at every poll: until then nothing is read, since
+   * ENOSPC) is reported as an `error` (again when the error changes or after a minute) and tried again at
+   * every poll: until then nothing is read, since
    * nothing read could be checkpointed (and where reading stood is unknown).
    */
   async #openCheckpoints(): Promise<CheckpointStore> {
+    let reported: { message: string; at: number } | undefined;
     for (;;) {
       try {
         return await CheckpointStore.open(this.#checkpointPath, (message, cause) =>
@@ -267,12 +269,13 @@ class Tailer implements Tail {
         );
       } catch (error) {
         if (this.#abort.signal.aborted) throw new TailStoppedError();
-        this.#error(
-          new Error(
-            `could not open the checkpoint directory of ${this.#checkpointPath}: ${(error as Error).message}; nothing is read until it can be, trying again`,
-            { cause: error },
-          ),
-        );
+        const message = `could not open the checkpoint directory of ${this.#checkpointPath}: ${(error as Error).message}; nothing is read until it can be, trying again`;
+        // Tried at every poll; said again only when it changes or after a while.
+        const now = Date.now();
+        if (reported?.message !== message || now - reported.at >= REPEAT_ERROR_MS) {
+          reported = { message, at: now };
+          this.#error(new Error(message, { cause: error }));
+        }
       }
       await this.#sleep(this.#options.pollIntervalMs);
       if (this.#abort.signal.aborted) throw new TailStoppedError();
