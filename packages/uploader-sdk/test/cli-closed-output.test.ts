@@ -1,11 +1,10 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import type { TestServer } from '@sluice/ingest-api/testing';
 import { describe, expect } from 'vitest';
 import { cliTest as test } from './support/cli-fixtures.js';
 import { sluice } from './support/cli-run.js';
 import { spawnOpen } from './support/cli-spawn.js';
-import { storedLines, waitForStored } from './support/tail-harness.js';
+import { storedOnce, waitForStored } from './support/tail-harness.js';
 
 const KEY = { SLUICE_API_KEY: 'test-key' };
 
@@ -26,12 +25,6 @@ function withClosedStdout(args: readonly string[]) {
 
 const lines = (prefix: string, count: number): string[] =>
   Array.from({ length: count }, (_, i) => `${prefix} line ${i}`);
-
-async function storedOnce(server: TestServer, type: string): Promise<string[]> {
-  const rows = await storedLines(server, type);
-  expect(new Set(rows.map((row) => row.id)).size).toBe(rows.length);
-  return rows.map((row) => row.line).sort();
-}
 
 describe('a closed stdout', () => {
   test('stops `sluice tail` as a signal does (exit 141, no crash); nothing is lost: the next run delivers the rest, every line once', async ({

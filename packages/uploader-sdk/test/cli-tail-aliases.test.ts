@@ -4,7 +4,7 @@ import type { TestServer } from '@sluice/ingest-api/testing';
 import { describe, expect } from 'vitest';
 import { cliTest as test } from './support/cli-fixtures.js';
 import { spawnOpen } from './support/cli-spawn.js';
-import { storedLines, waitForStored } from './support/tail-harness.js';
+import { storedOnce, waitForStored } from './support/tail-harness.js';
 
 const KEY = { SLUICE_API_KEY: 'test-key' };
 
@@ -12,12 +12,6 @@ const lines = (prefix: string, count: number): string[] =>
   Array.from({ length: count }, (_, i) => `${prefix} line ${i}`);
 
 const text = (list: readonly string[]): string => list.map((line) => `${line}\n`).join('');
-
-async function storedOnce(server: TestServer, type: string): Promise<string[]> {
-  const rows = await storedLines(server, type);
-  expect(new Set(rows.map((row) => row.id)).size).toBe(rows.length);
-  return rows.map((row) => row.line).sort();
-}
 
 /** `sluice tail ...paths` until `stored` lines of `type` are stored, then SIGTERM; its result. */
 async function tailUntilStored(

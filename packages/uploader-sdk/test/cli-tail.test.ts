@@ -5,7 +5,7 @@ import { describe, expect } from 'vitest';
 import { cliTest as test } from './support/cli-fixtures.js';
 import { type CliResult, finished, sluice, spawnSluice } from './support/cli-run.js';
 import { waitFor } from './support/harness.js';
-import { storedLines, waitForStored } from './support/tail-harness.js';
+import { storedLines, storedOnce, waitForStored } from './support/tail-harness.js';
 
 const KEY = { SLUICE_API_KEY: 'test-key' };
 
@@ -35,12 +35,6 @@ function startTail(
 }
 
 /** The stored `line`s of `type`, sorted, checking that no id is stored twice. */
-async function storedOnce(server: TestServer, type: string): Promise<string[]> {
-  const rows = await storedLines(server, type);
-  expect(new Set(rows.map((row) => row.id)).size).toBe(rows.length);
-  return rows.map((row) => row.line).sort();
-}
-
 const lines = (prefix: string, count: number, from = 0): string[] =>
   Array.from({ length: count }, (_, i) => `${prefix} line ${from + i}`);
 

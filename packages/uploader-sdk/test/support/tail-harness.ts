@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { TestServer } from '@sluice/ingest-api/testing';
+import { expect } from 'vitest';
 import type { Tail } from '../../src/index.js';
 import { tempDirectory, waitFor } from './harness.js';
 
@@ -122,4 +123,11 @@ export async function recreateWithSameInode(path: string, text: string): Promise
   await link(kept, path);
   await rm(kept);
   await writeFile(path, text);
+}
+
+/** The lines of `type` stored, sorted, once it is checked that no id is stored twice. */
+export async function storedOnce(server: TestServer, type: string): Promise<string[]> {
+  const rows = await storedLines(server, type);
+  expect(new Set(rows.map((row) => row.id)).size).toBe(rows.length);
+  return rows.map((row) => row.line).sort();
 }
