@@ -76,6 +76,11 @@ interface Hold {
   bytes: number;
   /** Its handler started: only its end (not the client leaving) gives the bytes back. */
   handling: boolean;
+  /**
+   * Given back: bytes still arriving (the request was answered before its body was read, a 413 on its
+   * `Content-Length`) pass through uncounted, or they would be taken for good.
+   */
+  released: boolean;
 }
 
 const holds = new WeakMap<FastifyRequest, Hold>();
@@ -97,6 +102,10 @@ class BudgetMeter extends Transform {
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    if (this.#hold.released) {
+      callback(null, chunk);
+      return;
+    }
     try {
       this.#hold.budget.take(this.#hold.source, chunk.length);
     } catch (error) {
@@ -118,7 +127,7 @@ export function meterBody(
   request: FastifyRequest,
   body: NodeJS.ReadableStream,
 ): NodeJS.ReadableStream {
-  const hold: Hold = { budget, source: request.source, bytes: 0, handling: false };
+  const hold: Hold = { budget, source: request.source, bytes: 0, handling: false, released: false };
   holds.set(request, hold);
   const meter = new BudgetMeter(hold, body);
   body.on('error', (error) => meter.destroy(error));
@@ -140,5 +149,7 @@ export function releaseBody(request: FastifyRequest, ended: boolean): void {
   const hold = holds.get(request);
   if (hold === undefined || (hold.handling && !ended)) return;
   holds.delete(request);
+  hold.released = true;
   hold.budget.give(hold.source, hold.bytes);
+  hold.bytes = 0;
 }
