@@ -1,5 +1,6 @@
 import type { ErrorBody, IngestResponse } from '@sluice/contracts';
 import { vi } from 'vitest';
+import { DiskRoom } from '../src/db/disk-room.js';
 import { describe, expect, it } from './support/fixtures.js';
 import { get, postBatch, record } from './support/http.js';
 
@@ -52,4 +53,16 @@ describe('the embedded database with its disk nearly full', () => {
     );
     disk.freeBytes = 1e12;
   }, 120_000);
+
+  it('counts what reservations in progress will write: requests checked at once cannot all pass on the same free space', async () => {
+    disk.freeBytes = 100 * MiB;
+    const room = new DiskRoom('/tmp', 64 * MiB);
+    const first = await room.reserve(20 * MiB);
+    await expect(room.reserve(20 * MiB)).rejects.toThrow(/besides 20971520 that writes in progress/);
+    first();
+    first();
+    const again = await room.reserve(20 * MiB);
+    again();
+    disk.freeBytes = 1e12;
+  });
 });

@@ -64,11 +64,12 @@ export interface Database {
    */
   ping(): Promise<void>;
   /**
-   * Resolves when the database can take `bytes` more: always on PostgreSQL; on the embedded database when
-   * its disk keeps `EMBEDDED_MIN_FREE_BYTES` free after them (every operation checks that floor itself).
+   * Reserves room for `bytes` about to be written, until the returned function is called: always granted
+   * on PostgreSQL; on the embedded database when its disk keeps `EMBEDDED_MIN_FREE_BYTES` free after them
+   * and every other reservation (every operation checks that floor itself).
    * @throws {DatabaseUnavailableError} when it cannot.
    */
-  requireRoom(bytes: number): Promise<void>;
+  reserveRoom(bytes: number): Promise<() => void>;
   /**
    * Calls `onNotify` with the payload of every `NOTIFY` on `channel`, and `onListen` each time listening starts,
    * including after the listening connection was lost and re-established (notifications sent in
@@ -145,7 +146,11 @@ function gated(
       }
     },
     async transaction(fn) {
-      await room?.require();
+      try {
+        await room?.require();
+      } catch (error) {
+        throw wrap(error);
+      }
       for (let attempt = 1; ; attempt += 1) {
         try {
           return await gate.run(() => orm.transaction((tx) => fn(tx as DbTransaction)));
@@ -190,8 +195,12 @@ function gated(
         throw new MigrationsMissingError(`${applied} of ${expected} migrations applied`);
       }
     },
-    async requireRoom(bytes) {
-      await room?.require(bytes);
+    async reserveRoom(bytes) {
+      try {
+        return room === undefined ? () => {} : await room.reserve(bytes);
+      } catch (error) {
+        throw wrap(error);
+      }
     },
     listen,
     close() {

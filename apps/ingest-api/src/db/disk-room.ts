@@ -16,6 +16,8 @@ export class DiskRoom {
   readonly minFreeBytes: number;
   #readAt = Number.NEGATIVE_INFINITY;
   #free = Number.POSITIVE_INFINITY;
+  /** Bytes operations that passed {@link DiskRoom.reserve} are about to write. */
+  #reserved = 0;
 
   constructor(directory: string, minFreeBytes: number) {
     this.directory = directory;
@@ -33,9 +35,28 @@ export class DiskRoom {
       this.#free = stats.bavail * stats.bsize;
       this.#readAt = now;
     }
-    if (this.#free - bytes >= this.minFreeBytes) return;
+    const free = this.#free - this.#reserved;
+    if (free - bytes >= this.minFreeBytes) return;
     throw new DatabaseUnavailableError(
-      `the embedded database's disk (${this.directory}) has ${this.#free} bytes free; it takes writes again once more than ${this.minFreeBytes + bytes} are (EMBEDDED_MIN_FREE_BYTES ${this.minFreeBytes}${bytes > 0 ? ` plus ${bytes} for this request` : ''}), so that a full disk cannot wedge it`,
+      `the embedded database's disk (${this.directory}) has ${free} bytes free${this.#reserved > 0 ? ` besides ${this.#reserved} that writes in progress are taking` : ''}; it takes writes again once more than ${this.minFreeBytes + bytes} are (EMBEDDED_MIN_FREE_BYTES ${this.minFreeBytes}${bytes > 0 ? ` plus ${bytes} for this request` : ''}), so that a full disk cannot wedge it`,
     );
+  }
+
+  /**
+   * {@link DiskRoom.require} for `bytes`, then counts them as taken until the returned function is called
+   * (once they are written, or not): requests checked at once cannot all pass on the same free space.
+   */
+  async reserve(bytes: number): Promise<() => void> {
+    await this.require(bytes);
+    this.#reserved += bytes;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.#reserved -= bytes;
+      // What was written now shows in the free space: read it again rather than count the bytes twice
+      // or, worse, not at all.
+      this.#readAt = Number.NEGATIVE_INFINITY;
+    };
   }
 }

@@ -98,7 +98,7 @@ export async function stageBlobs(
 ): Promise<void> {
   if (verified.length === 0) return;
   // Staged bytes are written twice (log and table).
-  await db.requireRoom(2 * verified.reduce((sum, { item }) => sum + item.size, 0));
+  const release = await db.reserveRoom(2 * verified.reduce((sum, { item }) => sum + item.size, 0));
   try {
     await db.transaction((tx) => stageInTransaction(tx, source, verified));
   } catch (error) {
@@ -107,5 +107,7 @@ export async function stageBlobs(
       throw new DatabaseOverloadedError('a concurrent request holds the same ids; retry', { cause: error });
     }
     throw error;
+  } finally {
+    release();
   }
 }
