@@ -226,6 +226,12 @@ export interface DatabaseLog {
 export interface CreateDatabaseOptions {
   /** Told whether a fresh embedded directory came from the build's template or from initdb, and why. */
   readonly log?: DatabaseLog;
+  /**
+   * Apply this build's migrations to PostgreSQL (the server, and commands that write). False for commands
+   * that only read: they change nothing, and a database without every migration is refused instead.
+   * @default true
+   */
+  readonly migrate?: boolean;
 }
 
 /**
@@ -308,10 +314,10 @@ async function openEmbedded(dir: string, log: DatabaseLog | undefined): Promise<
  */
 export async function createDatabase(
   config: DbConfig,
-  { log }: CreateDatabaseOptions = {},
+  { log, migrate = true }: CreateDatabaseOptions = {},
 ): Promise<Database> {
   if (config.url !== undefined) {
-    await migrateOnPostgres(config.url);
+    if (migrate) await migrateOnPostgres(config.url);
     const client = postgres(config.url, {
       max: config.poolSize,
       onnotice: () => {},
