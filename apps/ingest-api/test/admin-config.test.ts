@@ -67,7 +67,11 @@ describe('ADMIN_KEY', () => {
   }, 60_000);
 
   it('is no concern of the key commands on a non-loopback HOST', async ({ database }) => {
-    const listed = await runCli('sources-list', [], { ...databaseEnv(database), HOST: '0.0.0.0' });
+    const env = { ...databaseEnv(database), HOST: '0.0.0.0' };
+    const created = await runCli('sources-create', ['admin-config'], env);
+    expect(created.code, created.stderr).toBe(0);
+    const listed = await runCli('sources-list', [], env);
     expect(listed.code, listed.stderr).toBe(0);
+    expect(listed.stdout).toMatch(/^admin-config\s/m);
   }, 60_000);
 });
