@@ -1,10 +1,17 @@
 import { isIP } from 'node:net';
 import { join } from 'node:path';
-import { DEFAULT_LIMITS, isSendableKey, type Limits, MANIFEST_FIELD } from '@sluice/contracts';
+import {
+  DEFAULT_LIMITS,
+  isSendableKey,
+  type Limits,
+  MANIFEST_FIELD,
+  MAX_CONTENT_TYPE_LENGTH,
+  MAX_ID_LENGTH,
+  maxManifestBytes,
+} from '@sluice/contracts';
 import { z } from 'zod';
 import { isValidSourceName } from './auth/api-keys.js';
 import { ConfigError } from './errors.js';
-import { manifestLimitOf } from './ingest/blob-manifest.js';
 import type { S3ObjectStoreOptions } from './object-store/s3-object-store.js';
 
 /** One `source:key` pair of `API_KEYS`. */
@@ -202,12 +209,12 @@ function partFramingBytes(headers: readonly string[]): number {
  * manifest with every entry at its longest, each part's framing, and the closing delimiter.
  */
 function blobRequestOverheadOf(limits: Pick<Limits, 'maxBlobsPerRequest' | 'maxBlobMetaBytes'>): number {
-  const manifestBytes = manifestLimitOf(limits);
+  const manifestBytes = maxManifestBytes(limits);
   const manifestPart = partFramingBytes([`Content-Disposition: form-data; name="${MANIFEST_FIELD}"`]);
-  const id = 'i'.repeat(128);
+  const id = 'i'.repeat(MAX_ID_LENGTH);
   const blobPart = partFramingBytes([
     `Content-Disposition: form-data; name="${id}"; filename="${id}"`,
-    `Content-Type: ${'c'.repeat(255)}`,
+    `Content-Type: ${'c'.repeat(MAX_CONTENT_TYPE_LENGTH)}`,
   ]);
   const closing = Buffer.byteLength(`--${'-'.repeat(MAX_BOUNDARY_CHARS)}--\r\n`);
   return manifestPart + manifestBytes + limits.maxBlobsPerRequest * blobPart + closing;

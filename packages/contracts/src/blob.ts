@@ -1,6 +1,17 @@
 import { z } from 'zod';
-import { ItemIdSchema, ItemTypeSchema, Sha256HexSchema, TimestampSchema } from './item.js';
+import {
+  ItemIdSchema,
+  ItemTypeSchema,
+  MAX_ID_LENGTH,
+  MAX_TYPE_LENGTH,
+  Sha256HexSchema,
+  TimestampSchema,
+} from './item.js';
 import { JsonObjectSchema } from './json-rules.js';
+import type { Limits } from './limits.js';
+
+/** Longest `contentType` of a blob, in characters (visible ASCII). */
+export const MAX_CONTENT_TYPE_LENGTH = 255;
 
 /**
  * MIME type of a blob, e.g. `image/png` or `text/plain; charset=utf-8`: `type/subtype` of word characters,
@@ -13,7 +24,7 @@ export const CONTENT_TYPE_PATTERN = /^[\w.+-]+\/[\w.+-]+(?:[ \t]*;[\t\x20-\x7e]*
 export const ContentTypeSchema = z
   .string()
   .min(1)
-  .max(255)
+  .max(MAX_CONTENT_TYPE_LENGTH)
   .regex(CONTENT_TYPE_PATTERN, 'contentType must be a MIME type such as image/png, in visible ASCII');
 
 /** One blob described in the `manifest` part of `POST /v1/blobs`. */
@@ -51,4 +62,30 @@ export const MANIFEST_FIELD = 'manifest';
  */
 export function blobObjectKey(sha256: string): string {
   return `blobs/${sha256.slice(0, 2)}/${sha256.slice(2, 4)}/${sha256}`;
+}
+
+/**
+ * Most bytes a manifest keeping to `limits` takes, as `JSON.stringify` writes it: `maxBlobsPerRequest`
+ * entries at their longest (an id of {@link MAX_ID_LENGTH} characters, a type of as many four-byte
+ * characters, ts and size at the largest integer, a contentType whose every character JSON escapes, a meta
+ * of `maxBlobMetaBytes`), with the envelope and separators. Servers accept manifests this large; clients
+ * can count on it when they size a request.
+ */
+export function maxManifestBytes(limits: Pick<Limits, 'maxBlobsPerRequest' | 'maxBlobMetaBytes'>): number {
+  const longestEntry = {
+    id: 'i'.repeat(MAX_ID_LENGTH),
+    type: '\u{1F600}'.repeat(MAX_TYPE_LENGTH),
+    ts: Number.MAX_SAFE_INTEGER,
+    contentType: '"'.repeat(MAX_CONTENT_TYPE_LENGTH),
+    size: Number.MAX_SAFE_INTEGER,
+    sha256: '0'.repeat(64),
+    meta: {},
+  };
+  const entryBytes = new TextEncoder().encode(JSON.stringify(longestEntry)).length - '{}'.length;
+  const envelopeBytes = JSON.stringify({ items: [] }).length;
+  return (
+    envelopeBytes +
+    limits.maxBlobsPerRequest * (entryBytes + limits.maxBlobMetaBytes) +
+    (limits.maxBlobsPerRequest - 1)
+  );
 }

@@ -1,13 +1,18 @@
 import { z } from 'zod';
 import { ItemErrorCodeSchema } from './error-codes.js';
 
+/** Longest item id, in characters (ASCII). */
+export const MAX_ID_LENGTH = 128;
+/** Longest item type, in Unicode code points. */
+export const MAX_TYPE_LENGTH = 128;
+
 /** Item ids: 1–128 chars of `[A-Za-z0-9._:-]`, chosen by the client, unique within a source forever. */
-export const ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
+export const ID_PATTERN = new RegExp(`^[A-Za-z0-9._:-]{1,${MAX_ID_LENGTH}}$`);
 /**
  * Item types: 1–128 Unicode characters (code points), none of them a control character (C0, DEL, C1)
  * or an unpaired surrogate. Analytics names such as `Order Completed` or `page view` are fine.
  */
-export const TYPE_PATTERN = /^[^\p{Cc}\p{Cs}]{1,128}$/u;
+export const TYPE_PATTERN = new RegExp(`^[^\\p{Cc}\\p{Cs}]{1,${MAX_TYPE_LENGTH}}$`, 'u');
 /** Lowercase hex SHA-256. */
 export const SHA256_HEX_PATTERN = /^[0-9a-f]{64}$/;
 

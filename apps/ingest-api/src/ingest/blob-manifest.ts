@@ -8,6 +8,7 @@ import {
   type ItemErrorCode,
   type ItemResult,
   type Limits,
+  maxManifestBytes,
 } from '@sluice/contracts';
 import { InvalidBatchError } from '../errors.js';
 import { chunksOf } from './multipart-parts.js';
@@ -23,34 +24,6 @@ export interface ManifestEntry {
 /** A `rejected` result with an error code and message. */
 export function rejected(id: string, code: ItemErrorCode, message: string): ItemResult {
   return { id, status: 'rejected', error: { code, message } };
-}
-
-/** Longest item id, item type (in characters) and contentType of a blob (`@sluice/contracts`). */
-const MAX_ID_CHARS = 128;
-const MAX_TYPE_CHARS = 128;
-const MAX_CONTENT_TYPE_CHARS = 255;
-
-/**
- * Most bytes a manifest keeping to `limits` takes, as `JSON.stringify` writes it: `maxBlobsPerRequest`
- * entries at their longest (an id of 128 characters, a type of 128 four-byte characters, ts and size at
- * the largest integer the contract accepts, a contentType whose every character JSON escapes, a meta of
- * `maxBlobMetaBytes`), with the envelope and separators. A smaller limit refused valid manifests.
- */
-export function manifestLimitOf(limits: Pick<Limits, 'maxBlobsPerRequest' | 'maxBlobMetaBytes'>): number {
-  const longestEntry = {
-    id: 'i'.repeat(MAX_ID_CHARS),
-    type: '\u{1F600}'.repeat(MAX_TYPE_CHARS),
-    ts: Number.MAX_SAFE_INTEGER,
-    contentType: '"'.repeat(MAX_CONTENT_TYPE_CHARS),
-    size: Number.MAX_SAFE_INTEGER,
-    sha256: '0'.repeat(64),
-    meta: {},
-  };
-  const entryBytes = Buffer.byteLength(JSON.stringify(longestEntry)) - '{}'.length + limits.maxBlobMetaBytes;
-  const separators = limits.maxBlobsPerRequest - 1;
-  return (
-    Buffer.byteLength(JSON.stringify({ items: [] })) + limits.maxBlobsPerRequest * entryBytes + separators
-  );
 }
 
 function idOf(item: unknown): string {
@@ -126,7 +99,7 @@ function parseManifest(text: string, limits: Limits): unknown[] {
  * ({@link InvalidBatchError}), a bad item becomes an entry that is already `rejected`.
  */
 export async function readManifest(part: Multipart, limits: Limits): Promise<ManifestEntry[]> {
-  const text = await manifestText(part, manifestLimitOf(limits));
+  const text = await manifestText(part, maxManifestBytes(limits));
   return parseManifest(text, limits).map((raw) => checkEntry(raw, limits));
 }
 

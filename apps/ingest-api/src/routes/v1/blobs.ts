@@ -5,12 +5,13 @@ import {
   type ItemResult,
   type Limits,
   MANIFEST_FIELD,
+  maxManifestBytes,
   ROUTES,
 } from '@sluice/contracts';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { beginStoring } from '../../error-handler.js';
 import { InvalidBatchError, PayloadTooLargeError, UnsupportedMediaTypeError } from '../../errors.js';
-import { entryResults, manifestLimitOf, readManifest } from '../../ingest/blob-manifest.js';
+import { entryResults, readManifest } from '../../ingest/blob-manifest.js';
 import { nextPart } from '../../ingest/multipart-parts.js';
 import { receiveBlobParts } from '../../ingest/receive-blob-parts.js';
 import { RequestMeter } from '../../ingest/request-meter.js';
@@ -39,7 +40,7 @@ export const blobRoutes: FastifyPluginAsync<BlobRoutesOptions> = async (app, { l
     isPartAFile: (fieldName, contentType, fileName) =>
       fieldName === MANIFEST_FIELD || contentType === 'application/octet-stream' || fileName !== undefined,
     limits: {
-      fieldSize: manifestLimitOf(limits),
+      fieldSize: maxManifestBytes(limits),
       fields: 2,
       files: limits.maxBlobsPerRequest + 1,
       parts: limits.maxBlobsPerRequest + 3,
