@@ -34,8 +34,13 @@ export interface BlobAdapterDeps {
 
 /** Manifest bytes read from the queue per read; blobs' own sizes are bounded by the request grouping. */
 const READ_BYTES = 1024 * 1024;
-/** Multipart overhead allowance per part (boundary and headers). */
-const PART_OVERHEAD_BYTES = 512;
+/**
+ * Multipart framing per blob part (delimiter, `Content-Disposition` with the id as name and filename,
+ * `Content-Type`): at most about 620 bytes with the longest id and contentType and a 70-character boundary.
+ */
+const PART_OVERHEAD_BYTES = 1024;
+/** The manifest part's own framing, the manifest's envelope and the closing delimiter, once per request. */
+const REQUEST_OVERHEAD_BYTES = 1024;
 
 /** Blobs through `POST /v1/blobs`: requests within the server's blob limits, bytes streamed from the copies. */
 export function createBlobAdapter(deps: BlobAdapterDeps): LaneAdapter<QueuedBlob> {
@@ -97,16 +102,17 @@ export function groupBlobs<T extends { readonly manifest: BlobManifestItem }>(
 ): T[][] {
   const groups: T[][] = [];
   let current: T[] = [];
-  let bytes = 0;
+  let bytes = REQUEST_OVERHEAD_BYTES;
   for (const item of items) {
-    const size = item.manifest.size + PART_OVERHEAD_BYTES + JSON.stringify(item.manifest).length;
+    // Bytes, not characters: a type or meta of non-ASCII text takes up to 4 bytes a character.
+    const size = item.manifest.size + PART_OVERHEAD_BYTES + Buffer.byteLength(JSON.stringify(item.manifest));
     if (
       current.length > 0 &&
       (current.length >= limits.maxBlobsPerRequest || bytes + size > limits.maxBlobRequestBytes)
     ) {
       groups.push(current);
       current = [];
-      bytes = 0;
+      bytes = REQUEST_OVERHEAD_BYTES;
     }
     current.push(item);
     bytes += size;

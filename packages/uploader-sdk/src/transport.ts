@@ -156,7 +156,7 @@ export class Transport {
     const form = new FormData();
     const manifest = JSON.stringify({ items: blobs.map((blob) => blob.manifest) });
     form.append(MANIFEST_FIELD, manifest);
-    let bytes = manifest.length;
+    let bytes = Buffer.byteLength(manifest);
     for (const blob of blobs) {
       form.append(
         blob.manifest.id,

@@ -1,3 +1,4 @@
+import { MANIFEST_FIELD } from '@sluice/contracts';
 import { describe, expect, it } from 'vitest';
 import { Batcher, type BatchSource, batchBodyBytes, splitIntoBatches } from '../src/batcher.js';
 import { groupBlobs } from '../src/blob-adapter.js';
@@ -134,5 +135,37 @@ describe('groupBlobs', () => {
       [10, 20],
       [30],
     ]);
+  });
+
+  it('keeps every request, as sent, within maxBlobRequestBytes when its fields are at their longest', async () => {
+    const longest = (n: number) => ({
+      manifest: {
+        id: `${'i'.repeat(125)}${String(n).padStart(3, '0')}`,
+        type: '\u{1F600}'.repeat(128),
+        ts: Number.MAX_SAFE_INTEGER,
+        contentType: `a/b;${'"'.repeat(251)}`,
+        size: 1000,
+        sha256: '0'.repeat(64),
+        meta: { note: '\u{1F600}'.repeat(200) },
+      },
+    });
+    const items = Array.from({ length: 40 }, (_, n) => longest(n));
+    const limits = { maxBlobsPerRequest: 100, maxBlobRequestBytes: 20_000 };
+    const groups = groupBlobs(items, limits);
+    expect(groups.length).toBeGreaterThan(1);
+    for (const group of groups) {
+      // Built as the transport builds it: the manifest field, then one file part per blob.
+      const form = new FormData();
+      form.append(MANIFEST_FIELD, JSON.stringify({ items: group.map((item) => item.manifest) }));
+      for (const { manifest } of group) {
+        form.append(
+          manifest.id,
+          new Blob([new Uint8Array(manifest.size)], { type: manifest.contentType }),
+          manifest.id,
+        );
+      }
+      const sent = (await new Response(form).arrayBuffer()).byteLength;
+      expect(sent).toBeLessThanOrEqual(limits.maxBlobRequestBytes);
+    }
   });
 });
