@@ -229,8 +229,8 @@ class Tailer implements Tail {
   readonly #inRound = new Set<FollowedFile>();
   /** The last warning about the target itself (not a file, not a listable directory), until it changes. */
   #targetProblem: string | undefined;
-  /** The read failure last reported per file, and when: reported again only when it changes or after a while. */
-  readonly #reported = new WeakMap<FollowedFile, { message: string; at: number }>();
+  /** Failures tried again at every poll (a file's read, the checkpoint directory): said when they are news. */
+  readonly #reported = new RepeatFilter<object>();
 
   get #maxOpen(): number {
     return this.#target.kind === 'directory' ? this.#options.maxOpenFiles : Number.POSITIVE_INFINITY;
@@ -261,7 +261,6 @@ class Tailer implements Tail {
    * nothing read could be checkpointed (and where reading stood is unknown).
    */
   async #openCheckpoints(): Promise<CheckpointStore> {
-    let reported: { message: string; at: number } | undefined;
     for (;;) {
       try {
         return await CheckpointStore.open(this.#checkpointPath, (message, cause) =>
@@ -270,12 +269,7 @@ class Tailer implements Tail {
       } catch (error) {
         if (this.#abort.signal.aborted) throw new TailStoppedError();
         const message = `could not open the checkpoint directory of ${this.#checkpointPath}: ${(error as Error).message}; nothing is read until it can be, trying again`;
-        // Tried at every poll; said again only when it changes or after a while.
-        const now = Date.now();
-        if (reported?.message !== message || now - reported.at >= REPEAT_ERROR_MS) {
-          reported = { message, at: now };
-          this.#error(new Error(message, { cause: error }));
-        }
+        if (this.#reported.isNews(this, message)) this.#error(new Error(message, { cause: error }));
       }
       await this.#sleep(this.#options.pollIntervalMs);
       if (this.#abort.signal.aborted) throw new TailStoppedError();
@@ -411,19 +405,13 @@ class Tailer implements Tail {
   async #guard<T>(file: FollowedFile, turn: () => Promise<T>): Promise<T | undefined> {
     try {
       const result = await turn();
-      this.#reported.delete(file);
+      this.#reported.forget(file);
       return result;
     } catch (error) {
       if (error instanceof TailStoppedError || isUploaderClosedError(error)) throw error;
       const message = `could not read ${file.path}: ${(error as Error).message}`;
-      // Retried at every poll; the same failure of the same file is reported again only after a while, so
-      // that one unreadable file does not flood the log several times a second.
-      const last = this.#reported.get(file);
-      const now = Date.now();
-      if (last === undefined || last.message !== message || now - last.at >= REPEAT_ERROR_MS) {
-        this.#reported.set(file, { message, at: now });
-        this.#error(new Error(message, { cause: error }));
-      }
+      // Retried at every poll: one unreadable file must not flood the log several times a second.
+      if (this.#reported.isNews(file, message)) this.#error(new Error(message, { cause: error }));
       await file.recover();
       return undefined;
     }
@@ -872,6 +860,25 @@ class Tailer implements Tail {
 
   #error(error: unknown): void {
     this.#events.emit('error', error instanceof Error ? error : new Error(String(error)));
+  }
+}
+
+/** Whether a failure tried again at every poll is worth saying: new for its key, or not said for a while. */
+class RepeatFilter<K extends object> {
+  readonly #last = new WeakMap<K, { readonly message: string; readonly at: number }>();
+
+  /** True (and remembered) when `message` differs from what `key` last said, or that is a while ago. */
+  isNews(key: K, message: string): boolean {
+    const last = this.#last.get(key);
+    const now = Date.now();
+    if (last !== undefined && last.message === message && now - last.at < REPEAT_ERROR_MS) return false;
+    this.#last.set(key, { message, at: now });
+    return true;
+  }
+
+  /** `key` recovered: its next failure is news. */
+  forget(key: K): void {
+    this.#last.delete(key);
   }
 }
 
