@@ -1,7 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
-import { createServer, request as httpRequest } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { decideRequest } from '../src/request-decision.js';
 import { describe, expect, it } from './support/fixtures.js';
@@ -9,60 +7,6 @@ import { countsOf, notStoredOnce } from './support/harness.js';
 import { transportResult } from './support/transport-result.js';
 
 const KiB = 1024;
-
-/**
- * A proxy in front of `target` that closes the connection, without an answer, of any request whose body
- * grows past `maxBodyBytes`: what a server or proxy with a whole-request time limit does to a request too
- * large for the uplink. Requests within it are forwarded whole.
- */
-async function startCuttingProxy(target: string, maxBodyBytes: number) {
-  const upstream = new URL(target);
-  const state = { maxBodyBytes, cut: 0 };
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    let bytes = 0;
-    let cut = false;
-    req.on('data', (chunk: Buffer) => {
-      if (cut) return;
-      bytes += chunk.byteLength;
-      if (bytes > state.maxBodyBytes) {
-        cut = true;
-        state.cut += 1;
-        req.socket.destroy();
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('end', () => {
-      if (cut) return;
-      const forwarded = httpRequest(
-        {
-          host: upstream.hostname,
-          port: upstream.port,
-          method: req.method,
-          path: req.url,
-          headers: req.headers,
-        },
-        (answer) => {
-          res.writeHead(answer.statusCode ?? 502, answer.headers);
-          answer.pipe(res);
-        },
-      );
-      forwarded.on('error', () => res.socket?.destroy());
-      forwarded.end(Buffer.concat(chunks));
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    state,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
-}
 
 describe('blob requests cut off without an answer', () => {
   it('splits a multi-blob request that got no answer into single blobs; a single one retries', () => {
@@ -87,7 +31,7 @@ describe('blob requests cut off without an answer', () => {
   it('delivers blob by blob, exactly once, through a link that cuts off every request larger than one blob', async ({
     server,
     openUploader,
-    cleanup,
+    faults,
   }) => {
     // Queue them while nothing answers, so that the next start reads them into one request.
     const offline = await openUploader({ endpoint: 'http://127.0.0.1:9' });
@@ -107,9 +51,9 @@ describe('blob requests cut off without an answer', () => {
     }
     await offline.uploader.close();
 
-    const link = await startCuttingProxy(server.url, 150 * KiB);
-    cleanup.add(() => link.close());
-    const { uploader } = await openUploader({ endpoint: link.url, directory: offline.directory });
+    faults.decide = (request) =>
+      request.url === '/v1/blobs' ? { kind: 'forward', cutAfterBytes: 150 * KiB } : { kind: 'forward' };
+    const { uploader } = await openUploader({ endpoint: faults.url, directory: offline.directory });
     const retried = new Set<string>();
     uploader.on('retry', (event) => {
       for (const id of event.ids) retried.add(id);
@@ -128,7 +72,7 @@ describe('blob requests cut off without an answer', () => {
     expect(await readdir(join(offline.directory, 'blob-data'))).toHaveLength(1);
 
     // Once the link lets it through, it is delivered too, once, and its copy is gone.
-    link.state.maxBodyBytes = Number.POSITIVE_INFINITY;
+    faults.decide = () => ({ kind: 'forward' });
     expect(await uploader.flush({ timeoutMs: 10_000 })).toMatchObject({ complete: true, queued: 0 });
     expect(await notStoredOnce(server, [huge.id, ...small])).toEqual([]);
     expect(await readdir(join(offline.directory, 'blob-data'))).toEqual([]);

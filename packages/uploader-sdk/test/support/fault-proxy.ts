@@ -11,9 +11,16 @@ import type { AddressInfo } from 'node:net';
 export type ProxyAction =
   /**
    * Forwards; with `delayMs`, holds the server's answer back that long before passing it on; with
-   * `bytesPerSecond`, reads the client's body no faster than that (a slow uplink).
+   * `bytesPerSecond`, reads the client's body no faster than that (a slow uplink); with `cutAfterBytes`,
+   * closes the connection without an answer once the body has passed that many bytes (a server or proxy
+   * whose time limit a request too large for the uplink runs into).
    */
-  | { readonly kind: 'forward'; readonly delayMs?: number; readonly bytesPerSecond?: number }
+  | {
+      readonly kind: 'forward';
+      readonly delayMs?: number;
+      readonly bytesPerSecond?: number;
+      readonly cutAfterBytes?: number;
+    }
   /** Forwards, lets the server commit, then destroys the client's socket instead of answering. */
   | { readonly kind: 'drop-response' }
   /** Answers itself without forwarding. */
@@ -104,6 +111,16 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
       },
     );
     forwarded.on('error', () => res.socket?.destroy());
+    const cutAfterBytes = action.kind === 'forward' ? action.cutAfterBytes : undefined;
+    if (cutAfterBytes !== undefined) {
+      let seen = 0;
+      req.on('data', (chunk: Buffer) => {
+        seen += chunk.byteLength;
+        if (seen <= cutAfterBytes) return;
+        forwarded.destroy();
+        req.socket.destroy();
+      });
+    }
     const bytesPerSecond = action.kind === 'forward' ? action.bytesPerSecond : undefined;
     if (bytesPerSecond === undefined) {
       req.pipe(forwarded);
