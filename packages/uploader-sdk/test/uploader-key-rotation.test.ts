@@ -1,8 +1,13 @@
-import type { IngestResponse } from '@sluice/contracts';
 import { isAuthenticationError } from '../src/index.js';
 import { describe, expect, it } from './support/fixtures.js';
 import { type Cleanup, enqueueMany, waitFor } from './support/harness.js';
-import { type ScriptedServer, sendJson, startScriptedServer } from './support/scripted-server.js';
+import {
+  batchIds,
+  type ScriptedServer,
+  sendJson,
+  startScriptedServer,
+  storeOnce,
+} from './support/scripted-server.js';
 
 /**
  * An API that accepts only `acceptedKey`, answers a refused key's request late (as a slow auth backend
@@ -26,14 +31,8 @@ async function rotatingKeyServer(
       );
       return;
     }
-    const ids = (JSON.parse(request.body.toString()) as { items: { id: string }[] }).items.map(
-      (item) => item.id,
-    );
-    const answer: IngestResponse = {
-      results: ids.map((id) => ({ id, status: stored.has(id) ? 'duplicate' : 'stored' })),
-      counts: { stored: 0, duplicate: 0, conflict: 0, rejected: 0, retry: 0 },
-    };
-    for (const id of ids) stored.set(id, (stored.get(id) ?? 0) + 1);
+    const ids = batchIds(request);
+    const answer = storeOnce(ids, stored);
     sendJson(response, 200, answer);
   });
   cleanup.add(() => server.close());

@@ -3,7 +3,7 @@ import { DEFAULT_LIMITS } from '@sluice/contracts';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createUploader } from '../src/index.js';
 import { tempDirectory } from './support/harness.js';
-import { type ScriptedServer, sendJson, startScriptedServer } from './support/scripted-server.js';
+import { batchIds, type ScriptedServer, sendJson, startScriptedServer } from './support/scripted-server.js';
 
 // A server newer than the SDK may add keys to its answers and codes to its tables. Clients in the field
 // cannot be updated at once: they must go on delivering, not take every answer for an invalid one.
@@ -23,9 +23,7 @@ describe('an SDK talking to a newer server', () => {
       if (request.path === '/v1/limits') {
         return sendJson(response, 200, { ...DEFAULT_LIMITS, maxBatchItems: 2, maxFutureThing: 7 });
       }
-      const ids = (JSON.parse(request.body.toString()) as { items: { id: string }[] }).items.map(
-        (item) => item.id,
-      );
+      const ids = batchIds(request);
       batches.push(ids);
       const results = ids.map((id) =>
         id === 'quota-2'

@@ -1,7 +1,6 @@
-import type { IngestResponse } from '@sluice/contracts';
 import { describe, expect, it } from './support/fixtures.js';
 import { waitFor } from './support/harness.js';
-import { sendJson, startScriptedServer } from './support/scripted-server.js';
+import { batchIds, sendJson, startScriptedServer, storeOnce } from './support/scripted-server.js';
 
 describe('an answer whose body trickles after its headers', () => {
   it('times out like any request: the items are sent again and the lane keeps moving', async ({
@@ -12,15 +11,9 @@ describe('an answer whose body trickles after its headers', () => {
     let trickled = 0;
     const server = await startScriptedServer((request, response) => {
       if (request.path !== '/v1/batch') return sendJson(response, 404, {});
-      const ids = (JSON.parse(request.body.toString()) as { items: { id: string }[] }).items.map(
-        (item) => item.id,
-      );
+      const ids = batchIds(request);
       // The items are stored; only the answer is slow (as behind a congested proxy).
-      const answer: IngestResponse = {
-        results: ids.map((id) => ({ id, status: stored.has(id) ? 'duplicate' : 'stored' })),
-        counts: { stored: 0, duplicate: 0, conflict: 0, rejected: 0, retry: 0 },
-      };
-      for (const id of ids) stored.set(id, (stored.get(id) ?? 0) + 1);
+      const answer = storeOnce(ids, stored);
       const text = JSON.stringify(answer);
       if (trickled > 0) return sendJson(response, 200, answer);
       trickled += 1;

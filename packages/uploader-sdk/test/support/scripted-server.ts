@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
+import { countStatuses, type IngestResponse } from '@sluice/contracts';
 
 /** A request as the scripted server received it. */
 export interface ReceivedRequest {
@@ -83,4 +84,22 @@ export async function startScriptedServer(handler: ScriptedHandler): Promise<Scr
         server.close((error) => (error ? reject(error) : resolve()));
       }),
   };
+}
+
+/** The ids of the items of a `POST /v1/batch` body as it was received. */
+export function batchIds(request: ReceivedRequest): string[] {
+  return (JSON.parse(request.body.toString()) as { items: { id: string }[] }).items.map((item) => item.id);
+}
+
+/**
+ * The API's answer to a batch of `ids` for a server that stores each id once: `stored` the first time,
+ * `duplicate` after; `stored` counts how often each id arrived.
+ */
+export function storeOnce(ids: readonly string[], stored: Map<string, number>): IngestResponse {
+  const results = ids.map((id) => ({
+    id,
+    status: stored.has(id) ? ('duplicate' as const) : ('stored' as const),
+  }));
+  for (const id of ids) stored.set(id, (stored.get(id) ?? 0) + 1);
+  return { results, counts: countStatuses(results) };
 }
